@@ -1,0 +1,26 @@
+# Two entry points: `make run` (dashboard on the embedded default dataset) and `make test`.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install bench clean
+
+$(STAMP): requirements.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q -r requirements.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/streamlit run app.py
+
+test: $(STAMP)
+	PYTHONPATH=. $(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	PYTHONPATH=. $(BIN)/python bench/train_speed.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

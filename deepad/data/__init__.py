@@ -1,0 +1,4 @@
+"""Datasets (embedded and torchvision), experiment set-ups and preprocessing."""
+
+from deepad.data.datasets import CATALOG, Dataset, dataset_names, load_dataset  # noqa: F401
+from deepad.data.setups import Part, SetupConfig, Split, make_split  # noqa: F401

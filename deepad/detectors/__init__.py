@@ -1,0 +1,4 @@
+"""Every detector module is imported here so that the registry knows it."""
+
+from deepad.detectors import deep_svdd  # noqa: F401
+from deepad.detectors import shallow  # noqa: F401

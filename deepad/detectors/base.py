@@ -1,0 +1,136 @@
+"""The one small interface every detector follows, deep or shallow.
+
+In the spirit of scikit-learn's estimators: a detector is built from a validated config, `fit`
+learns from a training part of a split, `score` returns anomaly scores (higher = more anomalous)
+and `embed` returns the representation the method decides in. The dashboard, the CLI and the
+tests only ever use these calls.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, Callable, ClassVar, Optional
+
+import numpy as np
+import torch
+from pydantic import BaseModel, ConfigDict
+
+from deepad.data.setups import Part
+from deepad.errors import DeepADError, TrainingFailed
+
+# on_epoch(metrics, snapshot): metrics is a flat dict of numbers (see README "Epoch records"),
+# snapshot an optional (n_probe, d) embedding of a fixed probe set, for watching collapse happen.
+EpochCallback = Callable[[dict, Optional[np.ndarray]], None]
+StopFlag = Callable[[], bool]
+
+
+class Cancelled(Exception):
+    """Raised inside `fit` when the stop flag is set; the run ends as "cancelled"."""
+
+
+class DetectorConfig(BaseModel):
+    """Base of every detector's typed config. Field metadata drives dashboard widgets and CLI flags:
+    `description` is the help text; `json_schema_extra={"widget": "slider"|"log"|...}` is a hint."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Detector(ABC):
+    name: ClassVar[str]  # registry key, CLI `--method`
+    title: ClassVar[str]  # human-readable name for the dashboard
+    summary: ClassVar[str] = ""  # one line shown next to the method picker
+    Config: ClassVar[type[DetectorConfig]]
+    deep: ClassVar[bool] = True  # trains with epochs and a device
+    needs_known_anomalies: ClassVar[bool] = False  # refuses to fit without labelled anomalies
+
+    def __init__(self, config: DetectorConfig | dict | None = None, *, device: str = "cpu", seed: int = 0):
+        if config is None:
+            config = self.Config()
+        elif isinstance(config, dict):
+            config = self.Config(**config)
+        self.config = config
+        self.device = torch.device(device)
+        self.seed = int(seed)
+        self.fitted = False
+        # Geometry in embedding space where the method has one (Deep SVDD: c and R).
+        self.center: np.ndarray | None = None
+        self.radius: float | None = None
+        self._threshold: float | None = None
+
+    # -- the interface ----------------------------------------------------------------------
+    @abstractmethod
+    def fit(self, train: Part, val: Part | None = None, on_epoch: EpochCallback | None = None,
+            should_stop: StopFlag | None = None) -> "Detector":
+        """Learn from `train` (only `train.x` and `train.semi` may be used: ground truth stays
+        hidden). `val`, when given with labels, is used for the validation AUC in the records."""
+
+    @abstractmethod
+    def score(self, x: np.ndarray) -> np.ndarray:
+        """Anomaly scores, shape (n,), higher = more anomalous."""
+
+    @abstractmethod
+    def embed(self, x: np.ndarray) -> np.ndarray:
+        """The representation the method decides in, shape (n, d)."""
+
+    @property
+    def threshold(self) -> float | None:
+        """The method's own decision threshold on `score` (e.g. R² for soft-boundary Deep SVDD,
+        else the 95th percentile of the training scores), set by `fit`."""
+        return self._threshold
+
+    # -- persistence --------------------------------------------------------------------------
+    @abstractmethod
+    def state(self) -> dict[str, Any]:
+        """Everything needed to score again: tensors, arrays and plain numbers only."""
+
+    @abstractmethod
+    def load_state(self, state: dict[str, Any]) -> None:
+        ...
+
+    def save(self, path: str | Path) -> None:
+        blob = {"name": self.name, "config": self.config.model_dump(), "seed": self.seed,
+                "center": self.center, "radius": self.radius, "threshold": self._threshold,
+                "state": self.state()}
+        torch.save(blob, path)
+
+    @classmethod
+    def load(cls, path: str | Path, device: str = "cpu") -> "Detector":
+        blob = torch.load(path, map_location=device, weights_only=False)
+        det = cls(blob["config"], device=device, seed=blob["seed"])
+        det.load_state(blob["state"])
+        det.center, det.radius, det._threshold = blob["center"], blob["radius"], blob["threshold"]
+        det.fitted = True
+        return det
+
+    # -- helpers shared by implementations -----------------------------------------------------
+    def _require_known_anomalies(self, train: Part) -> None:
+        if self.needs_known_anomalies and not np.any(train.semi == -1):
+            raise DeepADError(
+                f"method {self.name} needs labelled anomalies in training, but the set-up has none: "
+                "set known anomalies to at least 1 (CLI: --known-anomalies N)")
+
+    @staticmethod
+    def _check_stop(should_stop: StopFlag | None) -> None:
+        if should_stop is not None and should_stop():
+            raise Cancelled()
+
+
+class EpochClock:
+    """Measures an epoch and checks its losses are finite, for the per-epoch records."""
+
+    def __init__(self, epoch: int):
+        self.epoch = epoch
+        self.t0 = time.perf_counter()
+
+    def seconds(self) -> float:
+        return time.perf_counter() - self.t0
+
+    def check_finite(self, **losses: float) -> None:
+        for key, val in losses.items():
+            if not np.isfinite(val):
+                raise TrainingFailed(
+                    f"the {key} became {val} at epoch {self.epoch}", epoch=self.epoch,
+                    hint="lower the learning rate (--lr) or the regularizer weight, or enable "
+                         "autoencoder pretraining")

@@ -1,0 +1,1 @@
+from deepad.detectors.deep_svdd.detector import DeepSVDD, DeepSVDDConfig  # noqa: F401

@@ -1,0 +1,228 @@
+"""Deep SVDD (one-class / soft-boundary), Deep SAD (η on labelled samples), and paper 000's
+collapse-prevention variants: bias terms allowed, the noise and the variance regularizer, each
+weighted by the adaptive c_t or a fixed weight."""
+
+from __future__ import annotations
+
+import time
+from typing import Literal
+
+import numpy as np
+import torch
+from pydantic import Field
+from torch import nn
+
+from deepad.data.setups import Part
+from deepad.detectors.base import Detector, DetectorConfig, EpochClock
+from deepad.detectors.deep_svdd import losses as L
+from deepad.detectors.registry import register
+from deepad.detectors.torch_utils import (as_tensor, batched, epoch_extras, minibatches, probe_indices,
+                                          seed_everything)
+from deepad.diagnostics import rms_spread
+from deepad.nets import NetSpec, build_autoencoder, build_encoder
+
+
+class DeepSVDDConfig(DetectorConfig):
+    objective: Literal["one-class", "soft-boundary"] = Field(
+        "one-class", description="one-class: mean distance to c; soft-boundary: radius R with slack ν")
+    nu: float = Field(0.1, gt=0, le=1, description="ν: share of training samples allowed outside R "
+                      "(soft-boundary)", json_schema_extra={"widget": "slider", "step": 0.01})
+    eta: float = Field(1.0, gt=0, description="η: weight of labelled samples (Deep SAD)")
+    rep_dim: int = Field(32, ge=2, le=512, description="size of the representation φ(x)")
+    bias: bool = Field(False, description="bias terms in the network (a collapse trigger)")
+    bn_affine: bool = Field(False, description="learnable BatchNorm shift and scale (a collapse trigger)")
+    activation: Literal["leaky_relu", "sigmoid", "tanh"] = Field(
+        "leaky_relu", description="hidden activation; bounded ones can saturate (a collapse trigger)")
+    learnable_center: bool = Field(False, description="train c with the network (a collapse trigger)")
+    reg: Literal["none", "noise", "variance"] = Field("none", description="collapse regularizer")
+    k: int = Field(50, ge=1, le=1000, description="noise regularizer: number of random binary labels",
+                   json_schema_extra={"widget": "slider"})
+    weighting: Literal["adaptive", "fixed"] = Field(
+        "adaptive", description="regularizer weight: adaptive c_t (α, β) or the fixed reg_weight")
+    alpha: float = Field(0.9, ge=0, le=1, description="α: memory of the adaptive weight c_t",
+                         json_schema_extra={"widget": "slider", "step": 0.05})
+    beta: float = Field(0.5, ge=0, le=1, description="β: target ratio L_SVDD / L_reg of the adaptive weight",
+                        json_schema_extra={"widget": "slider", "step": 0.05})
+    reg_weight: float = Field(1.0, ge=0, description="fixed regularizer weight (weighting = fixed)")
+    d0: float = Field(0.1, gt=0, description="variance regularizer: initial threshold d_0")
+    r: int = Field(3, ge=1, description="variance regularizer: divide the threshold by 10 every r epochs")
+    reg_lr_mult: float = Field(10.0, gt=0, description="learning-rate multiplier of the noise layer g")
+    lr: float = Field(1e-4, gt=0, le=1, description="learning rate", json_schema_extra={"widget": "log"})
+    epochs: int = Field(30, ge=1, le=10000, description="Deep SVDD training epochs")
+    batch_size: int = Field(64, ge=2, le=100000, description="minibatch size")
+    weight_decay: float = Field(5e-7, ge=0, description="weight decay λ")
+    pretrain_epochs: int = Field(30, ge=0, le=10000, description="autoencoder pretraining epochs (0: none)")
+    pretrain_lr: float = Field(1e-3, gt=0, le=1, description="autoencoder learning rate")
+    warmup_epochs: int = Field(5, ge=0, description="soft-boundary: epochs before R is updated")
+
+
+@register
+class DeepSVDD(Detector):
+    name = "deep-svdd"
+    title = "Deep SVDD / Deep SAD"
+    summary = ("Maps normal data into a small hypersphere around a centre c; the score is the "
+               "distance to c. Labelled samples make it Deep SAD; regularizers allow bias terms.")
+    Config = DeepSVDDConfig
+
+    # -- building -----------------------------------------------------------------------------
+    def _spec(self) -> NetSpec:
+        c = self.config
+        return NetSpec(rep_dim=c.rep_dim, bias=c.bias, bn_affine=c.bn_affine, activation=c.activation)
+
+    def _build(self, in_shape: tuple[int, ...]) -> None:
+        self.in_shape = tuple(in_shape)
+        self.net = build_encoder(self.in_shape, self._spec()).to(self.device)
+        self.head = (nn.Linear(self.config.rep_dim, self.config.k).to(self.device)
+                     if self.config.reg == "noise" else None)
+        self.c = torch.zeros(self.config.rep_dim, device=self.device)
+
+    # -- training -----------------------------------------------------------------------------
+    def fit(self, train: Part, val: Part | None = None, on_epoch=None, should_stop=None):
+        cfg = self.config
+        gen = seed_everything(self.seed)
+        self._build(train.x.shape[1:])
+        x = as_tensor(train.x, self.device)
+        semi = torch.as_tensor(train.semi, device=self.device)
+        probe = val.x[probe_indices(len(val), self.seed)] if val is not None and len(val) > 1 else None
+        emit = on_epoch or (lambda rec, snap=None: None)
+
+        if cfg.pretrain_epochs > 0:
+            self._pretrain(x[semi != -1], gen, emit, should_stop)
+
+        self.c = self._initial_center(x[semi != -1])
+        self.center = self.c.cpu().numpy()
+        with torch.no_grad():
+            self.net.eval()
+            reference = rms_spread(batched(self.net, probe if probe is not None else train.x[:512], self.device))
+        self.reference_spread = reference
+        if cfg.learnable_center:
+            self.c = nn.Parameter(self.c.clone())
+
+        groups = [{"params": self.net.parameters(), "lr": cfg.lr}]
+        if self.head is not None:
+            groups.append({"params": self.head.parameters(), "lr": cfg.lr * cfg.reg_lr_mult})
+        if cfg.learnable_center:
+            groups.append({"params": [self.c], "lr": cfg.lr})
+        opt = torch.optim.Adam(groups, weight_decay=cfg.weight_decay)
+
+        self.R = 0.0
+        self.c_t = 0.0  # c_0 = 0 (paper 000)
+        for epoch in range(cfg.epochs):
+            clock = EpochClock(epoch)
+            self.net.train()
+            sums = {"loss": 0.0, "loss_svdd": 0.0, "loss_reg": 0.0, "weighted_reg": 0.0,
+                    "batch_var": 0.0, "mean_dist": 0.0}
+            n_batches = 0
+            d_t = L.variance_threshold(cfg.d0, epoch, cfg.r)
+            for idx in minibatches(len(x), cfg.batch_size, gen, self.device):
+                self._check_stop(should_stop)
+                z = self.net(x[idx])
+                dist = L.squared_distance(z, self.c)
+                loss_svdd = L.svdd_loss(dist, semi[idx], objective=cfg.objective, radius=self.R,
+                                        nu=cfg.nu, eta=cfg.eta)
+                loss_reg = self._reg_loss(z, d_t, gen)
+                if loss_reg is None:
+                    loss = loss_svdd
+                    weighted = 0.0
+                else:
+                    if cfg.weighting == "adaptive":
+                        self.c_t = L.adaptive_weight(self.c_t, loss_svdd.item(), loss_reg.item(),
+                                                     cfg.alpha, cfg.beta)
+                    else:
+                        self.c_t = cfg.reg_weight
+                    loss = loss_svdd + self.c_t * loss_reg
+                    weighted = self.c_t * loss_reg.item()
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                if cfg.objective == "soft-boundary" and epoch >= cfg.warmup_epochs:
+                    self.R = L.soft_boundary_radius(dist, cfg.nu)
+                sums["loss"] += loss.item()
+                sums["loss_svdd"] += loss_svdd.item()
+                sums["loss_reg"] += loss_reg.item() if loss_reg is not None else 0.0
+                sums["weighted_reg"] += weighted
+                sums["batch_var"] += L.minibatch_variance(z.detach()).item()
+                sums["mean_dist"] += dist.detach().mean().item()
+                n_batches += 1
+            rec = {k: v / n_batches for k, v in sums.items()}
+            clock.check_finite(loss=rec["loss"])
+            if cfg.learnable_center:
+                self.center = self.c.detach().cpu().numpy()
+            self.radius = self.R if cfg.objective == "soft-boundary" else None
+            rec.update(phase="train", epoch=epoch + 1, c_t=self.c_t if cfg.reg != "none" else None,
+                       var_threshold=d_t if cfg.reg == "variance" else None, R=self.R)
+            extras, snap = epoch_extras(self, val, probe, reference)
+            rec.update(extras)
+            rec["seconds"] = clock.seconds()
+            emit(rec, snap)
+
+        self.fitted = True
+        train_scores = self.score(train.x[train.semi != -1])
+        self._threshold = 0.0 if cfg.objective == "soft-boundary" else float(np.percentile(train_scores, 95))
+        return self
+
+    def _reg_loss(self, z: torch.Tensor, d_t: float, gen: torch.Generator):
+        if self.config.reg == "noise":
+            return L.noise_regularizer(self.head(z), gen)
+        if self.config.reg == "variance":
+            return L.variance_regularizer(z, d_t)
+        return None
+
+    def _pretrain(self, x: torch.Tensor, gen, emit, should_stop) -> None:
+        cfg = self.config
+        enc, dec = build_autoencoder(self.in_shape, self._spec())
+        enc.load_state_dict(self.net.state_dict())
+        enc, dec = enc.to(self.device), dec.to(self.device)
+        ae = nn.Sequential(enc, dec)
+        opt = torch.optim.Adam(ae.parameters(), lr=cfg.pretrain_lr, weight_decay=cfg.weight_decay)
+        for epoch in range(cfg.pretrain_epochs):
+            t0 = time.perf_counter()
+            ae.train()
+            total, n = 0.0, 0
+            for idx in minibatches(len(x), cfg.batch_size, gen, self.device):
+                self._check_stop(should_stop)
+                xb = x[idx]
+                loss = ((ae(xb).view_as(xb) - xb) ** 2).flatten(1).sum(1).mean()
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                total += loss.item()
+                n += 1
+            EpochClock(epoch).check_finite(reconstruction_loss=total / n)
+            emit({"phase": "pretrain", "epoch": epoch + 1, "loss": total / n, "loss_rec": total / n,
+                  "seconds": time.perf_counter() - t0}, None)
+        self.net.load_state_dict(enc.state_dict())
+
+    @torch.no_grad()
+    def _initial_center(self, x: torch.Tensor) -> torch.Tensor:
+        """c = mean of φ over the training data in one forward pass (BatchNorm in training mode, as
+        during training), then small coordinates nudged to ±0.1."""
+        self.net.train()
+        zs = [self.net(x[idx]) for idx in minibatches(len(x), max(self.config.batch_size, 2),
+                                                      torch.Generator().manual_seed(0), self.device,
+                                                      shuffle=False)]
+        return L.init_center(torch.cat(zs))
+
+    # -- using --------------------------------------------------------------------------------
+    def embed(self, x: np.ndarray) -> np.ndarray:
+        self.net.eval()
+        return batched(self.net, x, self.device)
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        self.net.eval()
+        c = self.c.detach()
+        dist = batched(lambda xb: L.squared_distance(self.net(xb), c), x, self.device)
+        if self.config.objective == "soft-boundary":
+            dist = dist - self.R ** 2
+        return dist.astype(np.float64)
+
+    # -- persistence --------------------------------------------------------------------------
+    def state(self) -> dict:
+        return {"in_shape": self.in_shape, "net": self.net.state_dict(), "c": self.c.detach().cpu(),
+                "R": self.R, "c_t": self.c_t}
+
+    def load_state(self, state: dict) -> None:
+        self._build(state["in_shape"])
+        self.net.load_state_dict(state["net"])
+        self.c = state["c"].to(self.device)
+        self.R, self.c_t = state["R"], state["c_t"]

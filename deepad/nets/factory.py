@@ -1,0 +1,47 @@
+"""Pick the backbone for an input shape: the one place that maps data to architecture."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from torch import nn
+
+from deepad.nets.lenet import ConvDecoder, ConvEncoder
+from deepad.nets.mlp import MLPDecoder, MLPEncoder
+
+
+@dataclass(frozen=True)
+class NetSpec:
+    rep_dim: int = 32
+    bias: bool = False
+    bn_affine: bool = False
+    activation: str = "leaky_relu"
+    hidden: tuple[int, ...] = (64, 32)  # MLP hidden layers (tabular / toy data)
+
+
+def conv_channels(in_shape: tuple[int, ...]) -> tuple[int, ...]:
+    c, h, w = in_shape
+    if c >= 3 and min(h, w) >= 32:
+        return (32, 64, 128)  # CIFAR-10 LeNet
+    return (8, 4) if min(h, w) >= 8 else (8,)  # MNIST LeNet
+
+
+def build_encoder(in_shape: tuple[int, ...], spec: NetSpec) -> nn.Module:
+    if len(in_shape) == 3:
+        return ConvEncoder(in_shape, conv_channels(in_shape), spec.rep_dim, spec.bias, spec.bn_affine,
+                           spec.activation)
+    return MLPEncoder(int(math.prod(in_shape)), spec.hidden, spec.rep_dim, spec.bias, spec.bn_affine,
+                      spec.activation)
+
+
+def build_autoencoder(in_shape: tuple[int, ...], spec: NetSpec) -> tuple[nn.Module, nn.Module]:
+    """(encoder, decoder) with mirrored shapes; the encoder is the same class `build_encoder` gives,
+    so its weights initialise the Deep SVDD network after pretraining."""
+    enc = build_encoder(in_shape, spec)
+    if isinstance(enc, ConvEncoder):
+        dec = ConvDecoder(enc, in_shape[0], spec.rep_dim, spec.bias, spec.bn_affine, spec.activation)
+    else:
+        dec = MLPDecoder(spec.rep_dim, spec.hidden, int(math.prod(in_shape)), spec.bias, spec.bn_affine,
+                         spec.activation)
+    return enc, dec

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+ACTIVATIONS = ("leaky_relu", "sigmoid", "tanh")
+
+
+def activation(name: str) -> nn.Module:
+    if name == "leaky_relu":
+        return nn.LeakyReLU(0.01)
+    if name == "sigmoid":
+        return nn.Sigmoid()
+    if name == "tanh":
+        return nn.Tanh()
+    raise ValueError(f"activation={name!r}; choose one of {ACTIVATIONS}")
+
+
+def bn(num: int, affine: bool, dims: int) -> nn.Module:
+    cls = nn.BatchNorm2d if dims == 2 else nn.BatchNorm1d
+    return cls(num, eps=1e-4, affine=affine)
+
+
+def has_bias(module: nn.Module) -> bool:
+    """True when any layer of `module` carries a bias or BatchNorm shift (a collapse trigger)."""
+    return any(getattr(m, "bias", None) is not None and isinstance(m.bias, torch.Tensor)
+               for m in module.modules() if m is not module)
