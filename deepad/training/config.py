@@ -1,0 +1,81 @@
+"""One config object per run, validated at the edge (CLI, dashboard, presets) and saved with it."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Optional
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from deepad.data.setups import SetupConfig
+from deepad.errors import DeepADError
+
+
+class RunConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    dataset: str = Field("mnist5k", description="dataset name (see `python -m deepad datasets`)")
+    data_dir: Optional[str] = Field(None, description="folder with torchvision datasets")
+    download: bool = Field(False, description="download a torchvision dataset when missing")
+    setup: SetupConfig = Field(default_factory=SetupConfig)
+    method: str = Field("deep-svdd", description="detector name (see `python -m deepad methods`)")
+    params: dict[str, Any] = Field(default_factory=dict, description="the detector's hyperparameters")
+    seed: int = Field(0, ge=0)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    title: str = ""
+
+    def resolved_device(self) -> str:
+        if self.device == "auto":
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        return self.device
+
+    def detector_config(self):
+        from deepad.detectors import registry
+
+        return registry.get(self.method).Config(**self.params)
+
+
+def format_validation_error(err: ValidationError, prefix: str = "") -> str:
+    """One line per problem: `name=value: what is allowed`."""
+    lines = []
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e["loc"] if p != "__root__")
+        name = (prefix + loc) if loc else prefix.rstrip(".")
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            lines.append(f"{name}: not a parameter of this method")
+        elif e["type"] == "value_error" or not loc:
+            lines.append(msg)
+        else:
+            lines.append(f"{name}={e.get('input')!r}: {msg.lower()}")
+    return "; ".join(lines)
+
+
+def validate_config(data: dict | RunConfig) -> RunConfig:
+    """Check everything that can be checked without training: the run config, the method's own
+    config, the dataset name and its classes. Raises DeepADError with a message for the user."""
+    from deepad.data.datasets import dataset_info
+    from deepad.detectors import registry
+
+    try:
+        cfg = data if isinstance(data, RunConfig) else RunConfig(**data)
+    except ValidationError as err:
+        raise DeepADError(format_validation_error(err)) from None
+    info = dataset_info(cfg.dataset)
+    det_cls = registry.get(cfg.method)
+    try:
+        params = det_cls.Config(**cfg.params)
+    except ValidationError as err:
+        raise DeepADError(f"method {cfg.method}: " + format_validation_error(err)) from None
+    cfg = cfg.model_copy(update={"params": params.model_dump()})
+    if cfg.device == "cuda" and not torch.cuda.is_available():
+        raise DeepADError("device='cuda' but no CUDA GPU is available here; use device 'cpu' or 'auto'")
+    if info.embedded:
+        from deepad.data.datasets import load_dataset
+        from deepad.data.setups import check_classes
+
+        check_classes(cfg.setup, load_dataset(cfg.dataset))
+    if det_cls.needs_known_anomalies and cfg.setup.known_anomalies == 0:
+        raise DeepADError(f"method {cfg.method} needs labelled anomalies in training: set known "
+                          "anomalies to at least 1 (CLI: --known-anomalies N)")
+    return cfg
