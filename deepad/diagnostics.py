@@ -4,17 +4,21 @@ Collapse means φ has become (nearly) constant: every input, normal or not, land
 point, so distances to the centre no longer tell anything. The numbers:
 
 - `dim_std`: per-dimension standard deviation of φ over the samples.
-- `scale`: the reference size of the representation: the RMS spread of φ at initialisation when
-  it is known (`reference`), else the typical coordinate size max(RMS |φ|, ‖c‖/√p).
+- `scale`: the size of the representation: max(RMS |φ|, ‖c‖/√p), or a given `reference`.
 - `rel_spread`: RMS spread of φ (sqrt of the mean per-dimension variance) divided by `scale`.
 - `const_share`: share of dimensions whose std is below 1e-3·scale ("near-constant").
 - `eff_rank`: effective rank (exp of the entropy of the normalised singular values of centred φ);
   1 means a single direction carries all the variation, p means all do equally.
 - `dist_cv`: spread of the distances to c: their standard deviation over their mean.
 
-Verdict rule: **collapsed** when `rel_spread < 1e-3` (φ moves less than a thousandth of its
-initial spread across inputs) or `const_share ≥ 0.95`; **at risk** when `rel_spread < 1e-2` or
-`const_share ≥ 0.5`; else **healthy**.
+Verdict rule (p = dimension of φ):
+- **collapsed** when `rel_spread < 1e-3` (every input lands within a thousandth of the
+  representation's size of the same point), or `const_share ≥ 0.95`, or when φ is both small in
+  spread (`rel_spread < 1e-2`) and squeezed onto few directions (`eff_rank < p/2`);
+- **at risk** when `rel_spread < 1e-2`, `const_share ≥ 0.5` or `eff_rank < p/4`;
+- else **healthy**.
+Shrinking alone is what Deep SVDD is meant to do; a healthy model keeps many directions of
+variation while it shrinks (effective rank near p), a collapsing one loses them.
 """
 
 from __future__ import annotations
@@ -60,16 +64,17 @@ def collapse_report(emb: np.ndarray, center: np.ndarray | None = None,
         d = np.sqrt(((emb - np.asarray(center)) ** 2).sum(axis=1))
         out["dist_mean"] = float(d.mean())
         out["dist_cv"] = float(d.std() / d.mean()) if d.mean() > 0 else 0.0
-    out["verdict"] = verdict(rel, const_share)
+    out["verdict"] = verdict(rel, const_share, out["eff_rank"], emb.shape[1])
     out["collapsed"] = out["verdict"] == "collapsed"
     out["dim_std"] = dim_std.tolist()
     return out
 
 
-def verdict(rel_spread: float, const_share: float) -> str:
-    if rel_spread < COLLAPSE_SPREAD or const_share >= 0.95:
+def verdict(rel_spread: float, const_share: float, eff_rank: float, dim: int) -> str:
+    if (rel_spread < COLLAPSE_SPREAD or const_share >= 0.95
+            or (rel_spread < RISK_SPREAD and eff_rank < dim / 2)):
         return "collapsed"
-    if rel_spread < RISK_SPREAD or const_share >= 0.5:
+    if rel_spread < RISK_SPREAD or const_share >= 0.5 or eff_rank < dim / 4:
         return "at risk"
     return "healthy"
 

@@ -45,6 +45,12 @@ class Detector(ABC):
     deep: ClassVar[bool] = True  # trains with epochs and a device
     needs_known_anomalies: ClassVar[bool] = False  # refuses to fit without labelled anomalies
 
+    @classmethod
+    def preferred_preprocess(cls, kind: str) -> str | None:
+        """Preprocessing this method wants for data of `kind` ("image", "tabular", "toy") when the
+        set-up says "auto"; None leaves the default (GCN for images, standardize otherwise)."""
+        return None
+
     def __init__(self, config: DetectorConfig | dict | None = None, *, device: str = "cpu", seed: int = 0):
         if config is None:
             config = self.Config()
@@ -121,7 +127,8 @@ class EpochClock:
     """Measures an epoch and checks its losses are finite, for the per-epoch records."""
 
     def __init__(self, epoch: int):
-        self.epoch = epoch
+        """`epoch` counts from 0 as in the training loop; messages count from 1 as in the records."""
+        self.epoch = epoch + 1
         self.t0 = time.perf_counter()
 
     def seconds(self) -> float:

@@ -60,7 +60,8 @@ def probe_indices(n: int, seed: int) -> np.ndarray:
     return np.sort(rng.permutation(n)[:PROBE_SIZE])
 
 
-def epoch_extras(detector, val, probe_x: np.ndarray | None, reference: float | None) -> tuple[dict, np.ndarray | None]:
+def epoch_extras(detector, val, probe_x: np.ndarray | None,
+                 reference: float | None = None) -> tuple[dict, np.ndarray | None]:
     """Validation AUC and collapse numbers for an epoch record, plus the probe-set snapshot."""
     extras: dict = {}
     if val is not None and len(val) and len(np.unique(val.target)) == 2:

@@ -17,7 +17,12 @@ class NetSpec:
     bias: bool = False
     bn_affine: bool = False
     activation: str = "leaky_relu"
+    batchnorm: bool = True  # False removes BatchNorm layers (then bn_affine is moot)
     hidden: tuple[int, ...] = (64, 32)  # MLP hidden layers (tabular / toy data)
+
+
+def _bn_affine(spec: NetSpec) -> bool | None:
+    return spec.bn_affine if spec.batchnorm else None
 
 
 def conv_channels(in_shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -29,9 +34,9 @@ def conv_channels(in_shape: tuple[int, ...]) -> tuple[int, ...]:
 
 def build_encoder(in_shape: tuple[int, ...], spec: NetSpec) -> nn.Module:
     if len(in_shape) == 3:
-        return ConvEncoder(in_shape, conv_channels(in_shape), spec.rep_dim, spec.bias, spec.bn_affine,
+        return ConvEncoder(in_shape, conv_channels(in_shape), spec.rep_dim, spec.bias, _bn_affine(spec),
                            spec.activation)
-    return MLPEncoder(int(math.prod(in_shape)), spec.hidden, spec.rep_dim, spec.bias, spec.bn_affine,
+    return MLPEncoder(int(math.prod(in_shape)), spec.hidden, spec.rep_dim, spec.bias, _bn_affine(spec),
                       spec.activation)
 
 
@@ -40,8 +45,8 @@ def build_autoencoder(in_shape: tuple[int, ...], spec: NetSpec) -> tuple[nn.Modu
     so its weights initialise the Deep SVDD network after pretraining."""
     enc = build_encoder(in_shape, spec)
     if isinstance(enc, ConvEncoder):
-        dec = ConvDecoder(enc, in_shape[0], spec.rep_dim, spec.bias, spec.bn_affine, spec.activation)
+        dec = ConvDecoder(enc, in_shape[0], spec.rep_dim, spec.bias, _bn_affine(spec), spec.activation)
     else:
-        dec = MLPDecoder(spec.rep_dim, spec.hidden, int(math.prod(in_shape)), spec.bias, spec.bn_affine,
+        dec = MLPDecoder(spec.rep_dim, spec.hidden, int(math.prod(in_shape)), spec.bias, _bn_affine(spec),
                          spec.activation)
     return enc, dec

@@ -47,7 +47,8 @@ def format_validation_error(err: ValidationError, prefix: str = "") -> str:
         elif e["type"] == "value_error" or not loc:
             lines.append(msg)
         else:
-            lines.append(f"{name}={e.get('input')!r}: {msg.lower()}")
+            value = e.get('input')
+            lines.append(f"{name}={value if isinstance(value, str) else repr(value)}: {msg.lower()}")
     return "; ".join(lines)
 
 

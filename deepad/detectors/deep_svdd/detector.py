@@ -18,7 +18,6 @@ from deepad.detectors.deep_svdd import losses as L
 from deepad.detectors.registry import register
 from deepad.detectors.torch_utils import (as_tensor, batched, epoch_extras, minibatches, probe_indices,
                                           seed_everything)
-from deepad.diagnostics import rms_spread
 from deepad.nets import NetSpec, build_autoencoder, build_encoder
 
 
@@ -31,6 +30,8 @@ class DeepSVDDConfig(DetectorConfig):
     rep_dim: int = Field(32, ge=2, le=512, description="size of the representation φ(x)")
     bias: bool = Field(False, description="bias terms in the network (a collapse trigger)")
     bn_affine: bool = Field(False, description="learnable BatchNorm shift and scale (a collapse trigger)")
+    batchnorm: bool = Field(True, description="BatchNorm layers in the network; without them bias terms "
+                            "and bounded activations collapse easily")
     activation: Literal["leaky_relu", "sigmoid", "tanh"] = Field(
         "leaky_relu", description="hidden activation; bounded ones can saturate (a collapse trigger)")
     learnable_center: bool = Field(False, description="train c with the network (a collapse trigger)")
@@ -67,7 +68,8 @@ class DeepSVDD(Detector):
     # -- building -----------------------------------------------------------------------------
     def _spec(self) -> NetSpec:
         c = self.config
-        return NetSpec(rep_dim=c.rep_dim, bias=c.bias, bn_affine=c.bn_affine, activation=c.activation)
+        return NetSpec(rep_dim=c.rep_dim, bias=c.bias, bn_affine=c.bn_affine, activation=c.activation,
+                       batchnorm=c.batchnorm)
 
     def _build(self, in_shape: tuple[int, ...]) -> None:
         self.in_shape = tuple(in_shape)
@@ -91,10 +93,6 @@ class DeepSVDD(Detector):
 
         self.c = self._initial_center(x[semi != -1])
         self.center = self.c.cpu().numpy()
-        with torch.no_grad():
-            self.net.eval()
-            reference = rms_spread(batched(self.net, probe if probe is not None else train.x[:512], self.device))
-        self.reference_spread = reference
         if cfg.learnable_center:
             self.c = nn.Parameter(self.c.clone())
 
@@ -151,7 +149,7 @@ class DeepSVDD(Detector):
             self.radius = self.R if cfg.objective == "soft-boundary" else None
             rec.update(phase="train", epoch=epoch + 1, c_t=self.c_t if cfg.reg != "none" else None,
                        var_threshold=d_t if cfg.reg == "variance" else None, R=self.R)
-            extras, snap = epoch_extras(self, val, probe, reference)
+            extras, snap = epoch_extras(self, val, probe)
             rec.update(extras)
             rec["seconds"] = clock.seconds()
             emit(rec, snap)

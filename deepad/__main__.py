@@ -1,0 +1,5 @@
+import sys
+
+from deepad.cli import main
+
+sys.exit(main())

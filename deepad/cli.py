@@ -1,0 +1,218 @@
+"""`python -m deepad ...`: train a run, list and show runs, list methods and datasets.
+
+Method hyperparameters become flags automatically from each detector's config (`--nu`, `--k`,
+`--alpha`, ...), so the CLI, the dashboard and the tests share one definition and one validation.
+Bad input: one line on stderr naming the parameter, the value and what is allowed; exit status 2;
+nothing written. The last line printed by `train` is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import typing
+
+from pydantic import ValidationError
+
+from deepad.errors import DeepADError
+
+EXIT_BAD_INPUT = 2
+
+
+def _method_fields() -> dict[str, tuple[type, object]]:
+    """Union of all detectors' config fields: name -> (annotation, FieldInfo) of the first seen."""
+    from deepad.detectors import registry
+
+    fields: dict[str, tuple[type, object]] = {}
+    for cls in registry.all_detectors().values():
+        for name, info in cls.Config.model_fields.items():
+            fields.setdefault(name, (info.annotation, info))
+    return fields
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2
+        self.exit(EXIT_BAD_INPUT, f"error: {message} (see `python -m deepad {self.prog.split()[-1]} --help`)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m deepad", description="DeepAD Studio: deep anomaly detectors")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    t = sub.add_parser("train", help="train a detector and save the run",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    t.add_argument("--dataset", default="mnist5k", help="dataset name (`python -m deepad datasets`)")
+    t.add_argument("--data-dir", help="folder holding torchvision datasets")
+    t.add_argument("--download", action="store_true", help="download a torchvision dataset if missing")
+    t.add_argument("--normal", default=None, help="normal class(es), comma list (n-vs-m); default: "
+                                                  "the dataset's default normal class")
+    t.add_argument("--anomaly", default=None, help="anomaly classes at test, comma list (default: all others)")
+    t.add_argument("--known-anomalies", type=float, default=0,
+                   help="labelled anomalies in training: a count, or a ratio below 1")
+    t.add_argument("--known-classes", default=None, help="classes the known anomalies come from")
+    t.add_argument("--known-normals", type=int, default=0, help="labelled normal training samples")
+    t.add_argument("--pollution", type=float, default=0.0, help="ratio of unlabelled anomalies in training")
+    t.add_argument("--preprocess", default="auto", help="auto | gcn | unit | standardize | minmax")
+    t.add_argument("--method", default="deep-svdd", help="detector (`python -m deepad methods`)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    t.add_argument("--runs-dir", default=None, help="where runs are saved (else $DEEPAD_RUNS_DIR, "
+                                                    "else ~/.deepad/runs)")
+    t.add_argument("--title", default="", help="a name for the run")
+    t.add_argument("--quiet", action="store_true", help="no per-epoch progress on stderr")
+    g = t.add_argument_group("method hyperparameters (defaults depend on the method; "
+                             "`python -m deepad methods --verbose` lists them)")
+    for name, (ann, info) in sorted(_method_fields().items()):
+        if ann is bool:
+            g.add_argument(_flag(name), dest=f"param_{name}", action=argparse.BooleanOptionalAction,
+                           default=None, help=info.description)
+        else:
+            choices = typing.get_args(ann) if typing.get_origin(ann) is typing.Literal else None
+            g.add_argument(_flag(name), dest=f"param_{name}", default=None, metavar="VALUE",
+                           help=(info.description or "") + (f" ({' | '.join(choices)})" if choices else ""))
+
+    ls = sub.add_parser("list", help="list saved runs (JSON lines)")
+    ls.add_argument("--runs-dir", default=None)
+    sh = sub.add_parser("show", help="show one run (JSON)")
+    sh.add_argument("run_id")
+    sh.add_argument("--runs-dir", default=None)
+    sh.add_argument("--history", action="store_true", help="include the per-epoch records")
+    m = sub.add_parser("methods", help="list detectors")
+    m.add_argument("--verbose", action="store_true", help="with their hyperparameters and defaults")
+    sub.add_parser("datasets", help="list datasets")
+    return p
+
+
+def _int_list(text: str | None, name: str) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        return [int(v) for v in text.split(",") if v.strip() != ""]
+    except ValueError:
+        raise DeepADError(f"--{name}={text!r}: expected class numbers separated by commas, e.g. 3 or 0,1,2") from None
+
+
+def config_from_args(args: argparse.Namespace) -> dict:
+    from deepad.data.datasets import dataset_info
+    from deepad.detectors import registry
+
+    det_cls = registry.get(args.method)
+    own = set(det_cls.Config.model_fields)
+    params = {}
+    for key, value in vars(args).items():
+        if not key.startswith("param_") or value is None:
+            continue
+        name = key.removeprefix("param_")
+        if name not in own:
+            raise DeepADError(f"{_flag(name)} does not apply to method {args.method}; its parameters are: "
+                              + ", ".join(_flag(n) for n in det_cls.Config.model_fields))
+        params[name] = value
+    normal = _int_list(args.normal, "normal")
+    if normal is None:
+        normal = list(dataset_info(args.dataset).default_normal)
+    setup = {"normal": normal, "anomaly": _int_list(args.anomaly, "anomaly"),
+             "known_anomalies": args.known_anomalies, "known_classes": _int_list(args.known_classes, "known-classes"),
+             "known_normals": args.known_normals, "pollution": args.pollution, "preprocess": args.preprocess}
+    return {"dataset": args.dataset, "data_dir": args.data_dir, "download": args.download, "setup": setup,
+            "method": args.method, "params": params, "seed": args.seed, "device": args.device,
+            "title": args.title}
+
+
+def _cmd_train(args) -> int:
+    from deepad.store import RunStore
+    from deepad.training.runner import create_run, execute
+
+    store = RunStore(args.runs_dir)
+    run, cfg = create_run(config_from_args(args), store)
+    stop = threading.Event()
+
+    def on_event(_run_id, rec):
+        if args.quiet:
+            return
+        keys = ("loss", "loss_svdd", "loss_reg", "c_t", "R", "val_auc", "rel_spread")
+        shown = " ".join(f"{k}={rec[k]:.4g}" for k in keys if isinstance(rec.get(k), (int, float)))
+        print(f"[{rec.get('phase', 'train')} {rec.get('epoch', '?')}] {shown}", file=sys.stderr, flush=True)
+
+    previous = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, lambda *_: stop.set())  # Ctrl-C: cancel, keep the history
+    try:
+        print(f"run {run.run_id} in {run.path}", file=sys.stderr, flush=True)
+        execute(run, cfg, store, on_event=on_event, should_stop=stop.is_set)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    run = store.get(run.run_id)
+    s = run.summary
+    out = {"run_id": run.run_id, "state": run.state, "method": cfg.method, "dataset": cfg.dataset,
+           "normal": cfg.setup.normal, "auc": s.get("auc"), "ap": s.get("ap"), "f1": s.get("f1"),
+           "collapsed": s.get("collapsed"), "verdict": s.get("verdict"),
+           "seconds": round(run.status.get("seconds", 0.0), 3), "path": str(run.path)}
+    if run.state != "finished":
+        out.update(error=run.status.get("error"), hint=run.status.get("hint"),
+                   epoch=run.status.get("failed_epoch", run.status.get("epoch")))
+        print(f"run {run.state}: {run.status.get('error') or ''} {run.status.get('hint') or ''}".rstrip(),
+              file=sys.stderr)
+    print(json.dumps(out))
+    return {"finished": 0, "cancelled": 130}.get(run.state, 1)
+
+
+def _cmd_list(args) -> int:
+    from deepad.store import RunStore
+
+    for run in RunStore(args.runs_dir).list():
+        s = run.summary
+        print(json.dumps({"run_id": run.run_id, "state": run.state, "method": run.config.get("method"),
+                          "dataset": run.config.get("dataset"), "normal": run.config.get("setup", {}).get("normal"),
+                          "auc": s.get("auc"), "collapsed": s.get("collapsed")}))
+    return 0
+
+
+def _cmd_show(args) -> int:
+    from deepad.store import RunStore
+
+    run = RunStore(args.runs_dir).get(args.run_id)
+    out = run.to_json()
+    if args.history:
+        out["history"] = run.history()
+    print(json.dumps(out, indent=1))
+    return 0
+
+
+def _cmd_methods(args) -> int:
+    from deepad.detectors import registry
+
+    for name, cls in registry.all_detectors().items():
+        row = {"method": name, "title": cls.title, "summary": cls.summary}
+        if args.verbose:
+            row["params"] = cls.Config().model_dump()
+        print(json.dumps(row))
+    return 0
+
+
+def _cmd_datasets(_args) -> int:
+    from deepad.data.datasets import CATALOG
+
+    for info in CATALOG.values():
+        print(json.dumps({"dataset": info.name, "title": info.title, "kind": info.kind,
+                          "embedded": info.embedded, "description": info.description}))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler = {"train": _cmd_train, "list": _cmd_list, "show": _cmd_show, "methods": _cmd_methods,
+               "datasets": _cmd_datasets}[args.command]
+    try:
+        return handler(args)
+    except DeepADError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ValidationError as exc:  # should not happen: configs are validated into DeepADError
+        print(f"error: {exc.errors()[0]['msg']}", file=sys.stderr)
+        return EXIT_BAD_INPUT

@@ -1,0 +1,154 @@
+"""Execute one run: data -> split -> detector.fit -> scores, embeddings, diagnostics -> disk.
+
+`execute` is what the CLI calls in the foreground and what the run manager calls in a thread.
+It never raises for a training problem: the outcome is the run's state on disk ("finished",
+"failed" with the epoch and a hint, or "cancelled"), and the history so far is kept in every case.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+
+from deepad import metrics
+from deepad.data.datasets import Dataset, load_dataset
+from deepad.data.setups import Split, make_split
+from deepad.detectors import registry
+from deepad.detectors.base import Cancelled
+from deepad.diagnostics import collapse_report
+from deepad.errors import DeepADError, TrainingFailed
+from deepad.store import RunRecord, RunStore, atomic_save_npz, atomic_write_json
+from deepad.training.config import RunConfig, validate_config
+
+EventCallback = Callable[[str, dict], None]  # (run_id, epoch record)
+
+
+def load_data(cfg: RunConfig) -> Dataset:
+    """Load the run's dataset; raises DeepADError (nothing written) when it is not available."""
+    return load_dataset(cfg.dataset, data_dir=cfg.data_dir, download=cfg.download)
+
+
+def build_split(cfg: RunConfig, dataset: Dataset) -> Split:
+    det_cls = registry.get(cfg.method)
+    return make_split(dataset, cfg.setup, seed=cfg.seed,
+                      preprocess=det_cls.preferred_preprocess(dataset.kind))
+
+
+def create_run(cfg: RunConfig | dict, store: RunStore) -> tuple[RunRecord, RunConfig]:
+    """Validate (raises DeepADError, nothing written), check the data can be loaded, then create
+    the run's folder in state "queued"."""
+    cfg = validate_config(cfg)
+    load_data(cfg)
+    return store.create(cfg.model_dump(), cfg.method), cfg
+
+
+def execute(run: RunRecord, cfg: RunConfig, store: RunStore, on_event: EventCallback | None = None,
+            should_stop: Callable[[], bool] | None = None) -> RunRecord:
+    t0 = time.perf_counter()
+    device = cfg.resolved_device()
+    store.update_status(run, state="running", started=time.time(), device=device)
+    snapshots: list[np.ndarray] = []
+    snap_epochs: list[int] = []
+    n_records = 0
+
+    def on_epoch(record: dict, snapshot: np.ndarray | None = None) -> None:
+        nonlocal n_records
+        n_records += 1
+        record = {k: v for k, v in record.items() if v is not None}
+        record["step"] = n_records
+        store.append_history(run, record)
+        if snapshot is not None:
+            snapshots.append(snapshot)
+            snap_epochs.append(n_records)
+        store.update_status(run, epoch=record.get("epoch", 0), phase=record.get("phase", "train"),
+                            last=record)
+        if on_event:
+            on_event(run.run_id, record)
+
+    def save_snapshots() -> None:
+        if snapshots:
+            atomic_save_npz(run.path / "snapshots.npz", emb=np.stack(snapshots),
+                            step=np.asarray(snap_epochs))
+
+    try:
+        with torch.random.fork_rng(devices=[]):
+            split = build_split(cfg, load_data(cfg))
+            _save_split(run, split)
+            det = registry.get(cfg.method)(cfg.params, device=device, seed=cfg.seed)
+            det.fit(split.train, split.val, on_epoch=on_epoch, should_stop=should_stop)
+            if should_stop is not None and should_stop():
+                raise Cancelled()
+            summary = _finish(run, det, split)
+    except Cancelled:
+        save_snapshots()
+        store.update_status(run, state="cancelled", ended=time.time(),
+                            seconds=time.perf_counter() - t0)
+        return run
+    except TrainingFailed as exc:
+        save_snapshots()
+        store.update_status(run, state="failed", ended=time.time(), error=str(exc), hint=exc.hint,
+                            failed_epoch=exc.epoch, seconds=time.perf_counter() - t0)
+        return run
+    except DeepADError as exc:
+        store.update_status(run, state="failed", ended=time.time(), error=str(exc), hint="",
+                            seconds=time.perf_counter() - t0)
+        return run
+    except Exception as exc:  # a bug or an exhausted resource: keep the run, say what happened
+        store.update_status(run, state="failed", ended=time.time(), error=f"{type(exc).__name__}: {exc}",
+                            hint="see traceback.txt in the run folder",
+                            seconds=time.perf_counter() - t0)
+        (run.path / "traceback.txt").write_text(traceback.format_exc())
+        return run
+    save_snapshots()
+    summary["seconds"] = time.perf_counter() - t0
+    store.update_status(run, state="finished", ended=time.time(), summary=summary,
+                        seconds=summary["seconds"])
+    return run
+
+
+def _save_split(run: RunRecord, split: Split) -> None:
+    atomic_write_json(run.path / "split.json", {
+        "dataset": split.dataset.name, "kind": split.kind, "classes": split.dataset.classes,
+        "normal": split.normal, "anomaly": split.anomaly, "input_shape": list(split.input_shape),
+        "preprocess": split.preprocess, "sizes": {"train": len(split.train), "val": len(split.val),
+                                                  "test": len(split.test)},
+        "feature_names": split.dataset.feature_names})
+
+
+def _finish(run: RunRecord, det, split: Split) -> dict:
+    """Score and embed the test part, compute metrics and the collapse verdict, write results."""
+    test, train = split.test, split.train
+    scores = det.score(test.x)
+    emb = det.embed(test.x)
+    train_scores = det.score(train.x)
+    report = collapse_report(emb, det.center)
+    threshold = det.threshold
+    summary = metrics.summary(test.target, scores, threshold)
+    summary.update(threshold=threshold, collapsed=report["collapsed"], verdict=report["verdict"],
+                   rel_spread=report["rel_spread"], eff_rank=report["eff_rank"],
+                   const_share=report["const_share"], radius=det.radius,
+                   n_test=len(test), n_train=len(train))
+    arrays = {"test_scores": scores, "test_target": test.target, "test_y": test.y,
+              "test_index": test.index, "test_emb": emb.astype(np.float32),
+              "train_scores": train_scores, "train_target": train.target, "train_semi": train.semi,
+              "train_index": train.index}
+    if det.center is not None:
+        arrays["center"] = np.asarray(det.center, dtype=np.float32)
+    atomic_save_npz(run.path / "results.npz", **arrays)
+    atomic_write_json(run.path / "diagnostics.json", report)
+    det.save(run.path / "model.pt")
+    return summary
+
+
+def train(cfg: RunConfig | dict, store: RunStore | None = None, on_event: EventCallback | None = None,
+          should_stop: Callable[[], bool] | None = None) -> RunRecord:
+    """Validate, create and execute a run in the calling thread. Returns the run as on disk."""
+    store = store or RunStore()
+    run, cfg = create_run(cfg, store)
+    execute(run, cfg, store, on_event=on_event, should_stop=should_stop)
+    return store.get(run.run_id)

@@ -1,0 +1,148 @@
+"""Deep SVDD family: real short training on MNIST-5k with fixed seeds."""
+
+import math
+
+import numpy as np
+import pytest
+
+from deepad import metrics
+from deepad.detectors import registry
+from deepad.detectors.deep_svdd import losses as L
+
+SHORT = {"epochs": 15, "pretrain_epochs": 10}
+
+
+def fit(split, seed=0, **params):
+    det = registry.get("deep-svdd")({**SHORT, **params}, seed=seed)
+    records = []
+    det.fit(split.train, split.val, on_epoch=lambda r, s=None: records.append(r))
+    return det, records
+
+
+@pytest.mark.parametrize("normal", [0, 3, 8])
+def test_deep_svdd_reaches_isolation_forest_auc(split_factory, normal):
+    split = split_factory(normal=[normal])
+    det, _ = fit(split)
+    ours = metrics.auc(split.test.target, det.score(split.test.x))
+    iforest = registry.get("iforest")(seed=0).fit(split.train)
+    theirs = metrics.auc(split.test.target, iforest.score(split.test.x))
+    assert ours >= theirs, (ours, theirs)
+    assert ours > 0.85
+
+
+def test_center_is_not_left_at_zero_and_training_moves_the_weights(split_factory):
+    split = split_factory(normal=[1])
+    untrained = registry.get("deep-svdd")({"epochs": 2, "pretrain_epochs": 0}, seed=0)
+    untrained._build(split.train.x.shape[1:])  # same seed, same initial weights as `det`
+    det = registry.get("deep-svdd")({"epochs": 2, "pretrain_epochs": 0}, seed=0)
+    det.fit(split.train)
+    assert np.all(np.abs(det.center) >= 0.1 - 1e-7)
+    before = [p.detach().numpy() for p in untrained.net.parameters()]
+    after = [p.detach().numpy() for p in det.net.parameters()]
+    assert any(not np.allclose(a, b) for a, b in zip(before, after)), "the loss never moved the weights"
+
+
+def test_same_seed_same_scores_and_other_seed_other_scores(split_factory):
+    split = split_factory(normal=[2])
+    a, _ = fit(split, seed=5, epochs=3, pretrain_epochs=2)
+    b, _ = fit(split, seed=5, epochs=3, pretrain_epochs=2)
+    c, _ = fit(split, seed=6, epochs=3, pretrain_epochs=2)
+    sa, sb, sc = (d.score(split.test.x) for d in (a, b, c))
+    assert np.array_equal(sa, sb)
+    assert not np.allclose(sa, sc)
+
+
+def test_adaptive_weight_follows_its_recurrence_during_training(split_factory, monkeypatch):
+    split = split_factory(normal=[0])
+    calls = []
+    real = L.adaptive_weight
+
+    def spy(prev, ls, lr, alpha, beta):
+        out = real(prev, ls, lr, alpha, beta)
+        calls.append((prev, ls, lr, out))
+        return out
+
+    monkeypatch.setattr(L, "adaptive_weight", spy)
+    det, records = fit(split, epochs=3, pretrain_epochs=0, bias=True, reg="noise", alpha=0.8, beta=0.4)
+    assert calls[0][0] == 0.0  # c_0 = 0
+    for (_, ls, lr, out), (nxt_prev, *_rest) in zip(calls, calls[1:]):
+        assert nxt_prev == out
+    for prev, ls, lr, out in calls:
+        assert out == pytest.approx(0.8 * prev + 0.4 * 0.2 * ls / lr)
+    assert records[-1]["c_t"] == pytest.approx(calls[-1][3])
+    # the noise loss sits near log 2: g cannot predict fresh random labels
+    assert records[-1]["loss_reg"] == pytest.approx(math.log(2), abs=0.05)
+
+
+def test_variance_threshold_anneals_in_the_records(split_factory):
+    split = split_factory(normal=[0])
+    _, records = fit(split, epochs=7, pretrain_epochs=0, bias=True, reg="variance", d0=0.1, r=3)
+    train = [r for r in records if r["phase"] == "train"]
+    assert [r["var_threshold"] for r in train] == pytest.approx([0.1] * 3 + [0.01] * 3 + [0.001])
+    assert all(r["batch_var"] > 0 for r in train)
+
+
+def test_soft_boundary_radius_is_the_batch_quantile_after_warmup(split_factory, monkeypatch):
+    split = split_factory(normal=[0])
+    seen = []
+    real = L.soft_boundary_radius
+
+    def spy(dist, nu):
+        out = real(dist, nu)
+        seen.append((dist.detach().clone(), out))
+        return out
+
+    monkeypatch.setattr(L, "soft_boundary_radius", spy)
+    det, records = fit(split, epochs=5, pretrain_epochs=2, objective="soft-boundary", nu=0.2,
+                       warmup_epochs=2)
+    train = [r for r in records if r["phase"] == "train"]
+    assert [r["R"] for r in train[:2]] == [0.0, 0.0]
+    assert all(r["R"] > 0 for r in train[2:])
+    last_dist, last_r = seen[-1]
+    assert det.R == last_r
+    assert last_r == pytest.approx(float(np.quantile(last_dist.sqrt().numpy(), 0.8)), rel=1e-5)
+    # the soft-boundary score is d² − R², so its own threshold is 0
+    assert det.threshold == 0.0
+
+
+def test_deep_sad_pushes_known_anomalies_farther_than_one_class(split_factory):
+    known = [4, 5, 6]
+    sad_split = split_factory(normal=[0], known_anomalies=60, known_classes=known)
+    oc_split = split_factory(normal=[0])
+    assert np.sum(sad_split.train.semi == -1) == 60
+
+    def push(det, split):
+        s = det.score(split.test.x)
+        of_known = np.isin(split.test.y, known)
+        normal = split.test.target == 0
+        return np.median(s[of_known]) / np.median(s[normal])
+
+    sad, _ = fit(sad_split, eta=1.0)
+    oc, _ = fit(oc_split)
+    assert push(sad, sad_split) > 1.5 * push(oc, oc_split)
+
+
+COLLAPSE_TRIGGER = {"bias": True, "batchnorm": False, "activation": "sigmoid", "lr": 1e-2,
+                    "epochs": 20, "pretrain_epochs": 0}
+
+
+def test_collapse_is_detected_and_the_standard_and_noise_models_are_not_flagged(split_factory):
+    from deepad.diagnostics import collapse_report
+
+    split = split_factory(normal=[0])
+
+    def verdict(**params):
+        det, records = fit(split, **params)
+        rep = collapse_report(det.embed(split.test.x), det.center)
+        auc = metrics.auc(split.test.target, det.score(split.test.x))
+        return rep, auc, records
+
+    collapsed, auc_c, rec_c = verdict(**COLLAPSE_TRIGGER)
+    standard, auc_s, _ = verdict()
+    noise, auc_n, _ = verdict(bias=True, bn_affine=True, reg="noise")
+    assert collapsed["collapsed"], collapsed
+    assert rec_c[-1]["collapsed"]  # the per-epoch probe diagnostics agree
+    assert not standard["collapsed"] and standard["verdict"] == "healthy", standard
+    assert not noise["collapsed"], noise
+    # the collapsed model has lost what the others keep
+    assert auc_c < auc_s - 0.1 and auc_c < auc_n - 0.1

@@ -1,0 +1,160 @@
+"""Runs on disk, the background manager, and the CLI contract."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from deepad import cli
+from deepad.detectors.deep_svdd import losses as L
+from deepad.store import RunStore, atomic_write_json
+from deepad.training.manager import RunManager
+from deepad.training.runner import train
+
+FAST = {"epochs": 4, "pretrain_epochs": 2}
+
+
+def small_config(**params):
+    return {"dataset": "mnist5k", "setup": {"normal": [1]}, "method": "deep-svdd",
+            "params": {**FAST, **params}, "seed": 0}
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--nu", "1.5"], "nu=1.5"),
+    (["--nu", "0"], "nu=0"),
+    (["--reg", "noise", "--k", "0"], "k=0"),
+    (["--alpha", "1.2"], "alpha=1.2"),
+    (["--beta", "-0.1"], "beta=-0.1"),
+    (["--lr", "0"], "lr=0"),
+    (["--lr", "abc"], "lr=abc"),
+    (["--dataset", "nope"], "unknown dataset 'nope'"),
+    (["--method", "nope"], "unknown method 'nope'"),
+    (["--normal", "11"], "class 11 does not exist"),
+    (["--normal", "x"], "--normal='x'"),
+    (["--known-classes", "3", "--normal", "3"], "known_classes"),
+    (["--method", "iforest", "--k", "5"], "--k does not apply to method iforest"),
+    (["--dataset", "cifar10"], "cifar-10-batches-py"),
+])
+def test_cli_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, argv, needle):
+    runs = tmp_path / "runs"
+    data = tmp_path / "data"
+    rc = cli.main(["train", "--runs-dir", str(runs), "--data-dir", str(data), *argv])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2
+    assert needle in err and len(err.splitlines()) == 1, err
+    assert not runs.exists() and not data.exists()
+
+
+def test_cli_train_prints_json_last_and_list_show_find_the_run(tmp_path):
+    runs = tmp_path / "runs"
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    out = subprocess.run([sys.executable, "-m", "deepad", "train", "--dataset", "digits", "--normal", "0",
+                          "--epochs", "3", "--pretrain-epochs", "2", "--runs-dir", str(runs), "--quiet"],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    for key in ("run_id", "method", "dataset", "auc", "ap", "collapsed", "seconds"):
+        assert key in result
+    assert result["method"] == "deep-svdd" and result["dataset"] == "digits"
+    assert 0.5 < result["auc"] <= 1.0
+    listed = subprocess.run([sys.executable, "-m", "deepad", "list", "--runs-dir", str(runs)],
+                            capture_output=True, text=True, env=env, timeout=120)
+    assert json.loads(listed.stdout.splitlines()[0])["run_id"] == result["run_id"]
+    shown = subprocess.run([sys.executable, "-m", "deepad", "show", result["run_id"], "--runs-dir", str(runs)],
+                           capture_output=True, text=True, env=env, timeout=120)
+    assert json.loads(shown.stdout)["state"] == "finished"
+
+
+def test_finished_run_is_complete_on_disk_and_reloads(runs_dir):
+    run = train(small_config())
+    assert run.state == "finished"
+    res = run.results()
+    assert len(res["test_scores"]) == len(res["test_target"]) == run.summary["n_test"]
+    assert res["test_emb"].shape == (run.summary["n_test"], 32)
+    assert len(run.history()) == FAST["epochs"] + FAST["pretrain_epochs"]
+    assert run.snapshots()["emb"].shape[0] == FAST["epochs"]
+    det = RunStore().get(run.run_id).load_detector()
+    from deepad.data import SetupConfig, load_dataset, make_split
+
+    split = make_split(load_dataset("mnist5k"), SetupConfig(normal=[1]), seed=0)
+    assert np.allclose(det.score(split.test.x), res["test_scores"], rtol=1e-5, atol=1e-7)
+    assert np.array_equal(split.test.index, res["test_index"])
+
+
+def test_nan_loss_fails_the_run_with_epoch_and_hint_and_keeps_history(runs_dir, monkeypatch):
+    real = L.squared_distance
+    calls = {"n": 0}
+
+    def poisoned(z, c):
+        calls["n"] += 1
+        d = real(z, c)
+        return d * float("nan") if calls["n"] > 15 else d
+
+    monkeypatch.setattr(L, "squared_distance", poisoned)
+    run = train(small_config(epochs=6, pretrain_epochs=0))
+    assert run.state == "failed"
+    kept = [r["epoch"] for r in run.history()]
+    assert len(kept) >= 2 and kept == list(range(1, len(kept) + 1))
+    assert run.status["failed_epoch"] == len(kept) + 1  # the first epoch whose loss was not finite
+    assert f"at epoch {len(kept) + 1}" in run.status["error"]
+    assert "lower the learning rate" in run.status["hint"]
+
+
+def test_cancel_keeps_history_and_marks_cancelled(runs_dir):
+    seen = []
+
+    def stop():
+        return len(seen) >= 3
+
+    run = train(small_config(epochs=50, pretrain_epochs=0), on_event=lambda _id, r: seen.append(r),
+                should_stop=stop)
+    assert run.state == "cancelled"
+    assert len(run.history()) == 3
+    assert run.snapshots()["emb"].shape[0] == 3
+
+
+def test_manager_runs_in_background_queues_and_cancels(runs_dir):
+    mgr = RunManager(max_parallel=1)
+    try:
+        first = mgr.start(small_config(epochs=200, pretrain_epochs=0))
+        second = mgr.start(small_config())
+        assert mgr.queue_position(second) == 1
+        # wait for the first run to have trained a couple of epochs, then cancel it
+        deadline = time.monotonic() + 120
+        while len(RunStore().get(first).history()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert mgr.cancel(first)
+        assert mgr.wait(first, timeout=120).state == "cancelled"
+        done = mgr.wait(second, timeout=300)
+        assert done.state == "finished" and done.summary["auc"] > 0.5
+    finally:
+        mgr.shutdown()
+
+
+def test_run_whose_process_died_reads_as_interrupted(runs_dir):
+    store = RunStore()
+    run = store.create(small_config(), "deep-svdd")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    atomic_write_json(run.path / "status.json", {**run.status, "state": "running",
+                                                  "owner": {"pid": dead.pid, "host": run.status["owner"]["host"],
+                                                            "token": "gone"}})
+    (run.path / "history.jsonl").write_text('{"epoch": 1, "loss": 1.0}\n{"epoch": 2, "lo')  # torn write
+    again = RunStore().get(run.run_id)
+    assert again.state == "interrupted"
+    assert again.history() == [{"epoch": 1, "loss": 1.0}]
+    assert [r.run_id for r in RunStore().list()] == [run.run_id]
+
+
+def test_runs_dir_resolution(tmp_path, monkeypatch):
+    from deepad.store import resolve_runs_dir
+
+    monkeypatch.setenv("DEEPAD_RUNS_DIR", str(tmp_path / "env"))
+    assert resolve_runs_dir(tmp_path / "arg") == tmp_path / "arg"
+    assert resolve_runs_dir() == tmp_path / "env"
+    monkeypatch.delenv("DEEPAD_RUNS_DIR")
+    assert str(resolve_runs_dir()).startswith(os.path.expanduser("~"))
