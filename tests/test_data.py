@@ -1,0 +1,112 @@
+"""Datasets and set-ups: embedded data offline, torchvision data from disk, pure seeded splits."""
+
+import gzip
+import struct
+
+import numpy as np
+import pytest
+
+from deepad.data import SetupConfig, load_dataset, make_split
+from deepad.data.datasets import CATALOG
+from deepad.errors import DeepADError
+
+
+@pytest.mark.parametrize("name", [n for n, i in CATALOG.items() if i.embedded])
+def test_embedded_datasets_load_offline(name):
+    ds = load_dataset(name)
+    assert len(ds.x) == len(ds.y) > 100
+    assert ds.x.dtype == np.float32 and np.isfinite(ds.x).all()
+    assert set(np.unique(ds.y)) == set(range(len(ds.classes)))
+    if ds.kind == "image":
+        assert ds.x.ndim == 4 and ds.x.min() >= 0 and ds.x.max() <= 1
+
+
+def test_mnist5k_is_500_per_digit(mnist):
+    assert mnist.x.shape == (5000, 1, 28, 28)
+    assert np.bincount(mnist.y).tolist() == [500] * 10
+
+
+def test_split_is_pure_seeded_and_parts_are_disjoint(mnist):
+    setup = SetupConfig(normal=[3], known_anomalies=20, known_classes=[4, 5], pollution=0.1)
+    a, b = make_split(mnist, setup, seed=1), make_split(mnist, setup, seed=1)
+    c = make_split(mnist, setup, seed=2)
+    assert np.array_equal(a.train.index, b.train.index) and np.array_equal(a.test.x, b.test.x)
+    assert not np.array_equal(np.sort(a.test.index), np.sort(c.test.index))
+    tr, va, te = set(a.train.index), set(a.val.index), set(a.test.index)
+    assert not (tr & va) and not (tr & te) and not (va & te)
+    # labelled anomalies come from the known classes only; pollution is unlabelled anomalies
+    known = a.train.semi == -1
+    assert known.sum() == 20 and set(a.train.y[known]) <= {4, 5}
+    polluted = (a.train.target == 1) & (a.train.semi == 0)
+    n_normal = (a.train.target == 0).sum()
+    assert polluted.sum() / (n_normal + polluted.sum()) == pytest.approx(0.1, abs=0.005)
+    assert set(a.train.y[a.train.target == 0]) == {3}
+    # test holds every class, anomalies labelled 1
+    assert set(a.test.y) == set(range(10))
+    assert np.array_equal(a.test.target, (a.test.y != 3).astype(int))
+
+
+def test_known_anomaly_ratio_and_n_vs_m(mnist):
+    split = make_split(mnist, SetupConfig(normal=[0, 1, 2], known_anomalies=0.1), seed=0)
+    n_normal = (split.train.target == 0).sum()
+    assert (split.train.semi == -1).sum() == round(0.1 * n_normal)
+    assert set(split.train.y[split.train.target == 0]) == {0, 1, 2}
+    assert split.normal == [0, 1, 2] and split.anomaly == list(range(3, 10))
+
+
+def test_preprocessing_is_fitted_on_training_data_only(mnist):
+    setup = SetupConfig(normal=[7])
+    split = make_split(mnist, setup, seed=0)
+    changed = load_dataset("mnist5k")
+    x = changed.x.copy()
+    x[split.test.index] = 1.0 - x[split.test.index]  # tamper with test images only
+    from deepad.data.datasets import Dataset
+
+    tampered = make_split(Dataset("mnist5k", x, changed.y, changed.classes, "image"), setup, seed=0)
+    assert tampered.preprocess == split.preprocess
+    assert np.array_equal(tampered.train.x, split.train.x)
+
+
+def test_bad_set_ups_are_explained(mnist):
+    with pytest.raises(DeepADError, match="class 10 does not exist"):
+        make_split(mnist, SetupConfig(normal=[10]))
+    with pytest.raises(DeepADError, match="known_classes"):
+        make_split(mnist, SetupConfig(normal=[1], known_anomalies=5, known_classes=[1]))
+    with pytest.raises(DeepADError, match="known_anomalies=5000"):
+        make_split(mnist, SetupConfig(normal=[1], known_anomalies=5000))
+    with pytest.raises(DeepADError, match="nothing to detect"):
+        make_split(load_dataset("blobs"), SetupConfig(normal=[0, 1]))
+
+
+def _write_idx(path, arr, magic):
+    with gzip.open(path, "wb") if str(path).endswith(".gz") else open(path, "wb") as f:
+        f.write(struct.pack(">I", magic) + b"".join(struct.pack(">I", d) for d in arr.shape))
+        f.write(arr.astype(np.uint8).tobytes())
+
+
+def test_torchvision_mnist_is_read_from_a_data_folder(tmp_path):
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 30), ("t10k", 10)):
+        _write_idx(raw / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)), 0x803)
+        _write_idx(raw / f"{prefix}-labels-idx1-ubyte", np.arange(n) % 10, 0x801)
+    ds = load_dataset("mnist", data_dir=tmp_path)
+    assert ds.x.shape == (40, 1, 28, 28) and ds.x.max() <= 1.0
+    assert ds.y.tolist()[:12] == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]
+
+
+def test_missing_torchvision_data_says_where_and_leaves_no_empty_folders(tmp_path, monkeypatch):
+    import torchvision.datasets as tvd
+
+    class Offline(tvd.FashionMNIST):
+        def __init__(self, root, train=True, download=False, **kw):
+            (tmp_path / "data" / "FashionMNIST" / "raw").mkdir(parents=True, exist_ok=True)
+            raise RuntimeError("<urlopen error [Errno -2] Name or service not known>")
+
+    monkeypatch.setattr(tvd, "FashionMNIST", Offline)
+    with pytest.raises(DeepADError) as err:
+        load_dataset("fashion-mnist", data_dir=tmp_path / "data", download=True)
+    msg = str(err.value)
+    assert "download failed" in msg and "FashionMNIST/raw" in msg and str(tmp_path / "data") in msg
+    assert not (tmp_path / "data").exists()
