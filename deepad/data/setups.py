@@ -5,6 +5,21 @@ validation part never draws on the test part. Then:
 - train: the normal classes' train pool, plus labelled ("known") anomalies and unlabelled
   pollution drawn from the anomaly classes' train pool;
 - val and test: the normal and anomaly classes' own pools, labelled.
+
+Image-alteration set-ups (`alteration` other than "none") make anomalies out of normal images
+instead of taking them from other classes:
+- "block-permutation" and "strokes" (paper 000, Sec. V-A): every class of the dataset is normal
+  (all natural images pooled; `normal` must list every class), and the anomalies are altered
+  copies: one anomalous counterpart per natural validation and test image. For the
+  semi-supervised variant (paper 000, Table VI) the known anomalies are altered copies of training
+  images made with `train_alteration`, which may differ from the test alteration (and
+  `val_alteration` may be a third one).
+- "fgsm" (paper 001, GTSRB): normal = the `normal` classes; a small classifier is trained on the
+  training pools of every class, and the test anomalies are FGSM-perturbed copies of the normal
+  test images (one per image), ε = `alteration_param`.
+Pollution, when asked for, is unlabelled altered copies (test alteration) of training images not
+used for known anomalies. Parts of these set-ups carry their unpreprocessed images in `raw`; their
+`index` is the row of the natural image a sample was made from.
 """
 
 from __future__ import annotations
@@ -15,8 +30,12 @@ from typing import Literal, Optional
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from deepad.data import generators
 from deepad.data.datasets import Dataset
 from deepad.data.preprocess import apply_preprocess, fit_preprocess
+
+AlterationName = Literal["block-permutation", "strokes", "fgsm"]
+FGSM_CLASSIFIER_EPOCHS = 3
 
 
 @dataclass
@@ -26,9 +45,16 @@ class Part:
     target: np.ndarray  # ground truth: 1 anomaly, 0 normal (hidden from detectors during fit)
     semi: np.ndarray  # what a detector may see: +1 known normal, -1 known anomaly, 0 unlabelled
     index: np.ndarray  # row numbers in the dataset, to show the raw sample
+    # unpreprocessed inputs when some samples are not rows of the dataset (altered copies);
+    # None means the raw inputs are dataset.x[index]
+    raw: Optional[np.ndarray] = None
 
     def __len__(self) -> int:
         return len(self.y)
+
+    def raw_inputs(self, dataset: Dataset) -> np.ndarray:
+        """The samples as they were before preprocessing (altered copies included)."""
+        return self.raw if self.raw is not None else dataset.x[self.index]
 
 
 @dataclass
@@ -40,6 +66,8 @@ class Split:
     normal: list[int]
     anomaly: list[int]
     preprocess: dict
+    # image-alteration set-ups: part -> {"kind": ..., "param": ...} of the alteration used there
+    alterations: Optional[dict] = None
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -71,6 +99,21 @@ class SetupConfig(BaseModel):
     test_fraction: float = Field(0.3, gt=0, lt=0.9)
     preprocess: Literal["auto", "gcn", "unit", "standardize", "minmax"] = Field(
         "auto", description="auto: the detector's choice, else GCN for images, standardize otherwise")
+    alteration: Literal["none", "block-permutation", "strokes", "fgsm"] = Field(
+        "none", description="image-alteration anomalies instead of other classes: block permutation "
+                            "or strokes (every class normal, paper 000) or FGSM (paper 001)")
+    alteration_param: Optional[float] = Field(
+        None, description="N blocks per side (block permutation, default 2), M stroke thickness in "
+                          "pixels (strokes, default 5) or ε (FGSM, default 0.1)")
+    train_alteration: Optional[AlterationName] = Field(
+        None, description="alteration of the known (labelled) training anomalies; default: the test "
+                          "alteration (paper 000's Table VI uses a different one)")
+    train_alteration_param: Optional[float] = Field(
+        None, description="parameter of train_alteration (default: that alteration's default)")
+    val_alteration: Optional[AlterationName] = Field(
+        None, description="alteration of the validation anomalies; default: the test alteration")
+    val_alteration_param: Optional[float] = Field(
+        None, description="parameter of val_alteration (default: that alteration's default)")
 
     @model_validator(mode="after")
     def _check(self):
@@ -81,7 +124,49 @@ class SetupConfig(BaseModel):
             raise ValueError("val_fraction + test_fraction must leave at least 10 % for training")
         if len(set(self.normal)) != len(self.normal):
             raise ValueError(f"normal={self.normal}: a class is repeated")
+        self._check_alteration()
         return self
+
+    def _check_alteration(self) -> None:
+        if self.alteration == "none":
+            for name in ("alteration_param", "train_alteration", "train_alteration_param",
+                         "val_alteration", "val_alteration_param"):
+                if getattr(self, name) is not None:
+                    raise ValueError(f"{name}={getattr(self, name)!r}: only applies to an "
+                                     "image-alteration set-up; set alteration too (block-permutation, "
+                                     "strokes or fgsm)")
+            return
+        if self.anomaly is not None:
+            raise ValueError(f"anomaly={self.anomaly}: with alteration={self.alteration!r} the anomalies "
+                             "are altered copies of normal images, not classes; leave anomaly unset")
+        if self.known_classes is not None:
+            raise ValueError(f"known_classes={self.known_classes}: with alteration={self.alteration!r} "
+                             "known anomalies are altered copies (see train_alteration); leave "
+                             "known_classes unset")
+        for part in ("train", "val"):
+            if getattr(self, f"{part}_alteration_param") is not None and getattr(self, f"{part}_alteration") is None:
+                raise ValueError(f"{part}_alteration_param={getattr(self, f'{part}_alteration_param')}: "
+                                 f"name the alteration it belongs to with {part}_alteration")
+        if self.train_alteration is not None and self.known_anomalies == 0:
+            raise ValueError(f"train_alteration={self.train_alteration!r} has no effect without known "
+                             "anomalies: set known_anomalies (a count, or a ratio below 1)")
+        for kind, param in self.alteration_plan().values():
+            generators.check_param(kind, param)
+
+    def alteration_plan(self) -> dict[str, tuple[str, float]]:
+        """Part -> (alteration, parameter) with defaults filled in; {} without an alteration."""
+        if self.alteration == "none":
+            return {}
+
+        def resolve(kind: str | None, param: float | None) -> tuple[str, float]:
+            if kind is None:
+                return test
+            value = generators.DEFAULT_PARAMS[kind] if param is None else param
+            return kind, int(value) if kind != "fgsm" and value == int(value) else value
+
+        test = resolve(self.alteration, self.alteration_param)
+        return {"train": resolve(self.train_alteration, self.train_alteration_param),
+                "val": resolve(self.val_alteration, self.val_alteration_param), "test": test}
 
 
 def check_classes(setup: SetupConfig, dataset: Dataset) -> tuple[list[int], list[int]]:
@@ -96,6 +181,8 @@ def check_classes(setup: SetupConfig, dataset: Dataset) -> tuple[list[int], list
         if bad:
             raise DeepADError(f"{field}={','.join(map(str, values))}: class {bad[0]} does not exist in "
                               f"{dataset.name}; allowed classes are {allowed}")
+    if setup.alteration != "none":
+        return check_alteration(setup, dataset), []
     normal = sorted(setup.normal)
     anomaly = sorted(setup.anomaly) if setup.anomaly else [c for c in range(n) if c not in normal]
     if set(anomaly) & set(normal):
@@ -109,12 +196,37 @@ def check_classes(setup: SetupConfig, dataset: Dataset) -> tuple[list[int], list
     return normal, anomaly
 
 
+def check_alteration(setup: SetupConfig, dataset: Dataset) -> list[int]:
+    """An image-alteration set-up against its dataset: images only, every class normal for block
+    permutation and strokes, parameters that fit the image size. Returns the normal classes."""
+    from deepad.errors import DeepADError
+
+    if dataset.kind != "image":
+        raise DeepADError(f"alteration={setup.alteration!r} alters images, but {dataset.name} is "
+                          f"{dataset.kind} data; choose an image dataset or alteration 'none'")
+    n = len(dataset.classes)
+    normal = sorted(setup.normal)
+    if setup.alteration in ("block-permutation", "strokes") and normal != list(range(n)):
+        every = ",".join(map(str, range(n)))
+        raise DeepADError(f"normal={','.join(map(str, setup.normal))}: alteration={setup.alteration!r} "
+                          f"pools every class of {dataset.name} as normal (paper 000's set-up); set "
+                          f"normal to all classes: {every}")
+    for kind, param in setup.alteration_plan().values():
+        generators.check_param(kind, param, dataset.input_shape)
+        if kind == "fgsm" and n < 2:
+            raise DeepADError(f"alteration 'fgsm' needs a classifier, hence at least two classes; "
+                              f"{dataset.name} has {n}")
+    return normal
+
+
 def make_split(dataset: Dataset, setup: SetupConfig, seed: int = 0,
                preprocess: str | None = None) -> Split:
     """Pure and seeded: the same dataset, set-up and seed always give the same split.
     `preprocess` overrides `setup.preprocess == "auto"` (a detector's own preference)."""
     from deepad.errors import DeepADError
 
+    if setup.alteration != "none":
+        return _alteration_split(dataset, setup, seed, preprocess)
     normal, anomaly = check_classes(setup, dataset)
     rng = np.random.default_rng(seed)
     pools: dict[str, dict[int, np.ndarray]] = {"train": {}, "val": {}, "test": {}}
@@ -169,3 +281,124 @@ def make_split(dataset: Dataset, setup: SetupConfig, seed: int = 0,
 
     return Split(train=part(train_idx, semi), val=part(held_out("val")), test=part(held_out("test")),
                  dataset=dataset, normal=normal, anomaly=anomaly, preprocess=params)
+
+
+# --- image-alteration set-ups ---------------------------------------------------------------------
+def _class_pools(dataset: Dataset, classes: list[int], setup: SetupConfig,
+                 rng: np.random.Generator) -> dict[str, dict[int, np.ndarray]]:
+    """Per class, disjoint train / val / test row numbers (the same rule as `make_split`)."""
+    pools: dict[str, dict[int, np.ndarray]] = {"train": {}, "val": {}, "test": {}}
+    for c in classes:
+        idx = rng.permutation(np.flatnonzero(dataset.y == c))
+        n_test = int(round(len(idx) * setup.test_fraction))
+        n_val = int(round(len(idx) * setup.val_fraction))
+        pools["test"][c], pools["val"][c] = idx[:n_test], idx[n_test:n_test + n_val]
+        pools["train"][c] = idx[n_test + n_val:]
+    return pools
+
+
+def _alteration_counts(setup: SetupConfig, n_norm: int) -> tuple[int, int]:
+    """(known anomalies, pollution) for an alteration set-up with n_norm natural training images;
+    each is an altered copy of a different training image."""
+    from deepad.errors import DeepADError
+
+    k = setup.known_anomalies
+    n_known = int(k) if k >= 1 else int(round(k * n_norm))
+    n_poll = int(round(setup.pollution / (1 - setup.pollution) * n_norm))
+    if n_known + n_poll > n_norm:
+        raise DeepADError(f"known_anomalies={n_known} and pollution={setup.pollution} ({n_poll} samples) "
+                          f"need {n_known + n_poll} altered copies of different training images, but "
+                          f"only {n_norm} exist; ask for fewer")
+    if setup.known_normals > n_norm:
+        raise DeepADError(f"known_normals={setup.known_normals}: only {n_norm} normal training "
+                          "samples exist")
+    return n_known, n_poll
+
+
+def _alterer(dataset: Dataset, plan: dict, pools: dict, seed: int):
+    """A function (rows, part, purpose) -> altered copies of dataset.x[rows], seeded per use. FGSM
+    uses one small classifier trained on the training pools of every class (never val or test)."""
+    model = None
+    if any(kind == "fgsm" for kind, _ in plan.values()):
+        fit_rows = np.sort(np.concatenate(list(pools["train"].values())))
+        model = generators.train_classifier(dataset.x[fit_rows], dataset.y[fit_rows],
+                                            epochs=FGSM_CLASSIFIER_EPOCHS, seed=seed)
+    streams = {"train": 1, "pollution": 2, "val": 3, "test": 4}
+
+    def alter(rows: np.ndarray, part: str, purpose: str) -> np.ndarray:
+        kind, param = plan[part]
+        if len(rows) == 0:
+            return dataset.x[rows].astype(np.float32)
+        rng = np.random.default_rng([seed, streams[purpose]])
+        return generators.alter(dataset.x[rows], kind, param, rng, model=model, labels=dataset.y[rows])
+
+    return alter
+
+
+def _alteration_split(dataset: Dataset, setup: SetupConfig, seed: int, preprocess: str | None) -> Split:
+    normal = check_alteration(setup, dataset)
+    plan = setup.alteration_plan()
+    rng = np.random.default_rng(seed)
+    pools = _class_pools(dataset, list(range(len(dataset.classes))), setup, rng)
+    alter = _alterer(dataset, plan, pools, seed)
+
+    train_nat = np.concatenate([pools["train"][c] for c in normal])
+    n_norm = len(train_nat)
+    n_known, n_poll = _alteration_counts(setup, n_norm)
+    sources = train_nat[rng.permutation(n_norm)[:n_known + n_poll]]
+    known, polluted = sources[:n_known], sources[n_known:]
+    train_idx = np.concatenate([train_nat, known, polluted])
+    train_raw = np.concatenate([dataset.x[train_nat], alter(known, "train", "train"),
+                                alter(polluted, "test", "pollution")])
+    target = np.r_[np.zeros(n_norm), np.ones(n_known + n_poll)]
+    semi = np.r_[np.zeros(n_norm), -np.ones(n_known), np.zeros(n_poll)]
+    semi[rng.permutation(n_norm)[:setup.known_normals]] = 1
+    order = rng.permutation(len(train_idx))
+
+    method = setup.preprocess if setup.preprocess != "auto" else (preprocess or "gcn")
+    params = fit_preprocess(train_raw, method)
+
+    def part(idx: np.ndarray, raw: np.ndarray, target_: np.ndarray, semi_: np.ndarray) -> Part:
+        return Part(x=apply_preprocess(raw, params), y=dataset.y[idx], target=target_.astype(np.int64),
+                    semi=semi_.astype(np.int64), index=idx, raw=np.ascontiguousarray(raw, np.float32))
+
+    def held_out(name: str) -> Part:
+        nat = np.concatenate([pools[name][c] for c in normal])
+        idx = np.concatenate([nat, nat])
+        raw = np.concatenate([dataset.x[nat], alter(nat, name, name)])
+        tgt = np.r_[np.zeros(len(nat)), np.ones(len(nat))]
+        o = rng.permutation(len(idx))
+        return part(idx[o], raw[o], tgt[o], np.zeros(len(idx)))
+
+    train = part(train_idx[order], train_raw[order], target[order], semi[order])
+    return Split(train=train, val=held_out("val"), test=held_out("test"), dataset=dataset,
+                 normal=normal, anomaly=[], preprocess=params,
+                 alterations={p: {"kind": k, "param": v} for p, (k, v) in plan.items()})
+
+
+def preview(dataset: Dataset, setup: SetupConfig, n: int = 8, seed: int = 0,
+            part: Literal["train", "val", "test"] = "test") -> tuple[np.ndarray, np.ndarray]:
+    """(originals, altered): `n` natural images of the normal classes and their altered copies
+    under the set-up's alteration for `part`, both (n, C, H, W) in [0, 1]. Seeded; for the
+    dashboard's preview (FGSM first trains its small classifier on up to 5000 images)."""
+    from deepad.errors import DeepADError
+
+    if setup.alteration == "none":
+        raise DeepADError("preview shows an image alteration; set alteration to block-permutation, "
+                          "strokes or fgsm")
+    if part not in ("train", "val", "test"):
+        raise DeepADError(f"part={part!r}: choose train, val or test")
+    if n < 1:
+        raise DeepADError(f"n={n}: ask for at least one image")
+    normal = check_alteration(setup, dataset)
+    kind, param = setup.alteration_plan()[part]
+    rng = np.random.default_rng(seed)
+    candidates = np.flatnonzero(np.isin(dataset.y, normal))
+    rows = np.sort(rng.choice(candidates, min(n, len(candidates)), replace=False))
+    model = None
+    if kind == "fgsm":
+        fit = rng.choice(len(dataset.y), min(5000, len(dataset.y)), replace=False)
+        model = generators.train_classifier(dataset.x[fit], dataset.y[fit],
+                                            epochs=FGSM_CLASSIFIER_EPOCHS, seed=seed)
+    originals = np.array(dataset.x[rows], dtype=np.float32)
+    return originals, generators.alter(originals, kind, param, rng, model=model, labels=dataset.y[rows])
