@@ -2,3 +2,4 @@
 
 from deepad.detectors import deep_svdd  # noqa: F401
 from deepad.detectors import shallow  # noqa: F401
+from deepad.detectors import deep_svdd_vae  # noqa: F401

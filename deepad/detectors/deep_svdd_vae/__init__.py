@@ -1,0 +1,1 @@
+from deepad.detectors.deep_svdd_vae.detector import DeepSVDDVAE, DeepSVDDVAEConfig  # noqa: F401

@@ -1,0 +1,156 @@
+"""Deep SVDD-VAE (Zhou et al., paper 001): a VAE whose latent means are pulled towards a centre.
+
+Training (Algorithm 1): for each minibatch, encode to (μ, log σ²), sample z = μ + σ ⊙ ε, take the
+batch centre c = mean of the latent means (detached, see `losses.batch_center`), decode z and
+minimise Eq. 12, α·mean[KL + NLL] + mean‖μ(x) − c‖, with RMSprop.
+
+After training: c* = mean of μ(x) over the training data (the network in evaluation mode, as when
+scoring), the score s(x) = ‖μ(x) − c*‖ (Eq. 13, with the latent mean, not a noisy sample, so that
+the same input always gets the same score), and R* = 95th percentile of the training scores.
+
+It is a one-class method: samples labelled anomalous (semi = −1) are left out of training rather
+than learned as normal; unlabelled samples are all treated as normal.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import torch
+from pydantic import Field
+
+from deepad.data.setups import Part
+from deepad.detectors.base import Detector, DetectorConfig, EpochClock
+from deepad.detectors.deep_svdd_vae import losses as L
+from deepad.detectors.deep_svdd_vae.model import VAE
+from deepad.detectors.registry import register
+from deepad.detectors.torch_utils import (as_tensor, batched, epoch_extras, minibatches, probe_indices,
+                                          seed_everything)
+from deepad.errors import DeepADError
+
+
+class DeepSVDDVAEConfig(DetectorConfig):
+    alpha: float = Field(1.0, ge=0, le=1, description="α: weight of the VAE terms (KL + reconstruction) "
+                         "against the SVDD distance; ≈1 for classes with salient features, < 1 otherwise",
+                         json_schema_extra={"widget": "slider", "step": 0.05})
+    rep_dim: int = Field(32, ge=2, le=512, description="latent dimension d (size of μ(x))")
+    likelihood: Literal["auto", "bernoulli", "gaussian"] = Field(
+        "auto", description="decoder likelihood p(x|z): bernoulli (data in [0, 1]), gaussian (unit "
+                            "variance), auto: bernoulli when the training data lie in [0, 1]")
+    bias: bool = Field(True, description="bias terms and affine BatchNorm in the VAE (the paper "
+                                         "allows them: the reconstruction term prevents collapse)")
+    lr: float = Field(1e-3, gt=0, le=1, description="RMSprop learning rate",
+                      json_schema_extra={"widget": "log"})
+    epochs: int = Field(30, ge=1, le=10000, description="training epochs")
+    batch_size: int = Field(200, ge=2, le=100000, description="minibatch size")
+    weight_decay: float = Field(0.0, ge=0, description="weight decay λ")
+
+
+def resolve_likelihood(choice: str, x: np.ndarray) -> str:
+    """The likelihood to use for training data `x`; Bernoulli needs every value in [0, 1]."""
+    in_unit = bool(x.size) and float(x.min()) >= 0.0 and float(x.max()) <= 1.0
+    if choice == "auto":
+        return "bernoulli" if in_unit else "gaussian"
+    if choice == "bernoulli" and not in_unit:
+        raise DeepADError(
+            f"likelihood=bernoulli: the training data range over [{float(x.min()):.3g}, "
+            f"{float(x.max()):.3g}] but a Bernoulli decoder needs values in [0, 1]; use likelihood "
+            "gaussian or auto, or a preprocessing that maps into [0, 1] (gcn, unit, minmax)")
+    return choice
+
+
+@register
+class DeepSVDDVAE(Detector):
+    name = "deep-svdd-vae"
+    title = "Deep SVDD-VAE"
+    summary = ("A variational autoencoder trained jointly with a hypersphere in its latent space; the "
+               "score is the distance of the latent mean to the centre.")
+    Config = DeepSVDDVAEConfig
+
+    def _build(self, in_shape: tuple[int, ...], likelihood: str) -> None:
+        self.in_shape = tuple(in_shape)
+        self.likelihood = likelihood
+        self.vae = VAE(self.in_shape, self.config.rep_dim, bias=self.config.bias).to(self.device)
+        self.c = torch.zeros(self.config.rep_dim, device=self.device)
+
+    # -- training -----------------------------------------------------------------------------
+    def fit(self, train: Part, val: Part | None = None, on_epoch=None, should_stop=None):
+        cfg = self.config
+        gen = seed_everything(self.seed)
+        normal_x = train.x[train.semi != -1]
+        if len(normal_x) < 2:
+            raise DeepADError(f"the training set has {len(normal_x)} samples not labelled anomalous; "
+                              "Deep SVDD-VAE needs at least 2")
+        self._build(train.x.shape[1:], resolve_likelihood(cfg.likelihood, normal_x))
+        nll = L.bernoulli_nll if self.likelihood == "bernoulli" else L.gaussian_nll
+        x = as_tensor(normal_x, self.device)
+        probe = val.x[probe_indices(len(val), self.seed)] if val is not None and len(val) > 1 else None
+        emit = on_epoch or (lambda rec, snap=None: None)
+        # Keras' RMSprop (the paper's framework) averages squared gradients with ρ = 0.9.
+        opt = torch.optim.RMSprop(self.vae.parameters(), lr=cfg.lr, alpha=0.9,
+                                  weight_decay=cfg.weight_decay)
+
+        for epoch in range(cfg.epochs):
+            clock = EpochClock(epoch)
+            self.vae.train()
+            sums = {"loss": 0.0, "loss_rec": 0.0, "loss_kl": 0.0, "loss_svdd": 0.0}
+            n_batches = 0
+            for idx in minibatches(len(x), cfg.batch_size, gen, self.device):
+                self._check_stop(should_stop)
+                xb = x[idx]
+                mu, logvar = self.vae.encode(xb)
+                eps = torch.randn(mu.shape, generator=gen).to(self.device)
+                z = L.reparametrize(mu, logvar, eps)
+                dist = L.center_distance(mu, L.batch_center(mu))
+                parts = L.svdd_vae_loss(nll(self.vae.decode(z), xb), L.kl_to_standard_normal(mu, logvar),
+                                        dist, cfg.alpha)
+                opt.zero_grad(set_to_none=True)
+                parts["loss"].backward()
+                opt.step()
+                for k in sums:
+                    sums[k] += parts[k].item()
+                n_batches += 1
+            rec = {k: v / n_batches for k, v in sums.items()}
+            clock.check_finite(**rec)
+            self._set_center(x)
+            rec.update(phase="train", epoch=epoch + 1)
+            extras, snap = epoch_extras(self, val, probe)
+            rec.update(extras)
+            rec["seconds"] = clock.seconds()
+            emit(rec, snap)
+
+        self.fitted = True
+        self.radius = float(np.percentile(self.score(normal_x), 95))
+        self._threshold = self.radius
+        return self
+
+    def _set_center(self, x: torch.Tensor) -> None:
+        """c* = mean latent mean over the training data, with the network as it scores."""
+        mu = batched(self._mu, x, self.device)
+        self.c = torch.as_tensor(mu.mean(axis=0), dtype=torch.float32, device=self.device)
+        self.center = self.c.cpu().numpy()
+
+    def _mu(self, xb: torch.Tensor) -> torch.Tensor:
+        self.vae.eval()
+        return self.vae(xb)
+
+    # -- using --------------------------------------------------------------------------------
+    def embed(self, x: np.ndarray) -> np.ndarray:
+        """μ(x), the latent mean, shape (n, d)."""
+        return batched(self._mu, x, self.device)
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        """s(x) = ‖μ(x) − c*‖ (Eq. 13)."""
+        c = self.c
+        return batched(lambda xb: L.center_distance(self._mu(xb), c), x, self.device).astype(np.float64)
+
+    # -- persistence --------------------------------------------------------------------------
+    def state(self) -> dict:
+        return {"in_shape": self.in_shape, "likelihood": self.likelihood, "vae": self.vae.state_dict(),
+                "c": self.c.detach().cpu()}
+
+    def load_state(self, state: dict) -> None:
+        self._build(state["in_shape"], state["likelihood"])
+        self.vae.load_state_dict(state["vae"])
+        self.c = state["c"].to(self.device)
