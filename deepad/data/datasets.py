@@ -200,7 +200,12 @@ def dataset_names() -> list[str]:
     return list(CATALOG)
 
 
-def dataset_info(name: str) -> DatasetInfo:
+def dataset_info(name: str, options: dict | None = None) -> DatasetInfo:
+    """The catalog entry; "file:PATH[?options]" describes a user's own file (deepad.data.uploads)."""
+    if name.startswith("file:"):
+        from deepad.data.uploads import user_dataset_info
+
+        return user_dataset_info(name, options)
     try:
         return CATALOG[name]
     except KeyError:
@@ -212,8 +217,15 @@ def _cached(name: str, data_dir: str | None, download: bool) -> Dataset:
     return dataset_info(name).loader(data_dir=data_dir, download=download)
 
 
-def load_dataset(name: str, data_dir: str | Path | None = None, download: bool = False) -> Dataset:
-    """Load a dataset by name (cached per process; callers must not modify the arrays)."""
+def load_dataset(name: str, data_dir: str | Path | None = None, download: bool = False,
+                 options: dict | None = None) -> Dataset:
+    """Load a dataset by name (cached per process; callers must not modify the arrays).
+    "file:PATH[?key=value&...]" loads a user's CSV / NPZ / images with the loader options of
+    `deepad.data.uploads.load_user_data`, from the name's query and / or `options`."""
+    if name.startswith("file:"):
+        from deepad.data.uploads import load_user_dataset
+
+        return load_user_dataset(name, options)
     ds = _cached(name, str(data_dir) if data_dir else None, bool(download))
     ds.x.flags.writeable = False
     return ds
