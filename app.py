@@ -1,29 +1,101 @@
-"""DeepAD Studio: a first page listing datasets, detectors and saved runs."""
+"""DeepAD Studio: the dashboard's entry point (`streamlit run app.py`).
 
-import pandas as pd
+It runs on every interaction, around whichever page is open: it builds the navigation over the
+modules in `pages/`, shows the current run and its status in the sidebar, and keeps the current
+run and page in the URL (`?run=...&page=...`) so a reload or a shared link reopens the same view.
+Training happens in background threads of one process-wide run manager (see `pages/_ui.py`).
+"""
+
 import streamlit as st
 
-from deepad.data.datasets import CATALOG
-from deepad.detectors import registry
-from deepad.store import RunStore
+from deepad import viewmodels as vm
+from pages import _ui as ui
 
-st.set_page_config(page_title="DeepAD Studio", layout="wide")
-st.title("DeepAD Studio")
-st.caption("See how deep one-class and semi-supervised anomaly detectors behave.")
+st.set_page_config(page_title="DeepAD Studio", page_icon=":material/radar:", layout="wide")
 
-st.subheader("Datasets")
-st.dataframe(pd.DataFrame([{"name": i.name, "title": i.title, "kind": i.kind,
-                            "embedded": i.embedded, "description": i.description}
-                           for i in CATALOG.values()]), hide_index=True)
-st.subheader("Detectors")
-st.dataframe(pd.DataFrame([{"method": n, "title": c.title, "summary": c.summary}
-                           for n, c in registry.all_detectors().items()]), hide_index=True)
-st.subheader("Runs")
-store = RunStore()
-runs = store.list()
-if not runs:
-    st.info(f"No runs yet in {store.root}. Train one with `python -m deepad train`.")
-else:
-    st.dataframe(pd.DataFrame([{"run": r.run_id, "state": r.state, "method": r.config.get("method"),
-                                "dataset": r.config.get("dataset"), "auc": r.summary.get("auc"),
-                                "verdict": r.summary.get("verdict")} for r in runs]), hide_index=True)
+ui.projector()  # once per server process: starts the UMAP warm-up in the background
+ui.keep_widget_state(("train.", "explore."))
+
+# --- pages ---------------------------------------------------------------------------------------
+pages = {url: st.Page(path, title=title, url_path=url, icon=icon, default=(url == "train"))
+         for path, (title, url, icon) in ui.PAGES.items()}
+current = st.navigation({
+    "Train and follow": [pages["train"], pages["runs"]],
+    "Look at the current run": [pages["roc"], pages["latent"], pages["samples"], pages["collapse"]],
+    "Try many settings": [pages["explore"]],
+})
+current_url = next(u for u, p in pages.items() if p.title == current.title)
+
+# A link such as /?page=roc&run=ID opens that page once, on the session's first run.
+if not st.session_state.get("_opened_from_url"):
+    st.session_state["_opened_from_url"] = True
+    wanted = st.query_params.get("page")
+    if wanted in pages and wanted != current_url:
+        st.switch_page(pages[wanted])
+
+# --- the current run: from this session, else the URL, else the newest run ---------------------
+runs = ui.store().list()
+if ui.RUN_KEY not in st.session_state:
+    st.session_state[ui.RUN_KEY] = st.query_params.get("run") or (runs[0].run_id if runs else None)
+run_id = st.session_state[ui.RUN_KEY]
+
+
+def _picked():
+    ui.select_run(st.session_state["run_picker"])
+
+
+def _sidebar_status(run_id: str) -> None:
+    """State, progress and headline numbers of the current run; polls while it trains."""
+    run = ui.get_run(run_id)
+    if run is None:
+        st.warning("This run is not on disk (deleted?). Pick another one.")
+        return
+    seen = st.session_state.setdefault("_live_seen", {})
+    live = vm.is_live(run)
+    if seen.get(run_id) and not live:  # it just ended: redraw the whole page with its results
+        seen[run_id] = False
+        st.rerun()
+    seen[run_id] = live
+    text = vm.status_text(run, ui.manager().queue_position(run_id))
+    if run.state == "failed":
+        st.error(text)
+    elif run.state in ("cancelled", "interrupted"):
+        st.warning(text)
+    else:
+        st.caption(text)
+    if live:
+        p = vm.progress(run, len(run.history()))
+        st.progress(p.fraction, text=p.text)
+    s = run.summary
+    if s.get("auc") is not None:
+        c1, c2 = st.columns(2)
+        c1.metric("test AUC", f"{s['auc']:.3f}")
+        c2.metric("collapse", f"{vm.VERDICT_ICONS.get(s.get('verdict'), '')} {s.get('verdict', '')}")
+
+
+with st.sidebar:
+    ids = [r.run_id for r in runs]
+    labels = {r.run_id: vm.run_label(r) for r in runs}
+    options = ids if (run_id is None or run_id in ids) else [run_id, *ids]
+    if st.session_state.get("run_picker") != run_id:
+        st.session_state["run_picker"] = run_id
+    st.selectbox("Current run", options, key="run_picker", on_change=_picked,
+                 format_func=lambda i: labels.get(i, f"⚠️ missing: {i}"),
+                 placeholder="no runs yet: start one on Train",
+                 help="Every page shows this run. It is also in the page's address, so a reload or a "
+                      "shared link opens the same run.")
+    if run_id:
+        run_now = ui.get_run(run_id)
+        live = run_now is not None and vm.is_live(run_now)
+        st.fragment(_sidebar_status, run_every=ui.LIVE_REFRESH_S if live else None)(run_id)
+    active = ui.manager().active_ids()
+    if active:
+        st.caption(f"{len(active)} run(s) training or queued in this server; they train one at a time.")
+    st.caption(f"Runs folder: `{ui.store().root}`")
+
+# --- the address bar mirrors the view ----------------------------------------------------------
+if run_id:
+    st.query_params["run"] = run_id
+st.query_params["page"] = current_url
+
+current.run()

@@ -1,0 +1,250 @@
+"""2-D views of a run's embeddings: PCA at once, UMAP in the background, cached with the run.
+
+PCA is a single SVD and costs milliseconds, so a page can always show something at once. UMAP
+(umap-learn, numba underneath) is the better picture of neighbourhoods but is slow: the first fit
+in a process spends tens of seconds compiling, later fits take seconds. So:
+
+- every UMAP fit in this process goes through one worker thread (and `_UMAP_LOCK`): concurrent
+  UMAP calls from several threads have deadlocked in umap-learn's history;
+- `Projector.warm_up()` queues a tiny fit that pays the compilation once, ideally when a server
+  starts;
+- `Projector.request(run)` queues a run's projection and returns at once; the result is written
+  to `umap.npz` in the run's folder, so it survives restarts and is computed once per run;
+- `Projector.project_when_finished(manager, run_id)` waits for a run in a thread of its own and
+  queues its projection as soon as it ends, so the view is ready when someone looks.
+
+Nothing here calls any UI code.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from deepad.store import RunRecord, atomic_save_npz
+
+UMAP_FILE = "umap.npz"
+UMAP_MAX_POINTS = 20_000  # larger test sets are projected on a fixed random subset
+UMAP_PARAMS = {"n_neighbors": 15, "min_dist": 0.1, "n_epochs": 200, "random_state": 0}
+_UMAP_LOCK = threading.Lock()
+
+
+# --- PCA -------------------------------------------------------------------------------------
+def pca_basis(emb: np.ndarray, dims: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and the first `dims` principal directions of `emb` (n, d), as (d,) and (dims, d).
+    Directions beyond the data's dimension are zero, so a 1-D embedding still gives 2 columns."""
+    emb = np.asarray(emb, dtype=np.float64).reshape(len(emb), -1)
+    mean = emb.mean(axis=0) if len(emb) else np.zeros(emb.shape[1])
+    comps = np.zeros((dims, emb.shape[1]))
+    if len(emb) > 1:
+        _, _, vt = np.linalg.svd(emb - mean, full_matrices=False)
+        k = min(dims, len(vt))
+        comps[:k] = vt[:k]
+        # a fixed sign per direction, so two calls on similar data do not mirror the picture
+        signs = np.sign(comps[np.arange(dims), np.argmax(np.abs(comps), axis=1)])
+        comps *= np.where(signs == 0, 1.0, signs)[:, None]
+    return mean, comps
+
+
+def pca_project(emb: np.ndarray, basis: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    mean, comps = basis
+    return (np.asarray(emb, dtype=np.float64).reshape(len(emb), -1) - mean) @ comps.T
+
+
+def pca_2d(emb: np.ndarray) -> np.ndarray:
+    """(n, d) -> (n, 2): the two directions along which the embeddings vary most."""
+    return pca_project(emb, pca_basis(emb))
+
+
+# --- UMAP ------------------------------------------------------------------------------------
+def umap_2d(emb: np.ndarray, **params) -> np.ndarray:
+    """(n, d) -> (n, 2) with UMAP, in the calling thread (serialised with every other UMAP call).
+    Raises ImportError when umap-learn is not installed."""
+    import umap  # noqa: PLC0415  (slow first import: only when needed)
+
+    emb = np.ascontiguousarray(emb, dtype=np.float32).reshape(len(emb), -1)
+    kw = {**UMAP_PARAMS, **params}
+    kw["n_neighbors"] = max(2, min(kw["n_neighbors"], len(emb) - 1))
+    with _UMAP_LOCK:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "n_jobs overridden by random_state" and friends
+            return umap.UMAP(n_components=2, **kw).fit_transform(emb).astype(np.float32)
+
+
+def _source_stamp(run_path: Path) -> int:
+    f = run_path / "results.npz"
+    return f.stat().st_mtime_ns if f.exists() else 0
+
+
+def load_umap(run: RunRecord) -> dict[str, np.ndarray] | None:
+    """The cached projection of a run's test embeddings ({"xy", "index"}: rows of the test set),
+    or None when there is none yet or it was made from older results."""
+    f = run.path / UMAP_FILE
+    if not f.exists():
+        return None
+    try:
+        with np.load(f, allow_pickle=False) as z:
+            if int(z["stamp"]) != _source_stamp(run.path):
+                return None
+            return {"xy": z["xy"], "index": z["index"]}
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def _subset(n: int) -> np.ndarray:
+    if n <= UMAP_MAX_POINTS:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(0).permutation(n)[:UMAP_MAX_POINTS])
+
+
+def compute_umap(run: RunRecord) -> dict[str, np.ndarray] | None:
+    """Project a finished run's test embeddings and cache them in its folder (blocking)."""
+    results = run.results()
+    if results is None or "test_emb" not in results or len(results["test_emb"]) < 3:
+        return None
+    stamp = _source_stamp(run.path)
+    index = _subset(len(results["test_emb"]))
+    xy = umap_2d(results["test_emb"][index])
+    if run.path.exists():  # the run may have been deleted meanwhile
+        atomic_save_npz(run.path / UMAP_FILE, xy=xy, index=index, stamp=np.int64(stamp))
+    return {"xy": xy, "index": index}
+
+
+class Projector:
+    """One background worker that runs UMAP jobs one at a time. Thread-safe."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._jobs: queue.Queue = queue.Queue()
+        self._worker: threading.Thread | None = None
+        self._state: dict[str, str] = {}  # run folder -> "queued" | "computing" | "failed: ..."
+        self._done = threading.Condition(self._lock)
+        self.warm_state = "cold"  # cold | warming | ready | unavailable: <why>
+        self.warm_seconds: float | None = None
+
+    # -- public -----------------------------------------------------------------------------
+    def warm_up(self) -> None:
+        """Queue a tiny fit that compiles UMAP's numba code (once per process)."""
+        with self._lock:
+            if self.warm_state != "cold":
+                return
+            self.warm_state = "warming"
+        self._jobs.put(("warm", None))
+        self._ensure_worker()
+
+    def status(self, run: RunRecord) -> str:
+        """"ready", "queued", "computing", "failed: <why>", or "none" (not requested yet)."""
+        if load_umap(run) is not None:
+            return "ready"
+        with self._lock:
+            return self._state.get(str(run.path), "none")
+
+    def request(self, run: RunRecord) -> str:
+        """Queue the run's projection unless it is cached or already on its way; returns status."""
+        if load_umap(run) is not None:
+            return "ready"
+        with self._lock:
+            status = self._state.get(str(run.path))
+            if status is not None:
+                return status
+            self._state[str(run.path)] = "queued"
+        self._jobs.put(("run", run))
+        self._ensure_worker()
+        return "queued"
+
+    def wait(self, run: RunRecord, timeout: float | None = None) -> str:
+        """Block until the run's projection is no longer queued or computing (benches, tests)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._done:
+            while self._state.get(str(run.path)) in ("queued", "computing"):
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    break
+                self._done.wait(remaining if remaining is not None else 1.0)
+        return self.status(run)
+
+    def wait_warm(self, timeout: float | None = None) -> str:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._done:
+            while self.warm_state == "warming":
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    break
+                self._done.wait(remaining if remaining is not None else 1.0)
+        return self.warm_state
+
+    def project_when_finished(self, manager, run_id: str) -> None:
+        """Wait for a run in a background thread; when it has finished, queue its projection."""
+        def wait_then_request():
+            run = manager.wait(run_id)
+            if run.state == "finished":
+                self.request(run)
+
+        threading.Thread(target=wait_then_request, daemon=True, name=f"deepad-umap-wait-{run_id}").start()
+
+    # -- worker -----------------------------------------------------------------------------
+    def _ensure_worker(self) -> None:
+        with self._lock:
+            if self._worker is None or not self._worker.is_alive():
+                self._worker = threading.Thread(target=self._loop, daemon=True, name="deepad-umap")
+                self._worker.start()
+
+    def _loop(self) -> None:
+        while True:
+            kind, run = self._jobs.get()
+            if kind == "warm":
+                self._warm()
+                continue
+            key = str(run.path)
+            with self._lock:
+                self._state[key] = "computing"
+            try:
+                compute_umap(run)
+                outcome = None
+            except ImportError as exc:
+                outcome = f"failed: umap-learn is not available ({exc})"
+            except Exception as exc:  # keep the worker alive for the next run
+                outcome = f"failed: {type(exc).__name__}: {exc}"
+            with self._done:
+                if outcome:
+                    self._state[key] = outcome
+                else:
+                    self._state.pop(key, None)
+                self._done.notify_all()
+
+    def _warm(self) -> None:
+        t0 = time.perf_counter()
+        try:
+            rng = np.random.default_rng(0)
+            # both neighbour searches umap uses: approximate (large data) and exact (small data)
+            import umap  # noqa: F401,PLC0415
+
+            x = rng.normal(size=(300, 8)).astype(np.float32)
+            umap_2d(x, n_epochs=10, force_approximation_algorithm=True)
+            umap_2d(x[:100], n_epochs=10)
+            state = "ready"
+        except Exception as exc:  # ImportError or a numba problem: PCA views still work
+            state = f"unavailable: {type(exc).__name__}: {exc}"
+        with self._done:
+            self.warm_state = state
+            self.warm_seconds = time.perf_counter() - t0
+            self._done.notify_all()
+
+
+_PROJECTOR: Projector | None = None
+_PROJECTOR_LOCK = threading.Lock()
+
+
+def projector() -> Projector:
+    """The process-wide projector (one, because UMAP calls must never run concurrently)."""
+    global _PROJECTOR
+    with _PROJECTOR_LOCK:
+        if _PROJECTOR is None:
+            _PROJECTOR = Projector()
+        return _PROJECTOR

@@ -1,0 +1,285 @@
+"""Plotly figures for the dashboard and for exported HTML reports.
+
+Each function takes plain numbers (see `deepad.viewmodels`) and returns a `go.Figure`; none
+computes anything beyond laying the numbers out. Large point clouds use WebGL (`go.Scattergl`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+NORMAL_COLOUR = "#1f77b4"
+ANOMALY_COLOUR = "#d62728"
+TRUTH_COLOURS = {"normal": NORMAL_COLOUR, "anomaly": ANOMALY_COLOUR}
+VERDICT_COLOURS = {"healthy": "#2ca02c", "at risk": "#ff7f0e", "collapsed": "#d62728"}
+_MARGIN = dict(l=10, r=10, t=40, b=10)
+
+
+def _layout(fig: go.Figure, title: str, height: int = 360, **kw) -> go.Figure:
+    fig.update_layout(title=dict(text=title, font=dict(size=15)), height=height, margin=_MARGIN,
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
+                      **kw)
+    return fig
+
+
+# --- ROC, PR, scores ---------------------------------------------------------------------------
+def roc_figure(curves: list) -> go.Figure:
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance",
+                             line=dict(dash="dot", color="grey"), hoverinfo="skip"))
+    for c in curves:
+        auc = f"{c.auc:.3f}" if c.auc is not None else "n/a"
+        fig.add_trace(go.Scatter(x=c.fpr, y=c.tpr, mode="lines", name=f"{c.label} (AUC {auc})",
+                                 hovertemplate="false positive rate %{x:.3f}<br>true positive rate %{y:.3f}"))
+    fig.update_xaxes(title="false positive rate (normal samples flagged)", range=[0, 1])
+    fig.update_yaxes(title="true positive rate (anomalies caught)", range=[0, 1.01])
+    return _layout(fig, "ROC curve", legend_title_text="")
+
+
+def pr_figure(curves: list) -> go.Figure:
+    fig = go.Figure()
+    for c in curves:
+        ap = f"{c.ap:.3f}" if c.ap is not None else "n/a"
+        fig.add_trace(go.Scatter(x=c.recall, y=c.precision, mode="lines", name=f"{c.label} (AP {ap})",
+                                 hovertemplate="recall %{x:.3f}<br>precision %{y:.3f}"))
+    if curves:
+        fig.add_hline(y=curves[0].base_rate, line=dict(dash="dot", color="grey"),
+                      annotation_text="share of anomalies (chance)", annotation_position="bottom right")
+    fig.update_xaxes(title="recall (anomalies caught)", range=[0, 1])
+    fig.update_yaxes(title="precision (flagged that are anomalies)", range=[0, 1.01])
+    return _layout(fig, "Precision–recall curve")
+
+
+def score_histogram(scores: np.ndarray, truth: np.ndarray, threshold: float | None = None,
+                    log_x: bool = False, title: str = "Anomaly scores") -> go.Figure:
+    fig = go.Figure()
+    s = np.asarray(scores, dtype=np.float64)
+    if log_x:
+        s = np.log10(np.maximum(s - min(0.0, s.min()), 0) + 1e-12)
+    for name, val in (("normal", 0), ("anomaly", 1)):
+        fig.add_trace(go.Histogram(x=s[truth == val], name=name, opacity=0.65, nbinsx=60,
+                                   marker_color=TRUTH_COLOURS[name]))
+    if threshold is not None:
+        t = np.log10(max(threshold - min(0.0, float(np.min(scores))), 0) + 1e-12) if log_x else threshold
+        fig.add_vline(x=t, line=dict(color="black", dash="dash"), annotation_text="threshold")
+    fig.update_layout(barmode="overlay")
+    fig.update_xaxes(title="log₁₀ score" if log_x else "anomaly score (higher = more anomalous)")
+    fig.update_yaxes(title="test samples")
+    return _layout(fig, title)
+
+
+def confusion_figure(m: dict) -> go.Figure:
+    z = [[m["tn"], m["fp"]], [m["fn"], m["tp"]]]
+    text = [[f"{m['tn']}<br>true negatives", f"{m['fp']}<br>false positives"],
+            [f"{m['fn']}<br>false negatives", f"{m['tp']}<br>true positives"]]
+    fig = go.Figure(go.Heatmap(z=z, x=["predicted normal", "predicted anomaly"],
+                               y=["truly normal", "truly anomalous"], text=text,
+                               texttemplate="%{text}", colorscale="Blues", showscale=False,
+                               hoverinfo="skip"))
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, "Confusion matrix at the threshold", height=300)
+
+
+# --- training curves ---------------------------------------------------------------------------
+def history_figure(df: pd.DataFrame, columns: list[str], names: dict[str, str] | None = None,
+                   title: str = "", log_y: bool = False, height: int = 300) -> go.Figure:
+    """Per-epoch lines over the global step; pretraining epochs are shaded."""
+    names = names or {}
+    fig = go.Figure()
+    for col in columns:
+        if col not in df:
+            continue
+        d = df[["step", "phase", "epoch", col]].dropna(subset=[col])
+        fig.add_trace(go.Scatter(x=d["step"], y=d[col], mode="lines+markers", name=names.get(col, col),
+                                 customdata=np.c_[d["phase"], d["epoch"]],
+                                 hovertemplate="%{customdata[0]} epoch %{customdata[1]}: %{y:.4g}"))
+    pre = df[df["phase"] == "pretrain"] if "phase" in df else df.iloc[:0]
+    if len(pre):
+        fig.add_vrect(x0=pre["step"].min() - 0.5, x1=pre["step"].max() + 0.5, fillcolor="grey",
+                      opacity=0.12, line_width=0, annotation_text="pretraining",
+                      annotation_position="top left")
+    fig.update_xaxes(title="epoch (all phases)")
+    if log_y:
+        fig.update_yaxes(type="log")
+    return _layout(fig, title, height=height)
+
+
+def collapse_gauges(rel_spread: float | None, eff_rank: float | None, dim: int | None,
+                    const_share: float | None) -> go.Figure:
+    """Three dials: spread (log scale, red near 0), effective rank out of the dimension, share
+    of constant dimensions."""
+    fig = make_subplots(rows=1, cols=3, specs=[[{"type": "indicator"}] * 3])
+    if rel_spread is not None:
+        v = float(np.log10(max(rel_spread, 1e-6)))
+        fig.add_trace(go.Indicator(
+            mode="gauge", value=v, title=dict(text=f"spread {rel_spread:.2g}", font=dict(size=13)),
+            gauge=dict(axis=dict(range=[-6, 0], tickvals=[-6, -3, -2, 0],
+                                 ticktext=["1e-6", "1e-3", "1e-2", "1"]),
+                       bar=dict(color="black", thickness=0.25),
+                       steps=[dict(range=[-6, -3], color="#f4a5a5"), dict(range=[-3, -2], color="#fcd9a8"),
+                              dict(range=[-2, 0], color="#bfe5bf")])), row=1, col=1)
+    if eff_rank is not None and dim:
+        fig.add_trace(go.Indicator(
+            mode="gauge+number", value=eff_rank, number=dict(valueformat=".1f", suffix=f" / {dim}"),
+            title=dict(text="effective rank", font=dict(size=13)),
+            gauge=dict(axis=dict(range=[0, dim]), bar=dict(color="black", thickness=0.25),
+                       steps=[dict(range=[0, dim / 4], color="#fcd9a8"),
+                              dict(range=[dim / 4, dim], color="#bfe5bf")])), row=1, col=2)
+    if const_share is not None:
+        fig.add_trace(go.Indicator(
+            mode="gauge+number", value=100 * const_share, number=dict(suffix=" %", valueformat=".0f"),
+            title=dict(text="constant dimensions", font=dict(size=13)),
+            gauge=dict(axis=dict(range=[0, 100]), bar=dict(color="black", thickness=0.25),
+                       steps=[dict(range=[0, 50], color="#bfe5bf"), dict(range=[50, 95], color="#fcd9a8"),
+                              dict(range=[95, 100], color="#f4a5a5")])), row=1, col=3)
+    fig.update_layout(height=200, margin=dict(l=25, r=25, t=40, b=5))
+    return fig
+
+
+def compare_figure(frames: dict[str, pd.DataFrame], column: str, title: str,
+                   log_y: bool = False, height: int = 280) -> go.Figure:
+    """One metric over epochs, one line per run (training epochs only)."""
+    fig = go.Figure()
+    for label, df in frames.items():
+        if column not in df:
+            continue
+        d = df[df["phase"] != "pretrain"].dropna(subset=[column]) if "phase" in df else df
+        fig.add_trace(go.Scatter(x=d["epoch"], y=d[column], mode="lines+markers", name=label))
+    fig.update_xaxes(title="training epoch")
+    if log_y:
+        fig.update_yaxes(type="log")
+    return _layout(fig, title, height=height)
+
+
+# --- latent space --------------------------------------------------------------------------------
+def latent_scatter(df: pd.DataFrame, color_by: str, centre: np.ndarray | None = None,
+                   title: str = "", height: int = 520) -> go.Figure:
+    """WebGL scatter of a 2-D view. color_by: "truth", "class", "score" or "distance"."""
+    fig = go.Figure()
+    hover = ("%{customdata[1]} (%{customdata[2]})<br>score %{customdata[3]:.4g}"
+             "<br>dataset row %{customdata[0]}<extra></extra>")
+    custom = np.c_[df["dataset_index"], df["class"], df["truth"], df["score"], df["row"]]
+    if color_by in ("truth", "class"):
+        for name, part in df.groupby(color_by, sort=True):
+            colour = TRUTH_COLOURS.get(name) if color_by == "truth" else None
+            fig.add_trace(go.Scattergl(
+                x=part["x"], y=part["y"], mode="markers", name=str(name),
+                marker=dict(size=5, opacity=0.7, color=colour),
+                customdata=custom[part.index.to_numpy()], hovertemplate=hover))
+    else:
+        values = df[color_by]
+        fig.add_trace(go.Scattergl(
+            x=df["x"], y=df["y"], mode="markers", name=color_by, showlegend=False,
+            marker=dict(size=5, opacity=0.8, color=values, colorscale="Viridis", showscale=True,
+                        colorbar=dict(title=color_by)),
+            customdata=custom, hovertemplate=hover))
+    if centre is not None:
+        fig.add_trace(go.Scatter(x=[centre[0]], y=[centre[1]], mode="markers", name="centre c",
+                                 marker=dict(symbol="x", size=14, color="black", line=dict(width=2))))
+    fig.update_layout(dragmode="lasso")
+    return _layout(fig, title, height=height)
+
+
+def distance_histogram(dist: np.ndarray, truth: np.ndarray, radius: float | None = None) -> go.Figure:
+    fig = go.Figure()
+    for name, val in (("normal", 0), ("anomaly", 1)):
+        fig.add_trace(go.Histogram(x=dist[truth == val], name=name, opacity=0.65, nbinsx=60,
+                                   marker_color=TRUTH_COLOURS[name]))
+    if radius is not None and radius > 0:
+        fig.add_vline(x=radius, line=dict(color="black", dash="dash"), annotation_text="radius R")
+    fig.update_layout(barmode="overlay")
+    fig.update_xaxes(title="distance to the centre ‖φ(x) − c‖")
+    fig.update_yaxes(title="test samples")
+    return _layout(fig, "Distance to the centre", height=320)
+
+
+def decision_plane(grid) -> go.Figure:
+    """Scores over the input plane, the decision boundary (score = threshold) and the test data."""
+    fig = go.Figure()
+    z = np.asarray(grid.z, dtype=np.float64)
+    lo, hi = np.percentile(z, 1), np.percentile(z, 99)
+    fig.add_trace(go.Contour(x=grid.xs, y=grid.ys, z=np.clip(z, lo, hi), colorscale="Greys", opacity=0.55,
+                             contours=dict(showlines=False), ncontours=25, name="score",
+                             colorbar=dict(title="score"), hovertemplate="score %{z:.3g}<extra></extra>"))
+    fig.add_trace(go.Contour(x=grid.xs, y=grid.ys, z=z, showscale=False, name="decision boundary",
+                             contours=dict(type="constraint", operation="<", value=grid.threshold,
+                                           showlabels=False),
+                             line=dict(color="black", width=3), fillcolor="rgba(44,160,44,0.15)",
+                             hoverinfo="skip", showlegend=True))
+    for name, val in (("normal", 0), ("anomaly", 1)):
+        pts = grid.points[grid.truth == val]
+        fig.add_trace(go.Scattergl(x=pts[:, 0], y=pts[:, 1], mode="markers", name=f"test {name}",
+                                   marker=dict(size=5, color=TRUTH_COLOURS[name], opacity=0.8)))
+    fig.update_xaxes(title="x₁")
+    fig.update_yaxes(title="x₂", scaleanchor="x", scaleratio=1)
+    return _layout(fig, "Input plane: where the model says normal (inside the boundary)", height=520)
+
+
+def snapshot_scatter(view, i: int, height: int = 460) -> go.Figure:
+    """The probe samples' embeddings at snapshot i, in the fixed PCA view of all epochs."""
+    xy = view.xy[i]
+    fig = go.Figure()
+    if view.truth is not None:
+        for name, val in (("normal", 0), ("anomaly", 1)):
+            pts = xy[view.truth == val]
+            fig.add_trace(go.Scattergl(x=pts[:, 0], y=pts[:, 1], mode="markers", name=name,
+                                       marker=dict(size=5, opacity=0.7, color=TRUTH_COLOURS[name])))
+    else:
+        fig.add_trace(go.Scattergl(x=xy[:, 0], y=xy[:, 1], mode="markers", name="probe samples",
+                                   marker=dict(size=5, opacity=0.7, color=NORMAL_COLOUR)))
+    if view.centre is not None:
+        fig.add_trace(go.Scatter(x=[view.centre[0]], y=[view.centre[1]], mode="markers", name="centre c",
+                                 marker=dict(symbol="x", size=14, color="black", line=dict(width=2))))
+    x0, x1, y0, y1 = view.lim
+    fig.update_xaxes(range=[x0, x1], title="PC 1 (over all epochs)")
+    fig.update_yaxes(range=[y0, y1], title="PC 2")
+    return _layout(fig, f"Probe embeddings after training epoch {int(view.epochs[i])}", height=height)
+
+
+def spread_timeline(view, i: int) -> go.Figure:
+    fig = go.Figure(go.Scatter(x=view.epochs, y=view.spread, mode="lines+markers", name="relative spread"))
+    fig.add_trace(go.Scatter(x=[view.epochs[i]], y=[view.spread[i]], mode="markers", name="shown",
+                             marker=dict(size=14, color="black", symbol="circle-open", line=dict(width=3))))
+    fig.add_hrect(y0=1e-9, y1=1e-3, fillcolor=VERDICT_COLOURS["collapsed"], opacity=0.1, line_width=0)
+    fig.update_yaxes(type="log", title="relative spread")
+    fig.update_xaxes(title="training epoch")
+    return _layout(fig, "Relative spread of the probe embeddings", height=260, showlegend=False)
+
+
+# --- exploration -----------------------------------------------------------------------------------
+def grid_heatmap(df: pd.DataFrame, axes: list[str]) -> go.Figure:
+    """AUC over one or two hyperparameters; each cell also names the collapse verdict."""
+    a = axes[0]
+    b = axes[1] if len(axes) > 1 else None
+    xs = sorted(df[a].dropna().unique())
+    ys = sorted(df[b].dropna().unique()) if b else [""]
+    z = np.full((len(ys), len(xs)), np.nan)
+    text = [["" for _ in xs] for _ in ys]
+    for _, row in df.iterrows():
+        i = ys.index(row[b]) if b else 0
+        j = xs.index(row[a])
+        if row["AUC"] is not None and not pd.isna(row["AUC"]):
+            z[i, j] = row["AUC"]
+            text[i][j] = f"{row['AUC']:.3f}<br>{row['collapse'] or ''}"
+        else:
+            text[i][j] = row["state"]
+    fig = go.Figure(go.Heatmap(z=z, x=[str(v) for v in xs], y=[str(v) for v in ys], text=text,
+                               texttemplate="%{text}", colorscale="RdYlGn", zmin=0.5, zmax=1.0,
+                               colorbar=dict(title="AUC"), hoverinfo="skip"))
+    fig.update_xaxes(title=a, type="category")
+    fig.update_yaxes(title=b or "", type="category")
+    return _layout(fig, "Test AUC (and collapse verdict) per setting", height=140 + 60 * len(ys))
+
+
+# --- export ------------------------------------------------------------------------------------
+def figures_html(figs: list[go.Figure], title: str) -> str:
+    """One self-contained HTML page holding the figures (plotly.js embedded once: works offline)."""
+    parts = [f"<html><head><meta charset='utf-8'><title>{title}</title></head><body>",
+             f"<h2 style='font-family:sans-serif'>{title}</h2>"]
+    for i, fig in enumerate(figs):
+        parts.append(fig.to_html(full_html=False, include_plotlyjs=(i == 0)))
+    parts.append("</body></html>")
+    return "\n".join(parts)

@@ -1,0 +1,762 @@
+"""Pure helpers behind the dashboard's pages: every number a page shows is computed here.
+
+The pages in `pages/` only read runs, call these functions and draw the results (with the figure
+builders in `deepad.figures`). Nothing here imports Streamlit, so all of it can be tested and
+reused from scripts.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import math
+import re
+import secrets
+import shlex
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from deepad import metrics
+from deepad.store import LIVE_STATES, RunRecord
+
+NORMAL, ANOMALY = "normal", "anomaly"
+STATE_ICONS = {"queued": "⏳", "running": "🏃", "finished": "✅", "failed": "❌",
+               "cancelled": "⏹️", "interrupted": "⚠️"}
+VERDICT_ICONS = {"healthy": "🟢", "at risk": "🟠", "collapsed": "🔴"}
+
+
+# --- runs ------------------------------------------------------------------------------------
+def run_title(run: RunRecord) -> str:
+    """A short human name: the title when given, else method · dataset · normal classes."""
+    cfg = run.config
+    if cfg.get("title"):
+        return cfg["title"]
+    normal = ",".join(str(c) for c in (cfg.get("setup") or {}).get("normal", []))
+    return f"{cfg.get('method')} · {cfg.get('dataset')} · normal {normal}"
+
+
+def run_label(run: RunRecord) -> str:
+    """One line for pickers: state icon, title, the run id's time stamp."""
+    stamp = run.run_id[:15].replace("-", " ")
+    return f"{STATE_ICONS.get(run.state, '?')} {run_title(run)} ({stamp})"
+
+
+def expected_steps(config: dict) -> int | None:
+    """How many epoch records a run will write: its epochs plus pretraining epochs when the
+    method has those parameters; None when the method has no epochs (one record at the end)."""
+    params = config.get("params") or {}
+    if not isinstance(params.get("epochs"), int):
+        return None
+    pre = params.get("pretrain_epochs")
+    return params["epochs"] + (pre if isinstance(pre, int) else 0)
+
+
+@dataclass
+class Progress:
+    fraction: float  # 0..1
+    text: str  # "pretraining epoch 3 / 10" ...
+
+
+def progress(run: RunRecord, n_records: int) -> Progress:
+    total = expected_steps(run.config)
+    last = run.status.get("last") or {}
+    phase = last.get("phase", "train")
+    epoch = last.get("epoch", 0)
+    phase_word = "pretraining (autoencoder)" if phase == "pretrain" else "training"
+    if run.state == "queued":
+        return Progress(0.0, "waiting for its turn")
+    if run.state == "finished":
+        return Progress(1.0, f"finished after {n_records} epoch records")
+    if not n_records:
+        return Progress(0.0, "loading data and building the network")
+    if total:
+        params = run.config.get("params") or {}
+        phase_total = params.get("pretrain_epochs") if phase == "pretrain" else params.get("epochs")
+        return Progress(min(1.0, n_records / total), f"{phase_word}: epoch {epoch} / {phase_total}")
+    return Progress(0.5, f"{phase_word}: epoch {epoch}")
+
+
+def status_text(run: RunRecord, queue_position: int | None = None) -> str:
+    """What the run is doing, in one sentence."""
+    s, st = run.status, run.state
+    if st == "queued":
+        where = f" (position {queue_position} in the queue)" if queue_position else ""
+        return f"Queued{where}: runs train one at a time so they do not compete for the device."
+    if st == "running":
+        return f"Training on {s.get('device', 'the device')}, epoch {s.get('epoch', 0)}."
+    if st == "finished":
+        return f"Finished in {s.get('seconds', 0):.1f} s."
+    if st == "failed":
+        epoch = s.get("failed_epoch") or s.get("epoch")
+        at = f" at epoch {epoch}" if epoch else ""
+        hint = f" Hint: {s['hint']}" if s.get("hint") else ""
+        return f"Failed{at}: {s.get('error', 'unknown error')}.{hint}"
+    if st == "cancelled":
+        return f"Cancelled at epoch {s.get('epoch', 0)}; the curves up to then are kept."
+    if st == "interrupted":
+        return ("Interrupted: the process that trained it stopped (server restart or crash) "
+                f"at epoch {s.get('epoch', 0)}; its curves up to then are kept.")
+    return st
+
+
+def is_live(run: RunRecord) -> bool:
+    return run.state in LIVE_STATES
+
+
+def runs_frame(runs: list[RunRecord]) -> pd.DataFrame:
+    """One row per run: what it is, how it went."""
+    rows = []
+    for r in runs:
+        s, cfg = r.summary, r.config
+        params = cfg.get("params") or {}
+        rows.append({
+            "run": r.run_id, "state": f"{STATE_ICONS.get(r.state, '')} {r.state}",
+            "title": run_title(r), "method": cfg.get("method"), "dataset": cfg.get("dataset"),
+            "normal": ",".join(map(str, (cfg.get("setup") or {}).get("normal", []))),
+            "epoch": r.status.get("epoch", 0), "AUC": s.get("auc"), "AP": s.get("ap"), "F1": s.get("f1"),
+            "collapse": (f"{VERDICT_ICONS.get(s['verdict'], '')} {s['verdict']}" if s.get("verdict") else ""),
+            "seconds": round(r.status.get("seconds", 0.0) or 0.0, 1),
+            "params": ", ".join(f"{k}={_short(v)}" for k, v in params.items()),
+        })
+    return pd.DataFrame(rows, columns=["run", "state", "title", "method", "dataset", "normal", "epoch",
+                                       "AUC", "AP", "F1", "collapse", "seconds", "params"])
+
+
+def _short(v: Any) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+# --- widgets generated from a detector's config ------------------------------------------------
+@dataclass(frozen=True)
+class FieldSpec:
+    """How to draw one config field as a widget whose values are always valid."""
+
+    name: str
+    kind: str  # "slider" | "log" | "int" | "float" | "select" | "bool" | "text" | "json"
+    label: str
+    help: str
+    default: Any
+    lo: float | None = None  # inclusive bounds of the widget
+    hi: float | None = None
+    step: float | None = None
+    options: tuple = ()
+
+
+def _bounds(info) -> tuple[float | None, float | None, bool, bool]:
+    lo = hi = None
+    lo_open = hi_open = False
+    for m in info.metadata:
+        if getattr(m, "ge", None) is not None:
+            lo = m.ge
+        if getattr(m, "gt", None) is not None:
+            lo, lo_open = m.gt, True
+        if getattr(m, "le", None) is not None:
+            hi = m.le
+        if getattr(m, "lt", None) is not None:
+            hi, hi_open = m.lt, True
+    return lo, hi, lo_open, hi_open
+
+
+def field_label(name: str, description: str) -> str:
+    """"nu" with description "ν: share of ..." -> "ν (nu)"; else the name in words."""
+    m = re.match(r"^(\S{1,3}):\s", description or "")
+    words = name.replace("_", " ")
+    return f"{m.group(1)} ({words})" if m and m.group(1) != name else words
+
+
+def _nice_step(value: float) -> float:
+    if not value or not math.isfinite(value):
+        return 0.01
+    mag = 10 ** math.floor(math.log10(abs(value)))
+    return mag / 10 if abs(value) / mag < 2 else mag
+
+
+def log_options(lo: float, hi: float, default: float | None = None) -> list[float]:
+    """1-2-5 steps from lo to hi (inclusive), plus the default; for learning rates and the like."""
+    lo = max(lo, 1e-8)
+    out = []
+    for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1):
+        for m in (1, 2, 5):
+            v = float(f"{m}e{e}")
+            if lo <= v <= hi:
+                out.append(v)
+    if default is not None and default not in out:
+        out.append(float(default))
+    return sorted(out)
+
+
+def field_specs(config_cls) -> list[FieldSpec]:
+    """One widget description per field of a pydantic config, from its type, bounds, description
+    and `json_schema_extra` hints ({"widget": "slider" | "log", "step": ...})."""
+    specs = []
+    for name, info in config_cls.model_fields.items():
+        ann, default = info.annotation, info.default
+        desc = info.description or ""
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        hint = extra.get("widget")
+        lo, hi, lo_open, hi_open = _bounds(info)
+        label = field_label(name, desc)
+        origin = typing.get_origin(ann)
+        if ann is bool:
+            specs.append(FieldSpec(name, "bool", label, desc, bool(default)))
+        elif origin is typing.Literal:
+            specs.append(FieldSpec(name, "select", label, desc, default, options=typing.get_args(ann)))
+        elif ann is int:
+            step = int(extra.get("step", 1))
+            wlo = None if lo is None else int(math.floor(lo)) + (1 if lo_open else 0)
+            whi = None if hi is None else int(math.ceil(hi)) - (1 if hi_open else 0)
+            kind = "slider" if hint == "slider" and wlo is not None and whi is not None else "int"
+            specs.append(FieldSpec(name, kind, label, desc, int(default), wlo, whi, step))
+        elif ann is float:
+            bounded = lo is not None and hi is not None
+            small = bounded and lo >= 0 and default and default < (hi - lo) / 100
+            if hint == "log" or (hint is None and small):
+                opts = log_options(lo if lo is not None else 1e-6, hi if hi is not None else 10.0, default)
+                specs.append(FieldSpec(name, "log", label, desc, float(default), opts[0], opts[-1],
+                                       options=tuple(opts)))
+            elif bounded and (hint == "slider" or (lo >= 0 and hi <= 1)):
+                step = float(extra.get("step", 0.01))
+                wlo = float(lo + step if lo_open else lo)
+                whi = float(hi - step if hi_open else hi)
+                specs.append(FieldSpec(name, "slider", label, desc, float(default), wlo, whi, step))
+            else:
+                step = float(extra.get("step", _nice_step(default)))
+                wlo = None if lo is None else float(lo + min(step, 1e-9) if lo_open else lo)
+                whi = None if hi is None else float(hi - min(step, 1e-9) if hi_open else hi)
+                specs.append(FieldSpec(name, "float", label, desc, float(default), wlo, whi, step))
+        elif ann is str:
+            specs.append(FieldSpec(name, "text", label, desc, default))
+        else:  # lists, optionals, anything else: JSON text checked by the config itself
+            specs.append(FieldSpec(name, "json", label, desc + " (JSON)", json.dumps(default)))
+    return specs
+
+
+def params_from_widgets(config_cls, values: dict[str, Any]) -> tuple[dict | None, str | None]:
+    """Widget values -> validated params dict, or (None, message) naming what is wrong."""
+    from pydantic import ValidationError
+
+    from deepad.training.config import format_validation_error
+
+    params = {}
+    for spec in field_specs(config_cls):
+        if spec.name not in values:
+            continue
+        v = values[spec.name]
+        if spec.kind == "json":
+            try:
+                v = json.loads(v)
+            except (TypeError, json.JSONDecodeError):
+                return None, f"{spec.name}: {v!r} is not valid JSON"
+        params[spec.name] = v
+    try:
+        return config_cls(**params).model_dump(), None
+    except ValidationError as err:
+        return None, format_validation_error(err)
+
+
+# --- run configs and their command line --------------------------------------------------------
+def train_command(config) -> str:
+    """The `python -m deepad train ...` command line that trains the same run."""
+    from deepad.detectors import registry
+    from deepad.training.config import RunConfig
+
+    cfg = config if isinstance(config, RunConfig) else RunConfig(**config)
+    s = cfg.setup
+    args = ["python", "-m", "deepad", "train", "--dataset", cfg.dataset]
+    if cfg.data_dir:
+        args += ["--data-dir", cfg.data_dir]
+    if cfg.download:
+        args.append("--download")
+    args += ["--normal", ",".join(map(str, s.normal))]
+    if s.anomaly:
+        args += ["--anomaly", ",".join(map(str, s.anomaly))]
+    if s.known_anomalies:
+        k = s.known_anomalies
+        args += ["--known-anomalies", str(int(k)) if k >= 1 else repr(float(k))]
+    if s.known_classes:
+        args += ["--known-classes", ",".join(map(str, s.known_classes))]
+    if s.known_normals:
+        args += ["--known-normals", str(s.known_normals)]
+    if s.pollution:
+        args += ["--pollution", repr(float(s.pollution))]
+    if s.preprocess != "auto":
+        args += ["--preprocess", s.preprocess]
+    args += ["--method", cfg.method]
+    defaults = registry.get(cfg.method).Config().model_dump()
+    for name, value in cfg.params.items():
+        if name in defaults and value == defaults[name]:
+            continue
+        flag = "--" + name.replace("_", "-")
+        if isinstance(value, bool):
+            args.append(flag if value else "--no-" + name.replace("_", "-"))
+        elif isinstance(value, (int, float, str)):
+            args += [flag, repr(value) if isinstance(value, float) else str(value)]
+        else:
+            args += [flag, json.dumps(value)]
+    if cfg.seed:
+        args += ["--seed", str(cfg.seed)]
+    if cfg.device != "auto":
+        args += ["--device", cfg.device]
+    if cfg.title:
+        args += ["--title", cfg.title]
+    return " ".join(shlex.quote(a) for a in args)
+
+
+def command_caveats(config) -> list[str]:
+    """Set-up fields the command line cannot set (they keep their defaults there)."""
+    from deepad.data.setups import SetupConfig
+    from deepad.training.config import RunConfig
+
+    cfg = config if isinstance(config, RunConfig) else RunConfig(**config)
+    base = SetupConfig()
+    return [f"{f}={getattr(cfg.setup, f)} (the command line uses {getattr(base, f)})"
+            for f in ("val_fraction", "test_fraction") if getattr(cfg.setup, f) != getattr(base, f)]
+
+
+def check_split(config: dict) -> str | None:
+    """Build the run's split as training will, to catch set-ups that cannot be made (too few
+    samples for the known anomalies or the pollution asked for) before a run is started."""
+    from deepad.errors import DeepADError
+    from deepad.training.config import validate_config
+    from deepad.training.runner import build_split, load_data
+
+    try:
+        cfg = validate_config(config)
+        build_split(cfg, load_data(cfg))
+    except DeepADError as exc:
+        return str(exc)
+    return None
+
+
+def config_json(run: RunRecord) -> str:
+    return json.dumps(run.config, indent=2)
+
+
+# --- scores, ROC, threshold --------------------------------------------------------------------
+def class_names(run: RunRecord) -> list[str]:
+    return list(run.split_info().get("classes") or [])
+
+
+def default_threshold(run: RunRecord, results: dict) -> float:
+    """The method's own threshold when it has one (e.g. R for soft-boundary Deep SVDD, the 95th
+    percentile of training scores otherwise), else that percentile computed here."""
+    thr = run.summary.get("threshold")
+    if thr is not None and np.isfinite(thr):
+        return float(thr)
+    ref = results.get("train_scores")
+    if ref is None or not len(ref):
+        ref = results["test_scores"]
+    return float(np.percentile(ref, 95))
+
+
+def threshold_options(scores: np.ndarray, default: float, n: int = 201) -> list[float]:
+    """Candidate thresholds evenly spread over the score distribution (quantiles), plus the
+    default: heavy-tailed scores still give a slider that moves smoothly."""
+    qs = np.quantile(np.asarray(scores, dtype=np.float64), np.linspace(0, 1, n))
+    below = float(np.min(scores)) - 1e-9 * (abs(float(np.min(scores))) + 1)
+    vals = np.unique(np.r_[below, qs, default])
+    return [float(v) for v in vals]
+
+
+def flagged_share(scores: np.ndarray, threshold: float) -> float:
+    return float(np.mean(np.asarray(scores) > threshold)) if len(scores) else 0.0
+
+
+@dataclass
+class Curves:
+    label: str
+    fpr: np.ndarray
+    tpr: np.ndarray
+    precision: np.ndarray
+    recall: np.ndarray
+    auc: float | None
+    ap: float | None
+    base_rate: float
+
+
+def curves(label: str, results: dict) -> Curves | None:
+    """ROC and PR curves of a run's test scores; None when the test part has a single class."""
+    y, s = results["test_target"], results["test_scores"]
+    if len(np.unique(y)) < 2:
+        return None
+    roc, pr = metrics.roc_curve(y, s), metrics.pr_curve(y, s)
+    return Curves(label, roc["fpr"], roc["tpr"], pr["precision"], pr["recall"],
+                  metrics.auc(y, s), metrics.average_precision(y, s), float(np.mean(y)))
+
+
+def at_threshold(results: dict, threshold: float) -> dict:
+    return metrics.at_threshold(results["test_target"], results["test_scores"], threshold)
+
+
+def scores_frame(run: RunRecord, results: dict) -> pd.DataFrame:
+    """One row per test sample: its row in the dataset, class, ground truth and score."""
+    names = class_names(run)
+    y = results["test_y"]
+    df = pd.DataFrame({
+        "dataset_index": results["test_index"], "class": y,
+        "class_name": [names[i] if 0 <= i < len(names) else str(i) for i in y],
+        "truth": np.where(results["test_target"] == 1, ANOMALY, NORMAL),
+        "score": results["test_scores"],
+    })
+    if "center" in results and "test_emb" in results:
+        df["distance_to_centre"] = distances(results)
+    return df
+
+
+def scores_csv(run: RunRecord, results: dict) -> str:
+    buf = io.StringIO()
+    scores_frame(run, results).to_csv(buf, index=False)
+    return buf.getvalue()
+
+
+# --- latent space ------------------------------------------------------------------------------
+def distances(results: dict) -> np.ndarray | None:
+    """‖φ(x) − c‖ for the test samples, when the method has a centre."""
+    if "center" not in results:
+        return None
+    emb = results["test_emb"].reshape(len(results["test_emb"]), -1).astype(np.float64)
+    return np.sqrt(((emb - results["center"].astype(np.float64)) ** 2).sum(axis=1))
+
+
+def latent_frame(run: RunRecord, results: dict, xy: np.ndarray, rows: np.ndarray | None = None) -> pd.DataFrame:
+    """Points of a 2-D view with what they can be coloured by and shown with on hover."""
+    rows = np.arange(len(results["test_scores"])) if rows is None else rows
+    names = class_names(run)
+    y = results["test_y"][rows]
+    df = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "row": rows,
+                       "dataset_index": results["test_index"][rows],
+                       "truth": np.where(results["test_target"][rows] == 1, ANOMALY, NORMAL),
+                       "class": [names[i] if 0 <= i < len(names) else str(i) for i in y],
+                       "score": results["test_scores"][rows]})
+    d = distances(results)
+    if d is not None:
+        df["distance"] = d[rows]
+    return df
+
+
+def centre_in_pca(results: dict) -> tuple[np.ndarray, np.ndarray | None]:
+    """PCA view of the test embeddings and where the centre c lands in it (when there is one)."""
+    from deepad.embedding import pca_basis, pca_project
+
+    emb = results["test_emb"]
+    basis = pca_basis(emb)
+    xy = pca_project(emb, basis)
+    c = pca_project(results["center"][None, :], basis)[0] if "center" in results else None
+    return xy, c
+
+
+@dataclass
+class SnapshotView:
+    steps: np.ndarray  # epoch record number of each snapshot
+    epochs: np.ndarray  # training epoch of each snapshot
+    xy: np.ndarray  # (n_snapshots, n_probe, 2), one fixed PCA basis for all epochs
+    spread: np.ndarray  # relative spread per snapshot (collapse when it heads to 0)
+    truth: np.ndarray | None  # probe samples' ground truth (1 anomaly) when it can be recovered
+    centre: np.ndarray | None  # the centre in the same view
+    lim: tuple[float, float, float, float]  # x0, x1, y0, y1 covering every epoch
+
+
+def snapshot_view(snapshots: dict, centre: np.ndarray | None = None, truth: np.ndarray | None = None,
+                  history: list[dict] | None = None) -> SnapshotView | None:
+    """All per-epoch probe embeddings in one PCA basis (fitted on all epochs together), so that
+    scrubbing through epochs shows the cloud shrinking, spreading or collapsing to a point."""
+    from deepad.diagnostics import collapse_report
+    from deepad.embedding import pca_basis, pca_project
+
+    emb = snapshots.get("emb")
+    if emb is None or emb.ndim != 3 or len(emb) == 0:
+        return None
+    n, p, d = emb.shape
+    basis = pca_basis(emb.reshape(n * p, d))
+    xy = pca_project(emb.reshape(n * p, d), basis).reshape(n, p, 2)
+    c = pca_project(np.asarray(centre).reshape(1, -1), basis)[0] if centre is not None else None
+    spread = np.array([collapse_report(e, centre)["rel_spread"] for e in emb])
+    pts = xy.reshape(-1, 2) if c is None else np.r_[xy.reshape(-1, 2), c[None]]
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    pad = np.maximum((hi - lo) * 0.05, 1e-9)
+    if truth is not None and len(truth) != p:
+        truth = None
+    steps = np.asarray(snapshots.get("step", np.arange(1, n + 1)))
+    epoch_of = {r.get("step"): r.get("epoch") for r in history or []}
+    epochs = np.array([epoch_of.get(int(s)) or int(s) for s in steps])
+    return SnapshotView(steps, epochs, xy, spread, truth, c,
+                        (lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1]))
+
+
+def probe_truth(run: RunRecord) -> np.ndarray | None:
+    """Ground truth of the probe samples whose embeddings were snapshot every epoch: the split is
+    a pure function of the run's config, so it is rebuilt here; None when that is not possible."""
+    from deepad.detectors.torch_utils import probe_indices
+    from deepad.errors import DeepADError
+    from deepad.training.config import RunConfig
+    from deepad.training.runner import build_split, load_data
+
+    try:
+        cfg = RunConfig(**run.config)
+        split = build_split(cfg, load_data(cfg))
+    except (DeepADError, ValueError, TypeError):
+        return None
+    return split.val.target[probe_indices(len(split.val), cfg.seed)]
+
+
+def has_input_plane(run: RunRecord) -> bool:
+    """2-D inputs (the toy sets) whose decision boundary can be drawn in the input plane."""
+    info = run.split_info()
+    return info.get("input_shape") == [2] and (run.path / "model.pt").exists()
+
+
+@dataclass
+class DecisionGrid:
+    xs: np.ndarray
+    ys: np.ndarray
+    z: np.ndarray  # scores on the grid (rows: ys, columns: xs)
+    threshold: float
+    points: np.ndarray  # test samples in input coordinates
+    truth: np.ndarray  # 1 anomaly
+
+
+def decision_grid(run: RunRecord, results: dict, threshold: float | None = None,
+                  resolution: int = 120) -> DecisionGrid:
+    """Score a grid over the input plane with the run's trained detector; the grid goes through
+    the same preprocessing as the run's data, so the contour sits where the model decides."""
+    from deepad.data.datasets import load_dataset
+    from deepad.data.preprocess import apply_preprocess
+
+    info = run.split_info()
+    ds = load_dataset(run.config["dataset"], data_dir=run.config.get("data_dir"))
+    raw = ds.x.reshape(len(ds.x), -1)
+    lo, hi = raw.min(axis=0), raw.max(axis=0)
+    pad = (hi - lo) * 0.08
+    xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution)
+    ys = np.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution)
+    gx, gy = np.meshgrid(xs, ys)
+    grid = np.c_[gx.ravel(), gy.ravel()].astype(np.float32)
+    det = run.load_detector()
+    z = det.score(apply_preprocess(grid, info["preprocess"])).reshape(gx.shape)
+    thr = default_threshold(run, results) if threshold is None else threshold
+    return DecisionGrid(xs, ys, z, float(thr), raw[results["test_index"]], results["test_target"])
+
+
+# --- samples -------------------------------------------------------------------------------------
+def extremes(results: dict, n: int = 16) -> dict[str, np.ndarray]:
+    """Rows of the test part: the n lowest scores (most normal) and n highest (most anomalous)."""
+    order = np.argsort(results["test_scores"], kind="stable")
+    return {"most normal": order[:n], "most anomalous": order[::-1][:n]}
+
+
+def errors_at(results: dict, threshold: float, n: int = 16) -> dict[str, np.ndarray]:
+    """False positives (normal but flagged; most confident first) and false negatives (anomalous
+    but passed; lowest scores first) at a threshold."""
+    s, y = results["test_scores"], results["test_target"]
+    fp = np.flatnonzero((y == 0) & (s > threshold))
+    fn = np.flatnonzero((y == 1) & (s <= threshold))
+    return {"false positives": fp[np.argsort(-s[fp], kind="stable")][:n],
+            "false negatives": fn[np.argsort(s[fn], kind="stable")][:n],
+            "n_fp": len(fp), "n_fn": len(fn)}
+
+
+def image_tile(x: np.ndarray, min_size: int = 56) -> np.ndarray:
+    """One image (C, H, W) in [0, 1] -> uint8 (H, W) or (H, W, 3), enlarged by whole pixels so
+    that 8×8 digits stay sharp."""
+    img = np.clip(np.asarray(x, dtype=np.float32), 0, 1)
+    img = img[0] if img.shape[0] == 1 else np.transpose(img[:3], (1, 2, 0))
+    f = max(1, math.ceil(min_size / img.shape[0]))
+    if f > 1:
+        img = np.repeat(np.repeat(img, f, axis=0), f, axis=1)
+    return (img * 255).round().astype(np.uint8)
+
+
+def sample_captions(run: RunRecord, results: dict, rows: np.ndarray) -> list[str]:
+    names = class_names(run)
+    out = []
+    for r in rows:
+        c = int(results["test_y"][r])
+        name = names[c] if 0 <= c < len(names) else str(c)
+        tag = "anomaly" if results["test_target"][r] == 1 else "normal"
+        out.append(f"{name} ({tag}) · {results['test_scores'][r]:.3g}")
+    return out
+
+
+def sample_table(run: RunRecord, results: dict, rows: np.ndarray, x: np.ndarray,
+                 feature_names: list[str]) -> pd.DataFrame:
+    """Tabular samples: score, truth, class, then the raw feature values."""
+    names = class_names(run)
+    idx = results["test_index"][rows]
+    feats = np.asarray(x[idx]).reshape(len(idx), -1)
+    cols = feature_names if len(feature_names) == feats.shape[1] else [f"x{i}" for i in range(feats.shape[1])]
+    df = pd.DataFrame(feats, columns=cols)
+    y = results["test_y"][rows]
+    df.insert(0, "class", [names[i] if 0 <= i < len(names) else str(i) for i in y])
+    df.insert(0, "truth", np.where(results["test_target"][rows] == 1, ANOMALY, NORMAL))
+    df.insert(0, "score", results["test_scores"][rows])
+    df.insert(0, "dataset_index", idx)
+    return df
+
+
+# --- per-epoch history -----------------------------------------------------------------------
+LOSS_NAMES = {"loss": "total loss", "loss_svdd": "SVDD term", "loss_reg": "regularizer",
+              "weighted_reg": "c_t × regularizer", "loss_rec": "reconstruction (pretraining)"}
+DIAGNOSTICS = {
+    "rel_spread": ("relative spread of φ", "how far apart the embeddings are, relative to their size; "
+                   "heading to 0 means everything lands on one point", True),
+    "eff_rank": ("effective rank of φ", "how many directions of variation the embeddings keep", False),
+    "const_share": ("share of constant dimensions", "dimensions of φ that no longer vary", False),
+    "c_t": ("regularizer weight c_t", "the adaptive weight of the regularizer", False),
+    "batch_var": ("minibatch variance", "variance of φ within a minibatch", True),
+    "mean_dist": ("mean squared distance to c", "what Deep SVDD minimises", True),
+    "R": ("radius R", "soft-boundary radius", False),
+    "val_auc": ("validation AUC", "how well scores separate anomalies on held-out data", False),
+}
+
+
+def history_frame(history: list[dict]) -> pd.DataFrame:
+    """Per-epoch records as a table with a global `step` and `phase` (pretrain / train)."""
+    if not history:
+        return pd.DataFrame(columns=["step", "phase", "epoch"])
+    df = pd.DataFrame(history)
+    if "step" not in df:
+        df["step"] = np.arange(1, len(df) + 1)
+    if "phase" not in df:
+        df["phase"] = "train"
+    return df
+
+
+def loss_columns(df: pd.DataFrame) -> list[str]:
+    """Loss components present in the records: the known ones first, then any other loss_*."""
+    known = [c for c in LOSS_NAMES if c in df and df[c].notna().any()]
+    other = [c for c in df.columns if c.startswith("loss") and c not in known and df[c].notna().any()
+             and pd.api.types.is_numeric_dtype(df[c])]
+    return known + other
+
+
+def diagnostic_columns(df: pd.DataFrame) -> list[str]:
+    out = []
+    for c in DIAGNOSTICS:
+        if c in df and pd.api.types.is_numeric_dtype(df[c]) and df[c].notna().any():
+            if c == "R" and not (df[c].fillna(0) != 0).any():
+                continue  # one-class Deep SVDD keeps R = 0: nothing to show
+            out.append(c)
+    return out
+
+
+def latest_collapse(run: RunRecord, history: list[dict]) -> dict:
+    """The newest collapse numbers: the final report for a finished run, else the last epoch's."""
+    s = run.summary
+    if s.get("verdict"):
+        return {k: s.get(k) for k in ("rel_spread", "eff_rank", "const_share", "verdict")}
+    for rec in reversed(history):
+        if "rel_spread" in rec:
+            return {"rel_spread": rec["rel_spread"], "eff_rank": rec.get("eff_rank"),
+                    "const_share": rec.get("const_share"),
+                    "verdict": "collapsed" if rec.get("collapsed") else None}
+    return {}
+
+
+VERDICT_RULE = (
+    "**How the verdict is reached** (φ has p dimensions): **collapsed** when the relative spread is "
+    "below 0.001 (every input lands within a thousandth of the representation's size of one "
+    "point), or 95 % of the dimensions are constant, or the spread is below 0.01 *and* fewer than "
+    "p/2 directions still vary; **at risk** when the spread is below 0.01, half the dimensions are "
+    "constant, or fewer than p/4 directions vary; otherwise **healthy**. Shrinking alone is what "
+    "Deep SVDD is meant to do; a healthy model keeps many directions of variation while it shrinks.")
+
+
+def verdict_reasons(latest: dict, dim: int | None) -> list[str]:
+    """Plain sentences saying which numbers drive the verdict."""
+    from deepad.diagnostics import COLLAPSE_SPREAD, RISK_SPREAD
+
+    out = []
+    spread, rank, const = latest.get("rel_spread"), latest.get("eff_rank"), latest.get("const_share")
+    if spread is not None:
+        if spread < COLLAPSE_SPREAD:
+            out.append(f"relative spread {spread:.2g} < {COLLAPSE_SPREAD:g}: everything lands on almost one point")
+        elif spread < RISK_SPREAD:
+            out.append(f"relative spread {spread:.2g} < {RISK_SPREAD:g}: the embeddings are squeezed together")
+        else:
+            out.append(f"relative spread {spread:.2g}: the embeddings are still spread out")
+    if rank is not None and dim:
+        word = "few" if rank < dim / 4 else ("only some" if rank < dim / 2 else "many")
+        out.append(f"effective rank {rank:.1f} of {dim}: {word} directions still vary")
+    if const is not None:
+        out.append(f"{100 * const:.0f} % of the dimensions are constant")
+    return out
+
+
+def representation_dim(run: RunRecord, results: dict | None = None) -> int | None:
+    if results is not None and "test_emb" in results:
+        return int(results["test_emb"].reshape(len(results["test_emb"]), -1).shape[1])
+    rep = (run.config.get("params") or {}).get("rep_dim")
+    return rep if isinstance(rep, int) else None
+
+
+# --- exploration grids -------------------------------------------------------------------------
+EXPLORABLE = ("alpha", "beta", "k", "nu", "lr")
+_GRID_TITLE = re.compile(r"^explore (?P<gid>[0-9a-f]{6}): (?P<axes>.*)$")
+
+
+def explorable_fields(config_cls) -> list[str]:
+    return [n for n in EXPLORABLE if n in config_cls.model_fields]
+
+
+def parse_values(config_cls, name: str, text: str) -> tuple[list, str | None]:
+    """"0.1, 0.5, 0.9" -> values of field `name`, each checked by the config; (values, error)."""
+    from pydantic import ValidationError
+
+    from deepad.training.config import format_validation_error
+
+    out = []
+    for part in [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]:
+        try:
+            value = getattr(config_cls(**{name: part}), name)
+        except ValidationError as err:
+            return [], format_validation_error(err)
+        if value not in out:
+            out.append(value)
+    if not out:
+        return [], f"{name}: give at least one value"
+    return out, None
+
+
+def new_grid_id() -> str:
+    return secrets.token_hex(3)
+
+
+def grid_configs(base: dict, axes: dict[str, list], grid_id: str) -> list[dict]:
+    """One run config per combination of the axes' values, titled so the grid can be found again."""
+    names = list(axes)
+    out = []
+    for combo in itertools.product(*(axes[n] for n in names)):
+        params = {**(base.get("params") or {}), **dict(zip(names, combo))}
+        label = ", ".join(f"{n}={_short(v)}" for n, v in zip(names, combo))
+        out.append({**base, "params": params, "title": f"explore {grid_id}: {label}"})
+    return out
+
+
+def explore_grids(runs: list[RunRecord]) -> dict[str, dict]:
+    """Grids found among the runs on disk: id -> {"axes": [names], "runs": [RunRecord]}."""
+    grids: dict[str, dict] = {}
+    for r in runs:
+        m = _GRID_TITLE.match(r.config.get("title") or "")
+        if not m:
+            continue
+        axes = [a.split("=")[0].strip() for a in m.group("axes").split(",") if "=" in a]
+        g = grids.setdefault(m.group("gid"), {"axes": axes, "runs": [], "created": r.run_id})
+        g["runs"].append(r)
+        g["created"] = min(g["created"], r.run_id)
+    return dict(sorted(grids.items(), key=lambda kv: kv[1]["created"], reverse=True))
+
+
+def grid_frame(runs: list[RunRecord], axes: list[str]) -> pd.DataFrame:
+    rows = []
+    for r in runs:
+        params = r.config.get("params") or {}
+        s = r.summary
+        rows.append({**{a: params.get(a) for a in axes}, "state": r.state, "AUC": s.get("auc"),
+                     "collapse": s.get("verdict"), "run": r.run_id})
+    df = pd.DataFrame(rows, columns=[*axes, "state", "AUC", "collapse", "run"])
+    return df.sort_values(axes).reset_index(drop=True) if len(df) else df

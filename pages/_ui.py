@@ -1,0 +1,252 @@
+"""What every page shares: the process-wide run manager, the current run, and small Streamlit
+helpers (messages for missing runs and results, the threshold control, generated widgets).
+
+Numbers come from `deepad.viewmodels`, figures from `deepad.figures`; this module only draws.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from deepad import embedding
+from deepad import viewmodels as vm
+from deepad.errors import DeepADError
+from deepad.store import RunRecord, RunStore
+from deepad.training.manager import RunManager
+
+RUN_KEY = "run_id"  # the current run, shared by every page (also in the URL: ?run=...)
+PAGES = {  # file -> (title, url path, icon)
+    "pages/train.py": ("Train", "train", ":material/model_training:"),
+    "pages/runs.py": ("Runs / live", "runs", ":material/monitoring:"),
+    "pages/evaluate.py": ("ROC & scores", "roc", ":material/show_chart:"),
+    "pages/latent.py": ("Latent space", "latent", ":material/scatter_plot:"),
+    "pages/samples.py": ("Samples", "samples", ":material/grid_view:"),
+    "pages/collapse.py": ("Collapse", "collapse", ":material/compress:"),
+    "pages/explore.py": ("Explore", "explore", ":material/grid_on:"),
+}
+LIVE_REFRESH_S = 1.5  # how often live views poll the run on disk
+
+
+# --- process-wide objects --------------------------------------------------------------------
+@st.cache_resource(show_spinner=False)
+def _manager(runs_dir: str) -> RunManager:
+    """One manager per runs folder and server process; its threads never call Streamlit."""
+    return RunManager(RunStore(runs_dir))
+
+
+def store() -> RunStore:
+    return RunStore()
+
+
+def manager() -> RunManager:
+    return _manager(str(store().root))
+
+
+def umap_enabled() -> bool:
+    """UMAP can be switched off for a server (DEEPAD_UMAP=off): PCA views stay."""
+    return os.environ.get("DEEPAD_UMAP", "on").lower() not in ("off", "0", "false", "no")
+
+
+@st.cache_resource(show_spinner=False)
+def projector() -> embedding.Projector:
+    """The process-wide UMAP projector, warmed up in the background when the server starts."""
+    p = embedding.projector()
+    if umap_enabled():
+        p.warm_up()
+    return p
+
+
+# --- the current run ---------------------------------------------------------------------------
+def current_run_id() -> str | None:
+    return st.session_state.get(RUN_KEY)
+
+
+def select_run(run_id: str | None) -> None:
+    st.session_state[RUN_KEY] = run_id
+    if run_id:
+        st.query_params["run"] = run_id
+    elif "run" in st.query_params:
+        del st.query_params["run"]
+
+
+def get_run(run_id: str | None) -> RunRecord | None:
+    if not run_id:
+        return None
+    try:
+        return store().get(run_id)
+    except (DeepADError, OSError, ValueError):
+        return None
+
+
+def current_run() -> RunRecord | None:
+    """The run picked in the sidebar, read fresh from disk; says on the page why there is none."""
+    run_id = current_run_id()
+    if not run_id:
+        st.info("No run selected yet. Start one on the **Train** page, or pick one in the sidebar.")
+        return None
+    run = get_run(run_id)
+    if run is None:
+        st.warning(f"Run `{run_id}` is not in `{store().root}` (it may have been deleted). "
+                   "Pick another run in the sidebar.")
+    return run
+
+
+def run_heading(run: RunRecord) -> None:
+    st.markdown(f"**{vm.run_title(run)}** · `{run.run_id}` · {vm.STATE_ICONS.get(run.state, '')} "
+                f"{run.state}")
+
+
+def file_stamp(path: Path) -> int:
+    """A file's version for cache keys (0 when it does not exist)."""
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _load_results(path: str, stamp: int) -> dict | None:
+    run_path = Path(path)
+    if not (run_path / "results.npz").exists():
+        return None
+    return RunRecord(run_path.name, run_path, {}, {}).results()
+
+
+def results_of(run: RunRecord) -> dict | None:
+    """Test results (cached per run and file version), or None before the run has finished."""
+    try:
+        return _load_results(str(run.path), file_stamp(run.path / "results.npz"))
+    except (OSError, ValueError):
+        return None
+
+
+def dataset_of(run: RunRecord):
+    """The run's dataset as loaded from disk (raw samples for display), or None with a message."""
+    from deepad.data.datasets import load_dataset
+
+    try:
+        return load_dataset(run.config["dataset"], data_dir=run.config.get("data_dir"))
+    except DeepADError as exc:
+        st.warning(f"The samples cannot be shown: {exc}")
+        return None
+
+
+def require_results(run: RunRecord) -> dict | None:
+    """The run's results, or a message saying why there are none (yet)."""
+    results = results_of(run)
+    if results is not None:
+        return results
+    if vm.is_live(run):
+        st.info(f"{vm.status_text(run, manager().queue_position(run.run_id))} Its test results appear "
+                "here when it finishes; follow it live on **Runs / live**.")
+        st.page_link("pages/runs.py", label="Follow it live", icon=":material/monitoring:")
+    elif run.state == "failed":
+        st.error(vm.status_text(run))
+    else:
+        st.warning(f"{vm.status_text(run)} It has no test results, so there is nothing to show here; "
+                   "its training curves are on **Runs / live** and **Collapse**.")
+    return None
+
+
+# --- threshold shared by the ROC and Samples pages ---------------------------------------------------
+def threshold_control(run: RunRecord, results: dict, key: str) -> float:
+    """A slider over the score distribution; starts at the method's own threshold. The value is
+    remembered per run so the Samples page uses the same one."""
+    saved = st.session_state.setdefault("thresholds", {})
+    default = vm.default_threshold(run, results)
+    options = vm.threshold_options(results["test_scores"], default)
+    value = saved.get(run.run_id, default)
+    if value not in options:
+        value = min(options, key=lambda v: abs(v - value))
+    wkey = f"{key}.{run.run_id}"
+    if st.session_state.get(wkey) not in options:
+        st.session_state[wkey] = value
+
+    def remember():
+        saved[run.run_id] = st.session_state[wkey]
+
+    thr = st.select_slider(
+        "Decision threshold: scores above it are flagged as anomalies", options=options, key=wkey,
+        format_func=lambda v: f"{v:.4g}", on_change=remember,
+        help="Starts at the method's own threshold (for Deep SVDD: the radius R for soft-boundary, "
+             "else the 95th percentile of the training scores). The options follow the test scores' "
+             "distribution, so each step flags about the same number of extra samples.")
+    saved[run.run_id] = thr
+
+    def reset():
+        saved[run.run_id] = default
+        st.session_state[wkey] = default
+
+    st.button("Reset to the method's threshold", key=f"{wkey}.reset", on_click=reset,
+              disabled=abs(thr - default) <= 1e-12 * (1 + abs(default)))
+    return thr
+
+
+def current_threshold(run: RunRecord, results: dict) -> float:
+    return st.session_state.get("thresholds", {}).get(run.run_id, vm.default_threshold(run, results))
+
+
+# --- widgets generated from a pydantic config ---------------------------------------------------
+def config_widgets(config_cls, prefix: str, columns: int = 3, only: list[str] | None = None,
+                   defaults: dict | None = None) -> dict:
+    """Draw one widget per config field (see `viewmodels.field_specs`) and return their values.
+    Widget values persist under `prefix.<name>` in the session."""
+    specs = [s for s in vm.field_specs(config_cls) if only is None or s.name in only]
+    cols = st.columns(columns)
+    values = {}
+    for i, spec in enumerate(specs):
+        key = f"{prefix}.{spec.name}"
+        default = (defaults or {}).get(spec.name, spec.default)
+        if key not in st.session_state:
+            st.session_state[key] = default if spec.kind != "json" else str(default)
+        with cols[i % columns]:
+            values[spec.name] = _widget(spec, key)
+    return values
+
+
+def _widget(spec: vm.FieldSpec, key: str):
+    help_ = spec.help or None
+    if spec.kind == "bool":
+        return st.checkbox(spec.label, key=key, help=help_)
+    if spec.kind == "select":
+        if st.session_state[key] not in spec.options:
+            st.session_state[key] = spec.default
+        return st.selectbox(spec.label, spec.options, key=key, help=help_)
+    if spec.kind == "log":
+        options = list(spec.options)
+        if st.session_state[key] not in options:
+            options = sorted({*options, float(st.session_state[key])})
+        return st.select_slider(spec.label, options=options, key=key, help=help_,
+                                format_func=lambda v: f"{v:g}")
+    if spec.kind == "slider":
+        st.session_state[key] = min(max(st.session_state[key], spec.lo), spec.hi)
+        return st.slider(spec.label, min_value=spec.lo, max_value=spec.hi, step=spec.step, key=key,
+                         help=help_)
+    if spec.kind == "int":
+        return st.number_input(spec.label, min_value=spec.lo, max_value=spec.hi, step=spec.step or 1,
+                               key=key, help=help_)
+    if spec.kind == "float":
+        return st.number_input(spec.label, min_value=spec.lo, max_value=spec.hi, step=spec.step,
+                               format="%g", key=key, help=help_)
+    return st.text_input(spec.label, key=key, help=help_)
+
+
+# --- exports -------------------------------------------------------------------------------------
+def download_figures(figs: list, title: str, file_name: str, key: str) -> None:
+    """A button that downloads the figures as one HTML page (built only when clicked)."""
+    from deepad.figures import figures_html
+
+    st.download_button("Figures (HTML)", data=lambda: figures_html(figs, title), file_name=file_name,
+                       mime="text/html", key=key, icon=":material/download:", on_click="ignore",
+                       help="An interactive HTML page with these figures; opens offline in any browser.")
+
+
+def keep_widget_state(prefixes: tuple[str, ...]) -> None:
+    """Streamlit forgets a widget's value when its page is not shown; re-storing the values on
+    every run keeps the Train and Explore forms as the user left them."""
+    for k in list(st.session_state.keys()):
+        if isinstance(k, str) and k.startswith(prefixes):
+            st.session_state[k] = st.session_state[k]

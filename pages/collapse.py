@@ -1,0 +1,94 @@
+"""Collapse: the collapse diagnostics over epochs for the current run and for several runs side by
+side, the verdict, and what collapse is in plain words."""
+
+import streamlit as st
+
+from deepad import figures
+from deepad import viewmodels as vm
+from deepad.diagnostics import EXPLANATION
+from pages import _ui as ui
+
+st.title("Hypersphere collapse")
+st.caption("Has the network learned to map every input to the same point? Then all scores are alike "
+           "and anomalies go unnoticed. These numbers are measured on the embeddings after every epoch.")
+
+with st.expander("What is collapse, and why does it happen?", expanded=True):
+    st.markdown(EXPLANATION)
+    st.markdown(vm.VERDICT_RULE)
+
+DIAG_NAMES = {k: v[0] for k, v in vm.DIAGNOSTICS.items()}
+run = ui.current_run()
+if run is not None:
+    ui.run_heading(run)
+    history = run.history()
+    df = vm.history_frame(history)
+    latest = vm.latest_collapse(run, history)
+    dim = vm.representation_dim(run, ui.results_of(run))
+    if not latest:
+        st.info("No collapse numbers for this run yet" + (" (they come after its first training epoch)."
+                if vm.is_live(run) else ": the method has no embedding that changes over epochs."))
+    else:
+        verdict = latest.get("verdict") or ("measured so far" if vm.is_live(run) else "unknown")
+        when = "final embeddings" if run.summary.get("verdict") else "latest epoch"
+        st.markdown(f"### {vm.VERDICT_ICONS.get(verdict, '')} Verdict: {verdict} ({when})")
+        for reason in vm.verdict_reasons(latest, dim):
+            st.markdown(f"- {reason}")
+        st.plotly_chart(figures.collapse_gauges(latest.get("rel_spread"), latest.get("eff_rank"), dim,
+                                                latest.get("const_share")), key="collapse.gauges")
+    diags = [c for c in ("rel_spread", "eff_rank", "const_share") if c in vm.diagnostic_columns(df)]
+    if diags:
+        figs = []
+        cols = st.columns(len(diags))
+        for col, name in zip(cols, diags):
+            fig = figures.history_figure(df, [name], DIAG_NAMES, DIAG_NAMES[name],
+                                         log_y=vm.DIAGNOSTICS[name][2], height=280)
+            figs.append(fig)
+            with col:
+                st.plotly_chart(fig, key=f"collapse.{name}")
+                st.caption(vm.DIAGNOSTICS[name][1].capitalize() + ".")
+        losses = vm.loss_columns(df)
+        others = [c for c in ("c_t", "batch_var") if c in vm.diagnostic_columns(df)]
+        left, right = st.columns(2)
+        with left:
+            fig = figures.history_figure(df, losses, vm.LOSS_NAMES, "Loss by component", log_y=True)
+            figs.append(fig)
+            st.plotly_chart(fig, key="collapse.loss")
+            st.caption("A loss racing to 0 with a shrinking spread is the signature of collapse: the "
+                       "trivial solution is reached.")
+        if others:
+            with right:
+                fig = figures.history_figure(df, others, DIAG_NAMES, "c_t and minibatch variance", log_y=True)
+                figs.append(fig)
+                st.plotly_chart(fig, key="collapse.ct")
+                st.caption("The regularizer's adaptive weight c_t, and the variance of φ within a minibatch "
+                           "(the variance regularizer keeps it above a floor).")
+        ui.download_figures(figs, f"Collapse diagnostics of {run.run_id}", f"{run.run_id}-collapse.html",
+                            key="collapse.dl")
+
+st.divider()
+st.subheader("Compare runs side by side")
+st.caption("Pick runs that differ in one thing (bias terms on or off, a regularizer or none) and see "
+           "which keep their spread.")
+runs = [r for r in ui.store().list() if r.history()]
+by_id = {r.run_id: r for r in runs}
+if not runs:
+    st.info("No runs with training records yet. The collapse presets on **Train** make a good pair: "
+            "a trigger and its fix.")
+    st.stop()
+if "collapse.compare" not in st.session_state:
+    st.session_state["collapse.compare"] = list(by_id)[:3]
+st.session_state["collapse.compare"] = [i for i in st.session_state["collapse.compare"] if i in by_id]
+chosen = st.multiselect("Runs to compare", list(by_id), key="collapse.compare",
+                        format_func=lambda i: f"{vm.run_title(by_id[i])} [{i[-6:]}]")
+if chosen:
+    frames = {f"{vm.run_title(by_id[i])} [{i[-6:]}]": vm.history_frame(by_id[i].history()) for i in chosen}
+    metrics = [("rel_spread", True), ("eff_rank", False), ("const_share", False),
+               ("loss_svdd", True), ("val_auc", False), ("batch_var", True)]
+    shown = [(m, log) for m, log in metrics if any(m in f and f[m].notna().any() for f in frames.values())]
+    cols = st.columns(2)
+    for k, (m, log) in enumerate(shown):
+        title = DIAG_NAMES.get(m, vm.LOSS_NAMES.get(m, m))
+        cols[k % 2].plotly_chart(figures.compare_figure(frames, m, title, log_y=log), key=f"collapse.cmp.{m}")
+    st.dataframe(vm.runs_frame([by_id[i] for i in chosen])[["run", "title", "state", "AUC", "collapse",
+                                                              "params"]],
+                 hide_index=True, column_config={"AUC": st.column_config.NumberColumn(format="%.3f")})

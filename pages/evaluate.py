@@ -1,0 +1,92 @@
+"""ROC & scores: ROC and precision-recall curves, score histograms, and a threshold that drives a
+confusion matrix, precision, recall and F1. Several runs can be overlaid."""
+
+import streamlit as st
+
+from deepad import figures
+from deepad import viewmodels as vm
+from pages import _ui as ui
+
+st.title("ROC curves and scores")
+st.caption("How well do the anomaly scores separate normal from anomalous test samples? A detector "
+           "gives every sample a score (higher = more anomalous); a threshold turns scores into "
+           "decisions.")
+
+run = ui.current_run()
+if run is None:
+    st.stop()
+ui.run_heading(run)
+results = ui.require_results(run)
+if results is None:
+    st.stop()
+
+
+def short(r) -> str:
+    return f"{vm.run_title(r)} [{r.run_id[-6:]}]"
+
+
+others = [r for r in ui.store().list() if r.run_id != run.run_id and r.state == "finished"]
+by_id = {r.run_id: r for r in others}
+st.session_state["roc.overlay"] = [i for i in st.session_state.get("roc.overlay", []) if i in by_id]
+overlay = st.multiselect("Overlay other finished runs", list(by_id), key="roc.overlay",
+                         format_func=lambda i: short(by_id[i]), placeholder="none",
+                         help="Draw their curves on the same axes to compare methods or settings.")
+mine = vm.curves(short(run), results)
+if mine is None:
+    st.warning("The test part holds a single class, so ROC and PR curves are not defined.")
+    st.stop()
+all_curves = [mine]
+for other_id in overlay:
+    other_results = ui.results_of(by_id[other_id])
+    other = vm.curves(short(by_id[other_id]), other_results) if other_results is not None else None
+    if other is not None:
+        all_curves.append(other)
+
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("ROC AUC", f"{mine.auc:.3f}", help="Probability that a random anomaly scores higher than a "
+          "random normal sample. 1 is perfect, 0.5 is chance.")
+c2.metric("average precision", f"{mine.ap:.3f}", help="Area under the precision–recall curve.")
+c3.metric("anomalies in the test part", f"{100 * mine.base_rate:.1f} %")
+c4.metric("test samples", len(results["test_scores"]))
+
+roc_fig, pr_fig = figures.roc_figure(all_curves), figures.pr_figure(all_curves)
+left, right = st.columns(2)
+with left:
+    st.plotly_chart(roc_fig, key="roc.roc")
+    st.caption("Each point is one threshold: how many anomalies it catches (up) for how many normal "
+               "samples it wrongly flags (right). The diagonal is guessing.")
+with right:
+    st.plotly_chart(pr_fig, key="roc.pr")
+    st.caption("Of the samples flagged, how many are truly anomalous (precision), as more anomalies "
+               "are caught (recall). The dotted line is what random flagging gets.")
+
+st.subheader("Scores and the decision threshold")
+thr = ui.threshold_control(run, results, key="roc.thr")
+m = vm.at_threshold(results, thr)
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("precision", f"{m['precision']:.3f}", help="Flagged samples that are truly anomalies.")
+c2.metric("recall", f"{m['recall']:.3f}", help="Anomalies that are flagged.")
+c3.metric("F1", f"{m['f1']:.3f}", help="Harmonic mean of precision and recall.")
+c4.metric("flagged", f"{100 * vm.flagged_share(results['test_scores'], thr):.1f} %",
+          help="Share of test samples above the threshold.")
+
+left, right = st.columns([3, 2])
+with left:
+    log_x = st.checkbox("log scale for scores", key="roc.logx",
+                        help="Scores such as squared distances are often heavy-tailed.")
+    hist_fig = figures.score_histogram(results["test_scores"], results["test_target"], thr, log_x=log_x,
+                                       title="Score histogram: normal vs anomalous test samples")
+    st.plotly_chart(hist_fig, key="roc.hist")
+    st.caption("Well separated humps mean an easy decision; overlap is where mistakes happen.")
+with right:
+    conf_fig = figures.confusion_figure(m)
+    st.plotly_chart(conf_fig, key="roc.conf")
+    st.caption("Rows: the truth. Columns: the decision at this threshold. The Samples page shows "
+               "the false positives and negatives.")
+
+c1, c2, _ = st.columns([1, 1, 3])
+c1.download_button("Scores (CSV)", lambda: vm.scores_csv(run, results), file_name=f"{run.run_id}-scores.csv",
+                   mime="text/csv", icon=":material/download:", on_click="ignore", key="roc.dl.scores")
+with c2:
+    ui.download_figures([roc_fig, pr_fig, hist_fig, conf_fig], f"ROC and scores of {run.run_id}",
+                        f"{run.run_id}-roc.html", key="roc.dl.figs")

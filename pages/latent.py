@@ -1,0 +1,155 @@
+"""Latent space: the test samples' representations in 2-D (PCA at once, UMAP when ready), the
+distance to the centre with the radius, the input plane for 2-D data, and a per-epoch scrubber."""
+
+import numpy as np
+import streamlit as st
+
+from deepad import embedding, figures
+from deepad import viewmodels as vm
+from pages import _ui as ui
+
+st.title("Latent space")
+st.caption("Each dot is one test sample's representation φ(x): the space the method makes its "
+           "decision in, squeezed to two dimensions. Normal samples should gather, anomalies "
+           "should land apart.")
+
+run = ui.current_run()
+if run is None:
+    st.stop()
+ui.run_heading(run)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def pca_view(path: str, stamp: int, run_id: str):
+    r = ui.get_run(run_id)
+    return vm.centre_in_pca(ui.results_of(r))
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def snapshot_view(run_id: str, stamp: int):
+    r = ui.get_run(run_id)
+    snaps = r.snapshots()
+    if snaps is None:
+        return None
+    centre = (ui.results_of(r) or {}).get("center")
+    return vm.snapshot_view(snaps, centre, vm.probe_truth(r), r.history())
+
+
+@st.cache_data(max_entries=8, show_spinner="Scoring a grid over the input plane…")
+def input_plane(run_id: str, stamp: int, threshold: float):
+    r = ui.get_run(run_id)
+    return vm.decision_grid(r, ui.results_of(r), threshold)
+
+
+def show_selected(points: list[dict], results: dict) -> None:
+    """The samples behind the points the user selected in a scatter."""
+    rows = np.array([int(p["customdata"][4]) for p in points if p.get("customdata")], dtype=int)[:24]
+    if not len(rows):
+        return
+    st.markdown(f"**{len(points)} selected point(s)** (showing up to 24)")
+    ds = ui.dataset_of(run)
+    if ds is not None and ds.kind == "image":
+        idx = results["test_index"][rows]
+        st.image([vm.image_tile(ds.x[i]) for i in idx], caption=vm.sample_captions(run, results, rows),
+                 width=72)
+    elif ds is not None:
+        st.dataframe(vm.sample_table(run, results, rows, ds.x, ds.feature_names), hide_index=True)
+
+
+def selection_of(event) -> list[dict]:
+    try:
+        return list(event.selection.points)
+    except AttributeError:
+        return []
+
+
+results = ui.results_of(run)
+stamp = ui.file_stamp(run.path / "results.npz")
+if results is not None and "test_emb" in results:
+    has_centre = "center" in results
+    color_choices = ["truth", "class", "score"] + (["distance"] if has_centre else [])
+    color_labels = {"truth": "normal / anomaly", "class": "class", "score": "anomaly score",
+                    "distance": "distance to the centre"}
+    color_by = st.radio("Colour the dots by", color_choices, format_func=color_labels.get, horizontal=True,
+                        key="latent.color")
+    dim = vm.representation_dim(run, results)
+    pca_xy, centre_xy = pca_view(str(run.path), stamp, run.run_id)
+    left, right = st.columns(2)
+    selected: list[dict] = []
+    with left:
+        df = vm.latent_frame(run, results, pca_xy)
+        ev = st.plotly_chart(figures.latent_scatter(df, color_by, centre_xy, f"PCA of φ ({dim} dimensions)"),
+                             key="latent.pca", on_select="rerun", selection_mode=("points", "box", "lasso"))
+        selected += selection_of(ev)
+        st.caption("PCA: the two directions along which the representations vary most (shown at "
+                   "once). ✕ marks the centre c. Select dots (click, box or lasso) to see their samples.")
+    with right:
+        proj = ui.projector()
+        if not ui.umap_enabled():
+            st.info("UMAP is switched off on this server (DEEPAD_UMAP=off); the PCA view is on the left.")
+        else:
+            status = proj.request(run)
+            cached = embedding.load_umap(run) if status == "ready" else None
+            if cached is not None:
+                udf = vm.latent_frame(run, results, cached["xy"], cached["index"])
+                ev = st.plotly_chart(figures.latent_scatter(udf, color_by, None, "UMAP of φ"),
+                                     key="latent.umap", on_select="rerun",
+                                     selection_mode=("points", "box", "lasso"))
+                selected += selection_of(ev)
+                st.caption("UMAP keeps neighbourhoods: samples close here are close in φ. Distances "
+                           "between far-apart groups mean little.")
+            else:
+                def wait_for_umap(run_id: str) -> None:
+                    r = ui.get_run(run_id)
+                    if r is None:
+                        return
+                    s = proj.status(r)
+                    if s == "ready":
+                        st.rerun()
+                    if s.startswith("failed"):
+                        st.warning(f"UMAP could not be computed: {s.removeprefix('failed: ')}")
+                        return
+                    warm = "" if proj.warm_state == "ready" else " (UMAP is still warming up on this server)"
+                    st.info(f"UMAP view: computing in the background{warm}. It appears here by itself "
+                            "and is saved with the run; the PCA view on the left is complete meanwhile.")
+
+                st.fragment(wait_for_umap, run_every=2.0)(run.run_id)
+    if selected:
+        show_selected(selected, results)
+
+    if has_centre:
+        st.subheader("Distance to the centre")
+        radius = run.summary.get("radius")
+        st.plotly_chart(figures.distance_histogram(vm.distances(results), results["test_target"], radius),
+                        key="latent.dist")
+        st.caption("The hypersphere seen from its centre c: normal samples should sit close, anomalies "
+                   "farther out." + (" The dashed line is the learned radius R: outside it is "
+                                     "flagged." if radius else ""))
+
+    if vm.has_input_plane(run):
+        st.subheader("The input plane")
+        thr = ui.current_threshold(run, results)
+        grid = input_plane(run.run_id, ui.file_stamp(run.path / "model.pt"), thr)
+        st.plotly_chart(figures.decision_plane(grid), key="latent.plane")
+        st.caption("For 2-D data the decision can be drawn where the data lives: the shaded field is the "
+                   "anomaly score over the plane, the thick line the boundary at the current threshold "
+                   "(set it on ROC & scores).")
+else:
+    ui.require_results(run)
+
+snap = snapshot_view(run.run_id, ui.file_stamp(run.path / "snapshots.npz"))
+st.subheader("Watch training happen, epoch by epoch")
+if snap is None:
+    st.caption("This run has no per-epoch snapshots (shallow methods train in one step).")
+else:
+    st.caption("A fixed set of validation samples was embedded after every epoch. Drag the slider: a "
+               "healthy run keeps a spread-out cloud while it shrinks towards c; a collapsing one "
+               "falls onto a single point. The axes stay fixed so shrinking is visible.")
+    n = len(snap.steps)
+    i = st.select_slider("Training epoch", options=list(range(n)), value=n - 1,
+                         format_func=lambda j: str(int(snap.epochs[j])), key=f"latent.snap.{run.run_id}",
+                         help="Pretraining epochs have no snapshot.") if n > 1 else 0
+    left, right = st.columns([3, 2])
+    left.plotly_chart(figures.snapshot_scatter(snap, i), key="latent.snap")
+    right.plotly_chart(figures.spread_timeline(snap, i), key="latent.spread")
+    right.caption("Relative spread of the snapshot embeddings; the red band is the collapse zone.")

@@ -1,0 +1,144 @@
+"""Runs / live: follow the current run while it trains, cancel, delete or export it; all runs."""
+
+import streamlit as st
+
+from deepad import figures
+from deepad import viewmodels as vm
+from pages import _ui as ui
+
+st.title("Runs")
+st.caption("The current run's training, live while it trains (the page refreshes itself), and a "
+           "table of every run on this server.")
+
+
+def live_view(run_id: str) -> None:
+    """Progress, loss curves, regularizer numbers and collapse gauges of one run."""
+    run = ui.get_run(run_id)
+    if run is None:
+        st.warning(f"Run `{run_id}` is gone (deleted?).")
+        return
+    seen = st.session_state.setdefault("_runs_live_seen", {})
+    if seen.get(run_id) and not vm.is_live(run):  # just ended: redraw everything once
+        seen[run_id] = False
+        st.rerun()
+    seen[run_id] = vm.is_live(run)
+
+    history = run.history()
+    text = vm.status_text(run, ui.manager().queue_position(run_id))
+    {"failed": st.error, "cancelled": st.warning, "interrupted": st.warning}.get(run.state, st.info)(text)
+    if vm.is_live(run):
+        p = vm.progress(run, len(history))
+        st.progress(p.fraction, text=p.text)
+
+    df = vm.history_frame(history)
+    s = run.summary
+    latest = vm.latest_collapse(run, history)
+    cols = st.columns(5)
+    last = history[-1] if history else {}
+    cols[0].metric("epoch records", len(history))
+    cols[1].metric("last loss", f"{last['loss']:.4g}" if isinstance(last.get("loss"), (int, float)) else "–")
+    val_auc = next((r["val_auc"] for r in reversed(history) if r.get("val_auc") is not None), None)
+    cols[2].metric("validation AUC", f"{val_auc:.3f}" if val_auc is not None else "–",
+                   help="AUC on held-out validation data, measured after each epoch.")
+    cols[3].metric("test AUC", f"{s['auc']:.3f}" if s.get("auc") is not None else "–",
+                   help="On the test part, once the run has finished.")
+    verdict = latest.get("verdict")
+    cols[4].metric("collapse", f"{vm.VERDICT_ICONS.get(verdict, '')} {verdict}" if verdict else "–",
+                   help="Is the network mapping every input to the same point? See the Collapse page.")
+
+    if not len(df):
+        return
+    losses = vm.loss_columns(df)
+    diags = [c for c in vm.diagnostic_columns(df) if c not in ("rel_spread", "eff_rank", "const_share")]
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(figures.history_figure(df, losses, vm.LOSS_NAMES, "Loss by component",
+                                               log_y=st.session_state.get("runs.logloss", True)),
+                        key="runs.loss")
+        st.caption("The SVDD term pulls embeddings to the centre; the regularizer (when on) keeps them "
+                   "from collapsing; c_t × regularizer is what it adds to the loss.")
+    with right:
+        if diags:
+            st.plotly_chart(figures.history_figure(
+                df, diags, {k: v[0] for k, v in vm.DIAGNOSTICS.items()}, "Weight c_t, minibatch variance, "
+                "radius R, validation AUC", log_y=False), key="runs.diag")
+            st.caption("c_t: adaptive regularizer weight; minibatch variance: spread of φ within a batch; "
+                       "R: soft-boundary radius; validation AUC: separation on held-out data.")
+    if latest.get("rel_spread") is not None:
+        st.plotly_chart(figures.collapse_gauges(latest.get("rel_spread"), latest.get("eff_rank"),
+                                                vm.representation_dim(run), latest.get("const_share")),
+                        key="runs.gauges")
+        st.caption("Collapse gauges: a spread near 0, a low effective rank or many constant dimensions "
+                   "mean the network maps everything to one point.")
+
+
+run = ui.current_run()
+if run is not None:
+    ui.run_heading(run)
+    live = vm.is_live(run)
+    c1, c2, c3, _ = st.columns([1, 1, 2, 3])
+    if live:
+        if c1.button("Cancel", icon=":material/stop:", key="runs.cancel"):
+            if ui.manager().cancel(run.run_id):
+                st.toast("Cancelling: the run stops after its current minibatch; its curves are kept.")
+            else:
+                st.warning("This run is trained by another process (e.g. the command line); stop it there.")
+    else:
+        with c1.popover("Delete", icon=":material/delete:"):
+            st.write("Delete this run's folder and everything in it?")
+            if st.button("Yes, delete", type="primary", key="runs.delete"):
+                ui.store().delete(run.run_id)
+                remaining = ui.store().list()
+                ui.select_run(remaining[0].run_id if remaining else None)
+                st.toast(f"Deleted {run.run_id}.")
+                st.rerun()
+    c2.checkbox("log scale", value=True, key="runs.logloss", help="Loss curves on a log scale.")
+
+    st.fragment(live_view, run_every=ui.LIVE_REFRESH_S if live else None)(run.run_id)
+
+    with st.expander("Export this run: config, command line, scores, figures"):
+        st.caption("The same run from a terminal (the CLI drives the same library):")
+        st.code(vm.train_command(run.config), language="bash", wrap_lines=True)
+        for note in vm.command_caveats(run.config):
+            st.caption(f"Not expressible on the command line: {note}.")
+        c1, c2, c3 = st.columns(3)
+        c1.download_button("Config (JSON)", vm.config_json(run), file_name=f"{run.run_id}-config.json",
+                           mime="application/json", icon=":material/download:", on_click="ignore",
+                           key="runs.dl.config")
+        results = ui.results_of(run)
+        if results is not None:
+            c2.download_button("Scores (CSV)", lambda: vm.scores_csv(run, results),
+                               file_name=f"{run.run_id}-scores.csv", mime="text/csv",
+                               icon=":material/download:", on_click="ignore", key="runs.dl.scores")
+        df = vm.history_frame(run.history())
+        if len(df):
+            with c3:
+                ui.download_figures([figures.history_figure(df, vm.loss_columns(df), vm.LOSS_NAMES,
+                                                            "Loss by component", log_y=True),
+                                     figures.history_figure(df, vm.diagnostic_columns(df),
+                                                            {k: v[0] for k, v in vm.DIAGNOSTICS.items()},
+                                                            "Diagnostics", log_y=False)],
+                                    f"Training of {run.run_id}", f"{run.run_id}-training.html",
+                                    key="runs.dl.figs")
+
+st.subheader("All runs")
+runs = ui.store().list()
+if not runs:
+    st.info(f"No runs in `{ui.store().root}` yet. Start one on the **Train** page.")
+else:
+    st.caption("Click a row to make it the current run. AUC: area under the ROC curve on the test "
+               "part (1 = perfect, 0.5 = chance); collapse: the verdict on the final embeddings.")
+    table = vm.runs_frame(runs)
+    ids = list(table["run"])
+
+    def pick_from_table():
+        rows = st.session_state["runs.table"]["selection"]["rows"]
+        if rows:
+            ui.select_run(ids[rows[0]])
+
+    st.dataframe(table, hide_index=True, on_select=pick_from_table, selection_mode="single-row",
+                 key="runs.table",
+                 column_config={"AUC": st.column_config.NumberColumn(format="%.3f"),
+                                "AP": st.column_config.NumberColumn(format="%.3f"),
+                                "F1": st.column_config.NumberColumn(format="%.3f"),
+                                "params": st.column_config.TextColumn(width="large")})

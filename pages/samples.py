@@ -1,0 +1,65 @@
+"""Samples: the most normal and most anomalous test samples, and the mistakes at the threshold."""
+
+import streamlit as st
+
+from deepad import viewmodels as vm
+from pages import _ui as ui
+
+st.title("Samples")
+st.caption("What the detector finds most normal and most anomalous, with each sample's true class "
+           "and score, and the mistakes it makes at the current threshold.")
+
+run = ui.current_run()
+if run is None:
+    st.stop()
+ui.run_heading(run)
+results = ui.require_results(run)
+if results is None:
+    st.stop()
+ds = ui.dataset_of(run)
+if ds is None:
+    st.stop()
+
+n = st.select_slider("Samples per group", options=[8, 16, 24, 32, 48], value=16, key="samples.n")
+
+
+def show(rows, empty: str) -> None:
+    if not len(rows):
+        st.caption(empty)
+        return
+    if ds.kind == "image":
+        idx = results["test_index"][rows]
+        st.image([vm.image_tile(ds.x[i]) for i in idx], caption=vm.sample_captions(run, results, rows),
+                 width=72)
+    else:
+        st.dataframe(vm.sample_table(run, results, rows, ds.x, ds.feature_names), hide_index=True,
+                     column_config={"score": st.column_config.NumberColumn(format="%.4g")})
+
+
+st.caption("Caption under each sample: its class (normal or anomaly) · its anomaly score.")
+groups = vm.extremes(results, n)
+left, right = st.columns(2)
+with left:
+    st.subheader("Most normal")
+    st.caption("The lowest scores: what the model considers typical.")
+    show(groups["most normal"], "No samples.")
+with right:
+    st.subheader("Most anomalous")
+    st.caption("The highest scores: what stands out most to the model.")
+    show(groups["most anomalous"], "No samples.")
+
+st.divider()
+st.subheader("Mistakes at the threshold")
+thr = ui.current_threshold(run, results)
+errors = vm.errors_at(results, thr, n)
+st.caption(f"Threshold {thr:.4g} (the method's own unless changed on **ROC & scores**): "
+           f"{errors['n_fp']} false positives and {errors['n_fn']} false negatives in "
+           f"{len(results['test_scores'])} test samples.")
+st.page_link("pages/evaluate.py", label="Change the threshold", icon=":material/tune:")
+left, right = st.columns(2)
+with left:
+    st.markdown("**False positives**: normal samples flagged as anomalies (highest scores first)")
+    show(errors["false positives"], "None at this threshold.")
+with right:
+    st.markdown("**False negatives**: anomalies that passed as normal (lowest scores first)")
+    show(errors["false negatives"], "None at this threshold.")
