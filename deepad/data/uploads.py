@@ -98,8 +98,6 @@ def _source_from_path(path: str | os.PathLike) -> _Source:
     if not isinstance(path, (str, os.PathLike)) or str(path) == "":
         raise DeepADError(f"data path {path!r}: give the path of a {ACCEPTED}")
     p = Path(path).expanduser()
-    if p.is_symlink():
-        raise DeepADError(f"{p}: is a symbolic link; give the path of the file or folder itself")
     if not p.exists():
         raise DeepADError(f"{p}: no such file or folder; give the path of a {ACCEPTED}")
     if not (p.is_file() or p.is_dir()):
@@ -165,6 +163,8 @@ class _reading:
 # --- labels and classes -------------------------------------------------------------------------
 def _label_text(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Labels as text (whole numbers without '.0') and a mask of missing labels."""
+    if values.dtype.kind == "S":
+        values = np.array([v.decode("utf-8", "replace") for v in values], dtype=object)
     if values.dtype.kind in "biuf":
         v = values.astype(np.float64)
         missing = ~np.isfinite(v)
@@ -610,8 +610,9 @@ def _decode_image(src: _Source, f: _ImageFile):
 def _image_array(img, gray: bool, size: tuple[int, int] | None) -> np.ndarray:
     from PIL import Image
 
-    if img.mode in ("I;16", "I;16B", "I;16L") and gray:
-        arr = np.asarray(img, dtype=np.float32) / 65535.0
+    if img.mode in ("I", "I;16", "I;16B", "I;16L") and gray:  # 16-bit grayscale
+        arr = np.asarray(img, dtype=np.float32)
+        arr = arr / (65535.0 if img.mode != "I" or arr.max() > 255 else 255.0)
         if size is not None:
             arr = np.asarray(Image.fromarray(arr, mode="F").resize((size[1], size[0]), Image.BILINEAR))
         return np.clip(arr, 0, 1)[None]
@@ -796,6 +797,23 @@ def store_upload_bytes(data: bytes, filename: str, run_dir: str | os.PathLike, *
     dest = data_dir / _safe_filename(_source_from_bytes(data, filename).label)
     _write_atomic(dest, lambda f: f.write(bytes(data)))
     return dest.relative_to(Path(run_dir)).as_posix()
+
+
+def save_upload_bytes(data: bytes, filename: str, folder: str | os.PathLike, **load_options: Any) -> Path:
+    """Validate an upload held in memory, then keep it in `folder` under a name made from its
+    content (`<sha256 prefix>-<filename>`), so the same upload is kept once. Returns the path: a
+    place for the dashboard to put an upload before its run exists (name it with
+    `user_dataset_name`). Nothing is written when the upload is refused."""
+    import hashlib
+
+    load_user_bytes(data, filename, **load_options)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256(bytes(data)).hexdigest()[:16]
+    dest = folder / f"{digest}-{_safe_filename(_source_from_bytes(data, filename).label)}"
+    if not dest.exists():
+        _write_atomic(dest, lambda f: f.write(bytes(data)))
+    return dest
 
 
 # --- "file:" dataset names ----------------------------------------------------------------------
