@@ -240,6 +240,7 @@ def test_a_detector_separates_strokes_from_natural_digits(digits):
 @pytest.mark.parametrize("setup,message", [
     (dict(normal=[0], alteration="strokes"), "set normal to all classes: 0,1,2,3,4,5,6,7,8,9"),
     (dict(normal=ALL_DIGITS, alteration="block-permutation", alteration_param=9), "at most 8"),
+    (dict(normal=[42], alteration="fgsm"), "class 42 does not exist in digits"),
     (dict(normal=ALL_DIGITS, alteration="strokes", known_anomalies=2000), r"need 2000 altered copies .* only \d+ exist"),
 ])
 def test_alteration_setup_errors_name_the_problem(digits, setup, message):

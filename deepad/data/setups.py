@@ -336,7 +336,7 @@ def _alterer(dataset: Dataset, plan: dict, pools: dict, seed: int):
 
 
 def _alteration_split(dataset: Dataset, setup: SetupConfig, seed: int, preprocess: str | None) -> Split:
-    normal = check_alteration(setup, dataset)
+    normal, _ = check_classes(setup, dataset)
     plan = setup.alteration_plan()
     rng = np.random.default_rng(seed)
     pools = _class_pools(dataset, list(range(len(dataset.classes))), setup, rng)
@@ -390,7 +390,7 @@ def preview(dataset: Dataset, setup: SetupConfig, n: int = 8, seed: int = 0,
         raise DeepADError(f"part={part!r}: choose train, val or test")
     if n < 1:
         raise DeepADError(f"n={n}: ask for at least one image")
-    normal = check_alteration(setup, dataset)
+    normal, _ = check_classes(setup, dataset)
     kind, param = setup.alteration_plan()[part]
     rng = np.random.default_rng(seed)
     candidates = np.flatnonzero(np.isin(dataset.y, normal))
