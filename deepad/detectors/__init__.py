@@ -3,3 +3,5 @@
 from deepad.detectors import deep_svdd  # noqa: F401
 from deepad.detectors import shallow  # noqa: F401
 from deepad.detectors import deep_svdd_vae  # noqa: F401
+from deepad.detectors import anoean  # noqa: F401
+from deepad.detectors import ae  # noqa: F401

@@ -1,0 +1,123 @@
+"""Autoencoder baseline (the CAE of papers 000 and 001): reconstruction error as the anomaly score.
+
+An encoder f maps x to a bottleneck code f(x) of size d, a mirrored decoder g maps it back; both
+are trained to minimise the mean over the batch of the per-sample squared error
+
+    e(x) = ‖x − g(f(x))‖²   (summed over pixels / features),
+
+on the samples not labelled anomalous. Inputs unlike the training data are expected to be
+reconstructed worse, so e(x) is the score. Images use the project's LeNet encoder and its mirror
+(upsampling in place of pooling, sigmoid output); tabular data an MLP with a linear output.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from pydantic import Field
+
+from deepad.data.setups import Part
+from deepad.detectors.base import Detector, DetectorConfig, EpochClock
+from deepad.detectors.registry import register
+from deepad.detectors.torch_utils import (as_tensor, batched, epoch_extras, minibatches, probe_indices,
+                                          seed_everything)
+from deepad.errors import DeepADError
+from deepad.nets import NetSpec, build_autoencoder
+
+
+def reconstruction_error(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """‖x − x̂‖² per sample, summed over every feature: shape (n,)."""
+    return (x_hat.reshape(x.shape) - x).pow(2).flatten(1).sum(dim=1)
+
+
+class AEConfig(DetectorConfig):
+    rep_dim: int = Field(32, ge=1, le=512, description="size of the bottleneck code")
+    bias: bool = Field(True, description="bias terms and affine BatchNorm in the autoencoder")
+    lr: float = Field(1e-3, gt=0, le=1, description="Adam learning rate", json_schema_extra={"widget": "log"})
+    epochs: int = Field(30, ge=1, le=10000, description="training epochs")
+    batch_size: int = Field(200, ge=2, le=100000, description="minibatch size")
+    weight_decay: float = Field(5e-7, ge=0, description="weight decay λ")
+
+
+@register
+class AE(Detector):
+    name = "ae"
+    title = "Autoencoder (reconstruction error)"
+    summary = "An autoencoder trained on normal data; the score is the squared reconstruction error."
+    Config = AEConfig
+
+    def _build(self, in_shape: tuple[int, ...]) -> None:
+        self.in_shape = tuple(in_shape)
+        spec = NetSpec(rep_dim=self.config.rep_dim, bias=self.config.bias, bn_affine=self.config.bias)
+        enc, dec = build_autoencoder(self.in_shape, spec)
+        self.encoder, self.decoder = enc.to(self.device), dec.to(self.device)
+
+    def _modules(self):
+        return (self.encoder, self.decoder)
+
+    # -- training -----------------------------------------------------------------------------
+    def fit(self, train: Part, val: Part | None = None, on_epoch=None, should_stop=None):
+        cfg = self.config
+        gen = seed_everything(self.seed)
+        normal_x = train.x[train.semi != -1]
+        if len(normal_x) < 2:
+            raise DeepADError(f"the training set has {len(normal_x)} samples not labelled anomalous; "
+                              "the autoencoder needs at least 2")
+        self._build(train.x.shape[1:])
+        x = as_tensor(normal_x, self.device)
+        probe = val.x[probe_indices(len(val), self.seed)] if val is not None and len(val) > 1 else None
+        emit = on_epoch or (lambda rec, snap=None: None)
+        params = [p for m in self._modules() for p in m.parameters()]
+        opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+        for epoch in range(cfg.epochs):
+            clock = EpochClock(epoch)
+            for m in self._modules():
+                m.train()
+            total, n_batches = 0.0, 0
+            for idx in minibatches(len(x), cfg.batch_size, gen, self.device):
+                self._check_stop(should_stop)
+                xb = x[idx]
+                loss = reconstruction_error(self.decoder(self.encoder(xb)), xb).mean()
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                total += loss.item()
+                n_batches += 1
+            rec = {"loss": total / n_batches, "loss_rec": total / n_batches}
+            clock.check_finite(loss=rec["loss"])
+            rec.update(phase="train", epoch=epoch + 1)
+            extras, snap = epoch_extras(self, val, probe)
+            rec.update(extras)
+            rec["seconds"] = clock.seconds()
+            emit(rec, snap)
+
+        self.fitted = True
+        self._threshold = float(np.percentile(self.score(normal_x), 95))
+        return self
+
+    def _eval(self) -> None:
+        for m in self._modules():
+            m.eval()
+
+    # -- using --------------------------------------------------------------------------------
+    def embed(self, x: np.ndarray) -> np.ndarray:
+        """The bottleneck code f(x), shape (n, d)."""
+        self._eval()
+        return batched(self.encoder, x, self.device)
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        """e(x) = ‖x − g(f(x))‖²."""
+        self._eval()
+        return batched(lambda xb: reconstruction_error(self.decoder(self.encoder(xb)), xb), x,
+                       self.device).astype(np.float64)
+
+    # -- persistence --------------------------------------------------------------------------
+    def state(self) -> dict:
+        return {"in_shape": self.in_shape, "encoder": self.encoder.state_dict(),
+                "decoder": self.decoder.state_dict()}
+
+    def load_state(self, state: dict) -> None:
+        self._build(state["in_shape"])
+        self.encoder.load_state_dict(state["encoder"])
+        self.decoder.load_state_dict(state["decoder"])

@@ -1,0 +1,1 @@
+from deepad.detectors.anoean.detector import AnoEAN, AnoEANConfig  # noqa: F401

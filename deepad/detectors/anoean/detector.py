@@ -1,0 +1,174 @@
+"""AnoEAN (Gherbi et al., paper 004): an encoder trained adversarially against a latent discriminator.
+
+Networks: the encoder E maps an input to a d-dimensional code (the project's LeNet for images, an
+MLP for tabular data); the discriminator D is an MLP (32, 16, 1) on codes. Each iteration
+(Algorithm 1) draws m_n samples treated as normal, m_a labelled anomalies and m = m_n + m_a prior
+samples z ~ N(0, I); D takes `d_steps` Adam steps on L_D with E frozen, then E one Adam step on
+the non-saturating L_E with D frozen (see `losses`). Normal and anomalous inputs go through E in
+one forward pass so that BatchNorm normalises them with the same batch statistics.
+
+Score (Eq. 3): Mahalanobis distance of E(x) to N(μ, Σ). The paper fits μ, Σ on the codes of
+normal *validation* samples; `fit` may not read the validation ground truth, so μ, Σ are fitted
+on the codes of the training samples it may treat as normal: every sample not labelled anomalous
+(semi ≠ −1). Unlabelled pollution, if any, therefore enters the fit. A small ridge keeps Σ
+invertible. The threshold is the 95th percentile of those samples' scores.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from pydantic import Field
+from torch import nn
+
+from deepad.data.setups import Part
+from deepad.detectors.anoean import losses as L
+from deepad.detectors.base import Detector, DetectorConfig, EpochClock
+from deepad.detectors.registry import register
+from deepad.detectors.torch_utils import (as_tensor, batched, epoch_extras, minibatches, probe_indices,
+                                          seed_everything)
+from deepad.nets import NetSpec, build_encoder
+
+
+class AnoEANConfig(DetectorConfig):
+    rep_dim: int = Field(16, ge=1, le=512, description="d: dimension of the decision (latent) space")
+    bias: bool = Field(True, description="bias terms and affine BatchNorm in the encoder")
+    d_steps: int = Field(1, ge=1, le=20, description="n_D: discriminator steps per encoder step")
+    lr: float = Field(1e-3, gt=0, le=1, description="Adam learning rate of E and D",
+                      json_schema_extra={"widget": "log"})
+    beta1: float = Field(0.5, ge=0, lt=1, description="Adam β1 (0.5 as in the paper)",
+                         json_schema_extra={"widget": "slider", "step": 0.05})
+    epochs: int = Field(30, ge=1, le=10000, description="training epochs (passes over the normal samples)")
+    batch_size: int = Field(200, ge=4, le=100000, description="m = m_n + m_a samples per iteration")
+    ridge: float = Field(1e-3, gt=0, le=1, description="added to Σ's diagonal, relative to its mean "
+                         "variance, before the Mahalanobis score", json_schema_extra={"widget": "log"})
+
+
+def anomaly_share(batch_size: int, n_normal: int, n_anomaly: int) -> int:
+    """m_a: labelled anomalies per iteration, in proportion to the training data, at least 1 and
+    never more than exist, leaving at least 2 normal samples (BatchNorm) in the batch."""
+    m_a = round(batch_size * n_anomaly / (n_normal + n_anomaly))
+    return int(min(max(m_a, 1), n_anomaly, batch_size - 2))
+
+
+DISC_HIDDEN = (32, 16)  # the paper's discriminator: dense 32, 16, then one output
+
+
+def discriminator(in_dim: int, hidden: tuple[int, ...] = DISC_HIDDEN) -> nn.Module:
+    """D: MLP with leaky ReLU (slope 0.2, as in GAN discriminators), one output logit, no BatchNorm
+    (its input batches mix prior samples and codes, whose statistics must not be pooled)."""
+    layers: list[nn.Module] = []
+    d = in_dim
+    for h in hidden:
+        layers += [nn.Linear(d, h), nn.LeakyReLU(0.2)]
+        d = h
+    layers.append(nn.Linear(d, 1))
+    return nn.Sequential(*layers)
+
+
+@register
+class AnoEAN(Detector):
+    name = "anoean"
+    title = "AnoEAN"
+    summary = ("An encoder learns, against a discriminator, to map normal data onto N(0, I) and "
+               "labelled anomalies away from it; the score is a Mahalanobis distance.")
+    Config = AnoEANConfig
+    needs_known_anomalies = True
+
+    def _build(self, in_shape: tuple[int, ...]) -> None:
+        cfg = self.config
+        self.in_shape = tuple(in_shape)
+        self.encoder = build_encoder(self.in_shape, NetSpec(rep_dim=cfg.rep_dim, bias=cfg.bias,
+                                                            bn_affine=cfg.bias)).to(self.device)
+        self.disc = discriminator(cfg.rep_dim).to(self.device)
+        self.mu = torch.zeros(cfg.rep_dim, dtype=torch.float64, device=self.device)
+        self.cov = torch.eye(cfg.rep_dim, dtype=torch.float64, device=self.device)
+
+    # -- training -----------------------------------------------------------------------------
+    def fit(self, train: Part, val: Part | None = None, on_epoch=None, should_stop=None):
+        self._require_known_anomalies(train)
+        cfg = self.config
+        gen = seed_everything(self.seed)
+        self._build(train.x.shape[1:])
+        x_n = as_tensor(train.x[train.semi != -1], self.device)
+        x_a = as_tensor(train.x[train.semi == -1], self.device)
+        m_a = anomaly_share(cfg.batch_size, len(x_n), len(x_a))
+        probe = val.x[probe_indices(len(val), self.seed)] if val is not None and len(val) > 1 else None
+        emit = on_epoch or (lambda rec, snap=None: None)
+        betas = (cfg.beta1, 0.999)
+        opt_e = torch.optim.Adam(self.encoder.parameters(), lr=cfg.lr, betas=betas)
+        opt_d = torch.optim.Adam(self.disc.parameters(), lr=cfg.lr, betas=betas)
+
+        for epoch in range(cfg.epochs):
+            clock = EpochClock(epoch)
+            self.encoder.train()
+            sums: dict[str, float] = {}
+            n_batches = 0
+            for idx_n in minibatches(len(x_n), cfg.batch_size - m_a, gen, self.device):
+                self._check_stop(should_stop)
+                idx_a = torch.randint(len(x_a), (m_a,), generator=gen).to(self.device)
+                xb = torch.cat([x_n[idx_n], x_a[idx_a]])
+                n_n = len(idx_n)
+                # D steps, E frozen (its codes computed without a graph)
+                for _ in range(cfg.d_steps):
+                    with torch.no_grad():
+                        codes = self.encoder(xb)
+                    z = torch.randn((len(xb), cfg.rep_dim), generator=gen).to(self.device)
+                    d_parts = L.discriminator_loss(self.disc(z), self.disc(codes[:n_n]), self.disc(codes[n_n:]))
+                    opt_d.zero_grad(set_to_none=True)
+                    d_parts["loss_d"].backward()
+                    opt_d.step()
+                # E step, D frozen (only E's optimizer steps; D's gradients are cleared before its next step)
+                codes = self.encoder(xb)
+                e_parts = L.encoder_loss(self.disc(codes[:n_n]), self.disc(codes[n_n:]))
+                opt_e.zero_grad(set_to_none=True)
+                e_parts["loss_e"].backward()
+                opt_e.step()
+                for k, v in {**d_parts, **e_parts}.items():
+                    sums[k] = sums.get(k, 0.0) + v.item()
+                n_batches += 1
+            rec = {k: v / n_batches for k, v in sums.items()}
+            rec["loss"] = rec["loss_d"] + rec["loss_e"]
+            clock.check_finite(loss_d=rec["loss_d"], loss_e=rec["loss_e"])
+            self._fit_gaussian(x_n)
+            rec.update(phase="train", epoch=epoch + 1, m_a=m_a)
+            extras, snap = epoch_extras(self, val, probe)
+            rec.update(extras)
+            rec["seconds"] = clock.seconds()
+            emit(rec, snap)
+
+        self.fitted = True
+        self._threshold = float(np.percentile(self.score(train.x[train.semi != -1]), 95))
+        return self
+
+    def _fit_gaussian(self, x_n: torch.Tensor) -> None:
+        """μ, Σ of the codes of the samples treated as normal, with the encoder as it scores."""
+        codes = torch.as_tensor(self.embed(x_n), device=self.device)
+        self.mu, self.cov = L.fit_gaussian(codes, self.config.ridge)
+        self.center = self.mu.float().cpu().numpy()
+
+    def _code(self, xb: torch.Tensor) -> torch.Tensor:
+        self.encoder.eval()
+        return self.encoder(xb)
+
+    # -- using --------------------------------------------------------------------------------
+    def embed(self, x: np.ndarray | torch.Tensor) -> np.ndarray:
+        """E(x), shape (n, d)."""
+        return batched(self._code, x, self.device)
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        """a(x) = Mahalanobis distance of E(x) to N(μ, Σ) (Eq. 3)."""
+        mu, cov = self.mu, self.cov
+        return batched(lambda xb: L.mahalanobis(self._code(xb), mu, cov), x,
+                       self.device).astype(np.float64)
+
+    # -- persistence --------------------------------------------------------------------------
+    def state(self) -> dict:
+        return {"in_shape": self.in_shape, "encoder": self.encoder.state_dict(),
+                "disc": self.disc.state_dict(), "mu": self.mu.cpu(), "cov": self.cov.cpu()}
+
+    def load_state(self, state: dict) -> None:
+        self._build(state["in_shape"])
+        self.encoder.load_state_dict(state["encoder"])
+        self.disc.load_state_dict(state["disc"])
+        self.mu, self.cov = state["mu"].to(self.device), state["cov"].to(self.device)
