@@ -48,7 +48,9 @@ class DeepSVDDConfig(DetectorConfig):
     d0: float = Field(0.1, gt=0, description="variance regularizer: initial threshold d_0")
     r: int = Field(3, ge=1, description="variance regularizer: divide the threshold by 10 every r epochs")
     reg_lr_mult: float = Field(10.0, gt=0, description="learning-rate multiplier of the noise layer g")
-    lr: float = Field(1e-4, gt=0, le=1, description="learning rate", json_schema_extra={"widget": "log"})
+    lr: float = Field(1e-3, gt=0, le=1, description="learning rate (the papers use 1e-4 for 150 epochs on "
+                      "full MNIST; 1e-3 for 30 epochs does as well on MNIST-5k in a ninth of the time)",
+                      json_schema_extra={"widget": "log"})
     epochs: int = Field(30, ge=1, le=10000, description="Deep SVDD training epochs")
     batch_size: int = Field(64, ge=2, le=100000, description="minibatch size")
     weight_decay: float = Field(5e-7, ge=0, description="weight decay λ")
