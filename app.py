@@ -26,18 +26,18 @@ current = st.navigation({
 })
 current_url = next(u for u, p in pages.items() if p.title == current.title)
 
-# A link such as /?page=roc&run=ID opens that page once, on the session's first run.
-if not st.session_state.get("_opened_from_url"):
-    st.session_state["_opened_from_url"] = True
-    wanted = st.query_params.get("page")
-    if wanted in pages and wanted != current_url:
-        st.switch_page(pages[wanted])
-
 # --- the current run: from this session, else the URL, else the newest run ---------------------
 runs = ui.store().list()
 if ui.RUN_KEY not in st.session_state:
     st.session_state[ui.RUN_KEY] = st.query_params.get("run") or (runs[0].run_id if runs else None)
 run_id = st.session_state[ui.RUN_KEY]
+
+# A link such as /?page=roc&run=ID opens that page once, on the session's first run.
+if not st.session_state.get("_opened_from_url"):
+    st.session_state["_opened_from_url"] = True
+    wanted = st.query_params.get("page")
+    if wanted in pages and wanted != current_url:
+        st.switch_page(pages[wanted], query_params={"run": run_id} if run_id else None)
 
 
 def _picked():

@@ -18,6 +18,7 @@ Nothing here calls any UI code.
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 import time
@@ -31,6 +32,11 @@ UMAP_FILE = "umap.npz"
 UMAP_MAX_POINTS = 20_000  # larger test sets are projected on a fixed random subset
 UMAP_PARAMS = {"n_neighbors": 15, "min_dist": 0.1, "n_epochs": 200, "random_state": 0}
 _UMAP_LOCK = threading.Lock()
+
+
+def umap_enabled() -> bool:
+    """UMAP can be switched off for a process with DEEPAD_UMAP=off (PCA views stay)."""
+    return os.environ.get("DEEPAD_UMAP", "on").strip().lower() not in ("off", "0", "false", "no")
 
 
 # --- PCA -------------------------------------------------------------------------------------
@@ -132,16 +138,18 @@ class Projector:
     def warm_up(self) -> None:
         """Queue a tiny fit that compiles UMAP's numba code (once per process)."""
         with self._lock:
-            if self.warm_state != "cold":
+            if self.warm_state != "cold" or not umap_enabled():
                 return
             self.warm_state = "warming"
         self._jobs.put(("warm", None))
         self._ensure_worker()
 
     def status(self, run: RunRecord) -> str:
-        """"ready", "queued", "computing", "failed: <why>", or "none" (not requested yet)."""
+        """"ready", "queued", "computing", "failed: <why>", "none" (not requested yet) or "off"."""
         if load_umap(run) is not None:
             return "ready"
+        if not umap_enabled():
+            return "off"
         with self._lock:
             return self._state.get(str(run.path), "none")
 
@@ -149,6 +157,8 @@ class Projector:
         """Queue the run's projection unless it is cached or already on its way; returns status."""
         if load_umap(run) is not None:
             return "ready"
+        if not umap_enabled():
+            return "off"
         with self._lock:
             status = self._state.get(str(run.path))
             if status is not None:
@@ -181,6 +191,9 @@ class Projector:
 
     def project_when_finished(self, manager, run_id: str) -> None:
         """Wait for a run in a background thread; when it has finished, queue its projection."""
+        if not umap_enabled():
+            return
+
         def wait_then_request():
             run = manager.wait(run_id)
             if run.state == "finished":

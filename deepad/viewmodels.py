@@ -520,14 +520,21 @@ class DecisionGrid:
     truth: np.ndarray  # 1 anomaly
 
 
+def score_inputs(run: RunRecord, raw_x: np.ndarray, detector=None) -> np.ndarray:
+    """Anomaly scores of raw inputs (as in the dataset) by the run's trained detector: they go
+    through the run's own preprocessing first, exactly as its training and test data did."""
+    from deepad.data.preprocess import apply_preprocess
+
+    det = detector or run.load_detector()
+    return det.score(apply_preprocess(np.asarray(raw_x, dtype=np.float32), run.split_info()["preprocess"]))
+
+
 def decision_grid(run: RunRecord, results: dict, threshold: float | None = None,
                   resolution: int = 120) -> DecisionGrid:
     """Score a grid over the input plane with the run's trained detector; the grid goes through
     the same preprocessing as the run's data, so the contour sits where the model decides."""
     from deepad.data.datasets import load_dataset
-    from deepad.data.preprocess import apply_preprocess
 
-    info = run.split_info()
     ds = load_dataset(run.config["dataset"], data_dir=run.config.get("data_dir"))
     raw = ds.x.reshape(len(ds.x), -1)
     lo, hi = raw.min(axis=0), raw.max(axis=0)
@@ -536,8 +543,7 @@ def decision_grid(run: RunRecord, results: dict, threshold: float | None = None,
     ys = np.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution)
     gx, gy = np.meshgrid(xs, ys)
     grid = np.c_[gx.ravel(), gy.ravel()].astype(np.float32)
-    det = run.load_detector()
-    z = det.score(apply_preprocess(grid, info["preprocess"])).reshape(gx.shape)
+    z = score_inputs(run, grid).reshape(gx.shape)
     thr = default_threshold(run, results) if threshold is None else threshold
     return DecisionGrid(xs, ys, z, float(thr), raw[results["test_index"]], results["test_target"])
 

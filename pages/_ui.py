@@ -6,7 +6,6 @@ Numbers come from `deepad.viewmodels`, figures from `deepad.figures`; this modul
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import streamlit as st
@@ -45,17 +44,11 @@ def manager() -> RunManager:
     return _manager(str(store().root))
 
 
-def umap_enabled() -> bool:
-    """UMAP can be switched off for a server (DEEPAD_UMAP=off): PCA views stay."""
-    return os.environ.get("DEEPAD_UMAP", "on").lower() not in ("off", "0", "false", "no")
-
-
 @st.cache_resource(show_spinner=False)
 def projector() -> embedding.Projector:
     """The process-wide UMAP projector, warmed up in the background when the server starts."""
     p = embedding.projector()
-    if umap_enabled():
-        p.warm_up()
+    p.warm_up()
     return p
 
 

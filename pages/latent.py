@@ -85,7 +85,7 @@ if results is not None and "test_emb" in results:
                    "once). ✕ marks the centre c. Select dots (click, box or lasso) to see their samples.")
     with right:
         proj = ui.projector()
-        if not ui.umap_enabled():
+        if not embedding.umap_enabled():
             st.info("UMAP is switched off on this server (DEEPAD_UMAP=off); the PCA view is on the left.")
         else:
             status = proj.request(run)

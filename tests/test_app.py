@@ -1,0 +1,401 @@
+"""The dashboard through Streamlit's AppTest (whole-script runs, no browser), and the pure helpers
+behind its pages.
+
+- every page runs without an exception on an empty runs folder, and for every kind of run on disk
+  (finished deep, finished shallow, 2-D toy, cancelled, failed, interrupted, missing), saying what
+  it should;
+- a short run started from the Train page trains in the background and its results appear on the
+  ROC, Latent, Samples and Collapse pages (the test waits on the run's state, never a fixed time);
+- cancel and delete from the Runs page; a shared link (?page=...&run=...) reopens the view;
+- generated widgets only allow valid values, the exported command line trains the same config,
+  thresholds and mistakes agree with the metrics, the input-plane grid is preprocessed like the
+  run's data, and the UMAP projector caches per run.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from deepad import embedding  # noqa: E402
+from deepad import viewmodels as vm  # noqa: E402
+from deepad.detectors import registry  # noqa: E402
+from deepad.store import RunStore  # noqa: E402
+from deepad.training.config import validate_config  # noqa: E402
+from deepad.training.runner import execute, train  # noqa: E402
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGES = ["pages/train.py", "pages/runs.py", "pages/evaluate.py", "pages/latent.py", "pages/samples.py",
+         "pages/collapse.py", "pages/explore.py"]
+TINY = {"epochs": 2, "pretrain_epochs": 1}
+
+
+# --- fixtures ---------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def runs_on_disk(tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """A runs folder with one run of each kind the pages must handle; returns (folder, ids)."""
+    root = tmp_path_factory.mktemp("dashboard-runs")
+    store = RunStore(root)
+    ids = {}
+    ids["finished"] = train({"dataset": "digits", "method": "deep-svdd", "params": TINY}, store).run_id
+    ids["toy"] = train({"dataset": "blobs", "method": "deep-svdd",
+                        "params": {"objective": "soft-boundary", "epochs": 3, "pretrain_epochs": 0,
+                                   "warmup_epochs": 1}}, store).run_id
+    ids["tabular"] = train({"dataset": "breast-cancer", "setup": {"normal": [1]}, "method": "iforest",
+                            "params": {"n_estimators": 20}}, store).run_id
+
+    # cancelled after its first epoch record: curves but no results
+    cfg = validate_config({"dataset": "digits", "method": "deep-svdd", "params": {"epochs": 3, "pretrain_epochs": 0}})
+    run = store.create(cfg.model_dump(), cfg.method)
+    seen = []
+    execute(run, cfg, store, on_event=lambda _id, rec: seen.append(rec), should_stop=lambda: bool(seen))
+    ids["cancelled"] = run.run_id
+
+    # failed at epoch 2 (written as the runner writes a failure)
+    run = store.create(cfg.model_dump(), cfg.method)
+    store.append_history(run, {"phase": "train", "epoch": 1, "step": 1, "loss": 1.0, "rel_spread": 0.5})
+    store.update_status(run, state="failed", error="the loss became nan at epoch 2", failed_epoch=2,
+                        hint="lower the learning rate (--lr)")
+    ids["failed"] = run.run_id
+
+    # interrupted: "running" but owned by a process that no longer exists
+    run = store.create(cfg.model_dump(), cfg.method)
+    store.update_status(run, state="running", epoch=1)
+    status = json.loads((run.path / "status.json").read_text())
+    status["owner"] = {"pid": 2 ** 22 + 7, "host": status["owner"]["host"], "token": "gone"}
+    (run.path / "status.json").write_text(json.dumps(status))
+    ids["interrupted"] = run.run_id
+    ids["missing"] = "20000101-000000-deep-svdd-000000"
+    return root, ids
+
+
+@pytest.fixture
+def runs_env(monkeypatch, runs_on_disk):
+    monkeypatch.setenv("DEEPAD_RUNS_DIR", str(runs_on_disk[0]))
+    monkeypatch.setenv("DEEPAD_UMAP", "off")  # UMAP's first fit compiles for ~45 s: not in tests
+    return runs_on_disk
+
+
+@pytest.fixture
+def empty_env(monkeypatch, tmp_path):
+    monkeypatch.setenv("DEEPAD_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("DEEPAD_UMAP", "off")
+    return tmp_path / "runs"
+
+
+def open_page(page: str, run_id: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    if run_id:
+        at.query_params["run"] = run_id
+    at.run()
+    if page != "pages/train.py":
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(at: AppTest) -> str:
+    parts = [e.value for kind in ("markdown", "caption", "info", "warning", "error", "success", "title",
+                                  "subheader") for e in getattr(at, kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+def charts(at: AppTest) -> int:
+    return len(at.get("plotly_chart"))
+
+
+def manager_of(root: Path):
+    from pages import _ui
+
+    return _ui._manager(str(root))
+
+
+# --- every page, empty folder and every kind of run --------------------------------------------------
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_on_an_empty_runs_folder(empty_env, page):
+    at = open_page(page)
+    if page not in ("pages/train.py", "pages/explore.py", "pages/runs.py"):
+        assert "No run selected" in texts(at)
+
+
+@pytest.mark.parametrize("kind", ["finished", "toy", "tabular", "cancelled", "failed", "interrupted", "missing"])
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_for_every_kind_of_run(runs_env, page, kind):
+    ids = runs_env[1]
+    at = open_page(page, ids[kind])
+    assert at.session_state["run_id"] == ids[kind]
+    shown = texts(at)
+    if page == "pages/train.py":
+        return
+    if kind == "missing" and page != "pages/explore.py":
+        assert "not in" in shown and "deleted" in shown
+    if kind == "failed" and page in ("pages/runs.py", "pages/evaluate.py"):
+        assert "Failed at epoch 2" in shown and "nan" in shown
+    if kind == "cancelled" and page == "pages/runs.py":
+        assert "Cancelled" in shown and charts(at) >= 1  # its curves are kept
+    if kind == "interrupted" and page == "pages/runs.py":
+        assert "Interrupted" in shown
+    if kind in ("finished", "toy", "tabular"):
+        if page == "pages/evaluate.py":
+            assert charts(at) == 4 and any(m.label == "ROC AUC" for m in at.metric)
+        if page == "pages/samples.py":
+            assert (len(at.image) >= 2) if kind == "finished" else len(at.dataframe) >= 2
+    if kind == "toy" and page == "pages/latent.py":
+        assert "The input plane" in shown and "Distance to the centre" in shown
+
+
+def test_sidebar_shows_the_current_run_and_lists_all_runs(runs_env):
+    root, ids = runs_env
+    at = open_page("pages/train.py", ids["failed"])  # (AppTest drops the sidebar after switch_page)
+    picker = at.sidebar.selectbox(key="run_picker")
+    assert set(picker.options) >= {vm.run_label(RunStore(root).get(i)) for i in ids.values() if i != ids["missing"]}
+    assert any("Failed at epoch 2" in e.value for e in at.sidebar.error)
+    picker.set_value(ids["finished"]).run()
+    assert at.session_state["run_id"] == ids["finished"]
+    assert at.query_params["run"] == ids["finished"]
+
+
+def test_a_shared_link_reopens_the_page_and_the_run(runs_env):
+    ids = runs_env[1]
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["run"] = ids["toy"]
+    at.query_params["page"] = "latent"
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Latent space"
+    assert at.session_state["run_id"] == ids["toy"]
+
+
+# --- a run started from the Train page ---------------------------------------------------------------
+def test_a_run_started_on_train_shows_its_results_on_every_page(empty_env):
+    at = open_page("pages/train.py")
+    at.selectbox(key="train.dataset").set_value("digits").run()
+    at.number_input(key="train.p.deep-svdd.epochs").set_value(2)
+    at.number_input(key="train.p.deep-svdd.pretrain_epochs").set_value(1)
+    at.text_input(key="train.title").set_value("from the test")
+    at.button(key="train.start").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    run_id = at.session_state["run_id"]
+    assert run_id and at.title[0].value == "Runs"  # moved on to the live view
+
+    manager = manager_of(empty_env)
+    try:
+        run = manager.wait(run_id, timeout=180)
+        assert run.state == "finished", run.status
+        assert run.config["title"] == "from the test" and run.config["params"]["epochs"] == 2
+
+        at.run()  # run_every does not fire under AppTest: run again to see the finished run
+        assert not at.exception
+        assert "Finished" in texts(at)
+        at.switch_page("pages/evaluate.py").run()
+        assert not at.exception and charts(at) == 4
+        assert {m.label for m in at.metric} >= {"ROC AUC", "precision", "recall", "F1"}
+        at.switch_page("pages/latent.py").run()
+        assert not at.exception and charts(at) >= 3  # PCA, distance histogram, snapshot views
+        assert "UMAP is switched off" in texts(at)
+        at.switch_page("pages/samples.py").run()
+        assert not at.exception and len(at.image) >= 4  # four groups of images
+        at.switch_page("pages/collapse.py").run()
+        assert not at.exception and "Verdict:" in texts(at) and charts(at) >= 4
+    finally:
+        manager.shutdown()
+
+
+def test_cancel_from_the_runs_page_keeps_the_curves(empty_env):
+    manager = manager_of(empty_env)
+    try:
+        run_id = manager.start({"dataset": "digits", "method": "deep-svdd",
+                                "params": {"epochs": 500, "pretrain_epochs": 0, "batch_size": 512}})
+        store = RunStore(empty_env)
+        while not store.get(run_id).history():  # wait for the first epoch record
+            manager.wait(run_id, timeout=0.2)
+            assert manager.is_active(run_id)
+        at = open_page("pages/runs.py", run_id)
+        at.button(key="runs.cancel").click().run()
+        run = manager.wait(run_id, timeout=60)
+        assert run.state == "cancelled"
+        at.run()
+        assert not at.exception and "Cancelled" in texts(at) and charts(at) >= 1
+    finally:
+        manager.shutdown()
+
+
+def test_delete_from_the_runs_page(runs_on_disk, tmp_path, monkeypatch):
+    root, ids = runs_on_disk
+    mine = tmp_path / "runs"
+    for kind in ("finished", "tabular"):
+        shutil.copytree(root / ids[kind], mine / ids[kind])
+    monkeypatch.setenv("DEEPAD_RUNS_DIR", str(mine))
+    monkeypatch.setenv("DEEPAD_UMAP", "off")
+    at = open_page("pages/runs.py", ids["finished"])
+    at.button(key="runs.delete").click().run()
+    assert not at.exception
+    assert not (mine / ids["finished"]).exists() and (mine / ids["tabular"]).exists()
+    assert at.session_state["run_id"] == ids["tabular"]
+    at.switch_page("pages/evaluate.py").run()
+    assert not at.exception
+
+
+def test_explore_launches_a_grid_and_shows_it(empty_env):
+    at = open_page("pages/explore.py")
+    at.selectbox(key="explore.dataset").set_value("digits").run()
+    at.selectbox(key="explore.axis.a.deep-svdd").set_value("lr").run()
+    at.text_input(key="explore.values.deep-svdd.lr").set_value("0.001, 0.01").run()
+    at.number_input(key="explore.p.deep-svdd.epochs").set_value(1)
+    at.number_input(key="explore.p.deep-svdd.pretrain_epochs").set_value(0).run()
+    at.button(key="explore.launch").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    manager = manager_of(empty_env)
+    try:
+        grids = vm.explore_grids(RunStore(empty_env).list())
+        assert len(grids) == 1
+        (grid,) = grids.values()
+        assert grid["axes"] == ["lr"] and len(grid["runs"]) == 2
+        for r in grid["runs"]:
+            assert manager.wait(r.run_id, timeout=120).state == "finished"
+        at.run()
+        assert not at.exception and charts(at) == 1
+        table = at.dataframe[0].value
+        assert sorted(table["lr"]) == [0.001, 0.01] and table["AUC"].notna().all()
+    finally:
+        manager.shutdown()
+
+
+def test_invalid_values_are_explained_next_to_the_widget(empty_env):
+    at = open_page("pages/explore.py")
+    at.selectbox(key="explore.axis.a.deep-svdd").set_value("nu").run()
+    at.text_input(key="explore.values.deep-svdd.nu").set_value("0.1, 2").run()
+    assert not at.exception
+    assert any("nu" in e.value for e in at.error)
+    assert at.button(key="explore.launch").disabled
+
+
+# --- pure helpers ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("method", registry.names())
+def test_generated_widgets_only_offer_valid_values(method):
+    cls = registry.get(method)
+    for spec in vm.field_specs(cls.Config):
+        candidates = [spec.default]
+        if spec.kind in ("slider", "int", "float"):
+            candidates += [v for v in (spec.lo, spec.hi) if v is not None]
+        if spec.kind in ("log", "select"):
+            candidates += list(spec.options)
+        if spec.kind == "bool":
+            candidates += [True, False]
+        for value in candidates:
+            if spec.kind == "json":
+                value = json.loads(value)
+            cls.Config(**{spec.name: value})  # raises if the widget could produce an invalid value
+
+
+def test_known_parameters_get_the_widgets_the_issue_asks_for():
+    specs = {s.name: s for s in vm.field_specs(registry.get("deep-svdd").Config)}
+    assert {specs[n].kind for n in ("alpha", "beta", "nu", "k")} == {"slider"}
+    assert specs["lr"].kind == "log" and specs["bias"].kind == "bool"
+    assert specs["objective"].kind == "select" and specs["reg"].options == ("none", "noise", "variance")
+    assert specs["nu"].lo > 0 and specs["nu"].hi == 1 and specs["nu"].label.startswith("ν")
+
+
+@pytest.mark.parametrize("config", [
+    {"dataset": "digits", "method": "deep-svdd", "params": {"bias": True, "batchnorm": False, "lr": 0.01,
+                                                           "reg": "noise", "k": 10}, "seed": 3},
+    {"dataset": "mnist5k", "setup": {"normal": [0, 1], "anomaly": [7, 8], "known_anomalies": 20,
+                                     "known_classes": [7], "pollution": 0.05, "preprocess": "unit"},
+     "method": "deep-svdd", "params": {"eta": 2.0, "epochs": 3}, "title": "semi supervised"},
+    {"dataset": "breast-cancer", "setup": {"normal": [1]}, "method": "ocsvm", "params": {"nu": 0.05}},
+])
+def test_the_exported_command_line_trains_the_same_config(config):
+    from deepad.cli import build_parser, config_from_args
+
+    cmd = vm.train_command(config)
+    argv = shlex.split(cmd)
+    assert argv[:4] == ["python", "-m", "deepad", "train"]
+    parsed = config_from_args(build_parser().parse_args(argv[3:]))
+    assert validate_config(parsed) == validate_config(config)
+
+
+def test_threshold_options_and_mistakes_agree_with_the_metrics():
+    rng = np.random.default_rng(0)
+    results = {"test_scores": np.r_[rng.normal(0, 1, 200), rng.normal(3, 1, 40)],
+               "test_target": np.r_[np.zeros(200, int), np.ones(40, int)]}
+    opts = vm.threshold_options(results["test_scores"], 1.2345)
+    assert 1.2345 in opts and opts == sorted(opts)
+    assert vm.flagged_share(results["test_scores"], opts[0]) == 1.0  # the lowest flags everything
+    m = vm.at_threshold(results, 1.2345)
+    err = vm.errors_at(results, 1.2345, n=500)
+    assert (err["n_fp"], err["n_fn"]) == (m["fp"], m["fn"])
+    assert len(err["false positives"]) == m["fp"]
+    ext = vm.extremes(results, 5)
+    assert results["test_scores"][ext["most anomalous"][0]] == results["test_scores"].max()
+
+
+def test_the_input_plane_goes_through_the_runs_preprocessing(runs_on_disk):
+    from deepad.data.datasets import load_dataset
+
+    root, ids = runs_on_disk
+    run = RunStore(root).get(ids["toy"])
+    results = run.results()
+    raw = load_dataset("blobs").x[results["test_index"]]
+    np.testing.assert_allclose(vm.score_inputs(run, raw), results["test_scores"], rtol=1e-5, atol=1e-6)
+    grid = vm.decision_grid(run, results, resolution=20)
+    assert grid.z.shape == (20, 20) and grid.threshold == run.summary["threshold"]
+    assert vm.has_input_plane(run) and not vm.has_input_plane(RunStore(root).get(ids["finished"]))
+
+
+def test_snapshots_are_shown_in_one_view_with_the_probe_labels(runs_on_disk):
+    root, ids = runs_on_disk
+    run = RunStore(root).get(ids["finished"])
+    view = vm.snapshot_view(run.snapshots(), run.results()["center"], vm.probe_truth(run), run.history())
+    assert view.xy.shape[0] == len(view.epochs) == 2 and list(view.epochs) == [1, 2]
+    assert view.truth is not None and set(np.unique(view.truth)) <= {0, 1}
+    x0, x1, y0, y1 = view.lim
+    assert (view.xy[..., 0] >= x0).all() and (view.xy[..., 0] <= x1).all()
+
+
+def test_pca_view_keeps_the_main_directions():
+    rng = np.random.default_rng(0)
+    emb = np.c_[rng.normal(0, 10, 300), rng.normal(0, 1, 300), np.zeros(300)]
+    xy = embedding.pca_2d(emb)
+    assert xy.shape == (300, 2)
+    assert np.corrcoef(xy[:, 0], emb[:, 0])[0, 1] ** 2 > 0.99
+    assert embedding.pca_2d(np.ones((1, 1))).shape == (1, 2)
+
+
+def test_the_projector_computes_once_per_run_and_survives_failures(runs_on_disk, tmp_path, monkeypatch):
+    root, ids = runs_on_disk
+    shutil.copytree(root / ids["finished"], tmp_path / ids["finished"])
+    run = RunStore(tmp_path).get(ids["finished"])
+    calls = []
+
+    def fake_umap(emb, **_):
+        calls.append(len(emb))
+        return np.asarray(emb)[:, :2].astype(np.float32)
+
+    monkeypatch.setenv("DEEPAD_UMAP", "on")
+    monkeypatch.setattr(embedding, "umap_2d", fake_umap)
+    p = embedding.Projector()
+    assert p.status(run) == "none"
+    assert p.request(run) in ("queued", "computing", "ready")
+    assert p.wait(run, timeout=30) == "ready"
+    assert p.request(run) == "ready" and len(calls) == 1  # cached in the run's folder
+    cached = embedding.load_umap(run)
+    assert cached["xy"].shape == (len(run.results()["test_scores"]), 2)
+
+    def broken(emb, **_):
+        raise RuntimeError("numba says no")
+
+    monkeypatch.setattr(embedding, "umap_2d", broken)
+    (run.path / embedding.UMAP_FILE).unlink()
+    p2 = embedding.Projector()
+    p2.request(run)
+    assert p2.wait(run, timeout=30).startswith("failed: RuntimeError")
+    monkeypatch.setenv("DEEPAD_UMAP", "off")
+    assert p2.request(run) == "off"
