@@ -17,6 +17,7 @@ import typing
 
 from pydantic import ValidationError
 
+from deepad.data.setups import SetupConfig
 from deepad.errors import DeepADError
 
 EXIT_BAD_INPUT = 2
@@ -33,8 +34,21 @@ def _method_fields() -> dict[str, tuple[type, object]]:
     return fields
 
 
+def _literal_choices(annotation) -> tuple | None:
+    """The allowed values of a Literal[...] (or Optional[Literal[...]]) annotation."""
+    for ann in (annotation, *typing.get_args(annotation)):
+        if typing.get_origin(ann) is typing.Literal:
+            return typing.get_args(ann)
+    return None
+
+
 def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    def _get_help_string(self, action):  # show a default only where there is one
+        return action.help if action.default in (None, False) else super()._get_help_string(action)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -47,19 +61,28 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     t = sub.add_parser("train", help="train a detector and save the run",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       formatter_class=_HelpFormatter)
     t.add_argument("--dataset", default="mnist5k", help="dataset name (`python -m deepad datasets`)")
     t.add_argument("--data-dir", help="folder holding torchvision datasets")
     t.add_argument("--download", action="store_true", help="download a torchvision dataset if missing")
-    t.add_argument("--normal", default=None, help="normal class(es), comma list (n-vs-m); default: "
-                                                  "the dataset's default normal class")
+    t.add_argument("--data", default=None, metavar="PATH",
+                   help="your own data instead of --dataset: a CSV, an NPZ with x and y, or a folder / zip "
+                        "of images in one sub-folder per class")
+    t.add_argument("--label-column", default=None, help="with --data CSV: the column holding the labels")
+    t.add_argument("--image-size", default=None, help="with --data images: resize to this size, e.g. 32 or 28x28")
+    t.add_argument("--drop-bad-rows", action="store_true", help="with --data: drop rows with NaN / infinite values")
+    t.add_argument("--normal", default=None,
+                   help="normal class(es), comma list (n-vs-m), or 'all'; with --data, label values; "
+                        "default: the dataset's default normal class")
     t.add_argument("--anomaly", default=None, help="anomaly classes at test, comma list (default: all others)")
-    t.add_argument("--known-anomalies", type=float, default=0,
-                   help="labelled anomalies in training: a count, or a ratio below 1")
     t.add_argument("--known-classes", default=None, help="classes the known anomalies come from")
-    t.add_argument("--known-normals", type=int, default=0, help="labelled normal training samples")
-    t.add_argument("--pollution", type=float, default=0.0, help="ratio of unlabelled anomalies in training")
-    t.add_argument("--preprocess", default="auto", help="auto | gcn | unit | standardize | minmax")
+    s_group = t.add_argument_group("experiment set-up")
+    for name, info in SetupConfig.model_fields.items():
+        if name in ("normal", "anomaly", "known_classes"):
+            continue
+        choices = _literal_choices(info.annotation)
+        s_group.add_argument(_flag(name), dest=f"setup_{name}", default=None, metavar="VALUE",
+                             help=(info.description or "") + (f" ({' | '.join(choices)})" if choices else ""))
     t.add_argument("--method", default="deep-svdd", help="detector (`python -m deepad methods`)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--device", default="auto", help="auto | cpu | cuda")
@@ -74,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
             g.add_argument(_flag(name), dest=f"param_{name}", action=argparse.BooleanOptionalAction,
                            default=None, help=info.description)
         else:
-            choices = typing.get_args(ann) if typing.get_origin(ann) is typing.Literal else None
+            choices = _literal_choices(ann)
             g.add_argument(_flag(name), dest=f"param_{name}", default=None, metavar="VALUE",
                            help=(info.description or "") + (f" ({' | '.join(choices)})" if choices else ""))
 
@@ -100,7 +123,7 @@ def _int_list(text: str | None, name: str) -> list[int] | None:
 
 
 def config_from_args(args: argparse.Namespace) -> dict:
-    from deepad.data.datasets import dataset_info
+    from deepad.data.datasets import dataset_info, load_dataset
     from deepad.detectors import registry
 
     det_cls = registry.get(args.method)
@@ -114,13 +137,24 @@ def config_from_args(args: argparse.Namespace) -> dict:
             raise DeepADError(f"{_flag(name)} does not apply to method {args.method}; its parameters are: "
                               + ", ".join(_flag(n) for n in det_cls.Config.model_fields))
         params[name] = value
-    normal = _int_list(args.normal, "normal")
-    if normal is None:
-        normal = list(dataset_info(args.dataset).default_normal)
+    dataset = args.dataset
+    if args.data:
+        from deepad.data.uploads import user_dataset_name
+
+        dataset = user_dataset_name(args.data, label_column=args.label_column, image_size=args.image_size,
+                                    normal_values=args.normal, drop_bad_rows=args.drop_bad_rows or None)
+        normal = list(dataset_info(dataset).default_normal)
+    elif args.normal is not None and args.normal.strip().lower() == "all":
+        normal = list(range(len(load_dataset(dataset, data_dir=args.data_dir, download=args.download).classes)))
+    else:
+        normal = _int_list(args.normal, "normal")
+        if normal is None:
+            normal = list(dataset_info(dataset).default_normal)
     setup = {"normal": normal, "anomaly": _int_list(args.anomaly, "anomaly"),
-             "known_anomalies": args.known_anomalies, "known_classes": _int_list(args.known_classes, "known-classes"),
-             "known_normals": args.known_normals, "pollution": args.pollution, "preprocess": args.preprocess}
-    return {"dataset": args.dataset, "data_dir": args.data_dir, "download": args.download, "setup": setup,
+             "known_classes": _int_list(args.known_classes, "known-classes")}
+    setup.update({key.removeprefix("setup_"): value for key, value in vars(args).items()
+                  if key.startswith("setup_") and value is not None})
+    return {"dataset": dataset, "data_dir": args.data_dir, "download": args.download, "setup": setup,
             "method": args.method, "params": params, "seed": args.seed, "device": args.device,
             "title": args.title}
 

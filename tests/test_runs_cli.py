@@ -158,3 +158,38 @@ def test_runs_dir_resolution(tmp_path, monkeypatch):
     assert resolve_runs_dir() == tmp_path / "env"
     monkeypatch.delenv("DEEPAD_RUNS_DIR")
     assert str(resolve_runs_dir()).startswith(os.path.expanduser("~"))
+
+
+def test_cli_trains_on_a_users_csv_and_keeps_a_copy_with_the_run(tmp_path, capsys):
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(0, 1, (300, 4))
+    status = np.where(rng.random(300) < 0.8, "ok", "bad")
+    x[status == "bad"] += 3.0
+    csv = tmp_path / "sensors.csv"
+    pd.DataFrame(x, columns=list("abcd")).assign(status=status).to_csv(csv, index=False)
+    runs = tmp_path / "runs"
+    rc = cli.main(["train", "--data", str(csv), "--label-column", "status", "--normal", "ok",
+                   "--epochs", "3", "--pretrain-epochs", "2", "--runs-dir", str(runs), "--quiet"])
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert rc == 0 and out["auc"] > 0.9
+    run = RunStore(runs).get(out["run_id"])
+    assert (run.path / "data" / "sensors.csv").exists()
+    csv.unlink()  # the run no longer needs the original
+    assert str(run.path) in run.config["dataset"]
+    assert run.load_detector() is not None
+    rc = cli.main(["train", "--data", str(tmp_path / "missing.csv"), "--normal", "ok", "--runs-dir", str(runs)])
+    assert rc == 2 and "missing.csv" in capsys.readouterr().err
+
+
+def test_cli_alteration_set_up_with_every_class_normal(tmp_path, capsys):
+    runs = tmp_path / "runs"
+    rc = cli.main(["train", "--dataset", "digits", "--alteration", "strokes", "--runs-dir", str(runs)])
+    assert rc == 2 and "all classes" in capsys.readouterr().err and not runs.exists()
+    rc = cli.main(["train", "--dataset", "digits", "--normal", "all", "--alteration", "block-permutation",
+                   "--epochs", "2", "--pretrain-epochs", "1", "--runs-dir", str(runs), "--quiet"])
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert rc == 0 and out["normal"] == list(range(10))
+    res = RunStore(runs).get(out["run_id"]).results()
+    assert res["test_raw"].shape[0] == len(res["test_scores"])  # altered copies are kept for display

@@ -44,7 +44,23 @@ def create_run(cfg: RunConfig | dict, store: RunStore) -> tuple[RunRecord, RunCo
     the run's folder in state "queued"."""
     cfg = validate_config(cfg)
     load_data(cfg)
-    return store.create(cfg.model_dump(), cfg.method), cfg
+    run = store.create(cfg.model_dump(), cfg.method)
+    if cfg.dataset.startswith("file:"):
+        cfg = _keep_user_data(run, cfg)
+    return run, cfg
+
+
+def _keep_user_data(run: RunRecord, cfg: RunConfig) -> RunConfig:
+    """Copy a user's file into the run's folder and point the config at the copy, so the run can be
+    reopened after the original has moved or changed."""
+    from deepad.data.uploads import parse_user_dataset_name, store_upload, user_dataset_name
+
+    path, options = parse_user_dataset_name(cfg.dataset)
+    rel = store_upload(path, run.path, **options)
+    cfg = cfg.model_copy(update={"dataset": user_dataset_name(run.path / rel, **options)})
+    run.config = cfg.model_dump()
+    atomic_write_json(run.path / "config.json", run.config)
+    return cfg
 
 
 def execute(run: RunRecord, cfg: RunConfig, store: RunStore, on_event: EventCallback | None = None,
@@ -117,7 +133,7 @@ def _save_split(run: RunRecord, split: Split) -> None:
         "normal": split.normal, "anomaly": split.anomaly, "input_shape": list(split.input_shape),
         "preprocess": split.preprocess, "sizes": {"train": len(split.train), "val": len(split.val),
                                                   "test": len(split.test)},
-        "feature_names": split.dataset.feature_names})
+        "feature_names": split.dataset.feature_names, "alterations": split.alterations})
 
 
 def _finish(run: RunRecord, det, split: Split) -> dict:
@@ -137,6 +153,8 @@ def _finish(run: RunRecord, det, split: Split) -> dict:
               "test_index": test.index, "test_emb": emb.astype(np.float32),
               "train_scores": train_scores, "train_target": train.target, "train_semi": train.semi,
               "train_index": train.index}
+    if test.raw is not None:  # altered copies are not rows of the dataset: keep what was scored
+        arrays["test_raw"] = test.raw.astype(np.float16)
     if det.center is not None:
         arrays["center"] = np.asarray(det.center, dtype=np.float32)
     atomic_save_npz(run.path / "results.npz", **arrays)
