@@ -73,3 +73,19 @@ def epoch_extras(detector, val, probe_x: np.ndarray | None,
         extras.update({k: rep[k] for k in ("rel_spread", "const_share", "eff_rank")})
         extras["collapsed"] = rep["collapsed"]
     return extras, snapshot
+
+
+def extras_from(val_target: np.ndarray | None, val_scores: np.ndarray | None,
+                snapshot: np.ndarray | None, center: np.ndarray | None = None,
+                reference: float | None = None) -> dict:
+    """The numbers `epoch_extras` records, from scores and a probe embedding the caller already
+    computed (for detectors whose features are costly to recompute every epoch, e.g. R2-AD2's
+    per-sample gradients, which are computed once for the validation set and cached)."""
+    extras: dict = {}
+    if val_target is not None and val_scores is not None and len(np.unique(val_target)) == 2:
+        extras["val_auc"] = metrics.auc(val_target, val_scores)
+    if snapshot is not None and len(snapshot) > 1:
+        rep = collapse_report(snapshot, center, reference)
+        extras.update({k: rep[k] for k in ("rel_spread", "const_share", "eff_rank")})
+        extras["collapsed"] = rep["collapsed"]
+    return extras

@@ -1,0 +1,319 @@
+"""R2-AD2 (Schulze et al., paper 002): semi-supervised detection from the raw gradient.
+
+Training (the paper's Algorithm 1):
+1. Target network. An autoencoder f_AE is trained on the normal training data (everything not
+   labelled anomalous; unlabelled pollution counts as normal, as in the paper), with `holdout`
+   (25 %) of it held back so that the alarm network later also sees gradients of normal samples
+   the autoencoder never trained on (as test samples will be). Snapshots θ⁽ⁱ⁾ of its weights are
+   taken after T0 epochs, then every T epochs: `n_snapshots` in all.
+2. Features. For every training sample x, the sequence g(x) = [∇_θ L(x; θ⁽¹⁾), ∇_θ L(x; θ⁽²⁾), ...]
+   of per-sample gradients of the reconstruction loss w.r.t. all autoencoder parameters (Eq. 1;
+   `gradients.py`). The same for synthetic anomalies x̃ ~ N(0.5, 1) (Eq. 2), one per real sample,
+   drawn once.
+3. Alarm network (`model.py`): time-distributed batch norm → LSTM → LSTM → dense → dense → sigmoid,
+   trained with binary cross-entropy, labels 0 for normal, 1 for known anomalies and for the
+   synthetic anomalies (Eq. 2); the batch norm's statistics and affine parameters are fitted on
+   the real samples only (Eq. 3). Adam, lr 1e-3.
+
+Score: the alarm network's logit, log p / (1 − p) with p = f_R2-AD2(x) the anomaly probability;
+it ranks exactly as p but does not saturate at 1.0 in floating point (ties would blur the ranking
+of confident anomalies). The threshold is logit 0, i.e. p = 0.5. `embed` is the alarm network's
+last hidden layer.
+
+Inputs must lie in [0, 1] (the synthetic anomalies are drawn around that range): images as they
+are ("unit"), tabular data min-max scaled; `preferred_preprocess` asks the runner for that.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import ClassVar, Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from pydantic import Field, ValidationError, model_validator
+from torch import nn
+
+from deepad import metrics
+from deepad.data.setups import Part
+from deepad.detectors.base import Detector, DetectorConfig, EpochClock
+from deepad.detectors.r2ad2 import gradients as G
+from deepad.detectors.r2ad2.model import SIZES, AlarmNetwork
+from deepad.detectors.registry import register
+from deepad.detectors.torch_utils import as_tensor, extras_from, minibatches, probe_indices, seed_everything
+from deepad.errors import DeepADError
+from deepad.nets import NetSpec, build_autoencoder
+
+GRAD_CHUNK = 256  # samples per vmap call: bounds the memory of the per-sample gradients
+
+
+def schedule_problem(t0: int, t: int, n_snapshots: int, ae_epochs: int) -> str | None:
+    """Why a snapshot schedule does not fit the autoencoder's training budget, or None if it does.
+    Snapshots are taken after epochs T0, T0 + T, ..., T0 + (n_snapshots − 1)·T."""
+    last = t0 + (n_snapshots - 1) * t
+    if last > ae_epochs:
+        return (f"n_snapshots={n_snapshots}, t0={t0}, t={t}: the last snapshot would come after "
+                f"epoch t0 + (n_snapshots − 1)·t = {last}, beyond ae_epochs={ae_epochs}; raise "
+                f"ae_epochs to at least {last} or take fewer / closer snapshots")
+    return None
+
+
+class R2AD2Config(DetectorConfig):
+    size: Literal["small", "big"] = Field(
+        "small", description="alarm network: small = LSTM 100 → LSTM 50 → dense 25 → dense 10; big = "
+                             "1000 → 500 → 200 → 75 (the paper's default, for large data sets)")
+    t0: int = Field(10, ge=1, le=10000, description="T0: autoencoder epochs before the first snapshot")
+    t: int = Field(5, ge=1, le=10000, description="T: autoencoder epochs between snapshots (a retraining stage)")
+    n_snapshots: int = Field(3, ge=1, le=20, description="autoencoder snapshots, i.e. the length of the "
+                             "gradient sequence the alarm network reads")
+    ae_epochs: int = Field(20, ge=1, le=10000, description="training budget of the target autoencoder; "
+                           "the snapshot schedule T0 + (n_snapshots − 1)·T must fit in it, and training "
+                           "stops at the last snapshot")
+    holdout: float = Field(0.25, ge=0, le=0.9, description="share of the normal training data held back "
+                           "while the autoencoder trains (fresh normal gradients for the alarm network)",
+                           json_schema_extra={"widget": "slider", "step": 0.05})
+    rep_dim: int = Field(8, ge=2, le=256, description="code size of the target autoencoder (the paper's "
+                         "MNIST autoencoder has 8); more parameters mean longer gradient vectors")
+    ae_lr: float = Field(1e-3, gt=0, le=1, description="autoencoder learning rate (Adam)",
+                         json_schema_extra={"widget": "log"})
+    lr: float = Field(1e-3, gt=0, le=1, description="alarm network learning rate (Adam, as in the paper)",
+                      json_schema_extra={"widget": "log"})
+    epochs: int = Field(8, ge=1, le=10000, description="alarm network epochs (the paper trains 100 on "
+                        "much larger data; 8 suffice on MNIST-5k)")
+    alarm_normals: Literal["all", "held-back"] = Field(
+        "all", description="normal samples the alarm network learns from: all normal training data "
+                           "(Algorithm 1 loops over the whole training set) or only the held-back share "
+                           "the autoencoder never saw (cheaper; its gradients look like a test sample's)")
+    ae_batch_size: int = Field(64, ge=2, le=100000, description="autoencoder minibatch size")
+    batch_size: int = Field(128, ge=2, le=100000, description="alarm network minibatch size (each batch "
+                            "of real samples gets as many synthetic anomalies)")
+
+    @model_validator(mode="after")
+    def _check_schedule(self):
+        problem = schedule_problem(self.t0, self.t, self.n_snapshots, self.ae_epochs)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+
+@register
+class R2AD2(Detector):
+    name = "r2ad2"
+    title = "R2-AD2 (raw gradient)"
+    summary = ("An LSTM alarm network reads the per-sample gradients of an autoencoder at several "
+               "training snapshots and learns to flag known and synthetic anomalies.")
+    Config = R2AD2Config
+    needs_known_anomalies = True
+    preprocess: ClassVar[str] = "unit"  # data in [0, 1]; "minmax" for tabular data
+
+    @classmethod
+    def preferred_preprocess(cls, kind: str) -> str | None:
+        """Inputs in [0, 1]: images as they are, tabular and toy data min-max scaled."""
+        return cls.preprocess if kind == "image" else "minmax"
+
+    def __init__(self, config=None, *, device: str = "cpu", seed: int = 0):
+        try:
+            super().__init__(config, device=device, seed=seed)
+        except ValidationError as err:
+            from deepad.training.config import format_validation_error
+
+            raise DeepADError(f"method {self.name}: " + format_validation_error(err)) from None
+
+    # -- building -----------------------------------------------------------------------------
+    def _build(self, in_shape: tuple[int, ...]) -> None:
+        self.in_shape = tuple(in_shape)
+        enc, dec = build_autoencoder(self.in_shape, NetSpec(rep_dim=self.config.rep_dim, bias=True))
+        self.ae = nn.Sequential(enc, dec).to(self.device)
+        self.n_params = sum(p.numel() for p in self.ae.parameters())
+        self.alarm = AlarmNetwork(self.n_params, SIZES[self.config.size]).to(self.device)
+        self.snapshots: list[tuple[G.Params, G.Params]] = []
+
+    def _check(self, train: Part) -> None:
+        cfg = self.config
+        problem = schedule_problem(cfg.t0, cfg.t, cfg.n_snapshots, cfg.ae_epochs)
+        if problem:
+            raise DeepADError(problem)
+        self._require_known_anomalies(train)
+        lo, hi = float(train.x.min()), float(train.x.max())
+        if lo < -1e-6 or hi > 1 + 1e-6:
+            raise DeepADError(
+                f"R2-AD2 needs inputs scaled to [0, 1] (its synthetic anomalies are drawn from "
+                f"N(0.5, 1) around that range), but the training data range over [{lo:.3g}, {hi:.3g}]; "
+                "use preprocess 'unit' (images) or 'minmax' (tabular), or leave it on 'auto'")
+        n_normal = int(np.sum(train.semi != -1))
+        n_ae = n_normal - int(round(cfg.holdout * n_normal))
+        if n_ae < 2:
+            raise DeepADError(f"holdout={cfg.holdout}: leaves {n_ae} of {n_normal} normal training "
+                              "samples for the autoencoder; it needs at least 2, lower holdout")
+
+    # -- training -----------------------------------------------------------------------------
+    def fit(self, train: Part, val: Part | None = None, on_epoch=None, should_stop=None):
+        cfg = self.config
+        self._check(train)
+        gen = seed_everything(self.seed)
+        self._build(train.x.shape[1:])
+        emit = on_epoch or (lambda rec, snap=None: None)
+        x = as_tensor(train.x, self.device)
+        y = torch.as_tensor(train.semi == -1, dtype=torch.float32, device=self.device)
+
+        # 1. target autoencoder on the normal data, minus the held-back share
+        normal = torch.as_tensor(np.flatnonzero(train.semi != -1), device=self.device)
+        normal = normal[torch.randperm(len(normal), generator=gen).to(self.device)]
+        n_hold = int(round(cfg.holdout * len(normal)))
+        self._train_target(x[normal[n_hold:]], val, gen, emit, should_stop)
+
+        # 2. gradient sequences of the real training data and of as many synthetic anomalies
+        t0 = time.perf_counter()
+        if cfg.alarm_normals == "held-back":
+            keep = torch.cat([normal[:n_hold], torch.as_tensor(np.flatnonzero(train.semi == -1),
+                                                                device=self.device)])
+            x, y = x[keep], y[keep]
+        g_real = self._features(x, should_stop)
+        x_syn = G.synthetic_anomalies(len(x), self.in_shape, gen).to(self.device)
+        g_syn = self._features(x_syn, should_stop)
+        has_val = val is not None and len(val) > 1
+        g_val = self._features(as_tensor(val.x, self.device), should_stop) if has_val else None
+        probe = probe_indices(len(val), self.seed) if has_val else None
+        emit({"phase": "features", "epoch": 1, "n_features": self.n_params,
+              "seconds": time.perf_counter() - t0}, None)
+
+        # 3. alarm network, Eq. 2 with Eq. 3 for its batch norm
+        opt = torch.optim.Adam(self.alarm.parameters(), lr=cfg.lr)
+        for epoch in range(cfg.epochs):
+            clock = EpochClock(epoch)
+            self.alarm.train()
+            syn_order = torch.randperm(len(g_syn), generator=gen).to(self.device)
+            sums = {"loss": 0.0, "loss_real": 0.0, "loss_synthetic": 0.0}
+            n_batches, start = 0, 0
+            for idx in minibatches(len(g_real), cfg.batch_size, gen, self.device):
+                self._check_stop(should_stop)
+                sidx = syn_order[start:start + len(idx)]
+                start += len(idx)
+                loss_real, loss_syn = self._alarm_losses(g_real[idx], y[idx], g_syn[sidx])
+                loss = loss_real + loss_syn
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                sums["loss"] += loss.item()
+                sums["loss_real"] += loss_real.item()
+                sums["loss_synthetic"] += loss_syn.item()
+                n_batches += 1
+            rec = {k: v / n_batches for k, v in sums.items()}
+            clock.check_finite(loss=rec["loss"])
+            rec.update(phase="train", epoch=epoch + 1)
+            snap = None
+            if has_val:
+                logits, hidden = self._alarm_eval(g_val)
+                snap = hidden[probe].astype(np.float32)
+                rec.update(extras_from(val.target, logits, snap))
+            rec["seconds"] = clock.seconds()
+            emit(rec, snap)
+
+        self.fitted = True
+        self._threshold = 0.0  # logit 0 ⇔ anomaly probability 0.5
+        return self
+
+    def _alarm_losses(self, g_real: torch.Tensor, y_real: torch.Tensor,
+                      g_syn: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Eq. 2 on one minibatch: BCE(y, f(x)) on real samples + BCE(1, f(x̃)) on synthetic ones.
+        Eq. 3: the batch norm uses the real batch's statistics for both, and only the real term
+        trains its γ, β (the synthetic pass sees them detached)."""
+        stats = self.alarm.norm.batch_statistics(g_real)
+        logit_real, _ = self.alarm(g_real, stats)
+        logit_syn, _ = self.alarm(g_syn, stats, affine_grad=False)
+        loss_real = F.binary_cross_entropy_with_logits(logit_real, y_real)
+        loss_syn = F.binary_cross_entropy_with_logits(logit_syn, torch.ones_like(logit_syn))
+        return loss_real, loss_syn
+
+    def _train_target(self, x: torch.Tensor, val: Part | None, gen: torch.Generator, emit,
+                      should_stop) -> None:
+        """Train the autoencoder for T0 + (n_snapshots − 1)·T epochs on `x`, keeping a snapshot of
+        its weights after epoch T0 and then after every further T epochs."""
+        cfg = self.config
+        snap_at = {cfg.t0 + j * cfg.t: j for j in range(cfg.n_snapshots)}
+        opt = torch.optim.Adam(self.ae.parameters(), lr=cfg.ae_lr)
+        for epoch in range(max(snap_at)):
+            clock = EpochClock(epoch)
+            self.ae.train()
+            total, n = 0.0, 0
+            for idx in minibatches(len(x), cfg.ae_batch_size, gen, self.device):
+                self._check_stop(should_stop)
+                xb = x[idx]
+                loss = G.reconstruction_loss(self.ae(xb), xb).mean()
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                total += loss.item()
+                n += 1
+            clock.check_finite(reconstruction_loss=total / n)
+            rec = {"phase": "target", "epoch": epoch + 1, "loss": total / n, "loss_rec": total / n}
+            if epoch + 1 in snap_at:
+                self.snapshots.append(G.snapshot(self.ae))
+                rec["snapshot"] = snap_at[epoch + 1] + 1
+                if val is not None and len(val) > 1:
+                    rec["val_auc_recon"] = metrics.auc(
+                        val.target, self.reconstruction_error(val.x, len(self.snapshots) - 1))
+            rec["seconds"] = clock.seconds()
+            emit(rec, None)
+
+    def _features(self, x: torch.Tensor, should_stop=None) -> torch.Tensor:
+        """Gradient sequences (n, T, D) for `x`, chunk by chunk (checking the stop flag between)."""
+        outs = []
+        for s in range(0, len(x), GRAD_CHUNK):
+            self._check_stop(should_stop)
+            outs.append(G.gradient_sequence(self.ae, self.snapshots, x[s:s + GRAD_CHUNK], GRAD_CHUNK))
+        return torch.cat(outs) if outs else x.new_zeros((0, len(self.snapshots), self.n_params))
+
+    @torch.no_grad()
+    def _alarm_eval(self, g: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+        self.alarm.eval()
+        logits, hidden = [], []
+        for s in range(0, len(g), GRAD_CHUNK):
+            lo, hi = self.alarm(g[s:s + GRAD_CHUNK])
+            logits.append(lo.cpu())
+            hidden.append(hi.cpu())
+        return torch.cat(logits).numpy().astype(np.float64), torch.cat(hidden).numpy()
+
+    # -- using --------------------------------------------------------------------------------
+    def _score_embed(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        logits, hidden = [np.zeros(0)], [np.zeros((0, SIZES[self.config.size][-1]), np.float32)]
+        for s in range(0, len(x), GRAD_CHUNK):
+            g = self._features(as_tensor(x[s:s + GRAD_CHUNK], self.device))
+            lo, hi = self._alarm_eval(g)
+            logits.append(lo)
+            hidden.append(hi)
+        return np.concatenate(logits), np.concatenate(hidden)
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        """Logit of the alarm network's anomaly probability (higher = more anomalous)."""
+        return self._score_embed(x)[0]
+
+    def embed(self, x: np.ndarray) -> np.ndarray:
+        """The alarm network's last hidden layer (10 units for size small, 75 for big)."""
+        return self._score_embed(x)[1]
+
+    def reconstruction_error(self, x: np.ndarray, snapshot: int = 0) -> np.ndarray:
+        """‖x − f_AE(x; θ⁽ⁱ⁾)‖² of the target autoencoder at a snapshot: the plain autoencoder
+        baseline R2-AD2 builds on (the paper's "AE" row)."""
+        params, buffers = self.snapshots[snapshot]
+        self.ae.eval()
+        out = []
+        with torch.no_grad():
+            for s in range(0, len(x), 1024):
+                xb = as_tensor(x[s:s + 1024], self.device)
+                out.append(G.reconstruction_loss(torch.func.functional_call(self.ae, (params, buffers),
+                                                                            (xb,)), xb).cpu())
+        return torch.cat(out).numpy().astype(np.float64)
+
+    # -- persistence --------------------------------------------------------------------------
+    def state(self) -> dict:
+        return {"in_shape": self.in_shape, "alarm": self.alarm.state_dict(),
+                "snapshots": [({k: v.cpu() for k, v in p.items()}, {k: v.cpu() for k, v in b.items()})
+                              for p, b in self.snapshots]}
+
+    def load_state(self, state: dict) -> None:
+        self._build(state["in_shape"])
+        self.alarm.load_state_dict(state["alarm"])
+        self.snapshots = [({k: v.to(self.device) for k, v in p.items()},
+                           {k: v.to(self.device) for k, v in b.items()}) for p, b in state["snapshots"]]
