@@ -42,7 +42,7 @@ class DeepSVDDVAEConfig(DetectorConfig):
                                          "allows them: the reconstruction term prevents collapse)")
     lr: float = Field(1e-3, gt=0, le=1, description="RMSprop learning rate",
                       json_schema_extra={"widget": "log"})
-    epochs: int = Field(30, ge=1, le=10000, description="training epochs")
+    epochs: int = Field(10, ge=1, le=10000, description="training epochs")
     batch_size: int = Field(200, ge=2, le=100000, description="minibatch size")
     weight_decay: float = Field(0.0, ge=0, description="weight decay λ")
 
