@@ -27,6 +27,7 @@ from deepad.detectors.base import Detector, DetectorConfig, EpochClock
 from deepad.detectors.registry import register
 from deepad.detectors.torch_utils import (as_tensor, batched, epoch_extras, minibatches, probe_indices,
                                           seed_everything)
+from deepad.errors import DeepADError
 from deepad.nets import NetSpec, build_encoder
 
 
@@ -87,6 +88,10 @@ class AnoEAN(Detector):
     # -- training -----------------------------------------------------------------------------
     def fit(self, train: Part, val: Part | None = None, on_epoch=None, should_stop=None):
         self._require_known_anomalies(train)
+        n_normal = int(np.sum(train.semi != -1))
+        if n_normal < 2:
+            raise DeepADError(f"the training set has {n_normal} samples not labelled anomalous; AnoEAN "
+                              "needs at least 2 to fit the encoder and the normal Gaussian")
         cfg = self.config
         gen = seed_everything(self.seed)
         self._build(train.x.shape[1:])
@@ -114,7 +119,8 @@ class AnoEAN(Detector):
                     with torch.no_grad():
                         codes = self.encoder(xb)
                     z = torch.randn((len(xb), cfg.rep_dim), generator=gen).to(self.device)
-                    d_parts = L.discriminator_loss(self.disc(z), self.disc(codes[:n_n]), self.disc(codes[n_n:]))
+                    d_parts = L.discriminator_loss(self.disc(z), self.disc(codes[:n_n]),
+                                                   self.disc(codes[n_n:]))
                     opt_d.zero_grad(set_to_none=True)
                     d_parts["loss_d"].backward()
                     opt_d.step()
