@@ -45,7 +45,7 @@ from deepad.detectors.torch_utils import as_tensor, extras_from, minibatches, pr
 from deepad.errors import DeepADError
 from deepad.nets import NetSpec, build_autoencoder
 
-GRAD_CHUNK = 256  # samples per vmap call: bounds the memory of the per-sample gradients
+GRAD_CHUNK = G.DEFAULT_CHUNK  # samples whose gradient sequences are computed at a time
 
 
 def schedule_problem(t0: int, t: int, n_snapshots: int, ae_epochs: int) -> str | None:

@@ -32,6 +32,7 @@ from torch import nn
 from torch.func import functional_call, grad, vmap
 
 Params = dict[str, torch.Tensor]
+DEFAULT_CHUNK = 256  # samples per vmap call: bounds memory (chunk × D gradient entries + activations)
 
 
 def reconstruction_loss(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -52,13 +53,13 @@ def flatten(grads: Params, names: Sequence[str]) -> torch.Tensor:
 
 
 def per_sample_gradients(model: nn.Module, params: Params, buffers: Params, x: torch.Tensor,
-                         chunk: int = 256) -> torch.Tensor:
+                         chunk: int = DEFAULT_CHUNK) -> torch.Tensor:
     """∇_θ ‖x_j − f(x_j; θ)‖² for every sample x_j, computed batched with vmap(grad(...)).
 
     `model` supplies the architecture only; its weights are `params` (differentiated) and `buffers`
     (BatchNorm running statistics, held fixed: the module is put in evaluation mode, see the module
-    docstring). Returns (n, D) with D = total number of parameters, in `params`' order. `chunk`
-    bounds the memory: each chunk holds chunk × D gradient entries plus activations.
+    docstring). Returns (n, D) with D = total number of parameters, in `params`' order; `chunk`
+    samples go through vmap at a time.
     """
     model.eval()
     names = list(params)
@@ -91,7 +92,7 @@ def per_sample_gradients_loop(model: nn.Module, params: Params, buffers: Params,
 
 
 def gradient_sequence(model: nn.Module, snapshots: Sequence[tuple[Params, Params]], x: torch.Tensor,
-                      chunk: int = 256) -> torch.Tensor:
+                      chunk: int = DEFAULT_CHUNK) -> torch.Tensor:
     """Eq. 1: [∇f_AE⁽ᵀ⁰⁾(x), ∇f_AE⁽ᵀ⁰⁺ᵀ⁾(x), ...] for every sample, shape (n, T, D) with T snapshots."""
     return torch.stack([per_sample_gradients(model, p, b, x, chunk) for p, b in snapshots], dim=1)
 

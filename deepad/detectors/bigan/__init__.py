@@ -1,0 +1,1 @@
+from deepad.detectors.bigan.detector import EGBAD, RtBiGAN  # noqa: F401

@@ -1,0 +1,323 @@
+"""R2-AD2, EGBAD and Rt-BiGAN: their maths against reference computations, the detector contract,
+bad input, and real short training on MNIST-5k with fixed seeds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from deepad import metrics
+from deepad.detectors import registry
+from deepad.detectors.base import Cancelled
+from deepad.detectors.bigan import detector as BD
+from deepad.detectors.bigan import reptile
+from deepad.detectors.bigan.model import BiGAN, anomaly_score
+from deepad.detectors.r2ad2 import R2AD2
+from deepad.detectors.r2ad2 import gradients as G
+from deepad.detectors.r2ad2.model import AlarmNetwork
+from deepad.errors import DeepADError, TrainingFailed
+from deepad.nets import NetSpec, build_autoencoder
+from deepad.training.config import validate_config
+
+UNIT = "unit"  # the preprocessing these detectors ask the runner for on images
+
+# Tiny recipes for the contract tests: every phase runs, in a few seconds.
+TINY = {
+    "r2ad2": {"t0": 1, "t": 1, "n_snapshots": 2, "ae_epochs": 2, "epochs": 2},
+    "egbad": {"epochs": 2},
+    "rt-bigan": {"meta_iterations": 4, "inner_steps": 2, "adapt_steps": 3, "rounds": 2, "round_epochs": 1,
+                 "task_size": 5, "n_adapt": 5},
+}
+PHASES = {"r2ad2": ["target", "target", "features", "train", "train"],
+          "egbad": ["train", "train"],
+          "rt-bigan": ["meta"] * 4 + ["adapt", "train", "train"]}
+
+
+def contract_split(split_factory):
+    """Digit 1 normal, 20 labelled anomalies (R2-AD2 needs them), 10 known normals (Rt-BiGAN needs
+    them), 5 % unlabelled pollution."""
+    return split_factory(normal=[1], known_anomalies=20, known_classes=[7, 9], known_normals=10,
+                         pollution=0.05, preprocess=UNIT)
+
+
+def fit(name, split, seed=0, val=True, **params):
+    det = registry.get(name)({**TINY[name], **params}, seed=seed)
+    records = []
+    det.fit(split.train, split.val if val else None, on_epoch=lambda r, s=None: records.append(r))
+    return det, records
+
+
+# -- the contract, for each detector ---------------------------------------------------------
+@pytest.mark.parametrize("name", ["r2ad2", "egbad", "rt-bigan"])
+def test_fit_score_embed_seed_and_save_load(split_factory, name, tmp_path):
+    split = contract_split(split_factory)
+    det, records = fit(name, split)
+    x = split.test.x[:300]
+
+    assert [r["phase"] for r in records] == PHASES[name]
+    for r in records:
+        assert r["seconds"] >= 0
+        if r["phase"] in ("train", "meta", "adapt"):
+            assert np.isfinite(r["loss"]) and 0 <= r["val_auc"] <= 1 and "eff_rank" in r
+
+    scores = det.score(x)
+    assert scores.shape == (len(x),) and np.all(np.isfinite(scores))
+    assert scores.std() > 1e-6 * (np.abs(scores).mean() + 1e-12), "constant scores"
+    emb = det.embed(x)
+    assert emb.ndim == 2 and len(emb) == len(x) and np.all(np.isfinite(emb))
+    assert det.threshold is not None and np.isfinite(det.threshold)
+
+    again, _ = fit(name, split)
+    assert np.array_equal(again.score(x), scores), "same seed, different scores"
+    other, _ = fit(name, split, seed=1)
+    assert not np.allclose(other.score(x), scores), "another seed gave the same scores"
+
+    path = tmp_path / f"{name}.pt"
+    det.save(path)
+    loaded = registry.get(name).load(path)
+    assert np.array_equal(loaded.score(x), scores)
+    assert np.array_equal(loaded.embed(x), emb)
+    assert loaded.threshold == det.threshold
+
+
+@pytest.mark.parametrize("name", ["r2ad2", "egbad", "rt-bigan"])
+def test_stop_flag_is_checked_during_training(split_factory, name):
+    split = contract_split(split_factory)
+    calls = []
+
+    def stop():
+        calls.append(1)
+        return len(calls) > 3
+
+    with pytest.raises(Cancelled):
+        registry.get(name)(TINY[name]).fit(split.train, should_stop=stop)
+
+
+def test_nan_loss_fails_the_run_with_the_epoch(split_factory, monkeypatch):
+    split = contract_split(split_factory)
+    monkeypatch.setattr(G, "reconstruction_loss", lambda x_hat, x: (x_hat.reshape(x.shape) - x).sum() * np.nan
+                        + torch.zeros(len(x)))
+    with pytest.raises(TrainingFailed) as err:
+        fit("r2ad2", split, val=False)
+    assert err.value.epoch == 1
+    monkeypatch.setattr(BD, "discriminator_loss", lambda a, b: (a.sum() + b.sum()) * np.nan)
+    with pytest.raises(TrainingFailed):
+        fit("egbad", split, val=False)
+
+
+def test_preferred_preprocessing_puts_data_in_the_unit_interval():
+    for name in ("r2ad2", "egbad", "rt-bigan"):
+        cls = registry.get(name)
+        assert cls.preprocess == "unit"
+        assert cls.preferred_preprocess("image") == "unit"
+        assert cls.preferred_preprocess("tabular") == "minmax"
+
+
+# -- R2-AD2: the gradients -------------------------------------------------------------------
+def _trained_autoencoder(in_shape, x, steps=5):
+    torch.manual_seed(0)
+    enc, dec = build_autoencoder(in_shape, NetSpec(rep_dim=8, bias=True))
+    ae = nn.Sequential(enc, dec)
+    opt = torch.optim.Adam(ae.parameters(), lr=1e-2)
+    for _ in range(steps):  # moves weights and BatchNorm running statistics off their initial values
+        loss = G.reconstruction_loss(ae(x), x).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return ae
+
+
+def _autograd_loop(ae, x):
+    """The reference: the module itself (evaluation mode), backward on one sample at a time."""
+    ae.eval()
+    rows = []
+    for xi in x:
+        ae.zero_grad()
+        xb = xi.unsqueeze(0)
+        ((ae(xb).reshape(xb.shape) - xb) ** 2).sum().backward()
+        rows.append(torch.cat([p.grad.reshape(-1) for p in ae.parameters()]))
+    return torch.stack(rows)
+
+
+@pytest.mark.parametrize("kind", ["image", "tabular"])
+def test_batched_per_sample_gradients_equal_a_one_sample_loop(mnist, kind):
+    x = torch.as_tensor(np.array(mnist.x[:40]))
+    if kind == "tabular":
+        x = x.flatten(1)[:, ::8].contiguous()  # 98 features through the MLP autoencoder
+    ae = _trained_autoencoder(tuple(x.shape[1:]), x)
+    params, buffers = G.snapshot(ae)
+    batched = G.per_sample_gradients(ae, params, buffers, x, chunk=16)  # several chunks
+    reference = _autograd_loop(ae, x)
+    assert batched.shape == (len(x), sum(p.numel() for p in ae.parameters()))
+    scale = reference.abs().max()
+    assert (batched - reference).abs().max() <= 1e-5 * scale
+    assert torch.allclose(G.per_sample_gradients_loop(ae, params, buffers, x), reference, atol=1e-5 * scale)
+    # the gradients really are per sample: two samples give different rows
+    assert not torch.allclose(batched[0], batched[1])
+
+    # in float64 the two ways agree to rounding
+    ae64, x64 = ae.double(), x[:6].double()
+    p64, b64 = G.snapshot(ae64)
+    diff = G.per_sample_gradients(ae64, p64, b64, x64) - _autograd_loop(ae64, x64)
+    assert diff.abs().max() <= 1e-10 * scale
+
+
+def test_gradient_sequence_has_one_step_per_snapshot(mnist):
+    x = torch.as_tensor(np.array(mnist.x[:6]))
+    ae = _trained_autoencoder((1, 28, 28), x, steps=1)
+    first = G.snapshot(ae)
+    ae = _trained_autoencoder((1, 28, 28), x, steps=3)
+    second = G.snapshot(ae)
+    seq = G.gradient_sequence(ae, [first, second], x)
+    assert seq.shape == (6, 2, sum(p.numel() for p in ae.parameters()))
+    assert torch.allclose(seq[:, 1], G.per_sample_gradients(ae, *second, x))
+    assert not torch.allclose(seq[:, 0], seq[:, 1])
+
+
+def test_batch_norm_is_fitted_on_real_samples_only():
+    """Eq. 3: the synthetic anomalies move neither the normalisation statistics nor γ, β."""
+    torch.manual_seed(0)
+    det = R2AD2({"size": "small"})
+    det.alarm = AlarmNetwork(12)
+    real, syn = torch.rand(8, 3, 12), 0.5 + torch.randn(8, 3, 12)
+    y = torch.tensor([0.0] * 6 + [1.0] * 2)
+    loss_real, loss_syn = det._alarm_losses(real, y, syn)
+    norm = det.alarm.norm
+    # the running statistics moved towards the real batch only
+    assert torch.allclose(norm.running_mean, 0.1 * real.reshape(-1, 12).mean(0), atol=1e-6)
+    g_syn = torch.autograd.grad(loss_syn, [norm.weight, norm.bias, det.alarm.out.weight], allow_unused=True)
+    assert g_syn[0] is None and g_syn[1] is None  # γ, β untouched by the synthetic term
+    assert g_syn[2] is not None and g_syn[2].abs().sum() > 0  # the rest of the network learns from it
+    g_real = torch.autograd.grad(loss_real, [norm.weight, norm.bias])
+    assert all(g.abs().sum() > 0 for g in g_real)
+
+
+# -- R2-AD2: bad input -----------------------------------------------------------------------
+def test_r2ad2_refuses_a_set_up_without_known_anomalies(split_factory):
+    split = split_factory(normal=[1], preprocess=UNIT)
+    with pytest.raises(DeepADError, match="known anomalies"):
+        R2AD2(TINY["r2ad2"]).fit(split.train)
+
+
+def test_r2ad2_refuses_a_snapshot_schedule_longer_than_training():
+    with pytest.raises(DeepADError, match=r"n_snapshots=3.*ae_epochs=15"):
+        R2AD2({"t0": 10, "t": 5, "n_snapshots": 3, "ae_epochs": 15})
+    with pytest.raises(DeepADError, match="ae_epochs"):
+        validate_config({"dataset": "mnist5k", "method": "r2ad2",
+                         "setup": {"normal": [0], "known_anomalies": 10},
+                         "params": {"t0": 30, "ae_epochs": 20}})
+    assert R2AD2({"t0": 10, "t": 5, "n_snapshots": 3, "ae_epochs": 20}).config.ae_epochs == 20
+
+
+def test_r2ad2_refuses_data_outside_the_unit_interval(split_factory):
+    split = split_factory(normal=[1], known_anomalies=20, preprocess="standardize")
+    with pytest.raises(DeepADError, match="preprocess"):
+        R2AD2(TINY["r2ad2"]).fit(split.train)
+
+
+# -- R2-AD2: the paper's semi-supervised set-up ------------------------------------------------
+def test_r2ad2_beats_the_plain_autoencoder_in_the_semi_supervised_set_up(split_factory):
+    """MNIST: digits 0–3 normal, 100 known anomalies from 4–6, test anomalies 4–9 (paper 002,
+    Table 2). The baseline is the reconstruction error of R2-AD2's own target autoencoder at its
+    first snapshot, and the registry's autoencoder trained as long when it is available."""
+    split = split_factory(normal=[0, 1, 2, 3], known_anomalies=100, known_classes=[4, 5, 6], preprocess=UNIT)
+    det = R2AD2({"t0": 4, "t": 2, "n_snapshots": 3, "ae_epochs": 8, "epochs": 6}, seed=0)
+    det.fit(split.train)
+    test = split.test
+    ours = metrics.auc(test.target, det.score(test.x))
+    baselines = {"own AE": metrics.auc(test.target, det.reconstruction_error(test.x, 0))}
+    if "ae" in registry.names():
+        ae = registry.get("ae")({"epochs": 8}, seed=0).fit(split.train)
+        baselines["ae"] = metrics.auc(test.target, ae.score(test.x))
+    assert ours > max(baselines.values()) + 0.03, (ours, baselines)
+    # unseen anomaly classes (7, 8, 9) are detected too, not only the known ones
+    unseen = ~np.isin(test.y, [4, 5, 6])
+    assert metrics.auc(test.target[unseen], det.score(test.x[unseen])) > 0.75
+
+
+# -- Reptile and self-training maths -----------------------------------------------------------
+def test_reptile_maths():
+    phi = [torch.tensor([1.0, -2.0]), torch.tensor([[0.5]])]
+    w = [torch.tensor([3.0, -2.0]), torch.tensor([[0.0]])]
+    g = reptile.meta_gradient(phi, w)
+    assert torch.equal(g[0], torch.tensor([-2.0, 0.0])) and torch.equal(g[1], torch.tensor([[0.5]]))
+    half = reptile.interpolate(phi, w, 0.5)
+    assert torch.equal(half[0], torch.tensor([2.0, -2.0])) and torch.equal(half[1], torch.tensor([[0.25]]))
+    assert torch.equal(reptile.interpolate(phi, w, 1.0)[0], w[0])
+    avg = reptile.average([phi, w])
+    assert torch.equal(avg[0], torch.tensor([2.0, -2.0]))
+    assert reptile.annealed_step_size(0, 10, 1.0, 0.0) == 1.0
+    assert reptile.annealed_step_size(5, 10, 1.0, 0.0) == 0.5
+    assert reptile.annealed_step_size(10, 10, 1.0, 0.2) == pytest.approx(0.2)
+    # an optimiser descending along Φ − W moves Φ towards W
+    p = nn.Parameter(phi[0].clone())
+    opt = torch.optim.Adam([p], lr=0.1)
+    p.grad = reptile.meta_gradient([p.detach()], [w[0]])[0]
+    opt.step()
+    assert p[0] > 1.0 and p[1] == -2.0
+
+
+def test_sample_task_draws_from_one_group():
+    rng = np.random.default_rng(0)
+    groups = [np.arange(0, 20), np.arange(20, 23)]
+    for _ in range(50):
+        task = reptile.sample_task(groups, 5, rng)
+        assert len(task) == 5
+        assert np.all(task < 20) or np.all(task >= 20)
+        if task[0] < 20:
+            assert len(set(task)) == 5  # without replacement when the group is large enough
+
+
+def test_pseudo_labels_keep_the_low_scores_and_the_known_normals():
+    rows = np.arange(10, 20)
+    scores = np.arange(10.0)[::-1]  # row 10 scores highest
+    semi = np.zeros(20, dtype=int)
+    semi[10] = 1  # a known normal with the highest score
+    kept = BD.pseudo_normal(scores, rows, semi, 0.5)
+    assert set(kept) == set(range(15, 20)) | {10}
+
+
+def test_anomaly_score_is_eq_2():
+    x, x_rec = torch.tensor([[1.0, 0.0]]), torch.tensor([[0.5, 0.5]])
+    f, f_rec = torch.tensor([[1.0, 2.0, 3.0]]), torch.tensor([[1.0, 0.0, 0.0]])
+    assert anomaly_score(x, x_rec, f, f_rec, 0.9).item() == pytest.approx(0.9 * 1.0 + 0.1 * 5.0)
+    assert anomaly_score(x, x_rec, f, f_rec, 1.0).item() == pytest.approx(1.0)
+
+
+def test_self_training_rounds_replace_their_labels(split_factory):
+    split = contract_split(split_factory)
+    det, records = fit("rt-bigan", split, rounds=3, threshold_quantile=0.7)
+    train = [r for r in records if r["phase"] == "train"]
+    assert [r["round"] for r in train] == [1, 2, 3]
+    pool = int(np.sum(split.train.semi != -1))
+    for r in train:
+        # each round keeps ~70 % of the candidates (plus known normals above the cut), never 70 % of
+        # the last round's 70 %
+        assert 0.7 * pool - 1 <= r["pseudo_normal"] <= 0.7 * pool + 11
+
+
+def test_bigan_networks_fit_other_shapes():
+    for shape in [(1, 8, 8), (30,), (3, 10, 10)]:
+        m = BiGAN(shape, latent_dim=4, width=4)
+        x = torch.rand(5, *shape)
+        z = m.E(x)
+        assert z.shape == (5, 4) and m.G(z).shape == x.shape
+        logit, f = m.D(x, z)
+        assert logit.shape == (5,) and f.shape[0] == 5
+
+
+# -- Rt-BiGAN: bad input -----------------------------------------------------------------------
+def test_rt_bigan_refuses_fewer_adaptation_samples_than_a_batch():
+    with pytest.raises(DeepADError, match=r"n_adapt=3.*task_size=5"):
+        registry.get("rt-bigan")({"n_adapt": 3, "task_size": 5})
+
+
+def test_rt_bigan_refuses_more_adaptation_samples_than_known_normals(split_factory):
+    few = split_factory(normal=[1], known_normals=4, preprocess=UNIT)
+    with pytest.raises(DeepADError, match=r"n_adapt=5.*known_normals"):
+        registry.get("rt-bigan")(TINY["rt-bigan"]).fit(few.train)
+    none = split_factory(normal=[1], preprocess=UNIT)
+    with pytest.raises(DeepADError, match="known_normals"):
+        registry.get("rt-bigan")(TINY["rt-bigan"]).fit(none.train)
