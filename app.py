@@ -41,7 +41,9 @@ if not st.session_state.get("_opened_from_url"):
 
 
 def _picked():
-    ui.select_run(st.session_state["run_picker"])
+    picked = st.session_state["run_picker"]
+    if picked in ids:
+        ui.select_run(picked)
 
 
 def _sidebar_status(run_id: str) -> None:
@@ -57,6 +59,7 @@ def _sidebar_status(run_id: str) -> None:
         st.rerun()
     seen[run_id] = live
     text = vm.status_text(run, ui.manager().queue_position(run_id))
+    st.markdown(ui.badge(run.state))
     if run.state == "failed":
         st.error(text)
     elif run.state in ("cancelled", "interrupted"):
@@ -68,9 +71,8 @@ def _sidebar_status(run_id: str) -> None:
         st.progress(p.fraction, text=p.text)
     s = run.summary
     if s.get("auc") is not None:
-        c1, c2 = st.columns(2)
-        c1.metric("test AUC", f"{s['auc']:.3f}")
-        c2.metric("collapse", f"{vm.VERDICT_ICONS.get(s.get('verdict'), '')} {s.get('verdict', '')}")
+        verdict = f" · {ui.badge(s['verdict'], 'verdict')}" if s.get("verdict") else ""
+        st.markdown(f"test AUC **{s['auc']:.3f}**{verdict}")
 
 
 with st.sidebar:
@@ -92,6 +94,8 @@ with st.sidebar:
     if active:
         st.caption(f"{len(active)} run(s) training or queued in this server; they train one at a time.")
     st.caption(f"Runs folder: `{ui.store().root}`")
+
+st.session_state["_entered_via_app"] = True  # (see ui.require_app)
 
 # --- the address bar mirrors the view ----------------------------------------------------------
 if run_id:

@@ -15,12 +15,15 @@ NORMAL_COLOUR = "#1f77b4"
 ANOMALY_COLOUR = "#d62728"
 TRUTH_COLOURS = {"normal": NORMAL_COLOUR, "anomaly": ANOMALY_COLOUR}
 VERDICT_COLOURS = {"healthy": "#2ca02c", "at risk": "#ff7f0e", "collapsed": "#d62728"}
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+           "#bcbd22", "#17becf"]  # distinct colours for several runs or metrics in one chart
 _MARGIN = dict(l=10, r=10, t=40, b=10)
 
 
 def _layout(fig: go.Figure, title: str, height: int = 360, **kw) -> go.Figure:
+    """Title on top, legend under the plot (long run names never cover the title)."""
     fig.update_layout(title=dict(text=title, font=dict(size=15)), height=height, margin=_MARGIN,
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
+                      legend=dict(orientation="h", yanchor="top", y=-0.28, xanchor="left", x=0),
                       **kw)
     return fig
 
@@ -30,10 +33,10 @@ def roc_figure(curves: list) -> go.Figure:
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance",
                              line=dict(dash="dot", color="grey"), hoverinfo="skip"))
-    for c in curves:
+    for i, c in enumerate(curves):
         auc = f"{c.auc:.3f}" if c.auc is not None else "n/a"
         fig.add_trace(go.Scatter(x=c.fpr, y=c.tpr, mode="lines", name=f"{c.label} (AUC {auc})",
-                                 hovertemplate="false positive rate %{x:.3f}<br>true positive rate %{y:.3f}"))
+                                 line=dict(color=PALETTE[i % len(PALETTE)], width=2.5), hovertemplate="false positive rate %{x:.3f}<br>true positive rate %{y:.3f}"))
     fig.update_xaxes(title="false positive rate (normal samples flagged)", range=[0, 1])
     fig.update_yaxes(title="true positive rate (anomalies caught)", range=[0, 1.01])
     return _layout(fig, "ROC curve", legend_title_text="")
@@ -41,10 +44,10 @@ def roc_figure(curves: list) -> go.Figure:
 
 def pr_figure(curves: list) -> go.Figure:
     fig = go.Figure()
-    for c in curves:
+    for i, c in enumerate(curves):
         ap = f"{c.ap:.3f}" if c.ap is not None else "n/a"
         fig.add_trace(go.Scatter(x=c.recall, y=c.precision, mode="lines", name=f"{c.label} (AP {ap})",
-                                 hovertemplate="recall %{x:.3f}<br>precision %{y:.3f}"))
+                                 line=dict(color=PALETTE[i % len(PALETTE)], width=2.5), hovertemplate="recall %{x:.3f}<br>precision %{y:.3f}"))
     if curves:
         fig.add_hline(y=curves[0].base_rate, line=dict(dash="dot", color="grey"),
                       annotation_text="share of anomalies (chance)", annotation_position="bottom right")
@@ -60,14 +63,15 @@ def score_histogram(scores: np.ndarray, truth: np.ndarray, threshold: float | No
     if log_x:
         s = np.log10(np.maximum(s - min(0.0, s.min()), 0) + 1e-12)
     for name, val in (("normal", 0), ("anomaly", 1)):
-        fig.add_trace(go.Histogram(x=s[truth == val], name=name, opacity=0.65, nbinsx=60,
+        fig.add_trace(go.Histogram(x=s[truth == val], name=f"{name} ({int(np.sum(truth == val))})",
+                                   opacity=0.6, nbinsx=60, bingroup=1, histnorm="percent",
                                    marker_color=TRUTH_COLOURS[name]))
     if threshold is not None:
         t = np.log10(max(threshold - min(0.0, float(np.min(scores))), 0) + 1e-12) if log_x else threshold
         fig.add_vline(x=t, line=dict(color="black", dash="dash"), annotation_text="threshold")
     fig.update_layout(barmode="overlay")
     fig.update_xaxes(title="log₁₀ score" if log_x else "anomaly score (higher = more anomalous)")
-    fig.update_yaxes(title="test samples")
+    fig.update_yaxes(title="% of the group")
     return _layout(fig, title)
 
 
@@ -84,27 +88,76 @@ def confusion_figure(m: dict) -> go.Figure:
 
 
 # --- training curves ---------------------------------------------------------------------------
+def _epoch_axis(df: pd.DataFrame, columns: list[str]) -> tuple[str, str, pd.DataFrame]:
+    """Which x to plot per-epoch records against: the training epoch when every plotted value
+    comes from training epochs (collapse numbers), else the record number across pretraining
+    and training (losses), with the pretraining records to shade."""
+    present = [c for c in columns if c in df]
+    rows = df[df[present].notna().any(axis=1)] if present else df.iloc[:0]
+    if "phase" not in df or (rows["phase"] != "pretrain").all():
+        return "epoch", "training epoch", df.iloc[:0]
+    return "step", "epoch (pretraining, then training)", df[df["phase"] == "pretrain"]
+
+
+def _integer_ticks(fig: go.Figure, values, **where) -> None:
+    """Whole-number ticks for a few epochs (plotly would label 1, 1.5, 2)."""
+    values = pd.Series(values).dropna()
+    if len(values) and values.max() - values.min() <= 12:
+        fig.update_xaxes(dtick=1, **where)
+
+
 def history_figure(df: pd.DataFrame, columns: list[str], names: dict[str, str] | None = None,
-                   title: str = "", log_y: bool = False, height: int = 300) -> go.Figure:
-    """Per-epoch lines over the global step; pretraining epochs are shaded."""
+                   title: str = "", log_y: bool = False, height: int = 300,
+                   y_range: tuple[float, float] | None = None) -> go.Figure:
+    """Per-epoch lines, one per column; pretraining epochs (when plotted) are shaded."""
     names = names or {}
+    x, x_title, pre = _epoch_axis(df, columns)
     fig = go.Figure()
-    for col in columns:
+    for i, col in enumerate(columns):
         if col not in df:
             continue
         d = df[["step", "phase", "epoch", col]].dropna(subset=[col])
-        fig.add_trace(go.Scatter(x=d["step"], y=d[col], mode="lines+markers", name=names.get(col, col),
+        fig.add_trace(go.Scatter(x=d[x], y=d[col], mode="lines+markers", name=names.get(col, col),
+                                 line=dict(color=PALETTE[i % len(PALETTE)]), showlegend=len(columns) > 1,
                                  customdata=np.c_[d["phase"], d["epoch"]],
                                  hovertemplate="%{customdata[0]} epoch %{customdata[1]}: %{y:.4g}"))
-    pre = df[df["phase"] == "pretrain"] if "phase" in df else df.iloc[:0]
     if len(pre):
         fig.add_vrect(x0=pre["step"].min() - 0.5, x1=pre["step"].max() + 0.5, fillcolor="grey",
                       opacity=0.12, line_width=0, annotation_text="pretraining",
                       annotation_position="top left")
-    fig.update_xaxes(title="epoch (all phases)")
+    fig.update_xaxes(title=x_title)
+    _integer_ticks(fig, df[x] if x in df else [])
     if log_y:
-        fig.update_yaxes(type="log")
+        fig.update_yaxes(type="log", exponentformat="power")
+    if y_range is not None:
+        fig.update_yaxes(range=list(y_range))
     return _layout(fig, title, height=height)
+
+
+def history_grid(df: pd.DataFrame, columns: list[str], names: dict[str, str],
+                 log_y: tuple[str, ...] = (), cols: int = 2, row_height: int = 220) -> go.Figure:
+    """Small multiples: one panel per metric, each on its own scale."""
+    rows = -(-len(columns) // cols)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[names.get(c, c) for c in columns],
+                        horizontal_spacing=0.12, vertical_spacing=0.3 / max(rows, 1) + 0.08)
+    for i, col in enumerate(columns):
+        r, c = i // cols + 1, i % cols + 1
+        x, _, pre = _epoch_axis(df, [col])
+        d = df[["step", "phase", "epoch", col]].dropna(subset=[col])
+        fig.add_trace(go.Scatter(x=d[x], y=d[col], mode="lines+markers", name=names.get(col, col),
+                                 line=dict(color=PALETTE[i % len(PALETTE)]), showlegend=False,
+                                 customdata=np.c_[d["phase"], d["epoch"]],
+                                 hovertemplate="%{customdata[0]} epoch %{customdata[1]}: %{y:.4g}"),
+                      row=r, col=c)
+        _integer_ticks(fig, d[x], row=r, col=c)
+        if col in log_y:
+            fig.update_yaxes(type="log", exponentformat="power", row=r, col=c)
+        if len(pre):
+            fig.add_vrect(x0=pre["step"].min() - 0.5, x1=pre["step"].max() + 0.5, fillcolor="grey",
+                          opacity=0.12, line_width=0, row=r, col=c)
+    fig.update_annotations(font_size=13)
+    fig.update_layout(height=row_height * rows + 40, margin=dict(l=10, r=10, t=40, b=10))
+    return fig
 
 
 def collapse_gauges(rel_spread: float | None, eff_rank: float | None, dim: int | None,
@@ -139,18 +192,22 @@ def collapse_gauges(rel_spread: float | None, eff_rank: float | None, dim: int |
     return fig
 
 
-def compare_figure(frames: dict[str, pd.DataFrame], column: str, title: str,
-                   log_y: bool = False, height: int = 280) -> go.Figure:
+def compare_figure(frames: dict[str, pd.DataFrame], column: str, title: str, log_y: bool = False,
+                   height: int = 300, y_range: tuple[float, float] | None = None) -> go.Figure:
     """One metric over epochs, one line per run (training epochs only)."""
     fig = go.Figure()
-    for label, df in frames.items():
+    for i, (label, df) in enumerate(frames.items()):
         if column not in df:
             continue
         d = df[df["phase"] != "pretrain"].dropna(subset=[column]) if "phase" in df else df
-        fig.add_trace(go.Scatter(x=d["epoch"], y=d[column], mode="lines+markers", name=label))
+        fig.add_trace(go.Scatter(x=d["epoch"], y=d[column], mode="lines+markers", name=label,
+                                 line=dict(color=PALETTE[i % len(PALETTE)])))
     fig.update_xaxes(title="training epoch")
+    _integer_ticks(fig, pd.concat([f["epoch"] for f in frames.values() if "epoch" in f] or [pd.Series([])]))
     if log_y:
-        fig.update_yaxes(type="log")
+        fig.update_yaxes(type="log", exponentformat="power")
+    if y_range is not None:
+        fig.update_yaxes(range=list(y_range))
     return _layout(fig, title, height=height)
 
 
@@ -186,13 +243,14 @@ def latent_scatter(df: pd.DataFrame, color_by: str, centre: np.ndarray | None = 
 def distance_histogram(dist: np.ndarray, truth: np.ndarray, radius: float | None = None) -> go.Figure:
     fig = go.Figure()
     for name, val in (("normal", 0), ("anomaly", 1)):
-        fig.add_trace(go.Histogram(x=dist[truth == val], name=name, opacity=0.65, nbinsx=60,
+        fig.add_trace(go.Histogram(x=dist[truth == val], name=f"{name} ({int(np.sum(truth == val))})",
+                                   opacity=0.6, nbinsx=60, bingroup=1, histnorm="percent",
                                    marker_color=TRUTH_COLOURS[name]))
     if radius is not None and radius > 0:
         fig.add_vline(x=radius, line=dict(color="black", dash="dash"), annotation_text="radius R")
     fig.update_layout(barmode="overlay")
     fig.update_xaxes(title="distance to the centre ‖φ(x) − c‖")
-    fig.update_yaxes(title="test samples")
+    fig.update_yaxes(title="% of the group")
     return _layout(fig, "Distance to the centre", height=320)
 
 
@@ -213,8 +271,9 @@ def decision_plane(grid) -> go.Figure:
         pts = grid.points[grid.truth == val]
         fig.add_trace(go.Scattergl(x=pts[:, 0], y=pts[:, 1], mode="markers", name=f"test {name}",
                                    marker=dict(size=5, color=TRUTH_COLOURS[name], opacity=0.8)))
-    fig.update_xaxes(title="x₁")
-    fig.update_yaxes(title="x₂", scaleanchor="x", scaleratio=1)
+    fig.update_xaxes(title="x₁", constrain="domain", range=[grid.xs[0], grid.xs[-1]])
+    fig.update_yaxes(title="x₂", scaleanchor="x", scaleratio=1, constrain="domain",
+                     range=[grid.ys[0], grid.ys[-1]])
     return _layout(fig, "Input plane: where the model says normal (inside the boundary)", height=520)
 
 
@@ -243,8 +302,13 @@ def spread_timeline(view, i: int) -> go.Figure:
     fig = go.Figure(go.Scatter(x=view.epochs, y=view.spread, mode="lines+markers", name="relative spread"))
     fig.add_trace(go.Scatter(x=[view.epochs[i]], y=[view.spread[i]], mode="markers", name="shown",
                              marker=dict(size=14, color="black", symbol="circle-open", line=dict(width=3))))
-    fig.add_hrect(y0=1e-9, y1=1e-3, fillcolor=VERDICT_COLOURS["collapsed"], opacity=0.1, line_width=0)
-    fig.update_yaxes(type="log", title="relative spread")
+    spread = np.asarray(view.spread, dtype=np.float64)
+    lo = min(float(np.nanmin(spread)) / 3, 1e-4) if len(spread) else 1e-4
+    hi = max(float(np.nanmax(spread)) * 3, 1e-2) if len(spread) else 1.0
+    fig.add_hrect(y0=lo, y1=1e-3, fillcolor=VERDICT_COLOURS["collapsed"], opacity=0.1, line_width=0)
+    fig.update_yaxes(type="log", title="relative spread", exponentformat="power",
+                     range=[np.log10(lo), np.log10(hi)])
+    _integer_ticks(fig, view.epochs)
     fig.update_xaxes(title="training epoch")
     return _layout(fig, "Relative spread of the probe embeddings", height=260, showlegend=False)
 

@@ -25,9 +25,6 @@ from deepad import metrics
 from deepad.store import LIVE_STATES, RunRecord
 
 NORMAL, ANOMALY = "normal", "anomaly"
-STATE_ICONS = {"queued": "⏳", "running": "🏃", "finished": "✅", "failed": "❌",
-               "cancelled": "⏹️", "interrupted": "⚠️"}
-VERDICT_ICONS = {"healthy": "🟢", "at risk": "🟠", "collapsed": "🔴"}
 
 
 # --- runs ------------------------------------------------------------------------------------
@@ -41,9 +38,11 @@ def run_title(run: RunRecord) -> str:
 
 
 def run_label(run: RunRecord) -> str:
-    """One line for pickers: state icon, title, the run id's time stamp."""
-    stamp = run.run_id[:15].replace("-", " ")
-    return f"{STATE_ICONS.get(run.state, '?')} {run_title(run)} ({stamp})"
+    """One line for pickers: title and when it was created (from the run id). It never changes
+    while the run trains, so a picker showing it keeps its selection."""
+    m = re.match(r"^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})", run.run_id)
+    when = f"{m[1]}-{m[2]}-{m[3]} {m[4]}:{m[5]}:{m[6]}" if m else run.run_id
+    return f"{run_title(run)} · {when}"
 
 
 def expected_steps(config: dict) -> int | None:
@@ -115,11 +114,11 @@ def runs_frame(runs: list[RunRecord]) -> pd.DataFrame:
         s, cfg = r.summary, r.config
         params = cfg.get("params") or {}
         rows.append({
-            "run": r.run_id, "state": f"{STATE_ICONS.get(r.state, '')} {r.state}",
+            "run": r.run_id, "state": r.state,
             "title": run_title(r), "method": cfg.get("method"), "dataset": cfg.get("dataset"),
             "normal": ",".join(map(str, (cfg.get("setup") or {}).get("normal", []))),
             "epoch": r.status.get("epoch", 0), "AUC": s.get("auc"), "AP": s.get("ap"), "F1": s.get("f1"),
-            "collapse": (f"{VERDICT_ICONS.get(s['verdict'], '')} {s['verdict']}" if s.get("verdict") else ""),
+            "collapse": s.get("verdict") or "",
             "seconds": round(r.status.get("seconds", 0.0) or 0.0, 1),
             "params": ", ".join(f"{k}={_short(v)}" for k, v in params.items()),
         })
@@ -163,10 +162,17 @@ def _bounds(info) -> tuple[float | None, float | None, bool, bool]:
 
 
 def field_label(name: str, description: str) -> str:
-    """"nu" with description "ν: share of ..." -> "ν (nu)"; else the name in words."""
-    m = re.match(r"^(\S{1,3}):\s", description or "")
+    """A widget label: "nu" described as "ν: share of ..." -> "ν (nu)"; a short cryptic name
+    gets the start of its description ("lr" -> "lr (learning rate)"); else the name in words."""
+    description = description or ""
     words = name.replace("_", " ")
-    return f"{m.group(1)} ({words})" if m and m.group(1) != name else words
+    m = re.match(r"^(\S{1,3}):\s", description)
+    if m and m.group(1) != name:
+        return f"{m.group(1)} ({words})"
+    head = re.split(r"[:;(]", description)[0].strip()
+    if len(name) <= 3 and head and len(head) <= 30:
+        return f"{words} ({head})"
+    return words
 
 
 def _nice_step(value: float) -> float:
@@ -194,7 +200,7 @@ def field_specs(config_cls) -> list[FieldSpec]:
     """One widget description per field of a pydantic config, from its type, bounds, description
     and `json_schema_extra` hints ({"widget": "slider" | "log", "step": ...})."""
     specs = []
-    for name, info in config_cls.model_fields.items():
+    for name, info in config_cls.model_fields.items():  # (in the config's order)
         ann, default = info.annotation, info.default
         desc = info.description or ""
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
@@ -440,14 +446,20 @@ def latent_frame(run: RunRecord, results: dict, xy: np.ndarray, rows: np.ndarray
 
 
 def centre_in_pca(results: dict) -> tuple[np.ndarray, np.ndarray | None]:
-    """PCA view of the test embeddings and where the centre c lands in it (when there is one)."""
+    """PCA view of the test embeddings and where the centre c lands in it: None when there is no
+    centre, or when it lands far outside the cloud (it would shrink the cloud to a dot)."""
     from deepad.embedding import pca_basis, pca_project
 
     emb = results["test_emb"]
     basis = pca_basis(emb)
     xy = pca_project(emb, basis)
-    c = pca_project(results["center"][None, :], basis)[0] if "center" in results else None
-    return xy, c
+    if "center" not in results or not len(xy):
+        return xy, None
+    c = pca_project(results["center"][None, :], basis)[0]
+    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    margin = np.maximum(hi - lo, 1e-12) * 0.5
+    inside = bool(np.all(c >= lo - margin) and np.all(c <= hi + margin))
+    return xy, (c if inside else None)
 
 
 @dataclass
@@ -476,8 +488,11 @@ def snapshot_view(snapshots: dict, centre: np.ndarray | None = None, truth: np.n
     xy = pca_project(emb.reshape(n * p, d), basis).reshape(n, p, 2)
     c = pca_project(np.asarray(centre).reshape(1, -1), basis)[0] if centre is not None else None
     spread = np.array([collapse_report(e, centre)["rel_spread"] for e in emb])
-    pts = xy.reshape(-1, 2) if c is None else np.r_[xy.reshape(-1, 2), c[None]]
-    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    lo, hi = xy.reshape(-1, 2).min(axis=0), xy.reshape(-1, 2).max(axis=0)
+    if c is not None and np.all(c >= lo - 0.5 * (hi - lo)) and np.all(c <= hi + 0.5 * (hi - lo)):
+        lo, hi = np.minimum(lo, c), np.maximum(hi, c)
+    else:
+        c = None  # far outside the cloud: showing it would shrink the cloud to a dot
     pad = np.maximum((hi - lo) * 0.05, 1e-9)
     if truth is not None and len(truth) != p:
         truth = None
@@ -566,14 +581,17 @@ def errors_at(results: dict, threshold: float, n: int = 16) -> dict[str, np.ndar
             "n_fp": len(fp), "n_fn": len(fn)}
 
 
-def image_tile(x: np.ndarray, min_size: int = 56) -> np.ndarray:
-    """One image (C, H, W) in [0, 1] -> uint8 (H, W) or (H, W, 3), enlarged by whole pixels so
-    that 8×8 digits stay sharp."""
+def image_tile(x: np.ndarray, min_size: int = 56, border: int = 3) -> np.ndarray:
+    """One image (C, H, W) in [0, 1] -> uint8 RGB (H, W, 3), enlarged by whole pixels so that
+    8×8 digits stay sharp, with a white border that separates neighbours in a grid."""
     img = np.clip(np.asarray(x, dtype=np.float32), 0, 1)
-    img = img[0] if img.shape[0] == 1 else np.transpose(img[:3], (1, 2, 0))
+    img = np.repeat(img[:1], 3, axis=0) if img.shape[0] == 1 else img[:3]
+    img = np.transpose(img, (1, 2, 0))
     f = max(1, math.ceil(min_size / img.shape[0]))
     if f > 1:
         img = np.repeat(np.repeat(img, f, axis=0), f, axis=1)
+    if border:
+        img = np.pad(img, ((border, border), (border, border), (0, 0)), constant_values=1.0)
     return (img * 255).round().astype(np.uint8)
 
 
@@ -584,7 +602,7 @@ def sample_captions(run: RunRecord, results: dict, rows: np.ndarray) -> list[str
         c = int(results["test_y"][r])
         name = names[c] if 0 <= c < len(names) else str(c)
         tag = "anomaly" if results["test_target"][r] == 1 else "normal"
-        out.append(f"{name} ({tag}) · {results['test_scores'][r]:.3g}")
+        out.append(f"{name} · {tag} · {results['test_scores'][r]:.3g}")
     return out
 
 
@@ -620,6 +638,9 @@ DIAGNOSTICS = {
 }
 
 
+RANGES = {"const_share": (-0.02, 1.02), "val_auc": (0.0, 1.02)}  # fixed axes for bounded numbers
+
+
 def history_frame(history: list[dict]) -> pd.DataFrame:
     """Per-epoch records as a table with a global `step` and `phase` (pretrain / train)."""
     if not history:
@@ -632,22 +653,25 @@ def history_frame(history: list[dict]) -> pd.DataFrame:
     return df
 
 
+def _informative(df: pd.DataFrame, c: str) -> bool:
+    """A numeric column with at least one value that is not 0."""
+    return (c in df and pd.api.types.is_numeric_dtype(df[c]) and df[c].notna().any()
+            and bool((df[c].fillna(0) != 0).any()))
+
+
 def loss_columns(df: pd.DataFrame) -> list[str]:
-    """Loss components present in the records: the known ones first, then any other loss_*."""
-    known = [c for c in LOSS_NAMES if c in df and df[c].notna().any()]
-    other = [c for c in df.columns if c.startswith("loss") and c not in known and df[c].notna().any()
-             and pd.api.types.is_numeric_dtype(df[c])]
+    """Loss components present in the records (a component that stays 0, e.g. the regularizer
+    when there is none, is left out): the known ones first, then any other loss_*."""
+    known = [c for c in LOSS_NAMES if _informative(df, c)]
+    other = [c for c in df.columns if c.startswith("loss") and c not in known and _informative(df, c)]
     return known + other
 
 
 def diagnostic_columns(df: pd.DataFrame) -> list[str]:
-    out = []
-    for c in DIAGNOSTICS:
-        if c in df and pd.api.types.is_numeric_dtype(df[c]) and df[c].notna().any():
-            if c == "R" and not (df[c].fillna(0) != 0).any():
-                continue  # one-class Deep SVDD keeps R = 0: nothing to show
-            out.append(c)
-    return out
+    keep_zeros = ("rel_spread", "eff_rank", "const_share", "val_auc")  # 0 is news for these
+    return [c for c in DIAGNOSTICS
+            if c in df and pd.api.types.is_numeric_dtype(df[c]) and df[c].notna().any()
+            and (c in keep_zeros or _informative(df, c))]  # e.g. R stays 0 for one-class
 
 
 def latest_collapse(run: RunRecord, history: list[dict]) -> dict:

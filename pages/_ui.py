@@ -27,6 +27,24 @@ PAGES = {  # file -> (title, url path, icon)
     "pages/explore.py": ("Explore", "explore", ":material/grid_on:"),
 }
 LIVE_REFRESH_S = 1.5  # how often live views poll the run on disk
+STATE_BADGES = {"queued": ("hourglass_empty", "gray"), "running": ("autorenew", "blue"),
+                "finished": ("check_circle", "green"), "failed": ("error", "red"),
+                "cancelled": ("stop_circle", "orange"), "interrupted": ("warning", "orange")}
+VERDICT_BADGES = {"healthy": ("check_circle", "green"), "at risk": ("warning", "orange"),
+                  "collapsed": ("compress", "red")}
+
+
+# --- entering a page ----------------------------------------------------------------------------
+def require_app(page_file: str) -> None:
+    """Hand a page opened without app.py to app.py, which adds the navigation and sidebar.
+
+    Until some session has run app.py (and so `st.navigation`), Streamlit routes a direct link
+    such as /runs?run=... on a freshly started server to pages/runs.py on its own (its older
+    pages/ folder routing). app.py then opens the requested page, with the same run."""
+    if st.session_state.get("_entered_via_app"):
+        return
+    url = PAGES.get(f"pages/{Path(page_file).name}", (None, "train"))[1]
+    st.switch_page("app.py", query_params={**st.query_params.to_dict(), "page": url})
 
 
 # --- process-wide objects --------------------------------------------------------------------
@@ -87,9 +105,14 @@ def current_run() -> RunRecord | None:
     return run
 
 
+def badge(text: str, kind: str = "state") -> str:
+    """Markdown for a coloured badge: a run state or a collapse verdict."""
+    icon, colour = (STATE_BADGES if kind == "state" else VERDICT_BADGES).get(text, ("help", "gray"))
+    return f":{colour}-badge[:material/{icon}: {text}]"
+
+
 def run_heading(run: RunRecord) -> None:
-    st.markdown(f"**{vm.run_title(run)}** · `{run.run_id}` · {vm.STATE_ICONS.get(run.state, '')} "
-                f"{run.state}")
+    st.markdown(f"**{vm.run_title(run)}** · `{run.run_id}` · {badge(run.state)}")
 
 
 def file_stamp(path: Path) -> int:
@@ -187,7 +210,9 @@ def config_widgets(config_cls, prefix: str, columns: int = 3, only: list[str] | 
                    defaults: dict | None = None) -> dict:
     """Draw one widget per config field (see `viewmodels.field_specs`) and return their values.
     Widget values persist under `prefix.<name>` in the session."""
-    specs = [s for s in vm.field_specs(config_cls) if only is None or s.name in only]
+    order = {"select": 0, "bool": 1, "slider": 2, "log": 2, "int": 3, "float": 3}
+    specs = sorted((s for s in vm.field_specs(config_cls) if only is None or s.name in only),
+                   key=lambda s: order.get(s.kind, 4))  # choices, switches, sliders, numbers
     cols = st.columns(columns)
     values = {}
     for i, spec in enumerate(specs):
@@ -239,7 +264,8 @@ def download_figures(figs: list, title: str, file_name: str, key: str) -> None:
 
 def keep_widget_state(prefixes: tuple[str, ...]) -> None:
     """Streamlit forgets a widget's value when its page is not shown; re-storing the values on
-    every run keeps the Train and Explore forms as the user left them."""
+    every run keeps the Train and Explore forms as the user left them. (Buttons cannot be
+    stored this way: their keys must not start with these prefixes.)"""
     for k in list(st.session_state.keys()):
         if isinstance(k, str) and k.startswith(prefixes):
             st.session_state[k] = st.session_state[k]

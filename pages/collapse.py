@@ -8,6 +8,8 @@ from deepad import viewmodels as vm
 from deepad.diagnostics import EXPLANATION
 from pages import _ui as ui
 
+ui.require_app(__file__)
+
 st.title("Hypersphere collapse")
 st.caption("Has the network learned to map every input to the same point? Then all scores are alike "
            "and anomalies go unnoticed. These numbers are measured on the embeddings after every epoch.")
@@ -30,7 +32,7 @@ if run is not None:
     else:
         verdict = latest.get("verdict") or ("measured so far" if vm.is_live(run) else "unknown")
         when = "final embeddings" if run.summary.get("verdict") else "latest epoch"
-        st.markdown(f"### {vm.VERDICT_ICONS.get(verdict, '')} Verdict: {verdict} ({when})")
+        st.markdown(f"### Verdict: {ui.badge(verdict, 'verdict')} ({when})")
         for reason in vm.verdict_reasons(latest, dim):
             st.markdown(f"- {reason}")
         st.plotly_chart(figures.collapse_gauges(latest.get("rel_spread"), latest.get("eff_rank"), dim,
@@ -41,7 +43,8 @@ if run is not None:
         cols = st.columns(len(diags))
         for col, name in zip(cols, diags):
             fig = figures.history_figure(df, [name], DIAG_NAMES, DIAG_NAMES[name],
-                                         log_y=vm.DIAGNOSTICS[name][2], height=280)
+                                         log_y=vm.DIAGNOSTICS[name][2], height=280,
+                                         y_range=vm.RANGES.get(name))
             figs.append(fig)
             with col:
                 st.plotly_chart(fig, key=f"collapse.{name}")
@@ -88,7 +91,8 @@ if chosen:
     cols = st.columns(2)
     for k, (m, log) in enumerate(shown):
         title = DIAG_NAMES.get(m, vm.LOSS_NAMES.get(m, m))
-        cols[k % 2].plotly_chart(figures.compare_figure(frames, m, title, log_y=log), key=f"collapse.cmp.{m}")
+        cols[k % 2].plotly_chart(figures.compare_figure(frames, m, title, log_y=log, y_range=vm.RANGES.get(m)),
+                                 key=f"collapse.cmp.{m}")
     st.dataframe(vm.runs_frame([by_id[i] for i in chosen])[["run", "title", "state", "AUC", "collapse",
                                                               "params"]],
                  hide_index=True, column_config={"AUC": st.column_config.NumberColumn(format="%.3f")})

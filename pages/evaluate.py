@@ -7,6 +7,8 @@ from deepad import figures
 from deepad import viewmodels as vm
 from pages import _ui as ui
 
+ui.require_app(__file__)
+
 st.title("ROC curves and scores")
 st.caption("How well do the anomaly scores separate normal from anomalous test samples? A detector "
            "gives every sample a score (higher = more anomalous); a threshold turns scores into "

@@ -10,6 +10,8 @@ from deepad.detectors import registry
 from deepad.errors import DeepADError
 from pages import _ui as ui
 
+ui.require_app(__file__)
+
 ss = st.session_state
 st.title("Explore hyperparameters")
 st.caption("Try a few values of one or two hyperparameters at once. Every combination becomes a run; "
@@ -62,7 +64,7 @@ with st.container(border=True):
         with col:
             key = f"explore.axis.{slot}.{method}"
             if ss.get(key) not in choices:
-                ss[key] = choices[0] if slot == "a" else "(none)"
+                ss[key] = ("lr" if "lr" in choices else choices[0]) if slot == "a" else "(none)"
             name = st.selectbox("First hyperparameter" if slot == "a" else "Second hyperparameter (optional)",
                                 choices, key=key,
                                 format_func=lambda n: n if n == "(none)" else vm.field_label(
@@ -71,8 +73,8 @@ with st.container(border=True):
                 continue
             vkey = f"explore.values.{method}.{name}"
             ss.setdefault(vkey, SUGGESTED.get(name, str(det_cls.Config.model_fields[name].default)))
-            text = st.text_input(f"values of {name}, separated by commas", key=vkey,
-                                 help=det_cls.Config.model_fields[name].description)
+            text = st.text_input(f"values of {name}, separated by commas", key=vkey)
+            st.caption(det_cls.Config.model_fields[name].description or "")
             vals, err = vm.parse_values(det_cls.Config, name, text)
             if err:
                 st.error(err)
@@ -86,7 +88,7 @@ with st.container(border=True):
     if n_runs > 36:
         st.warning(f"{n_runs} runs is a lot for one grid; keep it to 36 or fewer.")
     if st.button(f"Launch {n_runs} run(s)", type="primary", disabled=blocked, icon=":material/play_arrow:",
-                 key="explore.launch"):
+                 key="launch-grid"):
         gid = vm.new_grid_id()
         base = {"dataset": dataset, "method": method, "params": base_params, "setup": {"normal": [normal]}}
         started, failed = [], []

@@ -8,6 +8,8 @@ from deepad import embedding, figures
 from deepad import viewmodels as vm
 from pages import _ui as ui
 
+ui.require_app(__file__)
+
 st.title("Latent space")
 st.caption("Each dot is one test sample's representation φ(x): the space the method makes its "
            "decision in, squeezed to two dimensions. Normal samples should gather, anomalies "
@@ -51,7 +53,7 @@ def show_selected(points: list[dict], results: dict) -> None:
     if ds is not None and ds.kind == "image":
         idx = results["test_index"][rows]
         st.image([vm.image_tile(ds.x[i]) for i in idx], caption=vm.sample_captions(run, results, rows),
-                 width=72)
+                 width=104)
     elif ds is not None:
         st.dataframe(vm.sample_table(run, results, rows, ds.x, ds.feature_names), hide_index=True)
 
@@ -81,8 +83,10 @@ if results is not None and "test_emb" in results:
         ev = st.plotly_chart(figures.latent_scatter(df, color_by, centre_xy, f"PCA of φ ({dim} dimensions)"),
                              key="latent.pca", on_select="rerun", selection_mode=("points", "box", "lasso"))
         selected += selection_of(ev)
+        where_c = ("The black cross marks the centre c. " if centre_xy is not None else
+                   "The centre c lies far outside this view. " if has_centre else "")
         st.caption("PCA: the two directions along which the representations vary most (shown at "
-                   "once). ✕ marks the centre c. Select dots (click, box or lasso) to see their samples.")
+                   f"once). {where_c}Select dots (click, box or lasso) to see their samples.")
     with right:
         proj = ui.projector()
         if not embedding.umap_enabled():

@@ -6,6 +6,8 @@ from deepad import figures
 from deepad import viewmodels as vm
 from pages import _ui as ui
 
+ui.require_app(__file__)
+
 st.title("Runs")
 st.caption("The current run's training, live while it trains (the page refreshes itself), and a "
            "table of every run on this server.")
@@ -43,7 +45,7 @@ def live_view(run_id: str) -> None:
     cols[3].metric("test AUC", f"{s['auc']:.3f}" if s.get("auc") is not None else "–",
                    help="On the test part, once the run has finished.")
     verdict = latest.get("verdict")
-    cols[4].metric("collapse", f"{vm.VERDICT_ICONS.get(verdict, '')} {verdict}" if verdict else "–",
+    cols[4].metric("collapse", verdict or "–",
                    help="Is the network mapping every input to the same point? See the Collapse page.")
 
     if not len(df):
@@ -59,11 +61,11 @@ def live_view(run_id: str) -> None:
                    "from collapsing; c_t × regularizer is what it adds to the loss.")
     with right:
         if diags:
-            st.plotly_chart(figures.history_figure(
-                df, diags, {k: v[0] for k, v in vm.DIAGNOSTICS.items()}, "Weight c_t, minibatch variance, "
-                "radius R, validation AUC", log_y=False), key="runs.diag")
-            st.caption("c_t: adaptive regularizer weight; minibatch variance: spread of φ within a batch; "
-                       "R: soft-boundary radius; validation AUC: separation on held-out data.")
+            st.plotly_chart(figures.history_grid(df, diags, {k: v[0] for k, v in vm.DIAGNOSTICS.items()},
+                                                 log_y=("batch_var", "mean_dist"), row_height=170),
+                            key="runs.diag")
+            st.caption("Numbers the method reports every epoch, e.g. the regularizer weight c_t, the "
+                       "variance of φ within a minibatch, the radius R, the validation AUC.")
     if latest.get("rel_spread") is not None:
         st.plotly_chart(figures.collapse_gauges(latest.get("rel_spread"), latest.get("eff_rank"),
                                                 vm.representation_dim(run), latest.get("const_share")),

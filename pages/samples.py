@@ -5,6 +5,8 @@ import streamlit as st
 from deepad import viewmodels as vm
 from pages import _ui as ui
 
+ui.require_app(__file__)
+
 st.title("Samples")
 st.caption("What the detector finds most normal and most anomalous, with each sample's true class "
            "and score, and the mistakes it makes at the current threshold.")
@@ -30,13 +32,18 @@ def show(rows, empty: str) -> None:
     if ds.kind == "image":
         idx = results["test_index"][rows]
         st.image([vm.image_tile(ds.x[i]) for i in idx], caption=vm.sample_captions(run, results, rows),
-                 width=72)
+                 width=104)
     else:
         st.dataframe(vm.sample_table(run, results, rows, ds.x, ds.feature_names), hide_index=True,
                      column_config={"score": st.column_config.NumberColumn(format="%.4g")})
 
 
-st.caption("Caption under each sample: its class (normal or anomaly) · its anomaly score.")
+if ds.kind == "image":
+    st.caption("Under each sample: its class · whether it is truly normal or an anomaly · its anomaly "
+               "score (higher = more anomalous).")
+else:
+    st.caption("One row per sample: its row in the dataset, anomaly score (higher = more anomalous), "
+               "ground truth, class, and its feature values as in the dataset.")
 groups = vm.extremes(results, n)
 left, right = st.columns(2)
 with left:

@@ -11,6 +11,8 @@ from deepad.errors import DeepADError
 from deepad.presets import load_presets
 from pages import _ui as ui
 
+ui.require_app(__file__)
+
 ss = st.session_state
 detectors = registry.all_detectors()
 
@@ -62,13 +64,11 @@ with st.expander("**One-click presets**: the collapse lessons and the papers' se
                "with its settings, so you can start a variant afterwards.")
     for group in sorted({p.group for p in presets.values()}, key=lambda g: (g not in groups, g)):
         st.markdown(f"**{groups.get(group, group.capitalize())}**")
-        members = [p for p in presets.values() if p.group == group]
-        cols = st.columns(min(4, len(members)))
-        for i, p in enumerate(members):
-            if cols[i % len(cols)].button(p.title, key=f"preset.{p.name}", help=p.description,
-                                          width="stretch"):
-                fill_form(p.config, p.title)
-                start({**p.config, "title": p.title})
+        with st.container(horizontal=True):
+            for p in (p for p in presets.values() if p.group == group):
+                if st.button(p.title, key=f"preset.{p.name}", help=p.description):
+                    fill_form(p.config, p.title)
+                    start({**p.config, "title": p.title})
 
 # --- data and set-up -----------------------------------------------------------------------------
 st.subheader("1 · Data and what counts as normal")
@@ -149,8 +149,8 @@ c2.caption(det_cls.summary)
 if det_cls.needs_known_anomalies and known == 0:
     st.warning(f"{det_cls.title} learns from labelled anomalies: set **Known anomalies in training** "
                "above to at least 1.")
-st.caption("Defaults follow the papers. Hover over a ⓘ for what a setting does; values outside the "
-           "allowed range cannot be entered.")
+st.caption("Defaults follow the papers. Hover over the question marks for what a setting does; "
+           "values outside the allowed range cannot be entered.")
 values = ui.config_widgets(det_cls.Config, prefix=f"train.p.{method}")
 params, param_error = vm.params_from_widgets(det_cls.Config, values)
 if param_error:
@@ -167,7 +167,7 @@ config = {"dataset": dataset, "method": method, "params": params or {}, "seed": 
                     "pollution": float(pollution), "preprocess": preprocess}}
 blocked = (not normal or param_error is not None
            or (det_cls.needs_known_anomalies and known == 0))
-if st.button("Start", type="primary", icon=":material/play_arrow:", disabled=blocked, key="train.start"):
+if st.button("Start", type="primary", icon=":material/play_arrow:", disabled=blocked, key="start-run"):
     start(config)
 if not blocked:
     with st.expander("The same run from a terminal"):

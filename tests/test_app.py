@@ -181,7 +181,7 @@ def test_a_run_started_on_train_shows_its_results_on_every_page(empty_env):
     at.number_input(key="train.p.deep-svdd.epochs").set_value(2)
     at.number_input(key="train.p.deep-svdd.pretrain_epochs").set_value(1)
     at.text_input(key="train.title").set_value("from the test")
-    at.button(key="train.start").click().run()
+    at.button(key="start-run").click().run()
     assert not at.exception, [e.value for e in at.exception]
     run_id = at.session_state["run_id"]
     assert run_id and at.title[0].value == "Runs"  # moved on to the live view
@@ -251,7 +251,7 @@ def test_explore_launches_a_grid_and_shows_it(empty_env):
     at.text_input(key="explore.values.deep-svdd.lr").set_value("0.001, 0.01").run()
     at.number_input(key="explore.p.deep-svdd.epochs").set_value(1)
     at.number_input(key="explore.p.deep-svdd.pretrain_epochs").set_value(0).run()
-    at.button(key="explore.launch").click().run()
+    at.button(key="launch-grid").click().run()
     assert not at.exception, [e.value for e in at.exception]
     manager = manager_of(empty_env)
     try:
@@ -275,7 +275,7 @@ def test_invalid_values_are_explained_next_to_the_widget(empty_env):
     at.text_input(key="explore.values.deep-svdd.nu").set_value("0.1, 2").run()
     assert not at.exception
     assert any("nu" in e.value for e in at.error)
-    assert at.button(key="explore.launch").disabled
+    assert at.button(key="launch-grid").disabled
 
 
 # --- pure helpers ---------------------------------------------------------------------------------------

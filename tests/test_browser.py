@@ -1,0 +1,201 @@
+"""The dashboard in a real browser: Chromium driven by Playwright against `streamlit run app.py`.
+
+Starts the server on a free port with an empty runs folder, starts a short run on the embedded
+default dataset (MNIST-5k) from the Train page, waits for it to finish, visits every page, checks
+that the charts and sample images are drawn, and saves a screenshot of each page under
+test-artifacts/screenshots/. Every wait is for an element or a state, never a fixed time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+REPO = Path(__file__).resolve().parent.parent
+SHOTS = REPO / "test-artifacts" / "screenshots"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic"]
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium chromium-driver)",
+                allow_module_level=True)
+playwright = pytest.importorskip("playwright.sync_api")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`streamlit run app.py` on a free port with an empty runs folder; yields its URL."""
+    tmp = tmp_path_factory.mktemp("browser")
+    port = _free_port()
+    env = {**os.environ, "DEEPAD_RUNS_DIR": str(tmp / "runs"), "PYTHONPATH": str(REPO)}
+    log = open(tmp / "server.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--browser.gatherUsageStats", "false"],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.read().decode().strip() == "ok":
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the server did not start:\n" + (tmp / "server.log").read_text())
+            time.sleep(0.2)  # polling the health endpoint, not waiting for the app
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        pg = browser.new_page(viewport={"width": 1440, "height": 1000})
+        pg.set_default_timeout(60_000)
+        yield pg
+        browser.close()
+
+
+_CONTENT_HEIGHT = """() => Math.max(...[...document.querySelectorAll('*')]
+    .filter(e => /auto|scroll/.test(getComputedStyle(e).overflowY))
+    .map(e => e.scrollHeight), document.body.scrollHeight)"""
+
+
+def shot(page, name: str) -> None:
+    """A screenshot of the whole page: Streamlit scrolls inside its main area, so the window is
+    made as tall as the content for the picture."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    size = page.viewport_size
+    height = min(int(page.evaluate(_CONTENT_HEIGHT)) + 40, 8000)
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], height)})
+    wait_idle(page)
+    # every chart in view now: wait until each one is drawn (an SVG inside its plotly div)
+    page.wait_for_function("""() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
+        .every(c => c.querySelector('.js-plotly-plot .main-svg'))""")
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+    page.set_viewport_size(size)
+
+
+def wait_idle(page) -> None:
+    """Until Streamlit has finished the current script run: its status widget is gone and no
+    element is left over (stale) from the previous run."""
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=120_000)
+    page.wait_for_function("document.querySelectorAll('[data-stale=\"true\"]').length === 0",
+                           timeout=120_000)
+
+
+def charts(page, at_least: int) -> int:
+    """Plotly charts on the page (Streamlit draws those out of view only when scrolled to)."""
+    page.wait_for_function(
+        f"document.querySelectorAll('[data-testid=\"stPlotlyChart\"]').length >= {at_least}")
+    return page.locator('[data-testid="stPlotlyChart"]').count()
+
+
+def go(page, title: str, heading: str) -> None:
+    page.get_by_role("link", name=title).first.click()
+    page.get_by_role("heading", name=heading, exact=True).wait_for()
+    wait_idle(page)
+
+
+def test_train_a_run_and_visit_every_page(server, page):
+    try:
+        _train_and_visit(server, page)
+    except Exception:
+        SHOTS.mkdir(parents=True, exist_ok=True)  # what the browser showed when it went wrong
+        page.screenshot(path=str(SHOTS / "failed.png"))
+        raise
+
+
+def _train_and_visit(server, page):
+    (SHOTS / "failed.png").unlink(missing_ok=True)
+    page.goto(server)
+    page.get_by_role("heading", name="Train a detector", exact=True).wait_for(timeout=120_000)
+    wait_idle(page)
+    dataset = page.get_by_role("combobox", name="Dataset")
+    assert "MNIST-5k" in dataset.input_value()  # opens on the embedded default
+    shot(page, "1-train")
+
+    for label, value in (("epochs", "2"), ("pretrain epochs", "1")):
+        box = page.get_by_label(label, exact=True)
+        box.fill(value)
+        box.press("Enter")
+        wait_idle(page)
+    # the server has the values when the equivalent command line shows them
+    page.locator("code", has_text="--pretrain-epochs 1").wait_for(state="attached")
+    assert "--epochs 2" in page.locator("code", has_text="--pretrain-epochs 1").text_content()
+    page.locator('[data-testid="stBaseButton-primary"]', has_text="Start").click()
+
+    page.get_by_role("heading", name="Runs", exact=True).wait_for()
+    page.wait_for_url(re.compile(r".*/runs\?.*run=.*"))
+    run_id = re.search(r"run=([^&]+)", page.url).group(1)
+    page.get_by_text(re.compile("Finished in")).first.wait_for(timeout=240_000)
+    page.get_by_role("button", name="Delete").wait_for()  # the whole page was redrawn, not just the live part
+    wait_idle(page)
+    assert charts(page, 3) >= 3  # loss, diagnostics, gauges
+    shot(page, "2-runs")
+
+    go(page, "ROC & scores", "ROC curves and scores")
+    assert charts(page, 4) >= 4
+    page.get_by_text("ROC AUC").first.wait_for()
+    shot(page, "3-roc")
+
+    go(page, "Latent space", "Latent space")
+    assert charts(page, 3) >= 3  # PCA (at once, whatever UMAP is doing), distances, epoch snapshots
+    assert page.locator("canvas").count() > 0  # WebGL scatter
+    shot(page, "4-latent")
+
+    go(page, "Samples", "Samples")
+    page.wait_for_function("document.querySelectorAll('[data-testid=\"stImage\"] img').length >= 16")
+    images = page.locator('[data-testid="stImage"] img')
+    assert images.count() >= 32  # most normal + most anomalous, 16 each
+    assert images.first.evaluate("img => img.complete && img.naturalWidth > 0")
+    shot(page, "5-samples")
+
+    go(page, "Collapse", "Hypersphere collapse")
+    assert charts(page, 4) >= 4
+    page.get_by_text(re.compile("Verdict:")).first.wait_for()
+    shot(page, "6-collapse")
+
+    go(page, "Explore", "Explore hyperparameters")
+    page.locator("button", has_text=re.compile(r"Launch \d+ run")).wait_for()
+    shot(page, "7-explore")
+
+    # a reload (or a shared link) reopens the same page and run
+    page.goto(f"{server}/?page=roc&run={run_id}")
+    page.get_by_role("heading", name="ROC curves and scores", exact=True).wait_for()
+    wait_idle(page)
+    assert run_id in page.url and charts(page, 4) >= 4
+
+    # the UMAP view, computed in the background since the run ended, appears by itself
+    go(page, "Latent space", "Latent space")
+    page.get_by_text("UMAP of φ").wait_for(timeout=300_000)
+    wait_idle(page)
+    shot(page, "8-latent-umap")
