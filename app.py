@@ -13,7 +13,7 @@ from pages import _ui as ui
 
 st.set_page_config(page_title="DeepAD Studio", page_icon=":material/radar:", layout="wide")
 
-ui.projector()  # once per server process: starts the UMAP warm-up in the background
+ui.warm_up()  # once per server process, in the background: UMAP compilation, the default dataset
 ui.keep_widget_state(("train.", "explore."))
 
 # --- pages ---------------------------------------------------------------------------------------

@@ -38,11 +38,11 @@ def run_title(run: RunRecord) -> str:
 
 
 def run_label(run: RunRecord) -> str:
-    """One line for pickers: title and when it was created (from the run id). It never changes
-    while the run trains, so a picker showing it keeps its selection."""
+    """One line for pickers: title, when it was created and the end of its id (unique). It never
+    changes while the run trains, so a picker showing it keeps its selection."""
     m = re.match(r"^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})", run.run_id)
-    when = f"{m[1]}-{m[2]}-{m[3]} {m[4]}:{m[5]}:{m[6]}" if m else run.run_id
-    return f"{run_title(run)} · {when}"
+    when = f"{m[1]}-{m[2]}-{m[3]} {m[4]}:{m[5]}" if m else ""
+    return f"{run_title(run)} · {when} [{run.run_id[-6:]}]"
 
 
 def expected_steps(config: dict) -> int | None:

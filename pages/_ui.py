@@ -64,10 +64,20 @@ def manager() -> RunManager:
 
 @st.cache_resource(show_spinner=False)
 def projector() -> embedding.Projector:
-    """The process-wide UMAP projector, warmed up in the background when the server starts."""
-    p = embedding.projector()
-    p.warm_up()
-    return p
+    """The process-wide UMAP projector."""
+    return embedding.projector()
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up() -> None:
+    """Once per server process, in the background: compile UMAP (tens of seconds) and load the
+    default dataset (seconds), so that no page waits on them later."""
+    import threading
+
+    from deepad.data.datasets import load_dataset
+
+    projector().warm_up()
+    threading.Thread(target=load_dataset, args=("mnist5k",), daemon=True, name="deepad-load-default").start()
 
 
 # --- the current run ---------------------------------------------------------------------------

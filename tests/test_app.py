@@ -269,6 +269,28 @@ def test_explore_launches_a_grid_and_shows_it(empty_env):
         manager.shutdown()
 
 
+def test_the_train_page_draws_every_detectors_hyperparameters(empty_env):
+    at = open_page("pages/train.py")
+    for method, cls in registry.all_detectors().items():
+        at.selectbox(key="train.method").set_value(method).run()
+        assert not at.exception, (method, [e.value for e in at.exception])
+        keys = {w.key for kind in ("checkbox", "selectbox", "slider", "select_slider", "number_input",
+                                   "text_input") for w in getattr(at, kind)}
+        assert {f"train.p.{method}.{name}" for name in cls.Config.model_fields} <= keys, method
+        if cls.needs_known_anomalies:
+            assert at.button(key="start-run").disabled  # and the warning says why
+            assert any("Known anomalies" in w.value for w in at.warning)
+
+
+def test_a_dataset_that_is_not_on_disk_explains_how_to_get_it(empty_env, monkeypatch, tmp_path):
+    monkeypatch.setenv("DEEPAD_DATA_DIR", str(tmp_path / "no-data"))
+    at = open_page("pages/train.py")
+    at.selectbox(key="train.dataset").set_value("fashion-mnist").run()
+    assert not at.exception
+    message = " ".join(e.value for e in at.error)
+    assert "not available" in message and "FashionMNIST/raw" in message and "--download" in message
+
+
 def test_invalid_values_are_explained_next_to_the_widget(empty_env):
     at = open_page("pages/explore.py")
     at.selectbox(key="explore.axis.a.deep-svdd").set_value("nu").run()
@@ -281,8 +303,16 @@ def test_invalid_values_are_explained_next_to_the_widget(empty_env):
 # --- pure helpers ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("method", registry.names())
 def test_generated_widgets_only_offer_valid_values(method):
+    """Every value a widget can produce passes the field's own type and bounds (rules that tie
+    several fields together are checked when the form is read: see the next test)."""
+    from typing import Annotated
+
+    from pydantic import TypeAdapter
+
     cls = registry.get(method)
     for spec in vm.field_specs(cls.Config):
+        info = cls.Config.model_fields[spec.name]
+        field = TypeAdapter(Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation)
         candidates = [spec.default]
         if spec.kind in ("slider", "int", "float"):
             candidates += [v for v in (spec.lo, spec.hi) if v is not None]
@@ -293,7 +323,27 @@ def test_generated_widgets_only_offer_valid_values(method):
         for value in candidates:
             if spec.kind == "json":
                 value = json.loads(value)
-            cls.Config(**{spec.name: value})  # raises if the widget could produce an invalid value
+            field.validate_python(value)  # raises if the widget could produce an invalid value
+
+
+def test_rules_across_fields_are_explained_when_the_form_is_read():
+    from pydantic import Field, model_validator
+
+    from deepad.detectors.base import DetectorConfig
+
+    class Cfg(DetectorConfig):
+        warmup: int = Field(2, ge=0, le=100)
+        epochs: int = Field(10, ge=1, le=100)
+
+        @model_validator(mode="after")
+        def _order(self):
+            if self.warmup >= self.epochs:
+                raise ValueError(f"warmup={self.warmup} must be below epochs={self.epochs}")
+            return self
+
+    params, error = vm.params_from_widgets(Cfg, {"warmup": 50, "epochs": 10})
+    assert params is None and "warmup=50 must be below epochs=10" in error
+    assert vm.params_from_widgets(Cfg, {"warmup": 5, "epochs": 10}) == ({"warmup": 5, "epochs": 10}, None)
 
 
 def test_known_parameters_get_the_widgets_the_issue_asks_for():
