@@ -58,6 +58,19 @@ def show_selected(points: list[dict], results: dict) -> None:
         st.dataframe(vm.sample_table(run, results, rows, ds.x, ds.feature_names), hide_index=True)
 
 
+def umap_pending(run_id: str) -> None:
+    """Says UMAP is on its way; polled until it is ready (or failed), then redraws the page."""
+    r = ui.get_run(run_id)
+    if r is None:
+        return
+    proj = ui.projector()
+    if proj.status(r) == "ready" or proj.status(r).startswith("failed"):
+        st.rerun()
+    warm = "" if proj.warm_state == "ready" else " (UMAP is still warming up on this server)"
+    st.info(f"UMAP view: computing in the background{warm}. It appears here by itself and is saved "
+            "with the run; the PCA view on the left is complete meanwhile.")
+
+
 def selection_of(event) -> list[dict]:
     try:
         return list(event.selection.points)
@@ -78,10 +91,12 @@ if results is not None and "test_emb" in results:
     pca_xy, centre_xy = pca_view(str(run.path), stamp, run.run_id)
     left, right = st.columns(2)
     selected: list[dict] = []
+    figs = []  # for the HTML export
     with left:
         df = vm.latent_frame(run, results, pca_xy)
-        ev = st.plotly_chart(figures.latent_scatter(df, color_by, centre_xy, f"PCA of φ ({dim} dimensions)"),
-                             key="latent.pca", on_select="rerun", selection_mode=("points", "box", "lasso"))
+        figs.append(figures.latent_scatter(df, color_by, centre_xy, f"PCA of φ ({dim} dimensions)"))
+        ev = st.plotly_chart(figs[-1], key="latent.pca", on_select="rerun",
+                             selection_mode=("points", "box", "lasso"))
         selected += selection_of(ev)
         where_c = ("The black cross marks the centre c. " if centre_xy is not None else
                    "The centre c lies far outside this view. " if has_centre else "")
@@ -96,36 +111,25 @@ if results is not None and "test_emb" in results:
             cached = embedding.load_umap(run) if status == "ready" else None
             if cached is not None:
                 udf = vm.latent_frame(run, results, cached["xy"], cached["index"])
-                ev = st.plotly_chart(figures.latent_scatter(udf, color_by, None, "UMAP of φ"),
-                                     key="latent.umap", on_select="rerun",
+                figs.append(figures.latent_scatter(udf, color_by, None, "UMAP of φ"))
+                ev = st.plotly_chart(figs[-1], key="latent.umap", on_select="rerun",
                                      selection_mode=("points", "box", "lasso"))
                 selected += selection_of(ev)
                 st.caption("UMAP keeps neighbourhoods: samples close here are close in φ. Distances "
                            "between far-apart groups mean little.")
+            elif status.startswith("failed"):
+                st.warning(f"UMAP could not be computed: {status.removeprefix('failed: ')}. The PCA "
+                           "view on the left shows the same points.")
             else:
-                def wait_for_umap(run_id: str) -> None:
-                    r = ui.get_run(run_id)
-                    if r is None:
-                        return
-                    s = proj.status(r)
-                    if s == "ready":
-                        st.rerun()
-                    if s.startswith("failed"):
-                        st.warning(f"UMAP could not be computed: {s.removeprefix('failed: ')}")
-                        return
-                    warm = "" if proj.warm_state == "ready" else " (UMAP is still warming up on this server)"
-                    st.info(f"UMAP view: computing in the background{warm}. It appears here by itself "
-                            "and is saved with the run; the PCA view on the left is complete meanwhile.")
-
-                st.fragment(wait_for_umap, run_every=2.0)(run.run_id)
+                st.fragment(umap_pending, run_every=2.0)(run.run_id)
     if selected:
         show_selected(selected, results)
 
     if has_centre:
         st.subheader("Distance to the centre")
         radius = run.summary.get("radius")
-        st.plotly_chart(figures.distance_histogram(vm.distances(results), results["test_target"], radius),
-                        key="latent.dist")
+        figs.append(figures.distance_histogram(vm.distances(results), results["test_target"], radius))
+        st.plotly_chart(figs[-1], key="latent.dist")
         st.caption("The hypersphere seen from its centre c: normal samples should sit close, anomalies "
                    "farther out." + (" The dashed line is the learned radius R: outside it is "
                                      "flagged." if radius else ""))
@@ -134,16 +138,20 @@ if results is not None and "test_emb" in results:
         st.subheader("The input plane")
         thr = ui.current_threshold(run, results)
         grid = input_plane(run.run_id, ui.file_stamp(run.path / "model.pt"), thr)
-        st.plotly_chart(figures.decision_plane(grid), key="latent.plane")
+        figs.append(figures.decision_plane(grid))
+        st.plotly_chart(figs[-1], key="latent.plane")
         st.caption("For 2-D data the decision can be drawn where the data lives: the shaded field is the "
                    "anomaly score over the plane, the thick line the boundary at the current threshold "
                    "(set it on ROC & scores).")
+    ui.download_figures(figs, f"Latent space of {run.run_id}", f"{run.run_id}-latent.html", key="latent.dl")
 else:
     ui.require_results(run)
 
 snap = snapshot_view(run.run_id, ui.file_stamp(run.path / "snapshots.npz"))
 st.subheader("Watch training happen, epoch by epoch")
-if snap is None:
+if snap is None and vm.is_live(run):
+    st.caption("The per-epoch snapshots are saved when the run ends.")
+elif snap is None:
     st.caption("This run has no per-epoch snapshots (shallow methods train in one step).")
 else:
     st.caption("A fixed set of validation samples was embedded after every epoch. Drag the slider: a "

@@ -218,7 +218,8 @@ def test_cancel_from_the_runs_page_keeps_the_curves(empty_env):
         while not store.get(run_id).history():  # wait for the first epoch record
             manager.wait(run_id, timeout=0.2)
             assert manager.is_active(run_id)
-        at = open_page("pages/runs.py", run_id)
+        at = open_page("pages/runs.py", run_id)  # a new session (a reload) re-attaches to the live run
+        assert "Training on" in texts(at) and len(at.get("progress")) >= 1
         at.button(key="runs.cancel").click().run()
         run = manager.wait(run_id, timeout=60)
         assert run.state == "cancelled"

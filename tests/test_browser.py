@@ -136,7 +136,7 @@ def test_train_a_run_and_visit_every_page(server, page):
 
 def _train_and_visit(server, page):
     (SHOTS / "failed.png").unlink(missing_ok=True)
-    page.goto(server)
+    page.goto(f"{server}/train")  # a link to a page, on a server no one has opened yet
     page.get_by_role("heading", name="Train a detector", exact=True).wait_for(timeout=120_000)
     wait_idle(page)
     dataset = page.get_by_role("combobox", name="Dataset")
@@ -156,6 +156,9 @@ def _train_and_visit(server, page):
     page.get_by_role("heading", name="Runs", exact=True).wait_for()
     page.wait_for_url(re.compile(r".*/runs\?.*run=.*"))
     run_id = re.search(r"run=([^&]+)", page.url).group(1)
+    page.reload()  # reloading during training re-attaches to the run
+    page.get_by_role("heading", name="Runs", exact=True).wait_for()
+    assert run_id in page.url
     page.get_by_text(re.compile("Finished in")).first.wait_for(timeout=240_000)
     page.get_by_role("button", name="Delete").wait_for()  # the whole page was redrawn, not just the live part
     wait_idle(page)
@@ -176,7 +179,8 @@ def _train_and_visit(server, page):
     page.wait_for_function("document.querySelectorAll('[data-testid=\"stImage\"] img').length >= 16")
     images = page.locator('[data-testid="stImage"] img')
     assert images.count() >= 32  # most normal + most anomalous, 16 each
-    assert images.first.evaluate("img => img.complete && img.naturalWidth > 0")
+    page.wait_for_function("""() => [...document.querySelectorAll('[data-testid="stImage"] img')]
+        .every(img => img.complete && img.naturalWidth > 0)""")  # every image actually loaded
     shot(page, "5-samples")
 
     go(page, "Collapse", "Hypersphere collapse")
