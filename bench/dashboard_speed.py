@@ -18,7 +18,6 @@ view is drawn at once); after the warm-up a 10 000-point UMAP is ready within 15
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys

@@ -234,11 +234,8 @@ class Projector:
     def _warm(self) -> None:
         t0 = time.perf_counter()
         try:
-            rng = np.random.default_rng(0)
+            x = np.random.default_rng(0).normal(size=(300, 8)).astype(np.float32)
             # both neighbour searches umap uses: approximate (large data) and exact (small data)
-            import umap  # noqa: F401,PLC0415
-
-            x = rng.normal(size=(300, 8)).astype(np.float32)
             umap_2d(x, n_epochs=10, force_approximation_algorithm=True)
             umap_2d(x[:100], n_epochs=10)
             state = "ready"

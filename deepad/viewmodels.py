@@ -15,7 +15,7 @@ import re
 import secrets
 import shlex
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -66,7 +66,7 @@ def progress(run: RunRecord, n_records: int) -> Progress:
     last = run.status.get("last") or {}
     phase = last.get("phase", "train")
     epoch = last.get("epoch", 0)
-    phase_word = "pretraining (autoencoder)" if phase == "pretrain" else "training"
+    phase_word = {"pretrain": "pretraining (autoencoder)", "train": "training"}.get(phase, phase)
     if run.state == "queued":
         return Progress(0.0, "waiting for its turn")
     if run.state == "finished":
@@ -94,7 +94,7 @@ def status_text(run: RunRecord, queue_position: int | None = None) -> str:
         epoch = s.get("failed_epoch") or s.get("epoch")
         at = f" at epoch {epoch}" if epoch else ""
         hint = f" Hint: {s['hint']}" if s.get("hint") else ""
-        return f"Failed{at}: {s.get('error', 'unknown error')}.{hint}"
+        return f"Failed{at}: {str(s.get('error') or 'unknown error').rstrip('.')}.{hint}"
     if st == "cancelled":
         return f"Cancelled at epoch {s.get('epoch', 0)}; the curves up to then are kept."
     if st == "interrupted":
@@ -117,13 +117,19 @@ def runs_frame(runs: list[RunRecord]) -> pd.DataFrame:
             "run": r.run_id, "state": r.state,
             "title": run_title(r), "method": cfg.get("method"), "dataset": cfg.get("dataset"),
             "normal": ",".join(map(str, (cfg.get("setup") or {}).get("normal", []))),
-            "epoch": r.status.get("epoch", 0), "AUC": s.get("auc"), "AP": s.get("ap"), "F1": s.get("f1"),
+            "epoch": r.status.get("epoch", 0), "AUC": _num(s.get("auc")), "AP": _num(s.get("ap")),
+            "F1": _num(s.get("f1")),
             "collapse": s.get("verdict") or "",
             "seconds": round(r.status.get("seconds", 0.0) or 0.0, 1),
             "params": ", ".join(f"{k}={_short(v)}" for k, v in params.items()),
         })
     return pd.DataFrame(rows, columns=["run", "state", "title", "method", "dataset", "normal", "epoch",
                                        "AUC", "AP", "F1", "collapse", "seconds", "params"])
+
+
+def _num(v: Any) -> float:
+    """A number for a table column; NaN (shown empty) when there is none."""
+    return float(v) if isinstance(v, (int, float)) else float("nan")
 
 
 def _short(v: Any) -> str:
@@ -183,8 +189,9 @@ def _nice_step(value: float) -> float:
 
 
 def log_options(lo: float, hi: float, default: float | None = None) -> list[float]:
-    """1-2-5 steps from lo to hi (inclusive), plus the default; for learning rates and the like."""
-    lo = max(lo, 1e-8)
+    """1-2-5 steps from lo to hi (inclusive, from 1e-6 at least), plus the default; for learning
+    rates and the like."""
+    lo = max(lo, 1e-6)
     out = []
     for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1):
         for m in (1, 2, 5):
@@ -487,7 +494,10 @@ def snapshot_view(snapshots: dict, centre: np.ndarray | None = None, truth: np.n
     basis = pca_basis(emb.reshape(n * p, d))
     xy = pca_project(emb.reshape(n * p, d), basis).reshape(n, p, 2)
     c = pca_project(np.asarray(centre).reshape(1, -1), basis)[0] if centre is not None else None
-    spread = np.array([collapse_report(e, centre)["rel_spread"] for e in emb])
+    steps = np.asarray(snapshots.get("step", np.arange(1, n + 1)))
+    recorded = {r.get("step"): r for r in history or []}  # the numbers measured during training
+    spread = np.array([recorded.get(int(s), {}).get("rel_spread") or collapse_report(e, centre)["rel_spread"]
+                       for s, e in zip(steps, emb)])
     lo, hi = xy.reshape(-1, 2).min(axis=0), xy.reshape(-1, 2).max(axis=0)
     if c is not None and np.all(c >= lo - 0.5 * (hi - lo)) and np.all(c <= hi + 0.5 * (hi - lo)):
         lo, hi = np.minimum(lo, c), np.maximum(hi, c)
@@ -496,9 +506,7 @@ def snapshot_view(snapshots: dict, centre: np.ndarray | None = None, truth: np.n
     pad = np.maximum((hi - lo) * 0.05, 1e-9)
     if truth is not None and len(truth) != p:
         truth = None
-    steps = np.asarray(snapshots.get("step", np.arange(1, n + 1)))
-    epoch_of = {r.get("step"): r.get("epoch") for r in history or []}
-    epochs = np.array([epoch_of.get(int(s)) or int(s) for s in steps])
+    epochs = np.array([recorded.get(int(s), {}).get("epoch") or int(s) for s in steps])
     return SnapshotView(steps, epochs, xy, spread, truth, c,
                         (lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1]))
 
@@ -674,16 +682,23 @@ def diagnostic_columns(df: pd.DataFrame) -> list[str]:
             and (c in keep_zeros or _informative(df, c))]  # e.g. R stays 0 for one-class
 
 
-def latest_collapse(run: RunRecord, history: list[dict]) -> dict:
-    """The newest collapse numbers: the final report for a finished run, else the last epoch's."""
+def latest_collapse(run: RunRecord, history: list[dict], dim: int | None = None) -> dict:
+    """The newest collapse numbers: the final report for a finished run, else the last epoch's
+    (judged by the same rule when the representation's dimension is known)."""
+    from deepad.diagnostics import verdict
+
     s = run.summary
     if s.get("verdict"):
         return {k: s.get(k) for k in ("rel_spread", "eff_rank", "const_share", "verdict")}
     for rec in reversed(history):
         if "rel_spread" in rec:
-            return {"rel_spread": rec["rel_spread"], "eff_rank": rec.get("eff_rank"),
-                    "const_share": rec.get("const_share"),
-                    "verdict": "collapsed" if rec.get("collapsed") else None}
+            out = {"rel_spread": rec["rel_spread"], "eff_rank": rec.get("eff_rank"),
+                   "const_share": rec.get("const_share")}
+            if dim and out["eff_rank"] is not None and out["const_share"] is not None:
+                out["verdict"] = verdict(out["rel_spread"], out["const_share"], out["eff_rank"], dim)
+            else:
+                out["verdict"] = "collapsed" if rec.get("collapsed") else None
+            return out
     return {}
 
 
@@ -786,7 +801,7 @@ def grid_frame(runs: list[RunRecord], axes: list[str]) -> pd.DataFrame:
     for r in runs:
         params = r.config.get("params") or {}
         s = r.summary
-        rows.append({**{a: params.get(a) for a in axes}, "state": r.state, "AUC": s.get("auc"),
+        rows.append({**{a: params.get(a) for a in axes}, "state": r.state, "AUC": _num(s.get("auc")),
                      "collapse": s.get("verdict"), "run": r.run_id})
     df = pd.DataFrame(rows, columns=[*axes, "state", "AUC", "collapse", "run"])
     return df.sort_values(axes).reset_index(drop=True) if len(df) else df

@@ -19,54 +19,69 @@ with st.expander("What is collapse, and why does it happen?", expanded=True):
     st.markdown(vm.VERDICT_RULE)
 
 DIAG_NAMES = {k: v[0] for k, v in vm.DIAGNOSTICS.items()}
-run = ui.current_run()
-if run is not None:
+
+
+def run_section(run_id: str) -> None:
+    """The verdict and the diagnostics over epochs of one run (refreshed while it trains)."""
+    run = ui.get_run(run_id)
+    if run is None:
+        st.warning(f"Run `{run_id}` is gone (deleted?).")
+        return
+    seen = st.session_state.setdefault("_collapse_live_seen", {})
+    if seen.get(run_id) and not vm.is_live(run):  # it just ended: redraw with the final verdict
+        seen[run_id] = False
+        st.rerun()
+    seen[run_id] = vm.is_live(run)
     ui.run_heading(run)
     history = run.history()
     df = vm.history_frame(history)
-    latest = vm.latest_collapse(run, history)
     dim = vm.representation_dim(run, ui.results_of(run))
+    latest = vm.latest_collapse(run, history, dim)
     if not latest:
         st.info("No collapse numbers for this run yet" + (" (they come after its first training epoch)."
                 if vm.is_live(run) else ": the method has no embedding that changes over epochs."))
     else:
-        verdict = latest.get("verdict") or ("measured so far" if vm.is_live(run) else "unknown")
-        when = "final embeddings" if run.summary.get("verdict") else "latest epoch"
+        verdict = latest.get("verdict") or "not judged"
+        when = "final embeddings" if run.summary.get("verdict") else "latest epoch, while it trains"
         st.markdown(f"### Verdict: {ui.badge(verdict, 'verdict')} ({when})")
         for reason in vm.verdict_reasons(latest, dim):
             st.markdown(f"- {reason}")
         st.plotly_chart(figures.collapse_gauges(latest.get("rel_spread"), latest.get("eff_rank"), dim,
                                                 latest.get("const_share")), key="collapse.gauges")
     diags = [c for c in ("rel_spread", "eff_rank", "const_share") if c in vm.diagnostic_columns(df)]
-    if diags:
-        figs = []
-        cols = st.columns(len(diags))
-        for col, name in zip(cols, diags):
-            fig = figures.history_figure(df, [name], DIAG_NAMES, DIAG_NAMES[name],
-                                         log_y=vm.DIAGNOSTICS[name][2], height=280,
-                                         y_range=vm.RANGES.get(name))
-            figs.append(fig)
-            with col:
-                st.plotly_chart(fig, key=f"collapse.{name}")
-                st.caption(vm.DIAGNOSTICS[name][1].capitalize() + ".")
-        losses = vm.loss_columns(df)
-        others = [c for c in ("c_t", "batch_var") if c in vm.diagnostic_columns(df)]
-        left, right = st.columns(2)
-        with left:
-            fig = figures.history_figure(df, losses, vm.LOSS_NAMES, "Loss by component", log_y=True)
-            figs.append(fig)
-            st.plotly_chart(fig, key="collapse.loss")
-            st.caption("A loss racing to 0 with a shrinking spread is the signature of collapse: the "
-                       "trivial solution is reached.")
-        if others:
-            with right:
-                fig = figures.history_figure(df, others, DIAG_NAMES, "c_t and minibatch variance", log_y=True)
-                figs.append(fig)
-                st.plotly_chart(fig, key="collapse.ct")
-                st.caption("The regularizer's adaptive weight c_t, and the variance of φ within a minibatch "
-                           "(the variance regularizer keeps it above a floor).")
-        ui.download_figures(figs, f"Collapse diagnostics of {run.run_id}", f"{run.run_id}-collapse.html",
-                            key="collapse.dl")
+    if not diags:
+        return
+    figs = []
+    for col, name in zip(st.columns(len(diags)), diags):
+        fig = figures.history_figure(df, [name], DIAG_NAMES, DIAG_NAMES[name], log_y=vm.DIAGNOSTICS[name][2],
+                                     height=280, y_range=vm.RANGES.get(name))
+        figs.append(fig)
+        with col:
+            st.plotly_chart(fig, key=f"collapse.{name}")
+            st.caption(vm.DIAGNOSTICS[name][1].capitalize() + ".")
+    losses = vm.loss_columns(df)
+    others = [c for c in ("c_t", "batch_var") if c in vm.diagnostic_columns(df)]
+    left, right = st.columns(2)
+    with left:
+        figs.append(figures.history_figure(df, losses, vm.LOSS_NAMES, "Loss by component", log_y=True))
+        st.plotly_chart(figs[-1], key="collapse.loss")
+        st.caption("A loss racing to 0 with a shrinking spread is the signature of collapse: the "
+                   "trivial solution is reached.")
+    if others:
+        with right:
+            title = " and ".join(DIAG_NAMES[c] for c in others)
+            figs.append(figures.history_figure(df, others, DIAG_NAMES, title[:1].upper() + title[1:],
+                                               log_y=True))
+            st.plotly_chart(figs[-1], key="collapse.ct")
+            st.caption("The regularizer's adaptive weight c_t (when there is a regularizer) and the "
+                       "variance of φ within a minibatch (the variance regularizer keeps it above a floor).")
+    ui.download_figures(figs, f"Collapse diagnostics of {run.run_id}", f"{run.run_id}-collapse.html",
+                        key="collapse.dl")
+
+
+run = ui.current_run()
+if run is not None:
+    st.fragment(run_section, run_every=ui.LIVE_REFRESH_S if vm.is_live(run) else None)(run.run_id)
 
 st.divider()
 st.subheader("Compare runs side by side")

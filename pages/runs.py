@@ -34,7 +34,7 @@ def live_view(run_id: str) -> None:
 
     df = vm.history_frame(history)
     s = run.summary
-    latest = vm.latest_collapse(run, history)
+    latest = vm.latest_collapse(run, history, vm.representation_dim(run, ui.results_of(run)))
     cols = st.columns(5)
     last = history[-1] if history else {}
     cols[0].metric("epoch records", len(history))
@@ -68,7 +68,8 @@ def live_view(run_id: str) -> None:
                        "variance of φ within a minibatch, the radius R, the validation AUC.")
     if latest.get("rel_spread") is not None:
         st.plotly_chart(figures.collapse_gauges(latest.get("rel_spread"), latest.get("eff_rank"),
-                                                vm.representation_dim(run), latest.get("const_share")),
+                                                vm.representation_dim(run, ui.results_of(run)),
+                                                latest.get("const_share")),
                         key="runs.gauges")
         st.caption("Collapse gauges: a spread near 0, a low effective rank or many constant dimensions "
                    "mean the network maps everything to one point.")

@@ -65,7 +65,7 @@ with st.expander("**One-click presets**: the collapse lessons and the papers' se
     for group in sorted({p.group for p in presets.values()}, key=lambda g: (g not in groups, g)):
         st.markdown(f"**{groups.get(group, group.capitalize())}**")
         with st.container(horizontal=True):
-            for p in (p for p in presets.values() if p.group == group):
+            for p in sorted((p for p in presets.values() if p.group == group), key=lambda p: p.title):
                 if st.button(p.title, key=f"preset.{p.name}", help=p.description):
                     fill_form(p.config, p.title)
                     start({**p.config, "title": p.title})

@@ -44,7 +44,7 @@ def server(tmp_path_factory):
     """`streamlit run app.py` on a free port with an empty runs folder; yields its URL."""
     tmp = tmp_path_factory.mktemp("browser")
     port = _free_port()
-    env = {**os.environ, "DEEPAD_RUNS_DIR": str(tmp / "runs"), "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "DEEPAD_RUNS_DIR": str(tmp / "runs"), "PYTHONPATH": str(REPO), "DEEPAD_UMAP": "on"}
     log = open(tmp / "server.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
@@ -93,6 +93,7 @@ def shot(page, name: str) -> None:
     """A screenshot of the whole page: Streamlit scrolls inside its main area, so the window is
     made as tall as the content for the picture."""
     SHOTS.mkdir(parents=True, exist_ok=True)
+    wait_idle(page)
     size = page.viewport_size
     height = min(int(page.evaluate(_CONTENT_HEIGHT)) + 40, 8000)
     page.set_viewport_size({"width": size["width"], "height": max(size["height"], height)})
