@@ -42,7 +42,7 @@ if not st.session_state.get("_opened_from_url"):
 
 def _picked():
     picked = st.session_state["run_picker"]
-    if picked in ids:
+    if ui.get_run(picked) is not None:
         ui.select_run(picked)
 
 
@@ -82,7 +82,7 @@ with st.sidebar:
     if st.session_state.get("run_picker") != run_id:
         st.session_state["run_picker"] = run_id
     st.selectbox("Current run", options, key="run_picker", on_change=_picked,
-                 format_func=lambda i: labels.get(i, f"⚠️ missing: {i}"),
+                 format_func=lambda i: labels.get(i, f"missing run: {i}"),
                  placeholder="no runs yet: start one on Train",
                  help="Every page shows this run. It is also in the page's address, so a reload or a "
                       "shared link opens the same run.")

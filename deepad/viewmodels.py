@@ -661,6 +661,14 @@ def history_frame(history: list[dict]) -> pd.DataFrame:
     return df
 
 
+def last_value(history: list[dict], key: str) -> float | None:
+    """The most recent number recorded under `key` (None when no epoch recorded one)."""
+    for rec in reversed(history):
+        if isinstance(rec.get(key), (int, float)) and not isinstance(rec.get(key), bool):
+            return float(rec[key])
+    return None
+
+
 def _informative(df: pd.DataFrame, c: str) -> bool:
     """A numeric column with at least one value that is not 0."""
     return (c in df and pd.api.types.is_numeric_dtype(df[c]) and df[c].notna().any()

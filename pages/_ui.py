@@ -121,6 +121,17 @@ def badge(text: str, kind: str = "state") -> str:
     return f":{colour}-badge[:material/{icon}: {text}]"
 
 
+def status_box(run: RunRecord) -> None:
+    """What the run is doing, in a box coloured by how it went."""
+    text = vm.status_text(run, manager().queue_position(run.run_id))
+    if run.state == "failed":
+        st.error(text)
+    elif run.state in ("cancelled", "interrupted"):
+        st.warning(text)
+    else:
+        st.info(text)
+
+
 def run_heading(run: RunRecord) -> None:
     st.markdown(f"**{vm.run_title(run)}** · `{run.run_id}` · {badge(run.state)}")
 

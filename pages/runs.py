@@ -26,8 +26,7 @@ def live_view(run_id: str) -> None:
     seen[run_id] = vm.is_live(run)
 
     history = run.history()
-    text = vm.status_text(run, ui.manager().queue_position(run_id))
-    {"failed": st.error, "cancelled": st.warning, "interrupted": st.warning}.get(run.state, st.info)(text)
+    ui.status_box(run)
     if vm.is_live(run):
         p = vm.progress(run, len(history))
         st.progress(p.fraction, text=p.text)
@@ -36,10 +35,9 @@ def live_view(run_id: str) -> None:
     s = run.summary
     latest = vm.latest_collapse(run, history, vm.representation_dim(run, ui.results_of(run)))
     cols = st.columns(5)
-    last = history[-1] if history else {}
+    loss, val_auc = vm.last_value(history, "loss"), vm.last_value(history, "val_auc")
     cols[0].metric("epoch records", len(history))
-    cols[1].metric("last loss", f"{last['loss']:.4g}" if isinstance(last.get("loss"), (int, float)) else "–")
-    val_auc = next((r["val_auc"] for r in reversed(history) if r.get("val_auc") is not None), None)
+    cols[1].metric("last loss", f"{loss:.4g}" if loss is not None else "–")
     cols[2].metric("validation AUC", f"{val_auc:.3f}" if val_auc is not None else "–",
                    help="AUC on held-out validation data, measured after each epoch.")
     cols[3].metric("test AUC", f"{s['auc']:.3f}" if s.get("auc") is not None else "–",

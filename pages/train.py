@@ -60,7 +60,7 @@ def start(config: dict) -> None:
 presets = load_presets()
 groups = {"collapse": "Collapse lessons: each trigger and its fix", "papers": "The papers' set-ups"}
 with st.expander("**One-click presets**: the collapse lessons and the papers' set-ups", expanded=True):
-    st.caption("Each button starts a run at once (about a minute on a CPU) and fills the form below "
+    st.caption("Each button starts a run at once (a minute or a few on a CPU) and fills the form below "
                "with its settings, so you can start a variant afterwards.")
     for group in sorted({p.group for p in presets.values()}, key=lambda g: (g not in groups, g)):
         st.markdown(f"**{groups.get(group, group.capitalize())}**")
