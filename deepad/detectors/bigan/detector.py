@@ -65,8 +65,8 @@ class RtBiGANConfig(BiGANConfig):
                          "clusters of the training data (1: tasks are random subsets)")
     task_size: int = Field(10, ge=2, le=1000, description="samples per meta-training task, and per "
                            "adaptation batch")
-    meta_iterations: int = Field(150, ge=0, le=100000, description="Reptile meta-iterations (the paper runs "
-                                 "100 000 on full MNIST)")
+    meta_iterations: int = Field(50, ge=0, le=100000, description="Reptile meta-iterations (the paper runs "
+                                 "100 000 on full MNIST; scaled down for MNIST-5k)")
     meta_batch: int = Field(1, ge=1, le=100, description="tasks per meta-iteration; Φ moves towards the "
                             "average of their adapted weights")
     inner_steps: int = Field(5, ge=1, le=1000, description="K: adversarial steps on each task")
@@ -76,9 +76,9 @@ class RtBiGANConfig(BiGANConfig):
                            json_schema_extra={"widget": "log"})
     n_adapt: int = Field(10, ge=2, le=10000, description="known-normal samples the meta-model adapts on "
                          "(the paper uses 5–10); taken from the set-up's known normals")
-    adapt_steps: int = Field(100, ge=1, le=100000, description="adversarial steps of the adaptation")
-    rounds: int = Field(3, ge=0, le=100, description="self-training rounds (0: stop after adaptation)")
-    round_epochs: int = Field(10, ge=1, le=10000, description="training epochs on the pseudo-normal set "
+    adapt_steps: int = Field(60, ge=1, le=100000, description="adversarial steps of the adaptation")
+    rounds: int = Field(2, ge=0, le=100, description="self-training rounds (0: stop after adaptation)")
+    round_epochs: int = Field(3, ge=1, le=10000, description="training epochs on the pseudo-normal set "
                               "per round")
     threshold_quantile: float = Field(0.8, gt=0, le=1, description="each round keeps as pseudo-normal the "
                                       "training samples scoring below this quantile",
@@ -141,6 +141,7 @@ class BiGANDetector(Detector):
     def _step(self, xb: torch.Tensor, opt_d, opt_ge, gen: torch.Generator) -> tuple[float, float]:
         """One adversarial step on the batch `xb`: D, then E and G. Returns (loss_d, loss_ge)."""
         m = self.model
+        m.train()  # dropout in D (scoring in between switches to evaluation mode)
         z = torch.randn(len(xb), m.latent_dim, generator=gen).to(self.device)
         z_enc, x_gen = m.E(xb), m.G(z)
         logit_real, _ = m.D(xb, z_enc.detach())

@@ -79,8 +79,8 @@ class R2AD2Config(DetectorConfig):
                          json_schema_extra={"widget": "log"})
     lr: float = Field(1e-3, gt=0, le=1, description="alarm network learning rate (Adam, as in the paper)",
                       json_schema_extra={"widget": "log"})
-    epochs: int = Field(8, ge=1, le=10000, description="alarm network epochs (the paper trains 100 on "
-                        "much larger data; 8 suffice on MNIST-5k)")
+    epochs: int = Field(6, ge=1, le=10000, description="alarm network epochs (the paper trains 100 on "
+                        "much larger data; 6 suffice on MNIST-5k)")
     alarm_normals: Literal["all", "held-back"] = Field(
         "all", description="normal samples the alarm network learns from: all normal training data "
                            "(Algorithm 1 loops over the whole training set) or only the held-back share "
