@@ -43,7 +43,7 @@ def main() -> None:
     torch.manual_seed(0)
 
     ds = load_dataset("mnist5k")
-    x = torch.as_tensor(np.ascontiguousarray(ds.x[:args.n]), dtype=torch.float32)
+    x = torch.tensor(np.array(ds.x[:args.n], dtype=np.float32))
     enc, dec = build_autoencoder(tuple(x.shape[1:]), NetSpec(rep_dim=args.rep_dim, bias=True))
     ae = nn.Sequential(enc, dec)
     opt = torch.optim.Adam(ae.parameters(), lr=1e-3)
@@ -59,8 +59,7 @@ def main() -> None:
     G.per_sample_gradients(ae, params, buffers, x[:32], args.chunk)  # warm-up
     t_vmap, g_vmap = best_of(lambda: G.per_sample_gradients(ae, params, buffers, x, args.chunk), args.repeats)
     t_loop, g_loop = best_of(lambda: G.per_sample_gradients_loop(ae, params, buffers, x), args.repeats)
-    diff = float((g_vmap - g_loop).abs().max())
-    scale = float(g_loop.abs().max())
+    rel = ((g_vmap - g_loop).abs().max(1).values / g_loop.abs().max(1).values.clamp_min(1e-12)).numpy()
 
     print(f"per-sample gradients of the reconstruction loss: {len(x)} MNIST-5k images x {n_params} "
           f"autoencoder parameters, 1 thread, best of {args.repeats}")
@@ -68,7 +67,10 @@ def main() -> None:
     print(f"{'batched (vmap of grad)':<28} {t_vmap:8.3f} {1e3 * t_vmap / len(x):12.3f}")
     print(f"{'loop (autograd, 1 sample)':<28} {t_loop:8.3f} {1e3 * t_loop / len(x):12.3f}")
     print(f"speed-up loop / batched: {t_loop / t_vmap:.1f}x")
-    print(f"largest difference: {diff:.3g} (largest gradient entry {scale:.3g})")
+    print(f"difference per sample, relative to its largest entry: median {np.median(rel):.2g}, "
+          f"largest {rel.max():.2g}; samples above 1e-4: {int(np.sum(rel > 1e-4))} of {len(rel)}")
+    print("(a sample can sit at a kink of max-pool or leaky ReLU where float32 rounding in the batched "
+          "forward pass picks the other side; in float64 both ways agree to rounding)")
 
 
 if __name__ == "__main__":

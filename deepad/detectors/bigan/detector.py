@@ -272,13 +272,15 @@ class RtBiGAN(BiGANDetector):
         self._finish(train.x[normal])
         return self
 
-    def _task_steps(self, xt: torch.Tensor, steps: int, rng: np.random.Generator, gen) -> np.ndarray:
+    def _task_steps(self, xt: torch.Tensor, steps: int, rng: np.random.Generator, gen,
+                    should_stop) -> np.ndarray:
         """`steps` adversarial steps on a few samples `xt`, batches of task_size drawn from them, with
         fresh Adam optimisers (inner learning rate). Returns the mean (loss_d, loss_ge)."""
         opts = self._optimizers(self.config.inner_lr)
         sums = np.zeros(2)
         size = min(self.config.task_size, len(xt))
         for _ in range(steps):
+            self._check_stop(should_stop)
             idx = torch.as_tensor(rng.choice(len(xt), size=size, replace=False), device=self.device)
             sums += self._step(xt[idx], *opts, gen)
         return sums / steps
@@ -294,12 +296,11 @@ class RtBiGAN(BiGANDetector):
             phi = reptile.clone(params)  # Φ; the model's weights play W during the inner loop
             adapted = []
             for _ in range(cfg.meta_batch):
-                self._check_stop(should_stop)
                 with torch.no_grad():
                     for p, w in zip(params, phi):
                         p.copy_(w)
                 task = torch.as_tensor(reptile.sample_task(groups, cfg.task_size, rng), device=self.device)
-                sums += self._task_steps(x[task], cfg.inner_steps, rng, gen)
+                sums += self._task_steps(x[task], cfg.inner_steps, rng, gen, should_stop)
                 n += 1
                 adapted.append(reptile.clone(params))
             w_t = reptile.average(adapted)
@@ -322,16 +323,10 @@ class RtBiGAN(BiGANDetector):
                 clock, sums, n = EpochClock(epoch), np.zeros(2), 0
 
     def _adapt(self, x_adapt, rng, gen, emit, should_stop, val, probe) -> None:
-        """Step 2: adapt the meta-model on the known normals, in chunks of at most 10 steps so the
-        stop flag is honoured."""
-        clock, sums, done = EpochClock(0), np.zeros(2), 0
-        while done < self.config.adapt_steps:
-            self._check_stop(should_stop)
-            k = min(10, self.config.adapt_steps - done)
-            sums += self._task_steps(x_adapt, k, rng, gen) * k
-            done += k
-        rec = {"loss": float(sums.sum() / done), "loss_d": float(sums[0] / done),
-               "loss_ge": float(sums[1] / done)}
+        """Step 2: adapt the meta-model on the known normals (Algorithm 2's fine-tuning steps)."""
+        clock = EpochClock(0)
+        losses = self._task_steps(x_adapt, self.config.adapt_steps, rng, gen, should_stop)
+        rec = {"loss": float(losses.sum()), "loss_d": float(losses[0]), "loss_ge": float(losses[1])}
         clock.check_finite(**rec)
         rec.update(phase="adapt", epoch=1, n_adapt=len(x_adapt))
         extras, snap = epoch_extras(self, val, probe)

@@ -146,6 +146,9 @@ class R2AD2(Detector):
         if n_ae < 2:
             raise DeepADError(f"holdout={cfg.holdout}: leaves {n_ae} of {n_normal} normal training "
                               "samples for the autoencoder; it needs at least 2, lower holdout")
+        if cfg.alarm_normals == "held-back" and n_ae == n_normal:
+            raise DeepADError(f"alarm_normals='held-back' with holdout={cfg.holdout} holds back no normal "
+                              "sample for the alarm network; raise holdout or use alarm_normals 'all'")
 
     # -- training -----------------------------------------------------------------------------
     def fit(self, train: Part, val: Part | None = None, on_epoch=None, should_stop=None):
