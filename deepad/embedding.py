@@ -109,11 +109,18 @@ def _subset(n: int) -> np.ndarray:
     return np.sort(np.random.default_rng(0).permutation(n)[:UMAP_MAX_POINTS])
 
 
-def compute_umap(run: RunRecord) -> dict[str, np.ndarray] | None:
-    """Project a finished run's test embeddings and cache them in its folder (blocking)."""
+class NothingToProject(ValueError):
+    """The run has no test embeddings UMAP could project (none saved, or fewer than 3)."""
+
+
+def compute_umap(run: RunRecord) -> dict[str, np.ndarray]:
+    """Project a finished run's test embeddings and cache them in its folder (blocking).
+    Raises NothingToProject when there is nothing to project."""
     results = run.results()
-    if results is None or "test_emb" not in results or len(results["test_emb"]) < 3:
-        return None
+    if results is None or "test_emb" not in results:
+        raise NothingToProject("the run has no saved test embeddings")
+    if len(results["test_emb"]) < 3:
+        raise NothingToProject(f"UMAP needs at least 3 test samples; the run has {len(results['test_emb'])}")
     stamp = _source_stamp(run.path)
     index = _subset(len(results["test_emb"]))
     xy = umap_2d(results["test_emb"][index])
@@ -222,6 +229,8 @@ class Projector:
                 outcome = None
             except ImportError as exc:
                 outcome = f"failed: umap-learn is not available ({exc})"
+            except NothingToProject as exc:
+                outcome = f"failed: {exc}"
             except Exception as exc:  # keep the worker alive for the next run
                 outcome = f"failed: {type(exc).__name__}: {exc}"
             with self._done:

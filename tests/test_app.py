@@ -31,8 +31,13 @@ from deepad.detectors import registry  # noqa: E402
 from deepad.store import RunStore  # noqa: E402
 from deepad.training.config import validate_config  # noqa: E402
 from deepad.training.runner import execute, train  # noqa: E402
+from pages._ui import PAGES as UI_PAGES  # noqa: E402
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
+TITLES = {"pages/train.py": "Train a detector", "pages/runs.py": "Runs",
+          "pages/evaluate.py": "ROC curves and scores", "pages/latent.py": "Latent space",
+          "pages/samples.py": "Samples", "pages/collapse.py": "Hypersphere collapse",
+          "pages/explore.py": "Explore hyperparameters"}
 PAGES = ["pages/train.py", "pages/runs.py", "pages/evaluate.py", "pages/latent.py", "pages/samples.py",
          "pages/collapse.py", "pages/explore.py"]
 TINY = {"epochs": 2, "pretrain_epochs": 1}
@@ -92,13 +97,17 @@ def empty_env(monkeypatch, tmp_path):
 
 
 def open_page(page: str, run_id: str | None = None) -> AppTest:
+    """A new session opened on a link to `page` (and `run_id`): app.py draws the page inside its
+    navigation and sidebar, as for a reload or a shared link."""
     at = AppTest.from_file(APP, default_timeout=60)
     if run_id:
         at.query_params["run"] = run_id
+    at.query_params["page"] = UI_PAGES[page][1]
     at.run()
-    if page != "pages/train.py":
-        at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == TITLES[page]
+    assert at.sidebar.selectbox(key="run_picker") is not None  # drawn by app.py around the page
+    assert at.query_params["page"] == UI_PAGES[page][1]
     return at
 
 
@@ -148,13 +157,17 @@ def test_every_page_runs_for_every_kind_of_run(runs_env, page, kind):
             assert charts(at) == 4 and any(m.label == "ROC AUC" for m in at.metric)
         if page == "pages/samples.py":
             assert (len(at.image) >= 2) if kind == "finished" else len(at.dataframe) >= 2
+        if page == "pages/collapse.py":
+            assert "Verdict:" in shown and charts(at) >= 1
+        if page == "pages/latent.py":  # the PCA view, and the distance histogram where there is a centre
+            assert charts(at) >= (1 if kind == "tabular" else 2)
     if kind == "toy" and page == "pages/latent.py":
         assert "The input plane" in shown and "Distance to the centre" in shown
 
 
 def test_sidebar_shows_the_current_run_and_lists_all_runs(runs_env):
     root, ids = runs_env
-    at = open_page("pages/train.py", ids["failed"])  # (AppTest drops the sidebar after switch_page)
+    at = open_page("pages/train.py", ids["failed"])
     picker = at.sidebar.selectbox(key="run_picker")
     assert set(picker.options) >= {vm.run_label(RunStore(root).get(i)) for i in ids.values() if i != ids["missing"]}
     assert any("Failed at epoch 2" in e.value for e in at.sidebar.error)
@@ -448,5 +461,14 @@ def test_the_projector_computes_once_per_run_and_survives_failures(runs_on_disk,
     p2 = embedding.Projector()
     p2.request(run)
     assert p2.wait(run, timeout=30).startswith("failed: RuntimeError")
+
+    # too few test samples: a failure with its reason, not an endless "computing"
+    results = run.results()
+    np.savez(run.path / "results.npz", **{k: (v[:2] if k.startswith("test_") else v)
+                                          for k, v in results.items()})
+    p3 = embedding.Projector()
+    p3.request(run)
+    assert p3.wait(run, timeout=30) == "failed: UMAP needs at least 3 test samples; the run has 2"
+    assert p3.request(run).startswith("failed")  # not queued again on the next page draw
     monkeypatch.setenv("DEEPAD_UMAP", "off")
     assert p2.request(run) == "off"
