@@ -3,6 +3,8 @@
 import gzip
 import struct
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -101,7 +103,7 @@ def test_missing_torchvision_data_says_where_and_leaves_no_empty_folders(tmp_pat
 
     class Offline(tvd.FashionMNIST):
         def __init__(self, root, train=True, download=False, **kw):
-            (tmp_path / "data" / "FashionMNIST" / "raw").mkdir(parents=True, exist_ok=True)
+            (Path(root) / "FashionMNIST" / "raw").mkdir(parents=True, exist_ok=True)
             raise RuntimeError("<urlopen error [Errno -2] Name or service not known>")
 
     monkeypatch.setattr(tvd, "FashionMNIST", Offline)
@@ -110,3 +112,10 @@ def test_missing_torchvision_data_says_where_and_leaves_no_empty_folders(tmp_pat
     msg = str(err.value)
     assert "download failed" in msg and "FashionMNIST/raw" in msg and str(tmp_path / "data") in msg
     assert not (tmp_path / "data").exists()
+
+    # a data folder several levels deep: none of the new parents stays; older folders and files do
+    (tmp_path / "kept").mkdir()
+    (tmp_path / "kept" / "notes.txt").write_text("mine")
+    with pytest.raises(DeepADError):
+        load_dataset("fashion-mnist", data_dir=tmp_path / "kept" / "a" / "b" / "c", download=True)
+    assert sorted(p.name for p in (tmp_path / "kept").rglob("*")) == ["notes.txt"]

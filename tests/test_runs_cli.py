@@ -24,12 +24,12 @@ def small_config(**params):
 
 
 @pytest.mark.parametrize("argv, needle", [
-    (["--nu", "1.5"], "nu=1.5"),
-    (["--nu", "0"], "nu=0"),
-    (["--reg", "noise", "--k", "0"], "k=0"),
-    (["--alpha", "1.2"], "alpha=1.2"),
-    (["--beta", "-0.1"], "beta=-0.1"),
-    (["--lr", "0"], "lr=0"),
+    (["--nu", "1.5"], "nu=1.5: allowed values are in (0, 1]"),
+    (["--nu", "0"], "nu=0: allowed values are in (0, 1]"),
+    (["--reg", "noise", "--k", "0"], "k=0: allowed values are in [1, "),
+    (["--alpha", "1.2"], "alpha=1.2: allowed values are in [0, 1]"),
+    (["--beta", "-0.1"], "beta=-0.1: allowed values are in [0, 1]"),
+    (["--lr", "0"], "lr=0: allowed values are in (0, "),
     (["--lr", "abc"], "lr=abc"),
     (["--dataset", "nope"], "unknown dataset 'nope'"),
     (["--method", "nope"], "unknown method 'nope'"),
@@ -38,6 +38,10 @@ def small_config(**params):
     (["--known-classes", "3", "--normal", "3"], "known_classes"),
     (["--method", "iforest", "--k", "5"], "--k does not apply to method iforest"),
     (["--dataset", "cifar10"], "cifar-10-batches-py"),
+    # set-ups the data cannot supply are refused before a run folder exists
+    (["--normal", "1", "--known-anomalies", "100000"], "known_anomalies=100000: only"),
+    (["--normal", "1", "--pollution", "0.95"], "pollution=0.95: needs"),
+    (["--normal", "1", "--known-normals", "100000"], "known_normals=100000: only"),
 ])
 def test_cli_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, argv, needle):
     runs = tmp_path / "runs"

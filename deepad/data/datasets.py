@@ -8,7 +8,6 @@ data folder the user names and downloaded only when asked.
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -115,8 +114,10 @@ def _torchvision(name: str, data_dir: str | Path | None = None, download: bool =
     import torchvision.datasets as tvd
 
     root = Path(data_dir).expanduser() if data_dir else default_data_dir()
-    existed = root.exists()
-    before = set(root.rglob("*")) if existed else set()
+    anchor = root  # the deepest folder on the way to root that exists already
+    while not anchor.exists() and anchor != anchor.parent:
+        anchor = anchor.parent
+    before = set(root.rglob("*")) if root.exists() else set()
     cls = {"mnist": tvd.MNIST, "fashion-mnist": tvd.FashionMNIST, "cifar10": tvd.CIFAR10,
            "gtsrb": tvd.GTSRB}[name]
     try:
@@ -125,7 +126,7 @@ def _torchvision(name: str, data_dir: str | Path | None = None, download: bool =
         else:
             parts = [cls(str(root), train=t, download=download) for t in (True, False)]
     except Exception as exc:  # torchvision raises RuntimeError / URLError / OSError
-        _remove_new_empty_dirs(root, existed, before)
+        _remove_new_empty_dirs(root, anchor, before)
         how = ("download failed (" + str(exc).splitlines()[0][:120] + "); this machine may be offline"
                if download else "not found")
         raise DeepADError(
@@ -154,17 +155,19 @@ def _torchvision(name: str, data_dir: str | Path | None = None, download: bool =
     return Dataset(name, x.astype(np.float32), y.astype(np.int64), classes, "image")
 
 
-def _remove_new_empty_dirs(root: Path, existed: bool, before: set) -> None:
-    """torchvision leaves empty folders behind when a dataset is missing; take back ours."""
-    if not root.exists():
-        return
-    new_dirs = sorted((p for p in root.rglob("*") if p.is_dir() and p not in before),
-                      key=lambda p: len(p.parts), reverse=True)
-    for d in new_dirs:
-        if not any(d.iterdir()):
-            d.rmdir()
-    if not existed and not any(root.iterdir()):
-        shutil.rmtree(root, ignore_errors=True)
+def _remove_new_empty_dirs(root: Path, anchor: Path, before: set) -> None:
+    """torchvision leaves empty folders behind when a dataset is missing; take back ours: the new
+    empty folders inside `root`, then `root` and its new parents up to `anchor` (which existed)."""
+    if root.exists():
+        new_dirs = sorted((p for p in root.rglob("*") if p.is_dir() and p not in before),
+                          key=lambda p: len(p.parts), reverse=True)
+        for d in new_dirs:
+            if not any(d.iterdir()):
+                d.rmdir()
+    d = root
+    while d != anchor and d.is_dir() and not any(d.iterdir()):
+        d.rmdir()
+        d = d.parent
 
 
 def _tv(name):

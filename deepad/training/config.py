@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, Optional
 
+import annotated_types
 import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -35,8 +36,39 @@ class RunConfig(BaseModel):
         return registry.get(self.method).Config(**self.params)
 
 
-def format_validation_error(err: ValidationError, prefix: str = "") -> str:
-    """One line per problem: `name=value: what is allowed`."""
+def allowed_range(model: type[BaseModel] | None, loc: tuple) -> str | None:
+    """The interval a numeric field of `model` (nested fields by their path `loc`) accepts, as
+    "(0, 1]" from its gt / ge / lt / le constraints; None when the field has no bound."""
+    field = None
+    for part in loc:
+        if not (isinstance(model, type) and issubclass(model, BaseModel)) or part not in model.model_fields:
+            return None
+        field = model.model_fields[part]
+        model = field.annotation
+    if field is None:
+        return None
+    lo = hi = None
+    for m in field.metadata:
+        if isinstance(m, annotated_types.Gt):
+            lo = f"({m.gt:g}"
+        elif isinstance(m, annotated_types.Ge):
+            lo = f"[{m.ge:g}"
+        elif isinstance(m, annotated_types.Lt):
+            hi = f"{m.lt:g})"
+        elif isinstance(m, annotated_types.Le):
+            hi = f"{m.le:g}]"
+    if lo is None and hi is None:
+        return None
+    return f"{lo or '(-inf'}, {hi or 'inf)'}"
+
+
+_BOUND_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
+
+
+def format_validation_error(err: ValidationError, prefix: str = "",
+                            model: type[BaseModel] | None = None) -> str:
+    """One line per problem: `name=value: what is allowed` (a bound broken on a field of `model`
+    names the whole interval, e.g. "nu=1.5: allowed values are in (0, 1]")."""
     lines = []
     for e in err.errors():
         loc = ".".join(str(p) for p in e["loc"] if p != "__root__")
@@ -48,7 +80,9 @@ def format_validation_error(err: ValidationError, prefix: str = "") -> str:
             lines.append(msg)
         else:
             value = e.get('input')
-            lines.append(f"{name}={value if isinstance(value, str) else repr(value)}: {msg.lower()}")
+            interval = allowed_range(model, e["loc"]) if e["type"] in _BOUND_ERRORS else None
+            what = f"allowed values are in {interval}" if interval else msg.lower()
+            lines.append(f"{name}={value if isinstance(value, str) else repr(value)}: {what}")
     return "; ".join(lines)
 
 
@@ -61,13 +95,13 @@ def validate_config(data: dict | RunConfig) -> RunConfig:
     try:
         cfg = data if isinstance(data, RunConfig) else RunConfig(**data)
     except ValidationError as err:
-        raise DeepADError(format_validation_error(err)) from None
+        raise DeepADError(format_validation_error(err, model=RunConfig)) from None
     info = dataset_info(cfg.dataset)
     det_cls = registry.get(cfg.method)
     try:
         params = det_cls.Config(**cfg.params)
     except ValidationError as err:
-        raise DeepADError(f"method {cfg.method}: " + format_validation_error(err)) from None
+        raise DeepADError(f"method {cfg.method}: " + format_validation_error(err, model=det_cls.Config)) from None
     cfg = cfg.model_copy(update={"params": params.model_dump()})
     if cfg.device == "cuda" and not torch.cuda.is_available():
         raise DeepADError("device='cuda' but no CUDA GPU is available here; use device 'cpu' or 'auto'")

@@ -18,7 +18,6 @@ class LiveRun:
     run: RunRecord
     config: RunConfig
     stop: threading.Event = field(default_factory=threading.Event)
-    records: list[dict] = field(default_factory=list)
     thread: threading.Thread | None = None
 
 
@@ -53,8 +52,7 @@ class RunManager:
 
     def _work(self, live: LiveRun) -> None:
         try:
-            execute(live.run, live.config, self.store,
-                    on_event=lambda _id, rec: live.records.append(rec), should_stop=live.stop.is_set)
+            execute(live.run, live.config, self.store, should_stop=live.stop.is_set)
         finally:
             with self._lock:
                 self._running -= 1

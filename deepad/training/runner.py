@@ -40,10 +40,12 @@ def build_split(cfg: RunConfig, dataset: Dataset) -> Split:
 
 
 def create_run(cfg: RunConfig | dict, store: RunStore) -> tuple[RunRecord, RunConfig]:
-    """Validate (raises DeepADError, nothing written), check the data can be loaded, then create
-    the run's folder in state "queued"."""
+    """Validate (raises DeepADError, nothing written), check that the data can be loaded and the
+    set-up made from it (enough samples for the known anomalies, pollution and known normals asked
+    for), then create the run's folder in state "queued"."""
     cfg = validate_config(cfg)
-    load_data(cfg)
+    with torch.random.fork_rng(devices=[]):  # the FGSM set-up trains a classifier
+        build_split(cfg, load_data(cfg))
     run = store.create(cfg.model_dump(), cfg.method)
     if cfg.dataset.startswith("file:"):
         cfg = _keep_user_data(run, cfg)

@@ -118,7 +118,7 @@ class R2AD2(Detector):
         except ValidationError as err:
             from deepad.training.config import format_validation_error
 
-            raise DeepADError(f"method {self.name}: " + format_validation_error(err)) from None
+            raise DeepADError(f"method {self.name}: " + format_validation_error(err, model=self.Config)) from None
 
     # -- building -----------------------------------------------------------------------------
     def _build(self, in_shape: tuple[int, ...]) -> None:
