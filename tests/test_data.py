@@ -2,7 +2,6 @@
 
 import gzip
 import struct
-
 from pathlib import Path
 
 import numpy as np
@@ -78,6 +77,22 @@ def test_bad_set_ups_are_explained(mnist):
         make_split(mnist, SetupConfig(normal=[1], known_anomalies=5000))
     with pytest.raises(DeepADError, match="nothing to detect"):
         make_split(load_dataset("blobs"), SetupConfig(normal=[0, 1]))
+
+
+@pytest.mark.parametrize("alteration", ["none", "strokes"])
+def test_classes_too_small_for_every_part_are_explained(alteration):
+    from deepad.data.datasets import Dataset
+
+    def tiny(per_class):
+        y = np.repeat(np.arange(2), per_class)
+        x = np.random.default_rng(0).random((len(y), 1, 8, 8)).astype(np.float32)
+        return Dataset("tiny", x, y, ["good", "defect"], "image", None)
+
+    normal = [0, 1] if alteration != "none" else [0]
+    with pytest.raises(DeepADError, match=r"class 'good' of tiny has 5 sample\(s\).*at least 6 samples"):
+        make_split(tiny(5), SetupConfig(normal=normal, alteration=alteration))
+    split = make_split(tiny(6), SetupConfig(normal=normal, alteration=alteration))
+    assert min(len(split.train), len(split.val), len(split.test)) >= 1
 
 
 def _write_idx(path, arr, magic):

@@ -170,6 +170,27 @@ def test_a_run_trains_on_a_file_dataset(tmp_path, runs_dir):
     assert run.split_info()["classes"] == ["fault", "ok"]
 
 
+def test_a_file_run_reopens_after_the_original_and_the_runs_folder_have_moved(tmp_path, monkeypatch):
+    import shutil
+
+    from deepad.store import RunStore
+    from deepad.training.runner import train
+
+    monkeypatch.chdir(tmp_path)  # a relative runs folder, as `--runs-dir runs` would give
+    src = tmp_path / "sensors.csv"
+    src.write_text(csv_text())
+    name = user_dataset_name(src, label_column="status", normal_values="ok")
+    run = train({"dataset": name, "setup": {"normal": [1]}, "method": "iforest"}, RunStore("runs"))
+    assert run.state == "finished", run.status
+    assert run.config["dataset"].startswith(f"file:{tmp_path / 'runs'}")  # the copy, by a full path
+    src.unlink()
+    shutil.move(tmp_path / "runs", tmp_path / "moved")
+    monkeypatch.chdir("/")
+    again = RunStore(tmp_path / "moved").get(run.run_id)
+    ds = again.load_dataset()  # read from the copy kept in the run's folder
+    assert ds.classes == ["fault", "ok"] and len(ds.x) == 300
+
+
 # --- storing an upload with a run --------------------------------------------------------------------
 def test_store_upload_copies_the_validated_file_into_the_run(tmp_path):
     src = tmp_path / "sensors.csv"

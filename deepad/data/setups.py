@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from deepad.data import generators
 from deepad.data.datasets import Dataset
 from deepad.data.preprocess import apply_preprocess, fit_preprocess
+from deepad.errors import DeepADError
 
 AlterationName = Literal["block-permutation", "strokes", "fgsm"]
 FGSM_CLASSIFIER_EPOCHS = 3
@@ -171,7 +172,6 @@ class SetupConfig(BaseModel):
 
 def check_classes(setup: SetupConfig, dataset: Dataset) -> tuple[list[int], list[int]]:
     """Resolve normal / anomaly classes, with a clear message for an unknown class."""
-    from deepad.errors import DeepADError
 
     n = len(dataset.classes)
     allowed = f"0..{n - 1}" + (f" ({', '.join(dataset.classes)})" if n <= 12 else "")
@@ -199,7 +199,6 @@ def check_classes(setup: SetupConfig, dataset: Dataset) -> tuple[list[int], list
 def check_alteration(setup: SetupConfig, dataset: Dataset) -> list[int]:
     """An image-alteration set-up against its dataset: images only, every class normal for block
     permutation and strokes, parameters that fit the image size. Returns the normal classes."""
-    from deepad.errors import DeepADError
 
     if dataset.kind != "image":
         raise DeepADError(f"alteration={setup.alteration!r} alters images, but {dataset.name} is "
@@ -223,22 +222,16 @@ def make_split(dataset: Dataset, setup: SetupConfig, seed: int = 0,
                preprocess: str | None = None) -> Split:
     """Pure and seeded: the same dataset, set-up and seed always give the same split.
     `preprocess` overrides `setup.preprocess == "auto"` (a detector's own preference)."""
-    from deepad.errors import DeepADError
 
     if setup.alteration != "none":
         return _alteration_split(dataset, setup, seed, preprocess)
     normal, anomaly = check_classes(setup, dataset)
     rng = np.random.default_rng(seed)
-    pools: dict[str, dict[int, np.ndarray]] = {"train": {}, "val": {}, "test": {}}
-    for c in normal + anomaly:
-        idx = rng.permutation(np.flatnonzero(dataset.y == c))
-        n_test = int(round(len(idx) * setup.test_fraction))
-        n_val = int(round(len(idx) * setup.val_fraction))
-        pools["test"][c], pools["val"][c] = idx[:n_test], idx[n_test:n_test + n_val]
-        pools["train"][c] = idx[n_test + n_val:]
+    pools = _class_pools(dataset, normal + anomaly, setup, rng)
 
     train_normal = np.concatenate([pools["train"][c] for c in normal])
     n_norm = len(train_normal)
+    _check_normal_training(n_norm, normal, dataset)
     # labelled anomalies
     k = setup.known_anomalies
     n_known = int(k) if k >= 1 else int(round(k * n_norm))
@@ -286,21 +279,37 @@ def make_split(dataset: Dataset, setup: SetupConfig, seed: int = 0,
 # --- image-alteration set-ups ---------------------------------------------------------------------
 def _class_pools(dataset: Dataset, classes: list[int], setup: SetupConfig,
                  rng: np.random.Generator) -> dict[str, dict[int, np.ndarray]]:
-    """Per class, disjoint train / val / test row numbers (the same rule as `make_split`)."""
+    """Per class, disjoint train / val / test row numbers: the first `test_fraction` of a seeded
+    permutation of the class goes to test, the next `val_fraction` to validation, the rest to
+    training. Raises DeepADError when a class is too small for each part to get a sample."""
     pools: dict[str, dict[int, np.ndarray]] = {"train": {}, "val": {}, "test": {}}
     for c in classes:
         idx = rng.permutation(np.flatnonzero(dataset.y == c))
         n_test = int(round(len(idx) * setup.test_fraction))
         n_val = int(round(len(idx) * setup.val_fraction))
+        if min(n_test, n_val, len(idx) - n_test - n_val) < 1:
+            need = next(n for n in range(3, 10_000) if min(round(n * setup.test_fraction),
+                                                           round(n * setup.val_fraction)) >= 1)
+            raise DeepADError(
+                f"class {dataset.classes[c]!r} of {dataset.name} has {len(idx)} sample(s): too few to give "
+                f"the training, validation (val_fraction={setup.val_fraction}) and test "
+                f"(test_fraction={setup.test_fraction}) parts one each; a class needs at least {need} "
+                "samples here (add samples, or raise val_fraction)")
         pools["test"][c], pools["val"][c] = idx[:n_test], idx[n_test:n_test + n_val]
         pools["train"][c] = idx[n_test + n_val:]
     return pools
 
 
+def _check_normal_training(n_norm: int, normal: list[int], dataset: Dataset) -> None:
+    if n_norm < 2:
+        names = ", ".join(repr(dataset.classes[c]) for c in normal)
+        raise DeepADError(f"normal={','.join(map(str, normal))}: only {n_norm} training sample(s) of "
+                          f"class {names}; a detector needs at least 2 (use more data or more normal classes)")
+
+
 def _alteration_counts(setup: SetupConfig, n_norm: int) -> tuple[int, int]:
     """(known anomalies, pollution) for an alteration set-up with n_norm natural training images;
     each is an altered copy of a different training image."""
-    from deepad.errors import DeepADError
 
     k = setup.known_anomalies
     n_known = int(k) if k >= 1 else int(round(k * n_norm))
@@ -344,6 +353,7 @@ def _alteration_split(dataset: Dataset, setup: SetupConfig, seed: int, preproces
 
     train_nat = np.concatenate([pools["train"][c] for c in normal])
     n_norm = len(train_nat)
+    _check_normal_training(n_norm, normal, dataset)
     n_known, n_poll = _alteration_counts(setup, n_norm)
     sources = train_nat[rng.permutation(n_norm)[:n_known + n_poll]]
     known, polluted = sources[:n_known], sources[n_known:]
@@ -381,7 +391,6 @@ def preview(dataset: Dataset, setup: SetupConfig, n: int = 8, seed: int = 0,
     """(originals, altered): `n` natural images of the normal classes and their altered copies
     under the set-up's alteration for `part`, both (n, C, H, W) in [0, 1]. Seeded; for the
     dashboard's preview (FGSM first trains its small classifier on up to 5000 images)."""
-    from deepad.errors import DeepADError
 
     if setup.alteration == "none":
         raise DeepADError("preview shows an image alteration; set alteration to block-permutation, "

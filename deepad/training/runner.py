@@ -59,7 +59,7 @@ def _keep_user_data(run: RunRecord, cfg: RunConfig) -> RunConfig:
 
     path, options = parse_user_dataset_name(cfg.dataset)
     rel = store_upload(path, run.path, **options)
-    cfg = cfg.model_copy(update={"dataset": user_dataset_name(run.path / rel, **options)})
+    cfg = cfg.model_copy(update={"dataset": user_dataset_name((run.path / rel).resolve(), **options)})
     run.config = cfg.model_dump()
     atomic_write_json(run.path / "config.json", run.config)
     return cfg
