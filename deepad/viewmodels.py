@@ -16,6 +16,7 @@ import secrets
 import shlex
 import typing
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -299,6 +300,11 @@ def train_command(config) -> str:
         args += ["--pollution", repr(float(s.pollution))]
     if s.preprocess != "auto":
         args += ["--preprocess", s.preprocess]
+    for name in ("alteration", "alteration_param", "train_alteration", "train_alteration_param",
+                 "val_alteration", "val_alteration_param"):
+        value = getattr(s, name)
+        if value is not None and value != "none":
+            args += ["--" + name.replace("_", "-"), _short_number(value)]
     args += ["--method", cfg.method]
     defaults = registry.get(cfg.method).Config().model_dump()
     for name, value in cfg.params.items():
@@ -318,6 +324,13 @@ def train_command(config) -> str:
     if cfg.title:
         args += ["--title", cfg.title]
     return " ".join(shlex.quote(a) for a in args)
+
+
+def _short_number(value: Any) -> str:
+    """A whole float as an integer ("2.0" -> "2"), other values as they are."""
+    if isinstance(value, float) and value == int(value):
+        return str(int(value))
+    return repr(value) if isinstance(value, float) else str(value)
 
 
 def command_caveats(config) -> list[str]:
@@ -813,3 +826,185 @@ def grid_frame(runs: list[RunRecord], axes: list[str]) -> pd.DataFrame:
                      "collapse": s.get("verdict"), "run": r.run_id})
     df = pd.DataFrame(rows, columns=[*axes, "state", "AUC", "collapse", "run"])
     return df.sort_values(axes).reset_index(drop=True) if len(df) else df
+
+
+# --- image-alteration set-ups ----------------------------------------------------------------------
+ALTERATION_LABELS = {"none": "other classes (the usual set-up)",
+                     "block-permutation": "block permutation (every class normal)",
+                     "strokes": "strokes (every class normal)",
+                     "fgsm": "FGSM perturbations of the normal classes"}
+ALTERATION_PARAMS = {  # kind -> (label, widget kind, default, lowest value)
+    "block-permutation": ("N: blocks per side", "int", 2, 2),
+    "strokes": ("M: stroke thickness in pixels", "int", 5, 1),
+    "fgsm": ("ε: step size in pixel units", "float", 0.1, 0.01),
+}
+
+
+def alteration_param_range(kind: str, image_shape: tuple[int, ...]) -> tuple[float, float]:
+    """(lowest, highest) value a widget may offer for an alteration's parameter on these images:
+    block counts and stroke widths up to the shorter image side, ε in (0, 1]."""
+    if kind == "fgsm":
+        return 0.01, 1.0
+    return ALTERATION_PARAMS[kind][3], int(min(image_shape[-2:]))
+
+
+def alteration_setup(base: dict, alteration: str, param: float | None, n_classes: int,
+                     train: tuple[str, float | None] | None = None,
+                     val: tuple[str, float | None] | None = None) -> dict:
+    """A set-up dict for an image-alteration run from the form's values: anomalies are altered
+    copies (no anomaly or known classes), every class is normal for block permutation and strokes,
+    and the known (training) / validation anomalies may use other alterations (paper 000, Table VI).
+    `train` / `val` are (alteration, parameter), or None for the test alteration."""
+    if alteration == "none":
+        return dict(base)
+    setup = {**base, "anomaly": None, "known_classes": None, "alteration": alteration,
+             "alteration_param": param}
+    if alteration in ("block-permutation", "strokes"):
+        setup["normal"] = list(range(n_classes))
+    if train is not None and base.get("known_anomalies"):
+        setup["train_alteration"], setup["train_alteration_param"] = train
+    if val is not None:
+        setup["val_alteration"], setup["val_alteration_param"] = val
+    return setup
+
+
+def check_setup(setup: dict, dataset) -> str | None:
+    """What is wrong with a set-up for this dataset (one message), or None; nothing is trained."""
+    from pydantic import ValidationError
+
+    from deepad.data.setups import SetupConfig, check_classes
+    from deepad.errors import DeepADError
+    from deepad.training.config import format_validation_error
+
+    try:
+        check_classes(SetupConfig(**setup), dataset)
+    except ValidationError as err:
+        return format_validation_error(err)
+    except DeepADError as exc:
+        return str(exc)
+    return None
+
+
+def alteration_preview(dataset, setup: dict, n: int = 8, seed: int = 0,
+                       part: str = "test") -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Tiles of `n` natural images and of their altered copies under the set-up's alteration for
+    `part` (see `deepad.data.setups.preview`)."""
+    from deepad.data.setups import SetupConfig, preview
+
+    originals, altered = preview(dataset, SetupConfig(**setup), n=n, seed=seed, part=part)
+    return [image_tile(x) for x in originals], [image_tile(x) for x in altered]
+
+
+def sample_inputs(results: dict, rows: np.ndarray, dataset_x: np.ndarray) -> np.ndarray:
+    """The test samples at `rows` as they were scored, before preprocessing: the saved altered
+    copies (`test_raw`) for image-alteration runs, else the dataset's rows."""
+    rows = np.asarray(rows, dtype=int)
+    if "test_raw" in results:
+        return np.asarray(results["test_raw"][rows], dtype=np.float32)
+    return np.asarray(dataset_x[results["test_index"][rows]])
+
+
+def sample_tiles(results: dict, rows: np.ndarray, dataset_x: np.ndarray) -> list[np.ndarray]:
+    """Image tiles of the test samples at `rows` (altered copies drawn as altered)."""
+    return [image_tile(x) for x in sample_inputs(results, rows, dataset_x)]
+
+
+# --- a user's own file -----------------------------------------------------------------------------
+@dataclass
+class UploadCheck:
+    """What the Train page needs to know about an uploaded file under the chosen options."""
+
+    kind: str  # "csv" | "npz" | "zip" | "" (refused before its type was known)
+    columns: list[str]  # a CSV's columns (to pick the label column)
+    label_guess: str | None  # a CSV column named label / y / class / target, if exactly one
+    dataset: Any = None  # the loaded Dataset when the file is usable
+    dataset_name: str | None = None  # its "file:" name for the run config (after `stage_upload`)
+    error: str | None = None  # the loader's message when the file is not usable as it stands
+    bad_rows: str | None = None  # the loader's message about NaN / inf / empty cells (drop offered)
+    mixed_sizes: str | None = None  # the loader's message listing the image sizes (resize offered)
+    size_hint: tuple[int, int] = (32, 32)  # a resize to suggest (the most common size)
+    needs_label: bool = False  # a CSV without an obvious label column: the user must pick one
+
+
+def upload_kind(filename: str) -> str:
+    name = str(filename).lower()
+    for kind, suffixes in (("csv", (".csv", ".tsv", ".txt")), ("npz", (".npz",)), ("zip", (".zip",))):
+        if name.endswith(suffixes):
+            return kind
+    return ""
+
+
+def _ui_message(message: str) -> str:
+    """The loader's message with its CLI / keyword advice replaced by the page's own controls."""
+    message = re.sub(r"set drop_bad_rows=True \(CLI --drop-bad-rows\)", "tick **Drop these rows** below",
+                     message)
+    return re.sub(r"give image_size \(CLI --image-size\), e\.g\. [^;]*?to resize them all",
+                  "tick **Resize every image** below to resize them all", message)
+
+
+def check_upload(filename: str, data: bytes, label_column: str | None = None,
+                 drop_bad_rows: bool = False, image_size: tuple[int, int] | None = None) -> UploadCheck:
+    """Load an upload held in memory with the page's options; every problem ends up in the
+    result's `error` (the loader's own message), never as an exception. Rows with bad values are
+    reported in `bad_rows` (and dropped when `drop_bad_rows`); images of several sizes in
+    `mixed_sizes` (and resized when `image_size` is given). Writes nothing."""
+    from deepad.data import uploads
+    from deepad.errors import DeepADError
+
+    kind = upload_kind(filename)
+    out = UploadCheck(kind, [], None)
+    if kind == "csv":
+        try:
+            table = uploads._read_table(uploads._source_from_bytes(data, filename))
+        except DeepADError as exc:
+            out.error = str(exc)
+            return out
+        out.columns = [str(c) for c in table.columns]
+        found = [c for c in out.columns if c.lower() in uploads.LABEL_NAMES]
+        out.label_guess = found[0] if len(found) == 1 else None
+        label_column = label_column or out.label_guess
+        if label_column is None:
+            out.needs_label = True
+            return out
+    options = {"label_column": label_column if kind == "csv" else None,
+               "image_size": image_size if kind == "zip" else None}
+    try:
+        out.dataset = uploads.load_user_bytes(data, filename, **options)
+        return out
+    except DeepADError as exc:
+        message = str(exc)
+    if "drop_bad_rows" in message:  # NaN / inf / empty cells: say where, offer to drop those rows
+        out.bad_rows = _ui_message(message)
+        if drop_bad_rows:
+            try:
+                out.dataset = uploads.load_user_bytes(data, filename, drop_bad_rows=True, **options)
+            except DeepADError as exc:
+                out.error = str(exc)
+        return out
+    if "different sizes" in message and "image_size" in message:  # offer to resize them all
+        out.mixed_sizes = _ui_message(message)
+        m = re.search(r"e\.g\. (\d+) or (\d+)x(\d+)", message)
+        if m:
+            out.size_hint = (int(m.group(2)), int(m.group(3)))
+        return out
+    out.error = message
+    return out
+
+
+def stage_upload(check: UploadCheck, filename: str, data: bytes, folder, drop_bad_rows: bool = False,
+                 image_size: tuple[int, int] | None = None, label_column: str | None = None) -> UploadCheck:
+    """Keep a usable upload in `folder` under a name made from its content (the same file is kept
+    once) and give it its "file:" dataset name, which a run config accepts; the run copies the
+    file into its own folder when it starts, so it can be reopened later."""
+    from deepad.data import uploads
+
+    if check.dataset is None:
+        return check
+    options = {"label_column": (label_column or check.label_guess) if check.kind == "csv" else None,
+               "drop_bad_rows": True if (drop_bad_rows and check.bad_rows) else None,
+               "image_size": (f"{image_size[0]}x{image_size[1]}"
+                              if image_size is not None and check.kind == "zip" else None)}
+    options = {k: v for k, v in options.items() if v is not None}
+    path = uploads.save_upload_bytes(data, filename, folder, **options)
+    check.dataset_name = uploads.user_dataset_name(Path(path).resolve(), **options)
+    return check

@@ -6,6 +6,9 @@ Numbers come from `deepad.viewmodels`, figures from `deepad.figures`; this modul
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from pathlib import Path
 
 import streamlit as st
@@ -186,6 +189,59 @@ def require_results(run: RunRecord) -> dict | None:
         st.warning(f"{vm.status_text(run)} It has no test results, so there is nothing to show here; "
                    "its training curves are on **Runs / live** and **Collapse**.")
     return None
+
+
+def sample_images(run: RunRecord, results: dict, rows, ds) -> None:
+    """Test samples as a grid of images with their captions; altered copies (image-alteration
+    set-ups) are drawn as they were scored, not as the natural images they were made from."""
+    st.image(vm.sample_tiles(results, rows, ds.x), caption=vm.sample_captions(run, results, rows),
+             width=104)
+
+
+# --- image alterations and uploads on the Train page -------------------------------------------------
+@st.cache_data(max_entries=16, show_spinner="Altering a few images for the preview…")
+def alteration_preview(dataset: str, setup_json: str, seed: int, part: str = "test"):
+    """(original tiles, altered tiles) for the Train page's preview (FGSM first trains its small
+    classifier, hence the cache)."""
+    from deepad.data.datasets import load_dataset
+
+    return vm.alteration_preview(load_dataset(dataset), json.loads(setup_json), n=8, seed=seed, part=part)
+
+
+def uploads_dir() -> Path:
+    """Where uploads wait for their run (kept once per content): $DEEPAD_UPLOADS_DIR, else
+    `uploads` beside the runs folder. A run copies its file into its own folder when it starts."""
+    env = os.environ.get("DEEPAD_UPLOADS_DIR")
+    return Path(env).expanduser() if env else store().root.parent / "uploads"
+
+
+UPLOAD_KEY = "train.upload.staged"  # {"name", "data", "digest"} of the file uploaded on Train
+
+
+def stage_file(name: str, data: bytes) -> None:
+    """Hold an uploaded file in the session (until another one replaces it), so it survives
+    leaving the Train page; what the page does with it is `checked_upload`."""
+    st.session_state[UPLOAD_KEY] = {"name": name, "data": bytes(data),
+                                    "digest": hashlib.sha256(data).hexdigest()[:16]}
+
+
+def checked_upload(staged: dict, label_column: str | None, drop_bad_rows: bool,
+                   image_size: tuple[int, int] | None) -> vm.UploadCheck:
+    """`viewmodels.check_upload` then, when usable, `viewmodels.stage_upload` into `uploads_dir()`;
+    remembered per file and options for this session (a page redraw does not reload the file)."""
+    memo = st.session_state.setdefault("_upload_checks", {})
+    key = (staged["digest"], staged["name"], label_column, drop_bad_rows, image_size)
+    if key not in memo:
+        for k in [k for k in memo if k[0] != staged["digest"]]:
+            del memo[k]  # another file: forget the old one's checks
+        check = vm.check_upload(staged["name"], staged["data"], label_column, drop_bad_rows, image_size)
+        try:
+            memo[key] = vm.stage_upload(check, staged["name"], staged["data"], uploads_dir(),
+                                        drop_bad_rows, image_size, label_column)
+        except (DeepADError, OSError) as exc:
+            check.dataset, check.error = None, str(exc)
+            memo[key] = check
+    return memo[key]
 
 
 # --- threshold shared by the ROC and Samples pages ---------------------------------------------------

@@ -51,9 +51,7 @@ def show_selected(points: list[dict], results: dict) -> None:
     st.markdown(f"**{len(points)} selected point(s)** (showing up to 24)")
     ds = ui.dataset_of(run)
     if ds is not None and ds.kind == "image":
-        idx = results["test_index"][rows]
-        st.image([vm.image_tile(ds.x[i]) for i in idx], caption=vm.sample_captions(run, results, rows),
-                 width=104)
+        ui.sample_images(run, results, rows, ds)
     elif ds is not None:
         st.dataframe(vm.sample_table(run, results, rows, ds.x, ds.feature_names), hide_index=True)
 

@@ -30,14 +30,16 @@ def show(rows, empty: str) -> None:
         st.caption(empty)
         return
     if ds.kind == "image":
-        idx = results["test_index"][rows]
-        st.image([vm.image_tile(ds.x[i]) for i in idx], caption=vm.sample_captions(run, results, rows),
-                 width=104)
+        ui.sample_images(run, results, rows, ds)
     else:
         st.dataframe(vm.sample_table(run, results, rows, ds.x, ds.feature_names), hide_index=True,
                      column_config={"score": st.column_config.NumberColumn(format="%.4g")})
 
 
+if "test_raw" in results:
+    made = ((run.split_info().get("alterations") or {}).get("test") or {}).get("kind", "altered")
+    st.caption(f"The anomalies of this run are {made} copies of natural images; they are shown as the "
+               "detector scored them, not as the images they were made from.")
 if ds.kind == "image":
     st.caption("Under each sample: its class · whether it is truly normal or an anomaly · its anomaly "
                "score (higher = more anomalous).")

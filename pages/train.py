@@ -1,5 +1,7 @@
 """Train: pick data, an experiment set-up, a detector and its hyperparameters, then start a run."""
 
+import json
+
 import streamlit as st
 import torch
 
@@ -33,6 +35,16 @@ def fill_form(config: dict, title: str = "") -> None:
     ss[f"train.known_classes.{ds}"] = list(setup.known_classes or [])
     ss["train.known_normals"], ss["train.pollution"] = setup.known_normals, float(setup.pollution)
     ss["train.preprocess"] = setup.preprocess
+    ss["train.source"] = "upload" if ds.startswith("file:") else "built-in"
+    ss["train.alteration"] = setup.alteration
+    plan = setup.alteration_plan()
+    if plan:
+        ss[f"train.alt_param.{setup.alteration}"] = plan["test"][1]
+        for part, field in (("train", "train_alteration"), ("val", "val_alteration")):
+            kind = getattr(setup, field)
+            ss[f"train.{part}_alt"] = kind or "same"
+            if kind:
+                ss[f"train.{part}_alt.param.{kind}"] = plan[part][1]
     ss["train.seed"], ss["train.title"] = int(config.get("seed", 0)), title
     if method in detectors:
         params = detectors[method].Config(**(config.get("params") or {})).model_dump()
@@ -71,32 +83,165 @@ with st.expander("**One-click presets**: the collapse lessons and the papers' se
                     start({**p.config, "title": p.title})
 
 # --- data and set-up -----------------------------------------------------------------------------
-st.subheader("1 · Data and what counts as normal")
-names = list(CATALOG)
-ss.setdefault("train.dataset", "mnist5k")
-c1, c2 = st.columns([2, 3])
-dataset = c1.selectbox("Dataset", names, key="train.dataset", format_func=lambda n: CATALOG[n].title)
-info = CATALOG[dataset]
-c2.caption(info.description + ("" if info.embedded else " Read from disk: not shipped with the app."))
+ALTERATIONS = list(vm.ALTERATION_LABELS)
 
-try:
-    classes = load_dataset(dataset).classes
-except DeepADError as exc:
-    st.error(f"**This dataset is not available here.** {exc}")
-    st.stop()
+
+def upload_section():
+    """The user's own file: upload, pick the label column (CSV), drop bad rows or resize images
+    when the loader asks for it. Returns (dataset name, Dataset), or stops the page with the
+    reason shown next to the uploader."""
+    file = st.file_uploader(
+        "Your data: a CSV, an NPZ (arrays x and y) or a zip of images in one sub-folder per class",
+        key="upload-file", help="CSV: one label column and numeric feature columns. NPZ: x of shape "
+        "(n, d) for tables or (n, H, W) / (n, C, H, W) for images, y the labels. Zip: e.g. normal/001.png, "
+        "defect/002.png. Nothing is unpickled or executed; the file is kept with each run made from it.")
+    if file is not None:
+        data = file.getvalue()
+        staged = ss.get(ui.UPLOAD_KEY)
+        if not staged or staged["name"] != file.name or len(staged["data"]) != len(data) \
+                or staged["data"] != data:
+            ui.stage_file(file.name, data)
+    staged = ss.get(ui.UPLOAD_KEY)
+    if not staged:
+        st.info("Upload a file to train on your own data.")
+        st.stop()
+    c1, c2 = st.columns([4, 1])
+    c1.caption(f"Using **{staged['name']}** ({len(staged['data']) / 2 ** 20:.2f} MB).")
+    if c2.button("Forget this file", key="upload-forget"):
+        ss.pop(ui.UPLOAD_KEY, None)
+        st.rerun()
+    digest = staged["digest"]
+    kind = vm.upload_kind(staged["name"])
+    label = None
+    if kind == "csv":
+        first = vm.check_upload(staged["name"], staged["data"]) if f"_columns.{digest}" not in ss else None
+        if first is not None:
+            ss[f"_columns.{digest}"] = (first.columns, first.label_guess)
+        columns, guess = ss[f"_columns.{digest}"]
+        if columns:
+            lkey = f"train.upload.label.{digest}"
+            if lkey not in ss or ss[lkey] not in columns:
+                ss[lkey] = guess
+            label = st.selectbox("Label column", columns, key=lkey, placeholder="choose the label column",
+                                 help="The column that names each row's class; you pick which of its "
+                                      "values are normal below. The other numeric columns are the features.")
+    dkey, rkey = f"train.upload.drop.{digest}", f"train.upload.resize.{digest}"
+    drop = bool(ss.get(dkey, False))
+    size = None
+    if ss.get(rkey, False):
+        size = (int(ss.get(f"{rkey}.h", 32)), int(ss.get(f"{rkey}.w", 32)))
+    check = ui.checked_upload(staged, label, drop, size)
+    if check.bad_rows:
+        (st.warning if drop else st.error)(check.bad_rows)
+        st.checkbox("Drop these rows", key=dkey,
+                    help="Train and test without the rows that have missing, NaN or infinite values.")
+    if check.mixed_sizes or ss.get(rkey, False):
+        if check.mixed_sizes:
+            st.error(check.mixed_sizes)
+        c1, c2, c3 = st.columns([2, 1, 1])
+        c1.checkbox("Resize every image", key=rkey, help="Bilinear resize of every image to one size.")
+        for k, v, name, col in ((f"{rkey}.h", check.size_hint[0], "height", c2),
+                                (f"{rkey}.w", check.size_hint[1], "width", c3)):
+            ss.setdefault(k, v)
+            col.number_input(f"…to this {name} (pixels)", min_value=4, max_value=1024, step=1, key=k)
+    if check.needs_label:
+        st.info("Choose the column that holds the labels.")
+    if check.error:
+        st.error(check.error)
+    if check.dataset is None or check.dataset_name is None:
+        st.stop()
+    ds_ = check.dataset
+    if drop and check.bad_rows:
+        st.success(f"Rows with bad values dropped: {len(ds_.y)} samples remain.")
+    st.caption(f"{len(ds_.y)} samples of shape {'×'.join(map(str, ds_.input_shape))} ({ds_.kind}); "
+               f"classes: {', '.join(ds_.classes[:20])}{' …' if len(ds_.classes) > 20 else ''}")
+    return check.dataset_name, ds_
+
+
+def param_widget(kind: str, key: str, shape: tuple[int, ...], where, label_suffix: str = ""):
+    """The parameter of an alteration, limited to values that fit these images."""
+    label, wkind, default, _ = vm.ALTERATION_PARAMS[kind]
+    lo, hi = vm.alteration_param_range(kind, shape)
+    ss.setdefault(key, min(default, hi))
+    if wkind == "int":
+        ss[key] = int(min(max(ss[key], lo), hi))
+        return where.number_input(label + label_suffix, min_value=int(lo), max_value=int(hi), step=1, key=key,
+                                  help=f"From {int(lo)} to {int(hi)} for these {shape[-2]}×{shape[-1]} images.")
+    ss[key] = float(min(max(ss[key], lo), hi))
+    return where.slider(label + label_suffix, float(lo), float(hi), step=0.01, key=key,
+                        help="How far each pixel may move (images are in [0, 1]).")
+
+
+def other_alteration(title: str, key: str, shape, where, disabled: bool = False, help_: str = ""):
+    """'same as test' or another alteration with its parameter: (kind, param) or None."""
+    opts = ["same"] + ALTERATIONS[1:]
+    ss.setdefault(key, "same")
+    kind = where.selectbox(title, opts, key=key, disabled=disabled, help=help_,
+                           format_func=lambda k: "the test alteration" if k == "same" else k)
+    if kind == "same" or disabled:
+        return None
+    return kind, param_widget(kind, f"{key}.param.{kind}", shape, where)
+
+
+st.subheader("1 · Data and what counts as normal")
+ss.setdefault("train.source", "built-in")
+source = st.radio("Data", ["built-in", "upload"], key="train.source", horizontal=True,
+                  format_func=lambda s: {"built-in": "A built-in dataset", "upload": "Your own file"}[s])
+if source == "upload":
+    dataset, ds = upload_section()
+    default_normal = [0]
+else:
+    names = list(CATALOG)
+    ss.setdefault("train.dataset", "mnist5k")
+    c1, c2 = st.columns([2, 3])
+    dataset = c1.selectbox("Dataset", names, key="train.dataset", format_func=lambda n: CATALOG[n].title)
+    info = CATALOG[dataset]
+    c2.caption(info.description + ("" if info.embedded else " Read from disk: not shipped with the app."))
+    try:
+        ds = load_dataset(dataset)
+    except DeepADError as exc:
+        st.error(f"**This dataset is not available here.** {exc}")
+        st.stop()
+    default_normal = list(info.default_normal)
+classes = ds.classes
 
 class_ids = list(range(len(classes)))
 fmt = lambda c: f"{c}: {classes[c]}" if classes[c] != str(c) else str(c)  # noqa: E731
-ss.setdefault(f"train.normal.{dataset}", list(info.default_normal))
+alteration, alt_param = "none", None
+if ds.kind == "image":
+    ss.setdefault("train.alteration", "none")
+    c1, c2 = st.columns([2, 3])
+    alteration = c1.selectbox(
+        "Anomalies", ALTERATIONS, key="train.alteration", format_func=vm.ALTERATION_LABELS.get,
+        help="Other classes: the anomalies are images of the classes that are not normal. Block "
+             "permutation and strokes (paper 000): every class is normal and the anomalies are altered "
+             "copies of natural images. FGSM (paper 001): copies of normal images moved by a small "
+             "classifier's gradient sign.")
+    if alteration != "none":
+        alt_param = param_widget(alteration, f"train.alt_param.{alteration}", ds.input_shape, c2)
+ss.setdefault(f"train.normal.{dataset}", [c for c in default_normal if c in class_ids] or [0])
 c1, c2 = st.columns(2)
-normal = c1.multiselect("Normal class(es)", class_ids, key=f"train.normal.{dataset}", format_func=fmt,
-                        help="One class: one-vs-all. Several: n-vs-m. Training sees only these "
-                             "(plus any known anomalies and pollution below).")
+if alteration in ("block-permutation", "strokes"):
+    normal = class_ids
+    ss[f"train.normal_all.{dataset}"] = class_ids
+    c1.multiselect("Normal class(es)", class_ids, format_func=fmt, disabled=True,
+                   key=f"train.normal_all.{dataset}",
+                   help="Block permutation and strokes pool every class as normal (paper 000's set-up).")
+else:
+    normal = c1.multiselect("Normal label value(s)" if source == "upload" else "Normal class(es)", class_ids,
+                            key=f"train.normal.{dataset}", format_func=fmt,
+                            help="One class: one-vs-all. Several: n-vs-m. Training sees only these "
+                                 "(plus any known anomalies and pollution below).")
 anomaly_choices = [c for c in class_ids if c not in normal]
-ss[f"train.anomaly.{dataset}"] = [c for c in ss.get(f"train.anomaly.{dataset}", []) if c in anomaly_choices]
-anomaly = c2.multiselect("Anomaly classes at test", anomaly_choices, key=f"train.anomaly.{dataset}",
-                         format_func=fmt, placeholder="every class that is not normal",
-                         help="Leave empty to test against every other class.")
+if alteration == "none":
+    ss[f"train.anomaly.{dataset}"] = [c for c in ss.get(f"train.anomaly.{dataset}", []) if c in anomaly_choices]
+    anomaly = c2.multiselect("Anomaly classes at test", anomaly_choices, key=f"train.anomaly.{dataset}",
+                             format_func=fmt, placeholder="every class that is not normal",
+                             help="Leave empty to test against every other class.")
+else:
+    anomaly = []
+    c2.caption(f"**Anomalies at test:** one {alteration} copy of each normal validation and test image "
+               "(see the preview below).")
 if not normal:
     st.warning("Pick at least one normal class.")
 
@@ -105,13 +250,21 @@ ss.setdefault(f"train.known.{dataset}", 0)
 known = c1.number_input("Known anomalies in training", min_value=0, max_value=5000, step=10,
                         key=f"train.known.{dataset}",
                         help="Labelled anomalies the method may use (Deep SAD). 0: unsupervised.")
-known_from = anomaly or anomaly_choices
-ss[f"train.known_classes.{dataset}"] = [c for c in ss.get(f"train.known_classes.{dataset}", [])
-                                       if c in known_from]
-known_classes = c2.multiselect("…drawn from classes", known_from, key=f"train.known_classes.{dataset}",
-                               format_func=fmt, placeholder="any anomaly class", disabled=known == 0,
-                               help="The other anomaly classes stay unseen in training: a test of "
-                                    "generalisation to new kinds of anomalies.")
+train_alt = None
+known_classes = []
+if alteration == "none":
+    known_from = anomaly or anomaly_choices
+    ss[f"train.known_classes.{dataset}"] = [c for c in ss.get(f"train.known_classes.{dataset}", [])
+                                           if c in known_from]
+    known_classes = c2.multiselect("…drawn from classes", known_from, key=f"train.known_classes.{dataset}",
+                                   format_func=fmt, placeholder="any anomaly class", disabled=known == 0,
+                                   help="The other anomaly classes stay unseen in training: a test of "
+                                        "generalisation to new kinds of anomalies.")
+else:
+    train_alt = other_alteration(
+        "…made with", "train.train_alt", ds.input_shape, c2, disabled=known == 0,
+        help_="Paper 000's Table VI: known anomalies made with one alteration, test anomalies with "
+              "another, to see whether what was learnt carries over.")
 ss.setdefault("train.known_normals", 0)
 known_normals = c3.number_input("Labelled normals", min_value=0, max_value=100000, step=10,
                                 key="train.known_normals",
@@ -135,6 +288,38 @@ with st.expander("More set-up options: preprocessing, seed, device"):
     ss.setdefault("train.device", "auto")
     device = c3.selectbox("Device", devices, key="train.device",
                           help="auto: the GPU when there is one, else the CPU.")
+    val_alt = None
+    if alteration != "none":
+        val_alt = other_alteration("Validation anomalies made with", "train.val_alt", ds.input_shape, c1,
+                                   help_="The anomalies of the validation part (validation AUC while "
+                                         "training); by default the test alteration.")
+
+setup = {"normal": normal, "anomaly": anomaly or None, "known_anomalies": int(known),
+         "known_classes": known_classes or None, "known_normals": int(known_normals),
+         "pollution": float(pollution), "preprocess": preprocess}
+setup = vm.alteration_setup(setup, alteration, alt_param, len(classes), train=train_alt, val=val_alt)
+setup_error = vm.check_setup(setup, ds) if alteration != "none" and normal else None
+if setup_error:
+    st.error(setup_error)
+elif alteration != "none":
+    parts = [("test", "Test anomalies")]
+    if train_alt is not None and known:
+        parts.append(("train", "Known training anomalies"))
+    if val_alt is not None:
+        parts.append(("val", "Validation anomalies"))
+    with st.container(border=True):
+        st.markdown("**Preview**: natural images (top) and their altered copies (below)")
+        for part, what in parts:
+            try:
+                originals, altered = ui.alteration_preview(dataset, json.dumps(setup, sort_keys=True),
+                                                           int(seed), part)
+            except DeepADError as exc:
+                st.error(str(exc))
+                break
+            kind_, param_ = SetupConfig(**setup).alteration_plan()[part]
+            st.caption(f"{what}: {kind_}, {vm.ALTERATION_PARAMS[kind_][0].split(':')[0]} = {param_}")
+            st.image(originals, width=72)
+            st.image(altered, width=72)
 
 # --- method -----------------------------------------------------------------------------------
 st.subheader("2 · Method and hyperparameters")
@@ -161,11 +346,8 @@ st.subheader("3 · Start")
 ss.setdefault("train.title", "")
 title = st.text_input("Name (optional)", key="train.title", placeholder="e.g. bias on, no regularizer")
 config = {"dataset": dataset, "method": method, "params": params or {}, "seed": int(seed),
-          "device": device, "title": title,
-          "setup": {"normal": normal, "anomaly": anomaly or None, "known_anomalies": int(known),
-                    "known_classes": known_classes or None, "known_normals": int(known_normals),
-                    "pollution": float(pollution), "preprocess": preprocess}}
-blocked = (not normal or param_error is not None
+          "device": device, "title": title, "setup": setup}
+blocked = (not normal or param_error is not None or setup_error is not None
            or (det_cls.needs_known_anomalies and known == 0))
 if st.button("Start", type="primary", icon=":material/play_arrow:", disabled=blocked, key="start-run"):
     start(config)
