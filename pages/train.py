@@ -94,7 +94,8 @@ def upload_section():
         "Your data: a CSV, an NPZ (arrays x and y) or a zip of images in one sub-folder per class",
         key="upload-file", help="CSV: one label column and numeric feature columns. NPZ: x of shape "
         "(n, d) for tables or (n, H, W) / (n, C, H, W) for images, y the labels. Zip: e.g. normal/001.png, "
-        "defect/002.png. Nothing is unpickled or executed; the file is kept with each run made from it.")
+        "defect/002.png. Nothing is unpickled or executed; the file is kept with each run made from it.",
+        on_change=lambda: ss.pop(ui.UPLOAD_KEY, None) if ss.get("upload-file") is None else None)
     if file is not None:
         data = file.getvalue()
         staged = ss.get(ui.UPLOAD_KEY)
