@@ -7,6 +7,10 @@ behind its pages.
 - a short run started from the Train page trains in the background and its results appear on the
   ROC, Latent, Samples and Collapse pages (the test waits on the run's state, never a fixed time);
 - cancel and delete from the Runs page; a shared link (?page=...&run=...) reopens the view;
+- image-alteration set-ups on Train (preview, a short block-permutation run whose Samples show the
+  altered anomalies), and a user's own file through the page's st.file_uploader (AppTest drives it):
+  a CSV trains and is kept with its run, NaN rows are reported and can be dropped, mixed image sizes
+  can be resized, and a bad file is refused with the loader's message and nothing written;
 - generated widgets only allow valid values, the exported command line trains the same config,
   thresholds and mistakes agree with the metrics, the input-plane grid is preprocessed like the
   run's data, and the UMAP projector caches per run.
