@@ -569,9 +569,7 @@ def decision_grid(run: RunRecord, results: dict, threshold: float | None = None,
                   resolution: int = 120) -> DecisionGrid:
     """Score a grid over the input plane with the run's trained detector; the grid goes through
     the same preprocessing as the run's data, so the contour sits where the model decides."""
-    from deepad.data.datasets import load_dataset
-
-    ds = load_dataset(run.config["dataset"], data_dir=run.config.get("data_dir"))
+    ds = run.load_dataset()
     raw = ds.x.reshape(len(ds.x), -1)
     lo, hi = raw.min(axis=0), raw.max(axis=0)
     pad = (hi - lo) * 0.08
@@ -949,17 +947,16 @@ def check_upload(filename: str, data: bytes, label_column: str | None = None,
     reported in `bad_rows` (and dropped when `drop_bad_rows`); images of several sizes in
     `mixed_sizes` (and resized when `image_size` is given). Writes nothing."""
     from deepad.data import uploads
-    from deepad.errors import DeepADError
+    from deepad.errors import BadValuesError, DeepADError, MixedImageSizesError
 
     kind = upload_kind(filename)
     out = UploadCheck(kind, [], None)
     if kind == "csv":
         try:
-            table = uploads._read_table(uploads._source_from_bytes(data, filename))
+            out.columns = uploads.csv_columns(data, filename)
         except DeepADError as exc:
             out.error = str(exc)
             return out
-        out.columns = [str(c) for c in table.columns]
         found = [c for c in out.columns if c.lower() in uploads.LABEL_NAMES]
         out.label_guess = found[0] if len(found) == 1 else None
         label_column = label_column or out.label_guess
@@ -970,24 +967,18 @@ def check_upload(filename: str, data: bytes, label_column: str | None = None,
                "image_size": image_size if kind == "zip" else None}
     try:
         out.dataset = uploads.load_user_bytes(data, filename, **options)
-        return out
-    except DeepADError as exc:
-        message = str(exc)
-    if "drop_bad_rows" in message:  # NaN / inf / empty cells: say where, offer to drop those rows
-        out.bad_rows = _ui_message(message)
+    except BadValuesError as exc:  # NaN / inf / empty cells: say where, offer to drop those rows
+        out.bad_rows = _ui_message(str(exc))
         if drop_bad_rows:
             try:
                 out.dataset = uploads.load_user_bytes(data, filename, drop_bad_rows=True, **options)
-            except DeepADError as exc:
-                out.error = str(exc)
-        return out
-    if "different sizes" in message and "image_size" in message:  # offer to resize them all
-        out.mixed_sizes = _ui_message(message)
-        m = re.search(r"e\.g\. (\d+) or (\d+)x(\d+)", message)
-        if m:
-            out.size_hint = (int(m.group(2)), int(m.group(3)))
-        return out
-    out.error = message
+            except DeepADError as exc2:
+                out.error = str(exc2)
+    except MixedImageSizesError as exc:  # offer to resize them all
+        out.mixed_sizes = _ui_message(str(exc))
+        out.size_hint = exc.suggested
+    except DeepADError as exc:
+        out.error = str(exc)
     return out
 
 

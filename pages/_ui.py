@@ -165,10 +165,8 @@ def results_of(run: RunRecord) -> dict | None:
 
 def dataset_of(run: RunRecord):
     """The run's dataset as loaded from disk (raw samples for display), or None with a message."""
-    from deepad.data.datasets import load_dataset
-
     try:
-        return load_dataset(run.config["dataset"], data_dir=run.config.get("data_dir"))
+        return run.load_dataset()
     except DeepADError as exc:
         st.warning(f"The samples cannot be shown: {exc}")
         return None

@@ -47,7 +47,7 @@ from urllib.parse import parse_qsl, urlencode
 import numpy as np
 
 from deepad.data.datasets import Dataset, DatasetInfo
-from deepad.errors import DeepADError
+from deepad.errors import BadValuesError, DeepADError, MixedImageSizesError
 
 DEFAULT_MAX_BYTES = 200 * 2 ** 20
 MAX_CLASSES = 100
@@ -299,8 +299,8 @@ def _drop_or_refuse(src: _Source, x: np.ndarray, bad: np.ndarray, text: np.ndarr
     if not rows_bad.any():
         return x, text
     if not drop_bad_rows:
-        raise DeepADError(_bad_value_message(src, bad.reshape(len(bad), -1), columns, label_bad,
-                                             label_name, unit, first))
+        raise BadValuesError(_bad_value_message(src, bad.reshape(len(bad), -1), columns, label_bad,
+                                                label_name, unit, first))
     if rows_bad.all():
         raise DeepADError(f"{src.label}: every {unit} has a missing or bad value, so dropping them "
                           "leaves nothing; fix the file")
@@ -313,6 +313,12 @@ def _sniff_delimiter(head: str) -> str:
         return csv.Sniffer().sniff(head, delimiters=",;\t|").delimiter
     except csv.Error:
         return "\t" if head.count("\t") > head.count(",") else ","
+
+
+def csv_columns(data: bytes, filename: str) -> list[str]:
+    """The column names of a CSV held in memory (to let a user pick the label column);
+    DeepADError when it cannot be read as a table."""
+    return [str(c) for c in _read_table(_source_from_bytes(data, filename)).columns]
 
 
 def _read_table(src: _Source):
@@ -487,7 +493,7 @@ def _npz_dataset(src: _Source, x: np.ndarray, y: np.ndarray, drop_bad_rows: bool
     rows_bad = flat_bad.any(axis=1) | label_bad
     if rows_bad.any():
         if not drop_bad_rows:
-            raise DeepADError(_bad_value_message(src, flat_bad, columns, label_bad, "'y'", "sample", 0))
+            raise BadValuesError(_bad_value_message(src, flat_bad, columns, label_bad, "'y'", "sample", 0))
         if rows_bad.all():
             raise DeepADError(f"{src.label}: every sample has a missing or bad value, so dropping "
                               "them leaves nothing; fix the file")
@@ -661,7 +667,8 @@ def _load_images(src: _Source, files: list[_ImageFile], image_size: Any, max_byt
     for (_, f), img in zip(pairs, images):
         sizes.setdefault(img.size, []).append("/".join(f.parts))
     if size is None and len(sizes) > 1:
-        raise DeepADError(_sizes_message(src, sizes))
+        (w0, h0) = max(sizes, key=lambda s: len(sizes[s]))
+        raise MixedImageSizesError(_sizes_message(src, sizes), suggested=(h0, w0))
     gray = all(img.mode in ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F") for img in images)
     h, w = size or (images[0].height, images[0].width)
     decoded = len(images) * (1 if gray else 3) * h * w * 4
