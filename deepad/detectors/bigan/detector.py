@@ -56,6 +56,10 @@ class BiGANConfig(DetectorConfig):
 
 
 class EGBADConfig(BiGANConfig):
+    lr: float = Field(1e-3, gt=0, le=1, description="Adam learning rate; MNIST-5k's few hundred optimiser "
+                      "steps need a larger rate than full-MNIST runs (seeds 0–2, digit 1 vs 20 % pollution: "
+                      "AUC 0.98 at 1e-3 against 0.88–0.91 at 2e-4)",
+                      json_schema_extra={"widget": "log"})
     epochs: int = Field(30, ge=1, le=10000, description="training epochs (scaled down from the papers' "
                         "full-MNIST runs for MNIST-5k)")
 

@@ -11,9 +11,13 @@ Images whose height and width are multiples of 4 get small DCGAN-style conv nets
 4×4 convolutions each way, as EGBAD's MNIST nets, with fewer channels for CPU-sized runs); any
 other input gets MLPs on the flattened features. As in EGBAD's public code, D uses dropout 0.5
 after every hidden layer (a weaker D keeps the adversarial game going on small data), leaky ReLU
-slope 0.1 and weights initialised from N(0, 0.02). There is no BatchNorm: Reptile's inner loops
-train on a handful of samples, where batch statistics are meaningless, and scoring uses the
-networks in evaluation mode (no dropout), so a score is a function of the input alone.
+slope 0.1. There is no BatchNorm: Reptile's inner loops train on a handful of samples, where
+batch statistics are meaningless, and scoring uses the networks in evaluation mode (no dropout),
+so a score is a function of the input alone. Without BatchNorm the weights keep PyTorch's default
+(fan-in scaled) initialisation: DCGAN's N(0, 0.02) assumes BatchNorm re-scales every layer, and
+without it the signal vanishes through the layers (at initialisation E(x) had a standard
+deviation of 0.003 against the N(0, 1) prior, G's output was 0.5 ± 1e-6 for every input and D's
+logits were ±1e-4), which left the first tens of epochs to escape a degenerate start.
 """
 
 from __future__ import annotations
@@ -25,7 +29,6 @@ from torch import nn
 
 LEAK = 0.1
 DROPOUT = 0.5
-INIT_STD = 0.02
 
 
 def uses_conv(in_shape: tuple[int, ...]) -> bool:
@@ -110,10 +113,6 @@ class BiGAN(nn.Module):
         self.E = Encoder(in_shape, latent_dim, width)
         self.G = Generator(in_shape, latent_dim, width, unit_output)
         self.D = Discriminator(in_shape, latent_dim, width)
-        for m in self.modules():
-            if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-                nn.init.normal_(m.weight, 0.0, INIT_STD)
-                nn.init.zeros_(m.bias)
 
 
 # -- the maths of training and scoring ---------------------------------------------------------
