@@ -136,7 +136,11 @@ def experiments(paper: str, vae_alphas: list[float]) -> list[Experiment]:
         return [Experiment("rt-bigan-polluted", "Rt-BiGAN, polluted",
                            paper=(P003_TABLE1["Rt-BiGAN"][1], None)),
                 Experiment("egbad-polluted", "EGBAD, polluted", paper=(P003_TABLE1["EGBAD"][1], None)),
-                Experiment("egbad-clean", "EGBAD, clean", paper=(P003_TABLE1["EGBAD"][0], None))]
+                Experiment("egbad-clean", "EGBAD, clean", paper=(P003_TABLE1["EGBAD"][0], None)),
+                Experiment("rt-bigan-one-kind-pollution", "Rt-BiGAN, half the training data 7s",
+                           paper=(P003_TABLE1["Rt-BiGAN"][1], None)),
+                Experiment("egbad-one-kind-pollution", "EGBAD, half the training data 7s",
+                           paper=(P003_TABLE1["EGBAD"][1], None))]
     if paper == "004":
         return [Experiment("anoean-one-vs-all", "AnoEAN, one-vs-all, 10 % known from 4 classes", True,
                            paper=("Fig. 6", "Fig. 6")),
