@@ -344,21 +344,6 @@ def command_caveats(config) -> list[str]:
             for f in ("val_fraction", "test_fraction") if getattr(cfg.setup, f) != getattr(base, f)]
 
 
-def check_split(config: dict) -> str | None:
-    """Build the run's split as training will, to catch set-ups that cannot be made (too few
-    samples for the known anomalies or the pollution asked for) before a run is started."""
-    from deepad.errors import DeepADError
-    from deepad.training.config import validate_config
-    from deepad.training.runner import build_split, load_data
-
-    try:
-        cfg = validate_config(config)
-        build_split(cfg, load_data(cfg))
-    except DeepADError as exc:
-        return str(exc)
-    return None
-
-
 def config_json(run: RunRecord) -> str:
     return json.dumps(run.config, indent=2)
 

@@ -53,11 +53,7 @@ def fill_form(config: dict, title: str = "") -> None:
 
 
 def start(config: dict) -> None:
-    """Validate, check the split can be made, start in the background, go to the live view."""
-    problem = vm.check_split(config)
-    if problem:
-        st.error(problem)
-        return
+    """Validate (the config and the split it makes), start in the background, go to the live view."""
     try:
         run_id = ui.manager().start(config)
     except DeepADError as exc:
