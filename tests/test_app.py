@@ -191,6 +191,17 @@ def test_a_shared_link_reopens_the_page_and_the_run(runs_env):
     assert at.session_state["run_id"] == ids["toy"]
 
 
+def test_a_set_up_the_data_cannot_supply_is_refused_on_train_and_nothing_is_written(empty_env):
+    at = open_page("pages/train.py")
+    at.selectbox(key="train.dataset").set_value("digits").run()
+    at.number_input(key="train.known.digits").set_value(5000).run()
+    at.button(key="start-run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("known_anomalies=5000: only" in e.value for e in at.error), [e.value for e in at.error]
+    assert at.title[0].value == "Train a detector"  # stayed on the form
+    assert not empty_env.exists() or not any(empty_env.iterdir())
+
+
 # --- a run started from the Train page ---------------------------------------------------------------
 def test_a_run_started_on_train_shows_its_results_on_every_page(empty_env):
     at = open_page("pages/train.py")
