@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from deepad import metrics
+from deepad.data import generators
 from deepad.store import LIVE_STATES, RunRecord
 
 NORMAL, ANOMALY = "normal", "anomaly"
@@ -817,9 +818,9 @@ ALTERATION_LABELS = {"none": "other classes (the usual set-up)",
                      "strokes": "strokes (every class normal)",
                      "fgsm": "FGSM perturbations of the normal classes"}
 ALTERATION_PARAMS = {  # kind -> (label, widget kind, default, lowest value)
-    "block-permutation": ("N: blocks per side", "int", 2, 2),
-    "strokes": ("M: stroke thickness in pixels", "int", 5, 1),
-    "fgsm": ("ε: step size in pixel units", "float", 0.1, 0.01),
+    "block-permutation": ("N: blocks per side", "int", generators.DEFAULT_PARAMS["block-permutation"], 2),
+    "strokes": ("M: stroke thickness in pixels", "int", generators.DEFAULT_PARAMS["strokes"], 1),
+    "fgsm": ("ε: step size in pixel units", "float", generators.DEFAULT_PARAMS["fgsm"], 0.01),
 }
 
 
