@@ -53,18 +53,33 @@ def test_same_seed_same_scores_and_other_seed_other_scores(split_factory):
     assert not np.allclose(sa, sc)
 
 
+def batches_per_epoch(n: int, batch_size: int) -> int:
+    """Minibatches over n samples (a last batch of one sample is merged into the one before)."""
+    return max(1, math.ceil(n / batch_size) - (n > batch_size and n % batch_size == 1))
+
+
 def test_adaptive_weight_follows_its_recurrence_during_training(split_factory, monkeypatch):
     split = split_factory(normal=[0])
-    calls = []
-    real = L.adaptive_weight
+    calls, svdd_losses = [], []
+    real, real_svdd = L.adaptive_weight, L.svdd_loss
 
     def spy(prev, ls, lr, alpha, beta):
         out = real(prev, ls, lr, alpha, beta)
         calls.append((prev, ls, lr, out))
         return out
 
+    def spy_svdd(*args, **kwargs):
+        out = real_svdd(*args, **kwargs)
+        svdd_losses.append(out.item())
+        return out
+
     monkeypatch.setattr(L, "adaptive_weight", spy)
+    monkeypatch.setattr(L, "svdd_loss", spy_svdd)
     det, records = fit(split, epochs=3, pretrain_epochs=0, bias=True, reg="noise", alpha=0.8, beta=0.4)
+    # once per minibatch (not per epoch), fed the SVDD term of that same minibatch
+    assert len(calls) == 3 * batches_per_epoch(len(split.train), det.config.batch_size)
+    assert [ls for _, ls, _, _ in calls] == svdd_losses
+    assert all(lr > 0.5 for _, _, lr, _ in calls)  # the noise loss (about log 2), not the SVDD term
     assert calls[0][0] == 0.0  # c_0 = 0
     for (_, ls, lr, out), (nxt_prev, *_rest) in zip(calls, calls[1:]):
         assert nxt_prev == out
@@ -73,6 +88,33 @@ def test_adaptive_weight_follows_its_recurrence_during_training(split_factory, m
     assert records[-1]["c_t"] == pytest.approx(calls[-1][3])
     # the noise loss sits near log 2: g cannot predict fresh random labels
     assert records[-1]["loss_reg"] == pytest.approx(math.log(2), abs=0.05)
+
+
+def test_the_noise_layer_learns_ten_times_faster_and_is_dropped_at_test(split_factory, monkeypatch):
+    import torch
+
+    made = []
+
+    class SpyAdam(torch.optim.Adam):
+        def __init__(self, params, **kwargs):
+            super().__init__(params, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(torch.optim, "Adam", SpyAdam)
+    split = split_factory(normal=[0])
+    det, _ = fit(split, epochs=1, pretrain_epochs=0, bias=True, reg="noise", k=30, lr=2e-4)
+    groups = made[-1].param_groups
+    assert [g["lr"] for g in groups] == pytest.approx([2e-4, 2e-3])
+    head = {id(p) for p in det.head.parameters()}
+    assert {id(p) for p in groups[1]["params"]} == head and det.head.out_features == 30
+    assert not head & {id(p) for p in groups[0]["params"]}
+    # g is not part of the score: φ alone decides
+    x = split.test.x[:50]
+    before = det.score(x)
+    with torch.no_grad():
+        for p in det.head.parameters():
+            p.add_(1.0)
+    assert np.array_equal(det.score(x), before)
 
 
 def test_variance_threshold_anneals_in_the_records(split_factory):
@@ -99,6 +141,8 @@ def test_soft_boundary_radius_is_the_batch_quantile_after_warmup(split_factory, 
     train = [r for r in records if r["phase"] == "train"]
     assert [r["R"] for r in train[:2]] == [0.0, 0.0]
     assert all(r["R"] > 0 for r in train[2:])
+    # R is re-estimated on every minibatch after the warm-up, and only then
+    assert len(seen) == 3 * batches_per_epoch(len(split.train), det.config.batch_size)
     last_dist, last_r = seen[-1]
     assert det.R == last_r
     assert last_r == pytest.approx(float(np.quantile(last_dist.sqrt().numpy(), 0.8)), rel=1e-5)
