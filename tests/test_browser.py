@@ -142,6 +142,7 @@ def _train_and_visit(server, page):
     wait_idle(page)
     dataset = page.get_by_role("combobox", name="Dataset")
     assert "MNIST-5k" in dataset.input_value()  # opens on the embedded default
+    page.locator('[data-testid="stBaseButton-primary"]', has_text="Start").wait_for()  # the whole form
     shot(page, "1-train")
 
     for label, value in (("epochs", "2"), ("pretrain epochs", "1")):
