@@ -237,8 +237,8 @@ if alteration == "none":
                              help="Leave empty to test against every other class.")
 else:
     anomaly = []
-    c2.caption(f"**Anomalies at test:** one {alteration} copy of each normal validation and test image "
-               "(see the preview below).")
+    c2.caption(f"**Anomalies at test:** one altered copy ({alteration}) of each normal validation and "
+               "test image (see the preview below).")
 if not normal:
     st.warning("Pick at least one normal class.")
 
