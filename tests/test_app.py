@@ -121,6 +121,15 @@ def texts(at: AppTest) -> str:
     return "\n".join(str(p) for p in parts)
 
 
+def start_short_run(at: AppTest) -> str:
+    """Set Deep SVDD to 2 epochs after 1 of pretraining, press Start; the new run's id."""
+    at.number_input(key="train.p.deep-svdd.epochs").set_value(2)
+    at.number_input(key="train.p.deep-svdd.pretrain_epochs").set_value(1)
+    at.button(key="start-run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at.session_state["run_id"]
+
+
 def charts(at: AppTest) -> int:
     return len(at.get("plotly_chart"))
 
@@ -371,11 +380,7 @@ def test_block_permutation_preview_run_and_altered_samples(empty_env):
     assert len(at.image) == 2 and "Preview" in texts(at)  # originals and their altered copies
     assert at.number_input(key="train.alt_param.block-permutation").max == 8  # 8×8 digits
     assert at.multiselect(key="train.normal_all.digits").disabled  # every class is normal
-    at.number_input(key="train.p.deep-svdd.epochs").set_value(2)
-    at.number_input(key="train.p.deep-svdd.pretrain_epochs").set_value(1)
-    at.button(key="start-run").click().run()
-    assert not at.exception, [e.value for e in at.exception]
-    run_id = at.session_state["run_id"]
+    run_id = start_short_run(at)
     manager = manager_of(empty_env)
     try:
         run = manager.wait(run_id, timeout=180)
@@ -438,11 +443,7 @@ def test_an_uploaded_csv_trains_and_is_kept_with_its_run(empty_env):
     normal_key = _key(at, "multiselect", "train.normal.file:")
     assert at.multiselect(key=normal_key).options == ["0: bad", "1: ok"]
     at.multiselect(key=normal_key).set_value([1]).run()  # "ok" is normal
-    at.number_input(key="train.p.deep-svdd.epochs").set_value(2)
-    at.number_input(key="train.p.deep-svdd.pretrain_epochs").set_value(1)
-    at.button(key="start-run").click().run()
-    assert not at.exception, [e.value for e in at.exception]
-    run_id = at.session_state["run_id"]
+    run_id = start_short_run(at)
     manager = manager_of(empty_env)
     try:
         run = manager.wait(run_id, timeout=180)
