@@ -328,6 +328,14 @@ def test_rt_bigan_self_training_leaves_most_pollution_out(split_factory, monkeyp
     assert metrics.auc(split.test.target, det.score(split.test.x)) > 0.85
 
 
+def test_rt_bigan_adapted_on_ten_known_normals_already_detects(split_factory):
+    """Step 2 alone (no self-training): the meta-model fine-tuned on the 10 known zeros scores the
+    other digits higher. With too few adaptation steps it ranked by ink, zeros last (AUC ~0.15)."""
+    split = split_factory(normal=[0], pollution=0.2, known_normals=10, preprocess=UNIT)
+    det = registry.get("rt-bigan")({"meta_iterations": 20, "rounds": 0}, seed=0).fit(split.train)
+    assert metrics.auc(split.test.target, det.score(split.test.x)) > 0.85
+
+
 # -- Rt-BiGAN: bad input -----------------------------------------------------------------------
 def test_rt_bigan_refuses_fewer_adaptation_samples_than_a_batch():
     with pytest.raises(DeepADError, match=r"n_adapt=3.*task_size=5"):

@@ -78,7 +78,10 @@ class RtBiGANConfig(BiGANConfig):
                            json_schema_extra={"widget": "log"})
     n_adapt: int = Field(10, ge=2, le=10000, description="known-normal samples the meta-model adapts on "
                          "(the paper uses 5–10); taken from the set-up's known normals")
-    adapt_steps: int = Field(60, ge=1, le=100000, description="adversarial steps of the adaptation")
+    adapt_steps: int = Field(300, ge=1, le=100000, description="adversarial steps of the adaptation (the "
+                             "paper fine-tunes 20 steps from a meta-model of 100 000 iterations; after the "
+                             "few meta-iterations affordable here, 60 steps left digit 0 scored backwards, "
+                             "AUC 0.1-0.3, and 300 steps reach 0.95 before self-training)")
     rounds: int = Field(3, ge=0, le=100, description="self-training rounds (0: stop after adaptation)")
     round_epochs: int = Field(5, ge=1, le=10000, description="training epochs on the pseudo-normal set "
                               "per round")
