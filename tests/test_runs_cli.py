@@ -187,6 +187,38 @@ def test_cli_trains_on_a_users_csv_and_keeps_a_copy_with_the_run(tmp_path, capsy
     assert rc == 2 and "missing.csv" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("kind", ["npz", "zip"])
+def test_cli_trains_on_a_users_npz_and_image_zip(tmp_path, capsys, kind):
+    """Bright squares in the middle (normal) or in a corner (defect), 12×12 grey images."""
+    import io
+    import zipfile
+
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 0.15, (120, 12, 12))
+    x[:80, 4:8, 4:8] = 0.9
+    x[80:, 0:4, 0:4] = 0.9
+    labels = ["good"] * 80 + ["defect"] * 40
+    if kind == "npz":
+        path = tmp_path / "parts.npz"
+        np.savez(path, x=x.astype(np.float32), y=np.array(labels))
+    else:
+        path = tmp_path / "parts.zip"
+        with zipfile.ZipFile(path, "w") as zf:
+            for i, (img, label) in enumerate(zip(x, labels)):
+                buf = io.BytesIO()
+                Image.fromarray((img * 255).round().astype(np.uint8)).save(buf, "PNG")
+                zf.writestr(f"parts/{label}/{i:03d}.png", buf.getvalue())
+    runs = tmp_path / "runs"
+    rc = cli.main(["train", "--data", str(path), "--normal", "good", "--epochs", "5", "--pretrain-epochs", "2",
+                   "--runs-dir", str(runs), "--quiet"])
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert rc == 0 and out["state"] == "finished" and out["auc"] > 0.9, out
+    run = RunStore(runs).get(out["run_id"])
+    assert (run.path / "data" / path.name).exists() and run.split_info()["input_shape"] == [1, 12, 12]
+
+
 def test_cli_alteration_set_up_with_every_class_normal(tmp_path, capsys):
     runs = tmp_path / "runs"
     rc = cli.main(["train", "--dataset", "digits", "--alteration", "strokes", "--runs-dir", str(runs)])
