@@ -154,6 +154,41 @@ def test_run_whose_process_died_reads_as_interrupted(runs_dir):
     assert [r.run_id for r in RunStore().list()] == [run.run_id]
 
 
+def test_a_training_process_killed_mid_run_leaves_an_interrupted_run_with_its_history(tmp_path):
+    """A real crash: the CLI trains in a child process, which is killed (SIGKILL, no clean-up)
+    after its third epoch record; the run then reads as interrupted with the records so far, and a
+    finished run beside it is untouched."""
+    import signal
+
+    runs = tmp_path / "runs"
+    env = {**os.environ, "PYTHONPATH": os.getcwd(), "OMP_NUM_THREADS": "1"}
+    done = cli.main(["train", "--dataset", "digits", "--epochs", "1", "--pretrain-epochs", "0",
+                     "--runs-dir", str(runs), "--quiet"])
+    assert done == 0
+    child = subprocess.Popen([sys.executable, "-m", "deepad", "train", "--dataset", "digits", "--epochs", "500",
+                              "--pretrain-epochs", "0", "--runs-dir", str(runs), "--quiet"], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            live = [r for r in RunStore(runs).list() if r.state == "running" and len(r.history()) >= 3]
+            if live:
+                break
+            assert child.poll() is None, "the training process ended before it was killed"
+            time.sleep(0.1)
+        assert live, "no epoch records within 120 s"
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    runs_now = {r.run_id: r for r in RunStore(runs).list()}
+    killed = runs_now[live[0].run_id]
+    assert killed.state == "interrupted"
+    assert len(killed.history()) >= 3 and all("loss" in rec for rec in killed.history())
+    assert [r.state for r in runs_now.values()].count("finished") == 1
+
+
 def test_runs_dir_resolution(tmp_path, monkeypatch):
     from deepad.store import resolve_runs_dir
 
