@@ -28,13 +28,19 @@ def pca_view(path: str, stamp: int, run_id: str):
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
+def probe_truth(run_id: str):
+    """Normal / anomaly of the probe samples (rebuilds the run's split once per run)."""
+    return vm.probe_truth(ui.get_run(run_id))
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
 def snapshot_view(run_id: str, stamp: int):
     r = ui.get_run(run_id)
     snaps = r.snapshots()
     if snaps is None:
         return None
     centre = (ui.results_of(r) or {}).get("center")
-    return vm.snapshot_view(snaps, centre, vm.probe_truth(r), r.history())
+    return vm.snapshot_view(snaps, centre, probe_truth(run_id), r.history())
 
 
 @st.cache_data(max_entries=8, show_spinner="Scoring a grid over the input plane…")
@@ -145,21 +151,40 @@ if results is not None and "test_emb" in results:
 else:
     ui.require_results(run)
 
-snap = snapshot_view(run.run_id, ui.file_stamp(run.path / "snapshots.npz"))
-st.subheader("Watch training happen, epoch by epoch")
-if snap is None and vm.is_live(run):
-    st.caption("The per-epoch snapshots are saved when the run ends.")
-elif snap is None:
-    st.caption("This run has no per-epoch snapshots (shallow methods train in one step).")
-else:
-    st.caption("A fixed set of validation samples was embedded after every epoch. Drag the slider: a "
-               "healthy run keeps a spread-out cloud while it shrinks towards c; a collapsing one "
-               "falls onto a single point. The axes stay fixed so shrinking is visible.")
+def snapshot_section(run_id: str) -> None:
+    """The per-epoch probe embeddings: a scrubber once the run has ended; while it trains, the
+    latest epoch, redrawn as new ones are written (every couple of seconds)."""
+    r = ui.get_run(run_id)
+    if r is None:
+        return
+    live = vm.is_live(r)
+    snap = snapshot_view(run_id, ui.file_stamp(r.path / "snapshots.npz"))
+    if snap is None and live:
+        st.caption("The first per-epoch snapshots appear here within seconds of training starting "
+                   "(pretraining epochs have none).")
+        return
+    if snap is None:
+        st.caption("This run has no per-epoch snapshots (shallow methods train in one step).")
+        return
     n = len(snap.steps)
-    i = st.select_slider("Training epoch", options=list(range(n)), value=n - 1,
-                         format_func=lambda j: str(int(snap.epochs[j])), key=f"latent.snap.{run.run_id}",
-                         help="Pretraining epochs have no snapshot.") if n > 1 else 0
+    if live:
+        st.caption(f"Live: a fixed set of validation samples embedded after each epoch, now epoch "
+                   f"{int(snap.epochs[-1])}. Watch the cloud: a healthy run keeps a spread-out cloud while "
+                   "it shrinks towards c; a collapsing one falls onto a single point. Once the run has "
+                   "ended a slider lets you go back through every epoch.")
+        i = n - 1
+    else:
+        st.caption("A fixed set of validation samples was embedded after every epoch. Drag the slider: a "
+                   "healthy run keeps a spread-out cloud while it shrinks towards c; a collapsing one "
+                   "falls onto a single point. The axes stay fixed so shrinking is visible.")
+        i = st.select_slider("Training epoch", options=list(range(n)), value=n - 1,
+                             format_func=lambda j: str(int(snap.epochs[j])), key=f"latent.snap.{run_id}",
+                             help="Pretraining epochs have no snapshot.") if n > 1 else 0
     left, right = st.columns([3, 2])
     left.plotly_chart(figures.snapshot_scatter(snap, i), key="latent.snap")
     right.plotly_chart(figures.spread_timeline(snap, i), key="latent.spread")
     right.caption("Relative spread of the snapshot embeddings; the red band is the collapse zone.")
+
+
+st.subheader("Watch training happen, epoch by epoch")
+st.fragment(snapshot_section, run_every=ui.LIVE_REFRESH_S if vm.is_live(run) else None)(run.run_id)

@@ -266,6 +266,27 @@ def test_cancel_from_the_runs_page_keeps_the_curves(empty_env):
         manager.shutdown()
 
 
+def test_the_latent_page_shows_the_snapshots_of_a_run_while_it_trains(empty_env):
+    manager = manager_of(empty_env)
+    try:
+        run_id = manager.start({"dataset": "digits", "method": "deep-svdd",
+                                "params": {"epochs": 500, "pretrain_epochs": 0, "batch_size": 512}})
+        snaps = RunStore(empty_env).get(run_id).path / "snapshots.npz"
+        while not snaps.exists():  # written every couple of seconds while training
+            manager.wait(run_id, timeout=0.2)
+            assert manager.is_active(run_id), RunStore(empty_env).get(run_id).status
+        at = open_page("pages/latent.py", run_id)
+        shown = texts(at)
+        assert "Live: a fixed set of validation samples" in shown, shown
+        assert charts(at) >= 2 and not at.select_slider  # the latest epoch, no scrubber yet
+        manager.cancel(run_id)
+        assert manager.wait(run_id, timeout=60).state == "cancelled"
+        at.run()
+        assert not at.exception and len(at.select_slider) == 1  # ended: scrub through every epoch
+    finally:
+        manager.shutdown()
+
+
 def test_delete_from_the_runs_page(runs_on_disk, tmp_path, monkeypatch):
     root, ids = runs_on_disk
     mine = tmp_path / "runs"

@@ -26,6 +26,7 @@ from deepad.store import RunRecord, RunStore, atomic_save_npz, atomic_write_json
 from deepad.training.config import RunConfig, validate_config
 
 EventCallback = Callable[[str, dict], None]  # (run_id, epoch record)
+SNAPSHOT_SAVE_S = 2.0  # while training, the per-epoch probe embeddings are written at most this often
 
 
 def load_data(cfg: RunConfig) -> Dataset:
@@ -73,9 +74,10 @@ def execute(run: RunRecord, cfg: RunConfig, store: RunStore, on_event: EventCall
     snapshots: list[np.ndarray] = []
     snap_epochs: list[int] = []
     n_records = 0
+    last_snapshot_save = time.monotonic()
 
     def on_epoch(record: dict, snapshot: np.ndarray | None = None) -> None:
-        nonlocal n_records
+        nonlocal n_records, last_snapshot_save
         n_records += 1
         record = {k: v for k, v in record.items() if v is not None}
         record["step"] = n_records
@@ -83,6 +85,9 @@ def execute(run: RunRecord, cfg: RunConfig, store: RunStore, on_event: EventCall
         if snapshot is not None:
             snapshots.append(snapshot)
             snap_epochs.append(n_records)
+            if time.monotonic() - last_snapshot_save > SNAPSHOT_SAVE_S:  # live views watch them grow
+                save_snapshots()
+                last_snapshot_save = time.monotonic()
         store.update_status(run, epoch=record.get("epoch", 0), phase=record.get("phase", "train"),
                             last=record)
         if on_event:
