@@ -14,7 +14,7 @@ $(STAMP): requirements.txt
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/streamlit run app.py
+	$(BIN)/python serve.py
 
 test: $(STAMP)
 	PYTHONPATH=. $(BIN)/python -m pytest -q

@@ -29,6 +29,19 @@ from deepad.store import LIVE_STATES, RunRecord
 NORMAL, ANOMALY = "normal", "anomaly"
 
 
+# --- the server -------------------------------------------------------------------------------
+def warm_up_server() -> None:
+    """In background threads: compile UMAP (tens of seconds; `embedding.Projector.warm_up`, once
+    per process) and load the default dataset (seconds), so that no page waits on them later."""
+    import threading
+
+    from deepad.data.datasets import load_dataset
+    from deepad.embedding import projector
+
+    projector().warm_up()
+    threading.Thread(target=load_dataset, args=("mnist5k",), daemon=True, name="deepad-load-default").start()
+
+
 # --- runs ------------------------------------------------------------------------------------
 def run_title(run: RunRecord) -> str:
     """A short human name: the title when given, else method · dataset · normal classes."""

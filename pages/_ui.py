@@ -73,14 +73,9 @@ def projector() -> embedding.Projector:
 
 @st.cache_resource(show_spinner=False)
 def warm_up() -> None:
-    """Once per server process, in the background: compile UMAP (tens of seconds) and load the
-    default dataset (seconds), so that no page waits on them later."""
-    import threading
-
-    from deepad.data.datasets import load_dataset
-
-    projector().warm_up()
-    threading.Thread(target=load_dataset, args=("mnist5k",), daemon=True, name="deepad-load-default").start()
+    """Once per server process: `viewmodels.warm_up_server` (already under way when the server was
+    started with `python serve.py`, as `make run` does)."""
+    vm.warm_up_server()
 
 
 # --- the current run ---------------------------------------------------------------------------

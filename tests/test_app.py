@@ -667,6 +667,23 @@ def test_pca_view_keeps_the_main_directions():
     assert embedding.pca_2d(np.ones((1, 1))).shape == (1, 2)
 
 
+def test_serve_starts_the_warm_up_then_streamlit_on_app_py(monkeypatch):
+    import sys
+
+    from streamlit.web import cli as streamlit_cli
+
+    import serve
+
+    calls = []
+    monkeypatch.setattr(serve, "warm_up_server", lambda: calls.append("warm-up"))
+    monkeypatch.setattr(streamlit_cli, "main", lambda: calls.append(list(sys.argv)) or 0)
+    monkeypatch.setattr(sys, "argv", ["serve.py", "--server.port", "8600"])
+    with pytest.raises(SystemExit) as stop:
+        serve.main()
+    assert stop.value.code == 0
+    assert calls == ["warm-up", ["streamlit", "run", APP, "--server.port", "8600"]]
+
+
 def test_the_projector_computes_once_per_run_and_survives_failures(runs_on_disk, tmp_path, monkeypatch):
     root, ids = runs_on_disk
     shutil.copytree(root / ids["finished"], tmp_path / ids["finished"])

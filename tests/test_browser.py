@@ -1,4 +1,4 @@
-"""The dashboard in a real browser: Chromium driven by Playwright against `streamlit run app.py`.
+"""The dashboard in a real browser: Chromium driven by Playwright against `python serve.py`.
 
 Starts the server on a free port with an empty runs folder, starts a short run on the embedded
 default dataset (MNIST-5k) from the Train page, waits for it to finish, visits every page, checks
@@ -41,13 +41,14 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """`streamlit run app.py` on a free port with an empty runs folder; yields its URL."""
+    """`python serve.py` (`make run`'s `streamlit run app.py` with the warm-up started at launch) on
+    a free port with an empty runs folder; yields its URL."""
     tmp = tmp_path_factory.mktemp("browser")
     port = _free_port()
     env = {**os.environ, "DEEPAD_RUNS_DIR": str(tmp / "runs"), "PYTHONPATH": str(REPO), "DEEPAD_UMAP": "on"}
     log = open(tmp / "server.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+        [sys.executable, "serve.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--browser.gatherUsageStats", "false"],
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
