@@ -74,10 +74,10 @@ def execute(run: RunRecord, cfg: RunConfig, store: RunStore, on_event: EventCall
     snapshots: list[np.ndarray] = []
     snap_epochs: list[int] = []
     n_records = 0
-    last_snapshot_save = time.monotonic()
+    last_snapshot_save, snapshot_save_cost = time.monotonic(), 0.0
 
     def on_epoch(record: dict, snapshot: np.ndarray | None = None) -> None:
-        nonlocal n_records, last_snapshot_save
+        nonlocal n_records, last_snapshot_save, snapshot_save_cost
         n_records += 1
         record = {k: v for k, v in record.items() if v is not None}
         record["step"] = n_records
@@ -85,9 +85,13 @@ def execute(run: RunRecord, cfg: RunConfig, store: RunStore, on_event: EventCall
         if snapshot is not None:
             snapshots.append(snapshot)
             snap_epochs.append(n_records)
-            if time.monotonic() - last_snapshot_save > SNAPSHOT_SAVE_S:  # live views watch them grow
+            # live views watch them grow; the file is rewritten whole, so at most every
+            # SNAPSHOT_SAVE_S seconds and never for more than a tenth of the training time
+            if time.monotonic() - last_snapshot_save > max(SNAPSHOT_SAVE_S, 10 * snapshot_save_cost):
+                t_save = time.monotonic()
                 save_snapshots()
                 last_snapshot_save = time.monotonic()
+                snapshot_save_cost = last_snapshot_save - t_save
         store.update_status(run, epoch=record.get("epoch", 0), phase=record.get("phase", "train"),
                             last=record)
         if on_event:
