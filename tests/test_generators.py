@@ -281,3 +281,21 @@ def test_preview_pairs_originals_with_their_altered_copies(digits):
     assert np.array_equal(again[1], altered)
     with pytest.raises(DeepADError, match="preview shows an image alteration"):
         preview(digits, SetupConfig(), n=3)
+
+
+def test_fgsm_set_up_trains_its_classifier_once_per_dataset_and_seed(monkeypatch):
+    """Checking a run's set-up and then training it build the same split: one classifier."""
+    from deepad.data import setups
+
+    trained = []
+    real = G.train_classifier
+    monkeypatch.setattr(G, "train_classifier", lambda *a, **k: trained.append(1) or real(*a, **k))
+    monkeypatch.setattr(setups, "_CLASSIFIERS", type(setups._CLASSIFIERS)())
+    ds = load_dataset("digits")
+    setup = SetupConfig(normal=[0, 1], alteration="fgsm", alteration_param=0.2)
+    first = make_split(ds, setup, seed=5)
+    again = make_split(ds, setup, seed=5)
+    assert len(trained) == 1
+    assert np.array_equal(first.test.raw, again.test.raw)
+    make_split(ds, setup, seed=6)  # another seed: other training rows, its own classifier
+    assert len(trained) == 2

@@ -24,6 +24,9 @@ used for known anomalies. Parts of these set-ups carry their unpreprocessed imag
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Literal, Optional
 
@@ -324,14 +327,35 @@ def _alteration_counts(setup: SetupConfig, n_norm: int) -> tuple[int, int]:
     return n_known, n_poll
 
 
+_CLASSIFIERS: OrderedDict = OrderedDict()  # (dataset, rows, seed) -> trained FGSM classifier
+_CLASSIFIERS_LOCK = threading.Lock()
+
+
+def _fgsm_classifier(dataset: Dataset, fit_rows: np.ndarray, seed: int):
+    """The small classifier FGSM perturbs against, trained once per dataset, training rows and
+    seed and kept for the last two: checking a run's set-up and training the run then share one.
+    The classifier is only read afterwards (FGSM differentiates with respect to the inputs)."""
+    key = (dataset.name, dataset.x.shape, hashlib.sha1(fit_rows.tobytes()).hexdigest(), seed)
+    with _CLASSIFIERS_LOCK:
+        if key in _CLASSIFIERS:
+            _CLASSIFIERS.move_to_end(key)
+            return _CLASSIFIERS[key]
+    model = generators.train_classifier(dataset.x[fit_rows], dataset.y[fit_rows],
+                                        epochs=FGSM_CLASSIFIER_EPOCHS, seed=seed)
+    with _CLASSIFIERS_LOCK:
+        _CLASSIFIERS[key] = model
+        while len(_CLASSIFIERS) > 2:
+            _CLASSIFIERS.popitem(last=False)
+    return model
+
+
 def _alterer(dataset: Dataset, plan: dict, pools: dict, seed: int):
     """A function (rows, part, purpose) -> altered copies of dataset.x[rows], seeded per use. FGSM
     uses one small classifier trained on the training pools of every class (never val or test)."""
     model = None
     if any(kind == "fgsm" for kind, _ in plan.values()):
         fit_rows = np.sort(np.concatenate(list(pools["train"].values())))
-        model = generators.train_classifier(dataset.x[fit_rows], dataset.y[fit_rows],
-                                            epochs=FGSM_CLASSIFIER_EPOCHS, seed=seed)
+        model = _fgsm_classifier(dataset, fit_rows, seed)
     streams = {"train": 1, "pollution": 2, "val": 3, "test": 4}
 
     def alter(rows: np.ndarray, part: str, purpose: str) -> np.ndarray:
