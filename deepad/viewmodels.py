@@ -924,8 +924,11 @@ class UploadCheck:
 
 
 def upload_kind(filename: str) -> str:
+    """"csv" | "npz" | "zip" by the file's suffix (the loaders' own lists), "" for anything else."""
+    from deepad.data.uploads import CSV_SUFFIXES
+
     name = str(filename).lower()
-    for kind, suffixes in (("csv", (".csv", ".tsv", ".txt")), ("npz", (".npz",)), ("zip", (".zip",))):
+    for kind, suffixes in (("csv", CSV_SUFFIXES), ("npz", (".npz",)), ("zip", (".zip",))):
         if name.endswith(suffixes):
             return kind
     return ""
