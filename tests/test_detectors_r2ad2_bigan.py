@@ -357,7 +357,8 @@ def test_presets_hold_the_papers_set_ups():
     presets = {n: validate_config(p.config) for n, p in load_presets().items()
                if n.split("-")[0] in ("r2ad2", "egbad", "rt")}
     assert set(presets) == {"r2ad2-semi", "r2ad2-polluted", "rt-bigan-polluted", "egbad-polluted", "egbad-clean",
-                            "rt-bigan-one-kind-pollution", "egbad-one-kind-pollution"}
+                            "rt-bigan-one-kind-pollution", "egbad-one-kind-pollution", "rt-bigan-fashion-pollution",
+                            "egbad-fashion-pollution", "egbad-fashion-clean"}
     semi = presets["r2ad2-semi"].setup
     assert (semi.normal, semi.known_anomalies, semi.known_classes) == ([0, 1, 2, 3], 100, [4, 5, 6])
     assert semi.anomaly == [4, 5, 6, 7, 8, 9] and semi.pollution == 0
@@ -369,3 +370,15 @@ def test_presets_hold_the_papers_set_ups():
     assert one_kind == presets["egbad-one-kind-pollution"].setup
     assert (one_kind.anomaly, one_kind.pollution) == ([7], 0.5)
     assert presets["rt-bigan-one-kind-pollution"].params["threshold_quantile"] == 1 - one_kind.pollution
+    # paper 003's own data: digits normal, clothing the anomalies; the same BiGAN epochs for both methods
+    fashion = {n: p for n, p in presets.items() if "fashion" in n}
+    assert {p.dataset for p in fashion.values()} == {"mnist-and-fashion"}
+    polluted = presets["rt-bigan-fashion-pollution"]
+    assert polluted.setup == presets["egbad-fashion-pollution"].setup
+    assert (polluted.setup.normal, polluted.setup.anomaly) == (list(range(10)), list(range(10, 20)))
+    assert presets["egbad-fashion-clean"].setup == polluted.setup.model_copy(update={"pollution": 0,
+                                                                                    "known_normals": 0})
+    egbad = presets["egbad-fashion-pollution"].params
+    assert egbad["epochs"] == polluted.params["rounds"] * polluted.params["round_epochs"]
+    assert egbad["lr"] == polluted.params["lr"] == presets["egbad-fashion-clean"].params["lr"]
+    assert polluted.params["threshold_quantile"] == 1 - polluted.setup.pollution

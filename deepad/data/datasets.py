@@ -155,6 +155,24 @@ def _torchvision(name: str, data_dir: str | Path | None = None, download: bool =
     return Dataset(name, x.astype(np.float32), y.astype(np.int64), classes, "image")
 
 
+def _mnist_and_fashion(data_dir: str | Path | None = None, download: bool = False, **_) -> Dataset:
+    """Paper 003's data: MNIST digits as classes 0–9 and Fashion-MNIST clothing as classes 10–19,
+    both read from the same data folder (torchvision layout), so that a set-up can take the digits
+    as normal and mix clothing into the training set as pollution."""
+    try:
+        digits = _torchvision("mnist", data_dir=data_dir, download=download)
+        clothes = _torchvision("fashion-mnist", data_dir=data_dir, download=download)
+    except DeepADError as exc:
+        raise DeepADError(f"{MNIST_AND_FASHION} reads MNIST and Fashion-MNIST from one data folder; {exc}") from None
+    return Dataset(MNIST_AND_FASHION, np.concatenate([digits.x, clothes.x]),
+                   np.concatenate([digits.y, clothes.y + len(digits.classes)]),
+                   list(digits.classes) + list(clothes.classes),
+                   "image")
+
+
+MNIST_AND_FASHION = "mnist-and-fashion"
+
+
 def _remove_new_empty_dirs(root: Path, anchor: Path, before: set) -> None:
     """torchvision leaves empty folders behind when a dataset is missing; take back ours: the new
     empty folders inside `root`, then `root` and its new parents up to `anchor` (which existed)."""
@@ -191,6 +209,10 @@ CATALOG: dict[str, DatasetInfo] = {
                     "70 000 digits 28×28.", _tv("mnist")),
         DatasetInfo("fashion-mnist", "Fashion-MNIST (torchvision, from disk)", "image", False, (0,),
                     "70 000 clothing images 28×28.", _tv("fashion-mnist")),
+        DatasetInfo(MNIST_AND_FASHION, "MNIST + Fashion-MNIST (torchvision, from disk)", "image", False,
+                    tuple(range(10)), "MNIST's 70 000 digits (classes 0–9) and Fashion-MNIST's 70 000 "
+                    "clothing images (classes 10–19) side by side: paper 003's set-up takes the digits as "
+                    "normal and mixes clothing into the training data as pollution.", _mnist_and_fashion),
         DatasetInfo("cifar10", "CIFAR-10 (torchvision, from disk)", "image", False, (0,),
                     "60 000 colour images 32×32.", _tv("cifar10")),
         DatasetInfo("gtsrb", "GTSRB traffic signs (torchvision, from disk)", "image", False, (0,),
