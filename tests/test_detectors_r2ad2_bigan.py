@@ -382,3 +382,12 @@ def test_presets_hold_the_papers_set_ups():
     assert egbad["epochs"] == polluted.params["rounds"] * polluted.params["round_epochs"]
     assert egbad["lr"] == polluted.params["lr"] == presets["egbad-fashion-clean"].params["lr"]
     assert polluted.params["threshold_quantile"] == 1 - polluted.setup.pollution
+
+
+def test_gradient_chunks_follow_the_network_size():
+    """Small dense autoencoders go through vmap in large chunks (its fixed cost per call dominates
+    them), conv autoencoders on images in a few hundred; always within [64, 4096]."""
+    conv = G.auto_chunk(5361, (1, 28, 28))
+    dense = G.auto_chunk(8678, (30,))
+    assert 200 <= conv <= 400 and dense >= 569  # the breast-cancer table in one call
+    assert G.auto_chunk(10 ** 9, (3, 224, 224)) == 64 and G.auto_chunk(10, (2,)) == 4096

@@ -45,7 +45,7 @@ from deepad.detectors.torch_utils import as_tensor, extras_from, minibatches, pr
 from deepad.errors import DeepADError
 from deepad.nets import NetSpec, build_autoencoder
 
-GRAD_CHUNK = G.DEFAULT_CHUNK  # samples whose gradient sequences are computed at a time
+GRAD_CHUNK = 256  # samples scored by the alarm network at a time
 
 
 def schedule_problem(t0: int, t: int, n_snapshots: int, ae_epochs: int) -> str | None:
@@ -262,10 +262,10 @@ class R2AD2(Detector):
 
     def _features(self, x: torch.Tensor, should_stop=None) -> torch.Tensor:
         """Gradient sequences (n, T, D) for `x`, chunk by chunk (checking the stop flag between)."""
-        outs = []
-        for s in range(0, len(x), GRAD_CHUNK):
+        outs, chunk = [], G.auto_chunk(self.n_params, x.shape[1:])
+        for s in range(0, len(x), chunk):
             self._check_stop(should_stop)
-            outs.append(G.gradient_sequence(self.ae, self.snapshots, x[s:s + GRAD_CHUNK], GRAD_CHUNK))
+            outs.append(G.gradient_sequence(self.ae, self.snapshots, x[s:s + chunk], chunk))
         return torch.cat(outs) if outs else x.new_zeros((0, len(self.snapshots), self.n_params))
 
     @torch.no_grad()
@@ -281,8 +281,9 @@ class R2AD2(Detector):
     # -- using --------------------------------------------------------------------------------
     def _score_embed(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         logits, hidden = [np.zeros(0)], [np.zeros((0, SIZES[self.config.size][-1]), np.float32)]
-        for s in range(0, len(x), GRAD_CHUNK):
-            g = self._features(as_tensor(x[s:s + GRAD_CHUNK], self.device))
+        chunk = G.auto_chunk(self.n_params, x.shape[1:])
+        for s in range(0, len(x), chunk):
+            g = self._features(as_tensor(x[s:s + chunk], self.device))
             lo, hi = self._alarm_eval(g)
             logits.append(lo)
             hidden.append(hi)
