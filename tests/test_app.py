@@ -350,6 +350,18 @@ def test_a_dataset_that_is_not_on_disk_explains_how_to_get_it(empty_env, monkeyp
     assert "not available" in message and "FashionMNIST/raw" in message and "--download" in message
 
 
+def test_a_preset_whose_data_is_not_on_disk_says_so_and_writes_nothing(empty_env, monkeypatch, tmp_path):
+    monkeypatch.setenv("DEEPAD_DATA_DIR", str(tmp_path / "no-data"))
+    at = open_page("pages/train.py")
+    at.button(key="preset.rt-bigan-fashion-pollution").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    message = " ".join(e.value for e in at.error)
+    assert "mnist-and-fashion reads MNIST and Fashion-MNIST" in message and "MNIST/raw" in message, message
+    assert at.title[0].value == "Train a detector"
+    assert not empty_env.exists() or not any(empty_env.iterdir())
+    assert not (tmp_path / "no-data").exists()
+
+
 def test_invalid_values_are_explained_next_to_the_widget(empty_env):
     at = open_page("pages/explore.py")
     at.selectbox(key="explore.axis.a.deep-svdd").set_value("nu").run()
