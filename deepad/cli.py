@@ -1,4 +1,5 @@
-"""`python -m deepad ...`: train a run, list and show runs, list methods and datasets.
+"""`python -m deepad ...`: train a run (from options or a preset), list and show runs, list methods,
+datasets and presets.
 
 Method hyperparameters become flags automatically from each detector's config (`--nu`, `--k`,
 `--alpha`, ...), so the CLI, the dashboard and the tests share one definition and one validation.
@@ -9,6 +10,7 @@ nothing written. The last line printed by `train` is one JSON object.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import signal
 import sys
@@ -53,16 +55,20 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, exit 2
-        self.exit(EXIT_BAD_INPUT, f"error: {message} (see `python -m deepad {self.prog.split()[-1]} --help`)\n")
+        self.exit(EXIT_BAD_INPUT, f"error: {message} (see `{self.prog} --help`)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m deepad", description="DeepAD Studio: deep anomaly detectors")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p.commands = sub.choices  # name -> sub-parser, so that an unknown option is reported by its command
 
     t = sub.add_parser("train", help="train a detector and save the run",
                        formatter_class=_HelpFormatter)
-    t.add_argument("--dataset", default="mnist5k", help="dataset name (`python -m deepad datasets`)")
+    t.add_argument("--preset", default=None,
+                   help="start from a preset's config (`python -m deepad presets`); any other option given "
+                        "changes it")
+    t.add_argument("--dataset", default=None, help="dataset name (`python -m deepad datasets`); default mnist5k")
     t.add_argument("--data-dir", help="folder holding torchvision datasets")
     t.add_argument("--download", action="store_true", help="download a torchvision dataset if missing")
     t.add_argument("--data", default=None, metavar="PATH",
@@ -83,8 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
         choices = _literal_choices(info.annotation)
         s_group.add_argument(_flag(name), dest=f"setup_{name}", default=None, metavar="VALUE",
                              help=(info.description or "") + (f" ({' | '.join(choices)})" if choices else ""))
-    t.add_argument("--method", default="deep-svdd", help="detector (`python -m deepad methods`)")
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--method", default=None, help="detector (`python -m deepad methods`); default deep-svdd")
+    t.add_argument("--seed", type=int, default=None, help="random seed; default 0")
     t.add_argument("--device", default="auto", help="auto | cpu | cuda")
     t.add_argument("--runs-dir", default=None, help="where runs are saved (else $DEEPAD_RUNS_DIR, "
                                                     "else ~/.deepad/runs)")
@@ -110,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("methods", help="list detectors")
     m.add_argument("--verbose", action="store_true", help="with their hyperparameters and defaults")
     sub.add_parser("datasets", help="list datasets")
+    sub.add_parser("presets", help="list the presets (the papers' set-ups, the collapse lessons)")
     return p
 
 
@@ -123,40 +130,51 @@ def _int_list(text: str | None, name: str) -> list[int] | None:
 
 
 def config_from_args(args: argparse.Namespace) -> dict:
+    """The run config the options describe: a preset's (--preset) or the defaults, changed by every
+    option given. A preset's hyperparameters are kept unless --method names another detector."""
     from deepad.data.datasets import dataset_info, load_dataset
     from deepad.detectors import registry
 
-    det_cls = registry.get(args.method)
+    base: dict = {"dataset": "mnist5k", "method": "deep-svdd", "seed": 0, "setup": {}, "params": {}}
+    if args.preset:
+        from deepad.presets import get_preset
+
+        base = {**base, **copy.deepcopy(get_preset(args.preset).config)}
+        base.setdefault("title", get_preset(args.preset).title)
+    method = args.method or base["method"]
+    det_cls = registry.get(method)
     own = set(det_cls.Config.model_fields)
-    params = {}
+    params = dict(base["params"]) if method == base["method"] else {}
     for key, value in vars(args).items():
         if not key.startswith("param_") or value is None:
             continue
         name = key.removeprefix("param_")
         if name not in own:
-            raise DeepADError(f"{_flag(name)} does not apply to method {args.method}; its parameters are: "
+            raise DeepADError(f"{_flag(name)} does not apply to method {method}; its parameters are: "
                               + ", ".join(_flag(n) for n in det_cls.Config.model_fields))
         params[name] = value
-    dataset = args.dataset
+    dataset = args.dataset or base["dataset"]
+    setup = dict(base["setup"]) if dataset == base["dataset"] and not args.data else {}
     if args.data:
         from deepad.data.uploads import user_dataset_name
 
         dataset = user_dataset_name(args.data, label_column=args.label_column, image_size=args.image_size,
                                     normal_values=args.normal, drop_bad_rows=args.drop_bad_rows or None)
-        normal = list(dataset_info(dataset).default_normal)
+        setup["normal"] = list(dataset_info(dataset).default_normal)
     elif args.normal is not None and args.normal.strip().lower() == "all":
-        normal = list(range(len(load_dataset(dataset, data_dir=args.data_dir, download=args.download).classes)))
-    else:
-        normal = _int_list(args.normal, "normal")
-        if normal is None:
-            normal = list(dataset_info(dataset).default_normal)
-    setup = {"normal": normal, "anomaly": _int_list(args.anomaly, "anomaly"),
-             "known_classes": _int_list(args.known_classes, "known-classes")}
+        setup["normal"] = list(range(len(load_dataset(dataset, data_dir=args.data_dir,
+                                                      download=args.download).classes)))
+    elif args.normal is not None:
+        setup["normal"] = _int_list(args.normal, "normal")
+    setup.setdefault("normal", list(dataset_info(dataset).default_normal))
+    for name in ("anomaly", "known_classes"):
+        if getattr(args, name) is not None:
+            setup[name] = _int_list(getattr(args, name), name.replace("_", "-"))
     setup.update({key.removeprefix("setup_"): value for key, value in vars(args).items()
                   if key.startswith("setup_") and value is not None})
     return {"dataset": dataset, "data_dir": args.data_dir, "download": args.download, "setup": setup,
-            "method": args.method, "params": params, "seed": args.seed, "device": args.device,
-            "title": args.title}
+            "method": method, "params": params, "seed": base["seed"] if args.seed is None else args.seed,
+            "device": args.device, "title": args.title or base.get("title", "")}
 
 
 def _cmd_train(args) -> int:
@@ -238,10 +256,25 @@ def _cmd_datasets(_args) -> int:
     return 0
 
 
+def _cmd_presets(_args) -> int:
+    from deepad.presets import load_presets
+
+    for p in load_presets().values():
+        print(json.dumps({"preset": p.name, "title": p.title, "group": p.group, "method": p.config["method"],
+                          "dataset": p.config["dataset"], "description": p.description}))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    try:
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:
+            parser.commands[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
+    except SystemExit as exc:  # argparse's errors (already printed, exit 2) and --help (exit 0)
+        return int(exc.code or 0)
     handler = {"train": _cmd_train, "list": _cmd_list, "show": _cmd_show, "methods": _cmd_methods,
-               "datasets": _cmd_datasets}[args.command]
+               "datasets": _cmd_datasets, "presets": _cmd_presets}[args.command]
     try:
         return handler(args)
     except DeepADError as exc:

@@ -42,6 +42,10 @@ def small_config(**params):
     (["--normal", "1", "--known-anomalies", "100000"], "known_anomalies=100000: only"),
     (["--normal", "1", "--pollution", "0.95"], "pollution=0.95: needs"),
     (["--normal", "1", "--known-normals", "100000"], "known_normals=100000: only"),
+    (["--preset", "nope"], "unknown preset 'nope'; choose one of: "),
+    (["--bogus"], "unrecognized arguments: --bogus (see `python -m deepad train --help`)"),
+    (["--preset", "rt-bigan-fashion-pollution"], "mnist-and-fashion reads MNIST and Fashion-MNIST"),
+    (["--preset", "egbad-clean", "--k", "5"], "--k does not apply to method egbad"),
 ])
 def test_cli_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, argv, needle):
     runs = tmp_path / "runs"
@@ -51,6 +55,34 @@ def test_cli_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, a
     assert rc == 2
     assert needle in err and len(err.splitlines()) == 1, err
     assert not runs.exists() and not data.exists()
+
+
+def test_cli_preset_is_the_start_and_the_options_given_change_it():
+    from deepad.presets import get_preset
+
+    parse = lambda *argv: cli.config_from_args(cli.build_parser().parse_args(["train", *argv]))  # noqa: E731
+    preset = get_preset("egbad-fashion-pollution")
+    cfg = parse("--preset", "egbad-fashion-pollution")
+    assert {k: cfg[k] for k in preset.config} == preset.config and cfg["title"] == preset.title
+    cfg = parse("--preset", "egbad-fashion-pollution", "--seed", "3", "--epochs", "2", "--pollution", "0.1")
+    assert cfg["seed"] == 3 and cfg["params"] == {**preset.config["params"], "epochs": "2"}
+    assert cfg["setup"] == {**preset.config["setup"], "pollution": "0.1"}
+    # another method starts from its own defaults; another dataset from its default normal class
+    assert parse("--preset", "egbad-fashion-pollution", "--method", "iforest")["params"] == {}
+    cfg = parse("--preset", "egbad-fashion-pollution", "--dataset", "digits")
+    assert cfg["setup"] == {"normal": [0]} and cfg["params"] == preset.config["params"]
+    # without a preset: the documented defaults
+    cfg = parse()
+    assert (cfg["dataset"], cfg["method"], cfg["seed"], cfg["setup"]) == ("mnist5k", "deep-svdd", 0, {"normal": [0]})
+
+
+def test_cli_trains_a_preset(tmp_path, capsys):
+    runs = tmp_path / "runs"
+    rc = cli.main(["train", "--preset", "egbad-clean", "--epochs", "2", "--runs-dir", str(runs), "--quiet"])
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert rc == 0 and out["state"] == "finished" and out["method"] == "egbad" and out["normal"] == [0]
+    saved = json.loads((runs / out["run_id"] / "config.json").read_text())
+    assert saved["params"]["epochs"] == 2 and saved["title"] == "EGBAD, clean training data"
 
 
 def test_cli_train_prints_json_last_and_list_show_find_the_run(tmp_path):
