@@ -139,8 +139,8 @@ def config_from_args(args: argparse.Namespace) -> dict:
     if args.preset:
         from deepad.presets import get_preset
 
-        base = {**base, **copy.deepcopy(get_preset(args.preset).config)}
-        base.setdefault("title", get_preset(args.preset).title)
+        preset = get_preset(args.preset)
+        base = {**base, "title": preset.title, **copy.deepcopy(preset.config)}
     method = args.method or base["method"]
     det_cls = registry.get(method)
     own = set(det_cls.Config.model_fields)

@@ -155,6 +155,9 @@ def _torchvision(name: str, data_dir: str | Path | None = None, download: bool =
     return Dataset(name, x.astype(np.float32), y.astype(np.int64), classes, "image")
 
 
+MNIST_AND_FASHION = "mnist-and-fashion"
+
+
 def _mnist_and_fashion(data_dir: str | Path | None = None, download: bool = False, **_) -> Dataset:
     """Paper 003's data: MNIST digits as classes 0–9 and Fashion-MNIST clothing as classes 10–19,
     both read from the same data folder (torchvision layout), so that a set-up can take the digits
@@ -166,11 +169,7 @@ def _mnist_and_fashion(data_dir: str | Path | None = None, download: bool = Fals
         raise DeepADError(f"{MNIST_AND_FASHION} reads MNIST and Fashion-MNIST from one data folder; {exc}") from None
     return Dataset(MNIST_AND_FASHION, np.concatenate([digits.x, clothes.x]),
                    np.concatenate([digits.y, clothes.y + len(digits.classes)]),
-                   list(digits.classes) + list(clothes.classes),
-                   "image")
-
-
-MNIST_AND_FASHION = "mnist-and-fashion"
+                   list(digits.classes) + list(clothes.classes), "image")
 
 
 def _remove_new_empty_dirs(root: Path, anchor: Path, before: set) -> None:
