@@ -7,8 +7,8 @@ a markdown table of our mean ± std test AUC (and AP) beside the number the pape
 
 Ours are on MNIST-5k (5000 digits, 500 per class, embedded) with the presets' short recipes; the
 papers' are on the full datasets with their own, much longer recipes (and, for 003, Fashion-MNIST
-as the pollution). The full torchvision MNIST is run too when it is on disk (never downloaded), and paper 003's own set-up,
-MNIST polluted with Fashion-MNIST (dataset mnist-and-fashion), when both are.
+as the pollution). The full torchvision MNIST is run too when it is on disk (never downloaded), and
+paper 003's own set-up, MNIST polluted with Fashion-MNIST (dataset mnist-and-fashion), when both are.
 --quick cuts every recipe to a couple of epochs: a smoke test of the script, not a result.
 --out writes the tables to a file as well (bench/paper_tables.md when no path is given); printing
 is enough otherwise, and a generated file is not meant to be committed.

@@ -101,13 +101,18 @@ def _write_idx(path, arr, magic):
         f.write(arr.astype(np.uint8).tobytes())
 
 
-def test_torchvision_mnist_is_read_from_a_data_folder(tmp_path):
-    raw = tmp_path / "MNIST" / "raw"
+def _fake_torchvision_mnist(root, folder, n_train, n_test, seed):
+    """torchvision's raw layout (uncompressed IDX files), labels 0..9 in turn, random pixels."""
+    raw = root / folder / "raw"
     raw.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    for prefix, n in (("train", 30), ("t10k", 10)):
+    rng = np.random.default_rng(seed)
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
         _write_idx(raw / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)), 0x803)
         _write_idx(raw / f"{prefix}-labels-idx1-ubyte", np.arange(n) % 10, 0x801)
+
+
+def test_torchvision_mnist_is_read_from_a_data_folder(tmp_path):
+    _fake_torchvision_mnist(tmp_path, "MNIST", 30, 10, 0)
     ds = load_dataset("mnist", data_dir=tmp_path)
     assert ds.x.shape == (40, 1, 28, 28) and ds.x.max() <= 1.0
     assert ds.y.tolist()[:12] == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]
@@ -134,16 +139,6 @@ def test_missing_torchvision_data_says_where_and_leaves_no_empty_folders(tmp_pat
     with pytest.raises(DeepADError):
         load_dataset("fashion-mnist", data_dir=tmp_path / "kept" / "a" / "b" / "c", download=True)
     assert sorted(p.name for p in (tmp_path / "kept").rglob("*")) == ["notes.txt"]
-
-
-def _fake_torchvision_mnist(root, folder, n_train, n_test, seed):
-    """torchvision's raw layout (uncompressed IDX files), labels 0..9 in turn, random pixels."""
-    raw = root / folder / "raw"
-    raw.mkdir(parents=True)
-    rng = np.random.default_rng(seed)
-    for prefix, n in (("train", n_train), ("t10k", n_test)):
-        _write_idx(raw / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)), 0x803)
-        _write_idx(raw / f"{prefix}-labels-idx1-ubyte", np.arange(n) % 10, 0x801)
 
 
 def test_mnist_and_fashion_puts_the_clothing_after_the_digits(tmp_path):

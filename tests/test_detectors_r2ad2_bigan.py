@@ -342,11 +342,16 @@ def test_rt_bigan_beats_egbad_on_the_same_polluted_data(split_factory):
     other digits as well and then scores by how much ink an image has, zeros (the most ink) as the
     least normal; Rt-BiGAN, adapted on 10 known zeros, keeps most of the pollution out of its
     self-training. (With digit 1 normal, the least ink, pollution cannot hurt EGBAD this way.)"""
+    from deepad.presets import get_preset
+
+    presets = {name: get_preset(f"{name}-polluted").config for name in ("egbad", "rt-bigan")}
+    assert presets["egbad"]["setup"] == presets["rt-bigan"]["setup"]
+    assert (presets["egbad"]["setup"]["normal"], presets["egbad"]["setup"]["pollution"]) == ([0], 0.2)
     aucs = {"egbad": [], "rt-bigan": []}
     for seed in (0, 1, 2):
-        split = split_factory(normal=[0], pollution=0.2, known_normals=10, preprocess=UNIT, seed=seed)
+        split = split_factory(**presets["egbad"]["setup"], preprocess=UNIT, seed=seed)
         for name in aucs:
-            det = registry.get(name)({}, seed=seed).fit(split.train)
+            det = registry.get(name)(presets[name]["params"], seed=seed).fit(split.train)
             aucs[name].append(metrics.auc(split.test.target, det.score(split.test.x)))
     rt, egbad = np.mean(aucs["rt-bigan"]), np.mean(aucs["egbad"])
     assert rt > 0.8 and rt > egbad + 0.2, aucs
@@ -382,7 +387,6 @@ def test_presets_hold_the_papers_set_ups():
     # the two BiGANs see the same polluted data; the clean run differs only by the pollution
     assert presets["rt-bigan-polluted"].setup == presets["egbad-polluted"].setup
     assert presets["rt-bigan-polluted"].setup.pollution > 0 and presets["egbad-clean"].setup.pollution == 0
-    assert presets["rt-bigan-polluted"].setup.normal == [0]  # the set-up of the Rt-BiGAN vs EGBAD test
     # paper 003's own data: digits normal, clothing the anomalies; the same BiGAN epochs for both methods
     fashion = {n: p for n, p in presets.items() if "fashion" in n}
     assert {p.dataset for p in fashion.values()} == {"mnist-and-fashion"}
