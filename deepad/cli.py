@@ -58,13 +58,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"error: {message} (see `{self.prog} --help`)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m deepad", description="DeepAD Studio: deep anomaly detectors")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    p.commands = sub.choices  # name -> sub-parser, so that an unknown option is reported by its command
-
-    t = sub.add_parser("train", help="train a detector and save the run",
-                       formatter_class=_HelpFormatter)
+def _add_run_options(t: argparse.ArgumentParser, sweep: bool = False) -> None:
+    """The options that describe one run (train) or every trial of a sweep."""
     t.add_argument("--preset", default=None,
                    help="start from a preset's config (`python -m deepad presets`); any other option given "
                         "changes it")
@@ -78,8 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--image-size", default=None, help="with --data images: resize to this size, e.g. 32 or 28x28")
     t.add_argument("--drop-bad-rows", action="store_true", help="with --data: drop rows with NaN / infinite values")
     t.add_argument("--normal", default=None,
-                   help="normal class(es), comma list (n-vs-m), or 'all'; with --data, label values; "
-                        "default: the dataset's default normal class")
+                   help=("normal class of each trial: one, a comma list or a range (0..9) makes it a grid "
+                         "axis; 0+1 is one n-vs-m trial; 'all' every class" if sweep else
+                         "normal class(es), comma list (n-vs-m), or 'all'; with --data, label values; "
+                         "default: the dataset's default normal class"))
     t.add_argument("--anomaly", default=None, help="anomaly classes at test, comma list (default: all others)")
     t.add_argument("--known-classes", default=None, help="classes the known anomalies come from")
     s_group = t.add_argument_group("experiment set-up")
@@ -106,6 +103,35 @@ def build_parser() -> argparse.ArgumentParser:
             choices = _literal_choices(ann)
             g.add_argument(_flag(name), dest=f"param_{name}", default=None, metavar="VALUE",
                            help=(info.description or "") + (f" ({' | '.join(choices)})" if choices else ""))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m deepad", description="DeepAD Studio: deep anomaly detectors")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p.commands = sub.choices  # name -> sub-parser, so that an unknown option is reported by its command
+
+    t = sub.add_parser("train", help="train a detector and save the run",
+                       formatter_class=_HelpFormatter)
+    _add_run_options(t)
+
+    sw = sub.add_parser("sweep", help="train a grid of runs on Ray (a local instance or a cluster)",
+                        formatter_class=_HelpFormatter,
+                        description="Every combination of the --grid axes, --seeds and --normal classes is a "
+                                    "trial: an ordinary run, trained as a Ray task. Any train option is fixed "
+                                    "for every trial. One JSON line per finished trial, then a summary line.")
+    _add_run_options(sw, sweep=True)
+    sw.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2,...",
+                    help="a grid axis: a method hyperparameter or set-up setting and its values "
+                         "(a..b for whole numbers); repeat for more axes (their product is swept)")
+    sw.add_argument("--seeds", default=None, help="seeds of every grid point, e.g. 0,1,2 or 0..4")
+    sw.add_argument("--ray-address", default=None, metavar="HOST:PORT",
+                    help="an existing Ray cluster (else $DEEPAD_RAY_ADDRESS, else a local instance sized to "
+                         "this machine, started and stopped by the sweep)")
+    sw.add_argument("--max-concurrent", type=int, default=None, metavar="N",
+                    help="at most N trials at once (default: as many as the cluster has CPUs)")
+    sw.add_argument("--shared-runs-dir", action="store_true",
+                    help="the runs folder is on a disk every node of the cluster sees: trials write there "
+                         "directly (default: each trial's files are shipped back through Ray)")
 
     ls = sub.add_parser("list", help="list saved runs (JSON lines)")
     ls.add_argument("--runs-dir", default=None)
@@ -200,18 +226,124 @@ def _cmd_train(args) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
     run = store.get(run.run_id)
-    s = run.summary
-    out = {"run_id": run.run_id, "state": run.state, "method": cfg.method, "dataset": cfg.dataset,
-           "normal": cfg.setup.normal, "auc": s.get("auc"), "ap": s.get("ap"), "f1": s.get("f1"),
-           "collapsed": s.get("collapsed"), "verdict": s.get("verdict"),
+    if run.state != "finished":
+        print(f"run {run.state}: {run.status.get('error') or ''} {run.status.get('hint') or ''}".rstrip(),
+              file=sys.stderr)
+    print(json.dumps(_run_line(run)))
+    return {"finished": 0, "cancelled": 130}.get(run.state, 1)
+
+
+def _run_line(run) -> dict:
+    """The JSON object `train` prints last (and `sweep` once per trial) for a run as on disk."""
+    s, cfg = run.summary, run.config
+    out = {"run_id": run.run_id, "state": run.state, "method": cfg.get("method"), "dataset": cfg.get("dataset"),
+           "normal": (cfg.get("setup") or {}).get("normal"), "auc": s.get("auc"), "ap": s.get("ap"),
+           "f1": s.get("f1"), "collapsed": s.get("collapsed"), "verdict": s.get("verdict"),
            "seconds": round(run.status.get("seconds", 0.0), 3), "path": str(run.path)}
     if run.state != "finished":
         out.update(error=run.status.get("error"), hint=run.status.get("hint"),
                    epoch=run.status.get("failed_epoch", run.status.get("epoch")))
-        print(f"run {run.state}: {run.status.get('error') or ''} {run.status.get('hint') or ''}".rstrip(),
-              file=sys.stderr)
-    print(json.dumps(out))
-    return {"finished": 0, "cancelled": 130}.get(run.state, 1)
+    return out
+
+
+def sweep_configs(args: argparse.Namespace, sweep_id: str) -> list[dict]:
+    """The trial configs a `sweep` command line describes (not yet validated): the run config of
+    every train option given, times the --grid axes, --seeds and several --normal classes."""
+    from deepad.data.setups import SetupConfig
+    from deepad.detectors import registry
+    from deepad.sweeps import expand, parse_axis, split_values
+
+    axes: dict[str, list] = {}
+    for text in args.grid:
+        name, values = parse_axis(text)
+        if name in axes:
+            raise DeepADError(f"--grid {name} is given twice; give all its values in one --grid {name}=...")
+        if getattr(args, f"param_{name}", None) is not None or getattr(args, f"setup_{name}", None) is not None:
+            raise DeepADError(f"{_flag(name)} is given both as a fixed option and as --grid {name}; keep one")
+        axes[name] = values
+    if args.seeds is not None:
+        if args.seed is not None or "seed" in axes:
+            raise DeepADError("--seeds, --seed and --grid seed=... each set the seed; give only one of them")
+        axes["seed"] = split_values(args.seeds, "--seeds")
+    base_args = copy.copy(args)
+    if args.normal is not None and args.normal.strip().lower() != "all" and not args.data:
+        normals = split_values(args.normal, "--normal")
+        if "normal" in axes:
+            raise DeepADError("--normal and --grid normal=... both set the normal class; give only one")
+        if len(normals) > 1:
+            axes = {"normal": normals, **axes}
+        base_args.normal = normals[0] if len(normals) == 1 else None
+        if len(normals) == 1 and "+" in normals[0]:
+            base_args.normal = normals[0].replace("+", ",")
+    base = config_from_args(base_args)
+    method_fields = registry.get(base["method"]).Config.model_fields
+    return expand(base, axes, sweep_id, method_fields, SetupConfig.model_fields)
+
+
+def _cmd_sweep(args) -> int:
+    from deepad.store import RunStore
+    from deepad.sweeps import check_address, new_sweep_id, resolve_address
+    from deepad.sweeps.runs import create_runs, validate_all
+
+    if args.max_concurrent is not None and args.max_concurrent < 1:
+        raise DeepADError(f"--max-concurrent={args.max_concurrent}: give at least 1")
+    sweep_id = new_sweep_id()
+    configs = sweep_configs(args, sweep_id)
+    cfgs = validate_all(configs)  # every trial, before anything is written or submitted
+    address = resolve_address(args.ray_address)
+    if address:
+        check_address(address)
+    store = RunStore(args.runs_dir)
+    trials = create_runs(cfgs, store)
+    return run_and_report(trials, store, sweep_id, address=address, max_concurrent=args.max_concurrent,
+                          shared=args.shared_runs_dir, quiet=args.quiet)
+
+
+def run_and_report(trials: list, store, sweep_id: str, *, address: str | None = None,
+                   max_concurrent: int | None = None, shared: bool = False, quiet: bool = False) -> int:
+    """Train prepared trials on Ray: a JSON line per ended trial, a progress bar on stderr, the
+    summary line last. Ctrl-C (SIGINT) or SIGTERM cancels; a second Ctrl-C stops running trials
+    at once. Exit status 0: all finished; 1: some failed; 130: cancelled."""
+    from deepad.sweeps import axis_values, engine  # engine imports Ray
+
+    stop, force = threading.Event(), threading.Event()
+
+    def on_sigint(*_):
+        (force if stop.is_set() else stop).set()
+        print("\ncancelling the sweep (Ctrl-C again to stop running trials at once)", file=sys.stderr, flush=True)
+
+    print(f"sweep {sweep_id}: {len(trials)} trials in {store.root}", file=sys.stderr, flush=True)
+    bar = None
+    if not quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(trials), unit="trial", file=sys.stderr, dynamic_ncols=True,
+                   desc=f"sweep {sweep_id}", postfix={"failed": 0})
+
+    def on_trial_end(run, _cfg):
+        print(json.dumps({**_run_line(run), "sweep_id": sweep_id,
+                          "grid": {a: axis_values(run.config, a) for a in run.config["sweep"]["axes"]},
+                          "node": (run.status.get("ray") or {}).get("node_id")}), flush=True)
+
+    def on_progress(outcome):
+        if bar is not None:
+            bar.n = outcome.finished + outcome.failed + outcome.cancelled
+            bar.set_postfix(failed=outcome.failed, cancelled=outcome.cancelled)
+
+    previous = {sig: signal.signal(sig, on_sigint) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        outcome = engine.run_sweep(trials, store, sweep_id, address=address, max_concurrent=max_concurrent,
+                                   shared=shared, should_stop=stop.is_set, force_stop=force.is_set,
+                                   on_trial_end=on_trial_end, on_progress=on_progress)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if bar is not None:
+            bar.close()
+    print(json.dumps({**outcome.summary(), "runs_dir": str(store.root)}), flush=True)
+    if outcome.cancelled:
+        return 130
+    return 1 if outcome.failed else 0
 
 
 def _cmd_list(args) -> int:
@@ -273,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.commands[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
     except SystemExit as exc:  # argparse's errors (already printed, exit 2) and --help (exit 0)
         return int(exc.code or 0)
-    handler = {"train": _cmd_train, "list": _cmd_list, "show": _cmd_show, "methods": _cmd_methods,
+    handler = {"train": _cmd_train, "sweep": _cmd_sweep, "list": _cmd_list, "show": _cmd_show, "methods": _cmd_methods,
                "datasets": _cmd_datasets, "presets": _cmd_presets}[args.command]
     try:
         return handler(args)

@@ -6,6 +6,8 @@ computes anything beyond laying the numbers out. Large point clouds use WebGL (`
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -314,28 +316,40 @@ def spread_timeline(view, i: int) -> go.Figure:
 
 
 # --- exploration -----------------------------------------------------------------------------------
-def grid_heatmap(df: pd.DataFrame, axes: list[str]) -> go.Figure:
-    """AUC over one or two hyperparameters; each cell also names the collapse verdict."""
+def grid_heatmap(df: pd.DataFrame, axes: list[str], metric: str = "val AUC") -> go.Figure:
+    """`metric` (a column of the grid frame) over the first one or two axes; trials that differ
+    only in other axes (seeds) are averaged. Each cell names the collapse verdict seen most and
+    carries the id of a run it holds (for click-through)."""
     a = axes[0]
     b = axes[1] if len(axes) > 1 else None
-    xs = sorted(df[a].dropna().unique())
-    ys = sorted(df[b].dropna().unique()) if b else [""]
+    xs = sorted(df[a].dropna().unique(), key=_sort_key)
+    ys = sorted(df[b].dropna().unique(), key=_sort_key) if b else [""]
     z = np.full((len(ys), len(xs)), np.nan)
     text = [["" for _ in xs] for _ in ys]
-    for _, row in df.iterrows():
-        i = ys.index(row[b]) if b else 0
-        j = xs.index(row[a])
-        if row["AUC"] is not None and not pd.isna(row["AUC"]):
-            z[i, j] = row["AUC"]
-            text[i][j] = f"{row['AUC']:.3f}<br>{row['collapse'] or ''}"
+    ids = [["" for _ in xs] for _ in ys]
+    for (i, y), (j, x) in itertools.product(enumerate(ys), enumerate(xs)):
+        cell = df[(df[a] == x) & ((df[b] == y) if b else True)]
+        if not len(cell):
+            continue
+        ids[i][j] = cell["run"].iloc[0]
+        values = cell[metric].dropna()
+        if len(values):
+            z[i, j] = values.mean()
+            verdicts = cell["collapse"].dropna()
+            n = f" (mean of {len(values)})" if len(values) > 1 else ""
+            text[i][j] = f"{values.mean():.3f}{n}<br>{verdicts.mode().iloc[0] if len(verdicts) else ''}"
         else:
-            text[i][j] = row["state"]
-    fig = go.Figure(go.Heatmap(z=z, x=[str(v) for v in xs], y=[str(v) for v in ys], text=text,
+            text[i][j] = ", ".join(sorted(set(cell["state"])))
+    fig = go.Figure(go.Heatmap(z=z, x=[str(v) for v in xs], y=[str(v) for v in ys], text=text, customdata=ids,
                                texttemplate="%{text}", colorscale="RdYlGn", zmin=0.5, zmax=1.0,
-                               colorbar=dict(title="AUC"), hoverinfo="skip"))
+                               colorbar=dict(title=metric), hovertemplate="%{customdata}<extra></extra>"))
     fig.update_xaxes(title=a, type="category")
     fig.update_yaxes(title=b or "", type="category")
-    return _layout(fig, "Test AUC (and collapse verdict) per setting", height=140 + 60 * len(ys))
+    return _layout(fig, f"{metric} (and collapse verdict) per setting", height=140 + 60 * len(ys))
+
+
+def _sort_key(v):
+    return (0, v, "") if isinstance(v, (int, float)) else (1, 0, str(v))
 
 
 # --- export ------------------------------------------------------------------------------------

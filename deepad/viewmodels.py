@@ -8,11 +8,9 @@ reused from scripts.
 from __future__ import annotations
 
 import io
-import itertools
 import json
 import math
 import re
-import secrets
 import shlex
 import typing
 from dataclasses import dataclass
@@ -766,62 +764,50 @@ def explorable_fields(config_cls) -> list[str]:
     return [n for n in EXPLORABLE if n in config_cls.model_fields]
 
 
-def parse_values(config_cls, name: str, text: str) -> tuple[list, str | None]:
-    """"0.1, 0.5, 0.9" -> values of field `name`, each checked by the config; (values, error)."""
-    from pydantic import ValidationError
-
-    from deepad.training.config import format_validation_error
-
-    out = []
-    for part in [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]:
-        try:
-            value = getattr(config_cls(**{name: part}), name)
-        except ValidationError as err:
-            return [], format_validation_error(err)
-        if value not in out:
-            out.append(value)
-    if not out:
-        return [], f"{name}: give at least one value"
-    return out, None
-
-
-def new_grid_id() -> str:
-    return secrets.token_hex(3)
-
-
-def grid_configs(base: dict, axes: dict[str, list], grid_id: str) -> list[dict]:
-    """One run config per combination of the axes' values, titled so the grid can be found again."""
-    names = list(axes)
-    out = []
-    for combo in itertools.product(*(axes[n] for n in names)):
-        params = {**(base.get("params") or {}), **dict(zip(names, combo))}
-        label = ", ".join(f"{n}={_short(v)}" for n, v in zip(names, combo))
-        out.append({**base, "params": params, "title": f"explore {grid_id}: {label}"})
-    return out
-
-
 def explore_grids(runs: list[RunRecord]) -> dict[str, dict]:
-    """Grids found among the runs on disk: id -> {"axes": [names], "runs": [RunRecord]}."""
-    grids: dict[str, dict] = {}
+    """Sweeps found among the runs on disk, newest first: id -> {"axes": [names], "runs": [...],
+    "trials": planned count}. Grids launched before sweeps existed are found by their title."""
+    from deepad.sweeps import group_runs
+
+    grids = group_runs(runs)
     for r in runs:
         m = _GRID_TITLE.match(r.config.get("title") or "")
-        if not m:
+        if not m or r.config.get("sweep"):
             continue
         axes = [a.split("=")[0].strip() for a in m.group("axes").split(",") if "=" in a]
-        g = grids.setdefault(m.group("gid"), {"axes": axes, "runs": [], "created": r.run_id})
+        g = grids.setdefault(m.group("gid"), {"axes": axes, "runs": [], "created": r.run_id, "trials": 0})
         g["runs"].append(r)
+        g["trials"] = len(g["runs"])
         g["created"] = min(g["created"], r.run_id)
     return dict(sorted(grids.items(), key=lambda kv: kv[1]["created"], reverse=True))
 
 
+def val_auc(run: RunRecord) -> float | None:
+    """The validation AUC of a run's trained model: its last record that has one."""
+    last = run.status.get("last") or {}
+    if isinstance(last.get("val_auc"), (int, float)):
+        return float(last["val_auc"])
+    for rec in reversed(run.history()):
+        if isinstance(rec.get("val_auc"), (int, float)):
+            return float(rec["val_auc"])
+    return None
+
+
+GRID_METRICS = {"val AUC": "validation AUC (the validation split: choose settings by it)",
+                "test AUC": "test AUC (the held-out test split: report it, do not choose settings by it)"}
+
+
 def grid_frame(runs: list[RunRecord], axes: list[str]) -> pd.DataFrame:
+    """One row per trial: its axis values, state, validation and test AUC, collapse verdict, run."""
+    from deepad.sweeps import axis_values
+
     rows = []
     for r in runs:
-        params = r.config.get("params") or {}
         s = r.summary
-        rows.append({**{a: params.get(a) for a in axes}, "state": r.state, "AUC": _num(s.get("auc")),
+        rows.append({**{a: axis_values(r.config, a) for a in axes}, "state": r.state,
+                     "val AUC": _num(val_auc(r)), "test AUC": _num(s.get("auc")),
                      "collapse": s.get("verdict"), "run": r.run_id})
-    df = pd.DataFrame(rows, columns=[*axes, "state", "AUC", "collapse", "run"])
+    df = pd.DataFrame(rows, columns=[*axes, "state", "val AUC", "test AUC", "collapse", "run"])
     return df.sort_values(axes).reset_index(drop=True) if len(df) else df
 
 

@@ -1,25 +1,33 @@
-"""Explore: a small grid over one or two of α, β, k, ν and the learning rate, trained as queued
-background runs, with a table and a heatmap of AUC and collapse as they finish."""
+"""Explore: a sweep over one or two of α, β, k, ν and the learning rate, each given as a range
+(min, max, steps, linear or log scale), trained by this server's workers or on Ray (a local
+instance or a cluster). Its table and heatmap fill as trials finish; each trial opens as its run."""
 
 import streamlit as st
 
 from deepad import figures
 from deepad import viewmodels as vm
 from deepad.data.datasets import CATALOG, load_dataset
+from deepad.data.setups import SetupConfig
 from deepad.detectors import registry
 from deepad.errors import DeepADError
+from deepad.sweeps import check_address, count_trials, expand, new_sweep_id
+from deepad.sweeps import ranges
+from deepad.sweeps.launch import launcher
 from pages import _ui as ui
 
 ui.require_app(__file__)
 
 ss = st.session_state
-st.title("Explore hyperparameters")
-st.caption("Try a few values of one or two hyperparameters at once. Every combination becomes a run; "
-           "they queue and train one after another in the background, and the table and heatmap "
-           "fill in as they finish.")
+ENGINES = {"server": "this server's workers", "ray-local": "Ray on this machine", "ray": "a Ray cluster"}
+MAX_TRIALS = {"server": 36, "ray-local": 200, "ray": 1000}
+DEFAULT_RANGE = {"alpha": (0.1, 0.9), "beta": (0.1, 1.0), "k": (10, 200), "nu": (0.05, 0.2), "lr": (1e-4, 1e-2)}
 
-SUGGESTED = {"alpha": "0.1, 0.5, 0.9", "beta": "0.1, 0.5, 1.0", "k": "10, 50, 200",
-             "nu": "0.05, 0.1, 0.2", "lr": "0.0001, 0.001, 0.01"}
+
+st.title("Explore hyperparameters")
+st.caption("Sweep one or two hyperparameters over a range. Every combination is a run; this server "
+           "trains them one after another, or Ray trains many at once (on this machine or a cluster). "
+           "The table and heatmap fill in as they finish.")
+
 detectors = {n: c for n, c in registry.all_detectors().items() if vm.explorable_fields(c.Config)}
 if not detectors:
     st.info("No detector has any of α, β, k, ν or a learning rate to explore.")
@@ -54,8 +62,33 @@ with st.container(border=True):
     if param_error:
         st.error(param_error)
 
+
+def axis_controls(name: str) -> tuple[list, str | None]:
+    """Range slider, steps and scale for one axis -> (its values, a problem or None)."""
+    cfg = det_cls.Config
+    ticks = ranges.ticks(cfg, name)
+    key = f"explore.range.{method}.{name}"
+    saved = ss.get(f"{key}.saved")  # a range slider needs its value passed: kept here across pages
+    if not (isinstance(saved, tuple) and set(saved) <= set(ticks)):
+        lo, hi = DEFAULT_RANGE.get(name, (ticks[0], ticks[-1]))
+        saved = (min(ticks, key=lambda t: abs(t - lo)), min(ticks, key=lambda t: abs(t - hi)))
+    lo, hi = st.select_slider(f"range of {name}: min and max", options=ticks, value=saved,
+                              key=f"explore_range.{method}.{name}", format_func=lambda v: f"{v:g}")
+    ss[f"{key}.saved"] = (lo, hi)
+    s1, s2 = st.columns(2)
+    steps = s1.number_input("steps", min_value=1, max_value=ranges.MAX_STEPS, value=3, key=f"{key}.steps")
+    scale = s2.radio("scale", ranges.SCALES, index=ranges.SCALES.index(ranges.default_scale(cfg, name)),
+                     key=f"{key}.scale", horizontal=True)
+    vals, err = ranges.range_values(lo, hi, int(steps), scale, ranges.is_integer(cfg, name))
+    st.caption(cfg.model_fields[name].description or "")
+    if err:
+        return [], err
+    st.markdown("values: " + ", ".join(f"`{v:g}`" for v in vals))
+    return vals, None
+
+
 with st.container(border=True):
-    st.markdown("**2 · What to vary**: one or two hyperparameters, a few values each.")
+    st.markdown("**2 · What to vary**: one or two hyperparameters, each over a range.")
     fields = vm.explorable_fields(det_cls.Config)
     c1, c2 = st.columns(2)
     axes: dict[str, list] = {}
@@ -71,57 +104,117 @@ with st.container(border=True):
                                     n, det_cls.Config.model_fields[n].description or ""))
             if name == "(none)" or name in axes:
                 continue
-            vkey = f"explore.values.{method}.{name}"
-            ss.setdefault(vkey, SUGGESTED.get(name, str(det_cls.Config.model_fields[name].default)))
-            text = st.text_input(f"values of {name}, separated by commas", key=vkey)
-            st.caption(det_cls.Config.model_fields[name].description or "")
-            vals, err = vm.parse_values(det_cls.Config, name, text)
-            if err:
-                st.error(err)
-                errors.append(err)
-            else:
+            vals, err = axis_controls(name)
+            why_not = ranges.irrelevant(det_cls.Config, name, base_params or {})
+            for problem in (err, why_not):
+                if problem:
+                    st.error(problem)
+                    errors.append(problem)
+            if not err:
                 axes[name] = vals
-    n_runs = 1
-    for v in axes.values():
-        n_runs *= len(v)
-    blocked = bool(errors) or param_error is not None or not axes or n_runs > 36
-    if n_runs > 36:
-        st.warning(f"{n_runs} runs is a lot for one grid; keep it to 36 or fewer.")
+    ss.setdefault("explore.seeds", 1)
+    n_seeds = st.number_input("seeds per setting (each a run; the heatmap shows their mean)", min_value=1,
+                              max_value=5, key="explore.seeds")
+
+with st.container(border=True):
+    st.markdown("**3 · Where it runs**")
+    ss.setdefault("explore.engine", "server")
+    engine = st.radio("Train the runs on", list(ENGINES), key="explore.engine", format_func=ENGINES.get,
+                      horizontal=True)
+    address = None
+    if engine == "ray":
+        address = st.text_input("Ray cluster address (HOST:PORT, as `ray start --head` prints it)",
+                                key="explore.ray_address").strip()
+        st.caption("Runs come back to this server's runs folder with their full records, whether or not "
+                   "the cluster's machines share a disk with it.")
+    elif engine == "ray-local":
+        st.caption("Starts a Ray instance sized to this machine for the sweep (a few seconds) and stops it "
+                   "afterwards; the runs train side by side, one CPU each.")
+    else:
+        st.caption("The server trains the runs one after another in the background.")
+    sweep_axes = {**axes, **({"seed": list(range(int(n_seeds)))} if n_seeds > 1 else {})}
+    n_runs = count_trials(sweep_axes)
+    blocked = bool(errors) or param_error is not None or not axes or n_runs > MAX_TRIALS[engine]
+    if n_runs > MAX_TRIALS[engine]:
+        st.warning(f"{n_runs} runs is a lot for {ENGINES[engine]}; keep it to {MAX_TRIALS[engine]} or fewer"
+                   + (" (the command line's `python -m deepad sweep` takes larger grids)." if engine != "ray"
+                      else "."))
+    if engine == "ray" and not address:
+        blocked = True
     if st.button(f"Launch {n_runs} run(s)", type="primary", disabled=blocked, icon=":material/play_arrow:",
                  key="launch-grid"):
-        gid = vm.new_grid_id()
+        sweep_id = new_sweep_id()
         base = {"dataset": dataset, "method": method, "params": base_params, "setup": {"normal": [normal]}}
-        started, failed = [], []
-        for cfg in vm.grid_configs(base, axes, gid):
-            try:
-                started.append(ui.manager().start(cfg))
-            except DeepADError as exc:
-                failed.append(str(exc))
-        for run_id in started:
-            ui.projector().project_when_finished(ui.manager(), run_id)
-        ss["explore.grid"] = gid
-        if failed:
-            st.error("Some runs could not start: " + "; ".join(sorted(set(failed))))
-        st.toast(f"Queued {len(started)} runs.")
+        configs = expand(base, sweep_axes, sweep_id, det_cls.Config.model_fields, SetupConfig.model_fields)
+        try:
+            if engine == "server":
+                for cfg in configs:
+                    run_id = ui.manager().start(cfg)
+                    ui.projector().project_when_finished(ui.manager(), run_id)
+            else:
+                from deepad.sweeps.runs import create_runs, validate_all
+
+                if address:
+                    check_address(address)
+                trials = create_runs(validate_all(configs), ui.store())
+                launcher().start(sweep_id, [r.run_id for r, _ in trials], ui.store(), address=address or None)
+        except DeepADError as exc:
+            st.error(str(exc))
+        else:
+            ss["explore.grid"] = sweep_id
+            st.toast(f"Sweep {sweep_id}: {len(configs)} runs on {ENGINES[engine]}.")
+
+
+def open_run(run_id: str) -> None:
+    ui.select_run(run_id)
+    st.switch_page("pages/runs.py", query_params={"run": run_id})
 
 
 def grid_results(grid_id: str) -> None:
     grids = vm.explore_grids(ui.store().list())
     g = grids.get(grid_id)
     if g is None:
-        st.warning("This grid's runs are gone (deleted?).")
+        st.warning("This sweep's runs are gone (deleted?).")
         return
     df = vm.grid_frame(g["runs"], g["axes"])
-    done = int((df["state"] == "finished").sum())
-    st.progress(done / max(1, len(df)), text=f"{done} of {len(df)} runs finished")
-    left, right = st.columns([2, 3])
-    with left:
-        st.dataframe(df, hide_index=True, column_config={"AUC": st.column_config.NumberColumn(format="%.3f")})
-    with right:
-        st.plotly_chart(figures.grid_heatmap(df, g["axes"]), key=f"explore.heat.{grid_id}")
-    st.caption("Greener is a better test AUC (0.5 is chance). Each cell also names the collapse "
-               "verdict: a high learning rate or a weak regularizer often shows up as 'collapsed'.")
+    ended = int(df["state"].isin(["finished", "failed", "cancelled", "interrupted"]).sum())
+    failed = int((df["state"] != "finished").sum()) - (len(df) - ended)
+    planned = max(g.get("trials") or 0, len(df))
+    st.progress(ended / max(1, planned),
+                text=f"{ended} of {planned} runs ended" + (f", {failed} not finished" if failed else ""))
+    metric = st.radio("Heatmap shows", list(vm.GRID_METRICS), key=f"explore.metric.{grid_id}", horizontal=True)
+    st.caption(f"Shown: {vm.GRID_METRICS[metric]}. Greener is better (0.5 is chance); each cell also names "
+               "the collapse verdict: a high learning rate or a weak regularizer often shows up as 'collapsed'.")
+    heat_axes = [a for a in g["axes"] if a != "seed"] or g["axes"]
+    picked = st.plotly_chart(figures.grid_heatmap(df, heat_axes, metric), key=f"explore.heat.{grid_id}",
+                             on_select="rerun", selection_mode="points")
+    points = (picked or {}).get("selection", {}).get("points", []) if isinstance(picked, dict) else []
+    if points and points[0].get("customdata"):
+        open_run(points[0]["customdata"])
+    table = st.dataframe(df, hide_index=True, on_select="rerun", selection_mode="single-row",
+                         key=f"explore.table.{grid_id}",
+                         column_config={c: st.column_config.NumberColumn(format="%.3f")
+                                        for c in ("val AUC", "test AUC")})
+    rows = table.selection.rows if table is not None and hasattr(table, "selection") else []
+    c1, c2 = st.columns([3, 1])
+    labels = {r: ", ".join(f"{a}={row[a]}" for a in g["axes"]) + f" ({row['state']})"
+              for r, row in zip(df["run"], df.to_dict("records"))}
+    if rows:
+        ss[f"explore.open.{grid_id}"] = df["run"].iloc[rows[0]]
+    choice = c1.selectbox("Open a trial's run", list(labels), format_func=labels.get, key=f"explore.open.{grid_id}")
+    if c2.button("Open run", key=f"explore.go.{grid_id}", icon=":material/open_in_new:") and choice:
+        open_run(choice)
     live = any(vm.is_live(r) for r in g["runs"])
+    proc = launcher().get(grid_id)
+    if live and st.button("Stop this sweep", key=f"explore.stop.{grid_id}", icon=":material/stop:"):
+        if proc is not None:
+            proc.cancel()
+        for r in g["runs"]:
+            if vm.is_live(r):
+                ui.manager().cancel(r.run_id)
+        st.toast("Stopping: runs not started are cancelled, running ones stop and keep their records.")
+    if proc is not None and not proc.running() and proc.proc.returncode not in (0, 1, 130):
+        st.error(f"The sweep's process ended with exit status {proc.proc.returncode}: {proc.log_tail(3)}")
     seen = st.session_state.setdefault("_explore_live_seen", {})
     if seen.get(grid_id) and not live:  # the last run just ended: stop polling
         seen[grid_id] = False
@@ -129,15 +222,15 @@ def grid_results(grid_id: str) -> None:
     seen[grid_id] = live
 
 
-st.subheader("3 · Results")
+st.subheader("4 · Results")
 grids = vm.explore_grids(ui.store().list())
 if not grids:
-    st.info("No grid yet: launch one above.")
+    st.info("No sweep yet: launch one above.")
     st.stop()
 ids = list(grids)
 if ss.get("explore.grid") not in ids:
     ss["explore.grid"] = ids[0]
-gid = st.selectbox("Grid", ids, key="explore.grid",
+gid = st.selectbox("Sweep", ids, key="explore.grid",
                    format_func=lambda i: f"{' × '.join(grids[i]['axes'])}: {len(grids[i]['runs'])} runs "
                                          f"of {grids[i]['runs'][0].config.get('method')} ({i})")
 live = any(vm.is_live(r) for r in grids[gid]["runs"])

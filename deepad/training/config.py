@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from deepad.data.setups import SetupConfig
 from deepad.errors import DeepADError
+from deepad.sweeps import SweepTag
 
 
 class RunConfig(BaseModel):
@@ -24,6 +25,7 @@ class RunConfig(BaseModel):
     seed: int = Field(0, ge=0)
     device: Literal["auto", "cpu", "cuda"] = "auto"
     title: str = ""
+    sweep: Optional[SweepTag] = Field(None, description="the sweep this run is a trial of (None: a single run)")
 
     def resolved_device(self) -> str:
         if self.device == "auto":
