@@ -30,14 +30,13 @@ from deepad.presets import get_preset
 from deepad.training.config import RunConfig, validate_config
 from deepad.training.runner import build_split
 
-# methods that cannot fit on a plain one-vs-all set-up -> the preset whose set-up they use
-SETUP_PRESET = {"r2ad2": "r2ad2-semi", "anoean": "anoean-one-vs-all", "rt-bigan": "rt-bigan-polluted"}
-
 
 def setup_for(method: str, c: int) -> tuple[dict, str]:
-    """(set-up, where it comes from). A preset's single-normal-class set-up moves to class c; a
-    set-up with several normal classes is fixed."""
-    preset = SETUP_PRESET.get(method)
+    """(set-up, where it comes from). A method whose set-up needs more than plain one-vs-all data
+    (known anomalies, known normals) takes the set-up of the first preset it suggests; a preset's
+    single-normal-class set-up moves to class c, one with several normal classes is fixed."""
+    spec = registry.spec(method)
+    preset = spec.presets[0] if spec.requires and spec.presets else None
     if preset is None:
         return {"normal": [c]}, "one-vs-all"
     setup = get_preset(preset).config["setup"]

@@ -30,8 +30,8 @@ def _method_fields() -> dict[str, tuple[type, object]]:
     from deepad.detectors import registry
 
     fields: dict[str, tuple[type, object]] = {}
-    for cls in registry.all_detectors().values():
-        for name, info in cls.Config.model_fields.items():
+    for spec in registry.specs().values():
+        for name, info in spec.Config.model_fields.items():
             fields.setdefault(name, (info.annotation, info))
     return fields
 
@@ -168,8 +168,7 @@ def config_from_args(args: argparse.Namespace) -> dict:
         preset = get_preset(args.preset)
         base = {**base, "title": preset.title, **copy.deepcopy(preset.config)}
     method = args.method or base["method"]
-    det_cls = registry.get(method)
-    own = set(det_cls.Config.model_fields)
+    own = registry.spec(method).Config.model_fields
     params = dict(base["params"]) if method == base["method"] else {}
     for key, value in vars(args).items():
         if not key.startswith("param_") or value is None:
@@ -177,7 +176,7 @@ def config_from_args(args: argparse.Namespace) -> dict:
         name = key.removeprefix("param_")
         if name not in own:
             raise DeepADError(f"{_flag(name)} does not apply to method {method}; its parameters are: "
-                              + ", ".join(_flag(n) for n in det_cls.Config.model_fields))
+                              + ", ".join(_flag(n) for n in own))
         params[name] = value
     dataset = args.dataset or base["dataset"]
     setup = dict(base["setup"]) if dataset == base["dataset"] and not args.data else {}
@@ -276,7 +275,7 @@ def sweep_configs(args: argparse.Namespace, sweep_id: str) -> list[dict]:
         if len(normals) == 1 and "+" in normals[0]:
             base_args.normal = normals[0].replace("+", ",")
     base = config_from_args(base_args)
-    method_fields = registry.get(base["method"]).Config.model_fields
+    method_fields = registry.spec(base["method"]).Config.model_fields
     return expand(base, axes, sweep_id, method_fields, SetupConfig.model_fields)
 
 
@@ -371,10 +370,10 @@ def _cmd_show(args) -> int:
 def _cmd_methods(args) -> int:
     from deepad.detectors import registry
 
-    for name, cls in registry.all_detectors().items():
-        row = {"method": name, "title": cls.title, "summary": cls.summary}
+    for name, spec in registry.specs().items():
+        row = {"method": name, "title": spec.title, "summary": spec.summary}
         if args.verbose:
-            row["params"] = cls.Config().model_dump()
+            row["params"] = spec.Config().model_dump()
         print(json.dumps(row))
     return 0
 

@@ -58,14 +58,18 @@ def run_label(run: RunRecord) -> str:
     return f"{run_title(run)} · {when} [{run.run_id[-6:]}]"
 
 
-def expected_steps(config: dict) -> int | None:
-    """How many epoch records a run will write: its epochs plus pretraining epochs when the
-    method has those parameters; None when the method has no epochs (one record at the end)."""
-    params = config.get("params") or {}
-    if not isinstance(params.get("epochs"), int):
-        return None
-    pre = params.get("pretrain_epochs")
-    return params["epochs"] + (pre if isinstance(pre, int) else 0)
+def planned_records(config: dict) -> dict[str, int] | None:
+    """Epoch records a run will write, per phase, as its detector declares them; None when the
+    method or its parameters are unknown."""
+    from deepad.detectors import registry
+
+    specs = registry.specs()
+    method = config.get("method")
+    return specs[method].planned_records(config.get("params") or {}) if method in specs else None
+
+
+PHASE_WORDS = {"pretrain": "pretraining (autoencoder)", "train": "training", "target": "target autoencoder",
+               "features": "gradient features", "meta": "meta-training", "adapt": "adaptation"}
 
 
 @dataclass
@@ -75,11 +79,12 @@ class Progress:
 
 
 def progress(run: RunRecord, n_records: int) -> Progress:
-    total = expected_steps(run.config)
+    plan = planned_records(run.config)
+    total = sum(plan.values()) if plan else None
     last = run.status.get("last") or {}
     phase = last.get("phase", "train")
     epoch = last.get("epoch", 0)
-    phase_word = {"pretrain": "pretraining (autoencoder)", "train": "training"}.get(phase, phase)
+    phase_word = PHASE_WORDS.get(phase, phase)
     if run.state == "queued":
         return Progress(0.0, "waiting for its turn")
     if run.state == "finished":
@@ -87,10 +92,27 @@ def progress(run: RunRecord, n_records: int) -> Progress:
     if not n_records:
         return Progress(0.0, "loading data and building the network")
     if total:
-        params = run.config.get("params") or {}
-        phase_total = params.get("pretrain_epochs") if phase == "pretrain" else params.get("epochs")
-        return Progress(min(1.0, n_records / total), f"{phase_word}: epoch {epoch} / {phase_total}")
+        phase_total = plan.get(phase)
+        of = f" / {phase_total}" if phase_total else ""
+        return Progress(min(1.0, n_records / total), f"{phase_word}: epoch {epoch}{of}")
     return Progress(0.5, f"{phase_word}: epoch {epoch}")
+
+
+REQUIREMENT_WORDS = {"known_anomalies": ("Known anomalies in training", "labelled anomalies"),
+                     "known_normals": ("Labelled normals", "labelled normals")}
+
+
+def unmet_requirements(method: str, setup: dict, params: dict) -> list[tuple[str, int]]:
+    """The set-up counts detector `method` declares it needs and `setup` (a SetupConfig's fields)
+    does not provide, as (field, minimum) pairs (see `DetectorSpec.requires`)."""
+    from types import SimpleNamespace
+
+    from deepad.detectors import registry
+
+    spec = registry.spec(method)
+    setup = SimpleNamespace(**{f: setup.get(f) or 0 for f in REQUIREMENT_WORDS})
+    cfg = spec.Config(**params)
+    return [(r.setup_field, r.count(cfg)) for r in spec.requires if r.problem(method, setup, cfg)]
 
 
 def status_text(run: RunRecord, queue_position: int | None = None) -> str:
@@ -639,19 +661,45 @@ def sample_table(run: RunRecord, results: dict, rows: np.ndarray, x: np.ndarray,
 
 
 # --- per-epoch history -----------------------------------------------------------------------
-LOSS_NAMES = {"loss": "total loss", "loss_svdd": "SVDD term", "loss_reg": "regularizer",
-              "weighted_reg": "c_t × regularizer", "loss_rec": "reconstruction (pretraining)"}
-DIAGNOSTICS = {
-    "rel_spread": ("relative spread of φ", "how far apart the embeddings are, relative to their size; "
-                   "heading to 0 means everything lands on one point", True),
-    "eff_rank": ("effective rank of φ", "how many directions of variation the embeddings keep", False),
-    "const_share": ("share of constant dimensions", "dimensions of φ that no longer vary", False),
-    "c_t": ("regularizer weight c_t", "the adaptive weight of the regularizer", False),
-    "batch_var": ("minibatch variance", "variance of φ within a minibatch", True),
-    "mean_dist": ("mean squared distance to c", "what Deep SVDD minimises", True),
-    "R": ("radius R", "soft-boundary radius", False),
-    "val_auc": ("validation AUC", "how well scores separate anomalies on held-out data", False),
-}
+def loss_names(method: str | None = None) -> dict[str, str]:
+    """Captions of the loss components: the method's own (as its detector declares them) after the
+    total; every detector's when `method` is None or unknown."""
+    from deepad.detectors import registry
+    from deepad.detectors.spec import TOTAL_LOSS
+
+    specs = registry.specs()
+    chosen = [specs[method]] if method in specs else list(specs.values())
+    out = dict(TOTAL_LOSS)
+    for spec in chosen:
+        for name, caption in spec.losses.items():
+            out.setdefault(name, caption)
+    return out
+
+
+def diagnostics(method: str | None = None) -> dict[str, tuple[str, str, bool]]:
+    """Per-epoch numbers besides the losses, name -> (title, caption, log axis): the collapse
+    numbers every deep detector records, the method's own (every detector's when `method` is None
+    or unknown), then the validation AUC."""
+    from deepad.detectors import registry
+    from deepad.detectors.spec import COMMON_DIAGNOSTICS, VALIDATION_DIAGNOSTICS
+
+    specs = registry.specs()
+    chosen = [specs[method]] if method in specs else list(specs.values())
+    out = dict(COMMON_DIAGNOSTICS)
+    for spec in chosen:
+        for name, entry in spec.diagnostics.items():
+            out.setdefault(name, entry)
+    return {**out, **VALIDATION_DIAGNOSTICS}
+
+
+def __getattr__(name: str):
+    """`LOSS_NAMES` and `DIAGNOSTICS`: the captions of every detector, read from their declarations
+    when first asked for (not at import)."""
+    if name == "LOSS_NAMES":
+        return loss_names()
+    if name == "DIAGNOSTICS":
+        return diagnostics()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 RANGES = {"const_share": (-0.02, 1.02), "val_auc": (0.0, 1.02)}  # fixed axes for bounded numbers
@@ -686,14 +734,14 @@ def _informative(df: pd.DataFrame, c: str) -> bool:
 def loss_columns(df: pd.DataFrame) -> list[str]:
     """Loss components present in the records (a component that stays 0, e.g. the regularizer
     when there is none, is left out): the known ones first, then any other loss_*."""
-    known = [c for c in LOSS_NAMES if _informative(df, c)]
+    known = [c for c in loss_names() if _informative(df, c)]
     other = [c for c in df.columns if c.startswith("loss") and c not in known and _informative(df, c)]
     return known + other
 
 
 def diagnostic_columns(df: pd.DataFrame) -> list[str]:
     keep_zeros = ("rel_spread", "eff_rank", "const_share", "val_auc")  # 0 is news for these
-    return [c for c in DIAGNOSTICS
+    return [c for c in diagnostics()
             if c in df and pd.api.types.is_numeric_dtype(df[c]) and df[c].notna().any()
             and (c in keep_zeros or _informative(df, c))]  # e.g. R stays 0 for one-class
 
@@ -756,12 +804,22 @@ def representation_dim(run: RunRecord, results: dict | None = None) -> int | Non
 
 
 # --- exploration grids -------------------------------------------------------------------------
-EXPLORABLE = ("alpha", "beta", "k", "nu", "lr")
 _GRID_TITLE = re.compile(r"^explore (?P<gid>[0-9a-f]{6}): (?P<axes>.*)$")
 
 
-def explorable_fields(config_cls) -> list[str]:
-    return [n for n in EXPLORABLE if n in config_cls.model_fields]
+def explorable_fields(method: str) -> list[str]:
+    """The settings detector `method` declares worth exploring (see `DetectorSpec.explorable`)."""
+    from deepad.detectors import registry
+
+    return list(registry.spec(method).explorable)
+
+
+def suggested_range(method: str, name: str) -> tuple[float, float] | None:
+    """The (low, high) range a sweep over setting `name` of `method` starts from, as the detector
+    declares it; None when it declares none for that setting."""
+    from deepad.detectors import registry
+
+    return registry.spec(method).explorable.get(name)
 
 
 def explore_grids(runs: list[RunRecord]) -> dict[str, dict]:

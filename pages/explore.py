@@ -20,7 +20,6 @@ ui.require_app(__file__)
 ss = st.session_state
 ENGINES = {"server": "this server's workers", "ray-local": "Ray on this machine", "ray": "a Ray cluster"}
 MAX_TRIALS = {"server": 36, "ray-local": 200, "ray": 1000}
-DEFAULT_RANGE = {"alpha": (0.1, 0.9), "beta": (0.1, 1.0), "k": (10, 200), "nu": (0.05, 0.2), "lr": (1e-4, 1e-2)}
 
 
 st.title("Explore hyperparameters")
@@ -28,7 +27,7 @@ st.caption("Sweep one or two hyperparameters over a range. Every combination is 
            "trains them one after another, or Ray trains many at once (on this machine or a cluster). "
            "The table and heatmap fill in as they finish.")
 
-detectors = {n: c for n, c in registry.all_detectors().items() if vm.explorable_fields(c.Config)}
+detectors = {n: s for n, s in registry.specs().items() if s.explorable}
 if not detectors:
     st.info("No detector has any of α, β, k, ν or a learning rate to explore.")
     st.stop()
@@ -70,7 +69,7 @@ def axis_controls(name: str) -> tuple[list, str | None]:
     key = f"explore.range.{method}.{name}"
     saved = ss.get(f"{key}.saved")  # a range slider needs its value passed: kept here across pages
     if not (isinstance(saved, tuple) and set(saved) <= set(ticks)):
-        lo, hi = DEFAULT_RANGE.get(name, (ticks[0], ticks[-1]))
+        lo, hi = vm.suggested_range(method, name) or (ticks[0], ticks[-1])
         saved = (min(ticks, key=lambda t: abs(t - lo)), min(ticks, key=lambda t: abs(t - hi)))
     lo, hi = st.select_slider(f"range of {name}: min and max", options=ticks, value=saved,
                               key=f"explore_range.{method}.{name}", format_func=lambda v: f"{v:g}")
@@ -89,7 +88,7 @@ def axis_controls(name: str) -> tuple[list, str | None]:
 
 with st.container(border=True):
     st.markdown("**2 · What to vary**: one or two hyperparameters, each over a range.")
-    fields = vm.explorable_fields(det_cls.Config)
+    fields = vm.explorable_fields(method)
     c1, c2 = st.columns(2)
     axes: dict[str, list] = {}
     errors = []

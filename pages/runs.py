@@ -52,14 +52,14 @@ def live_view(run_id: str) -> None:
     diags = [c for c in vm.diagnostic_columns(df) if c not in ("rel_spread", "eff_rank", "const_share")]
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(figures.history_figure(df, losses, vm.LOSS_NAMES, "Loss by component",
+        st.plotly_chart(figures.history_figure(df, losses, vm.loss_names(run.config.get("method")), "Loss by component",
                                                log_y=st.session_state.get("runs.logloss", True)),
                         key="runs.loss")
         st.caption("The SVDD term pulls embeddings to the centre; the regularizer (when on) keeps them "
                    "from collapsing; c_t × regularizer is what it adds to the loss.")
     with right:
         if diags:
-            st.plotly_chart(figures.history_grid(df, diags, {k: v[0] for k, v in vm.DIAGNOSTICS.items()},
+            st.plotly_chart(figures.history_grid(df, diags, {k: v[0] for k, v in vm.diagnostics().items()},
                                                  log_y=("batch_var", "mean_dist"), row_height=170),
                             key="runs.diag")
             st.caption("Numbers the method reports every epoch, e.g. the regularizer weight c_t, the "
@@ -114,10 +114,11 @@ if run is not None:
         df = vm.history_frame(run.history())
         if len(df):
             with c3:
-                ui.download_figures([figures.history_figure(df, vm.loss_columns(df), vm.LOSS_NAMES,
+                ui.download_figures([figures.history_figure(df, vm.loss_columns(df),
+                                                            vm.loss_names(run.config.get("method")),
                                                             "Loss by component", log_y=True),
                                      figures.history_figure(df, vm.diagnostic_columns(df),
-                                                            {k: v[0] for k, v in vm.DIAGNOSTICS.items()},
+                                                            {k: v[0] for k, v in vm.diagnostics().items()},
                                                             "Diagnostics", log_y=False)],
                                     f"Training of {run.run_id}", f"{run.run_id}-training.html",
                                     key="runs.dl.figs")

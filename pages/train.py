@@ -16,7 +16,7 @@ from pages import _ui as ui
 ui.require_app(__file__)
 
 ss = st.session_state
-detectors = registry.all_detectors()
+detectors = registry.specs()
 
 st.title("Train a detector")
 st.caption("Choose what counts as normal, pick a method and its settings, and press **Start**. "
@@ -328,15 +328,16 @@ method = c1.selectbox("Detector", list(detectors), key="train.method",
                       format_func=lambda n: detectors[n].title)
 det_cls = detectors[method]
 c2.caption(det_cls.summary)
-if det_cls.needs_known_anomalies and known == 0:
-    st.warning(f"{det_cls.title} learns from labelled anomalies: set **Known anomalies in training** "
-               "above to at least 1.")
 st.caption("Defaults follow the papers. Hover over the question marks for what a setting does; "
            "values outside the allowed range cannot be entered.")
 values = ui.config_widgets(det_cls.Config, prefix=f"train.p.{method}")
 params, param_error = vm.params_from_widgets(det_cls.Config, values)
 if param_error:
     st.error(param_error)
+unmet = vm.unmet_requirements(method, setup, params) if params is not None else []
+for field, need in unmet:
+    st.warning(f"{det_cls.title} learns from {need} {vm.REQUIREMENT_WORDS[field][1]}: set "
+               f"**{vm.REQUIREMENT_WORDS[field][0]}** above to at least {need}.")
 
 # --- start -------------------------------------------------------------------------------------
 st.subheader("3 · Start")
@@ -345,7 +346,7 @@ title = st.text_input("Name (optional)", key="train.title", placeholder="e.g. bi
 config = {"dataset": dataset, "method": method, "params": params or {}, "seed": int(seed),
           "device": device, "title": title, "setup": setup}
 blocked = (not normal or param_error is not None or setup_error is not None
-           or (det_cls.needs_known_anomalies and known == 0))
+           or bool(unmet))
 if st.button("Start", type="primary", icon=":material/play_arrow:", disabled=blocked, key="start-run"):
     start(config)
 if not blocked:

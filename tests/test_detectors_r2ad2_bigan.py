@@ -11,10 +11,11 @@ from torch import nn
 from deepad import metrics
 from deepad.detectors import registry
 from deepad.detectors.base import Cancelled
-from deepad.detectors.bigan import detector as BD
-from deepad.detectors.bigan import reptile
-from deepad.detectors.bigan.model import BiGAN, anomaly_score
-from deepad.detectors.r2ad2 import R2AD2
+from deepad.detectors._shared import bigan as BG
+from deepad.detectors.rt_bigan import detector as RT
+from deepad.detectors.rt_bigan import reptile
+from deepad.nets.bigan import BiGAN, anomaly_score
+from deepad.detectors.r2ad2.detector import R2AD2
 from deepad.detectors.r2ad2 import gradients as G
 from deepad.detectors.r2ad2.model import AlarmNetwork
 from deepad.errors import DeepADError, TrainingFailed
@@ -102,7 +103,7 @@ def test_nan_loss_fails_the_run_with_the_epoch(split_factory, monkeypatch):
     with pytest.raises(TrainingFailed) as err:
         fit("r2ad2", split, val=False)
     assert err.value.epoch == 1
-    monkeypatch.setattr(BD, "discriminator_loss", lambda a, b: (a.sum() + b.sum()) * np.nan)
+    monkeypatch.setattr(BG, "discriminator_loss", lambda a, b: (a.sum() + b.sum()) * np.nan)
     with pytest.raises(TrainingFailed):
         fit("egbad", split, val=False)
 
@@ -110,7 +111,7 @@ def test_nan_loss_fails_the_run_with_the_epoch(split_factory, monkeypatch):
 def test_preferred_preprocessing_puts_data_in_the_unit_interval():
     for name in ("r2ad2", "egbad", "rt-bigan"):
         cls = registry.get(name)
-        assert cls.preprocess == "unit"
+        assert registry.spec(name).preferred_preprocess("toy") == "minmax"
         assert cls.preferred_preprocess("image") == "unit"
         assert cls.preferred_preprocess("tabular") == "minmax"
 
@@ -276,7 +277,7 @@ def test_pseudo_labels_keep_the_low_scores_and_the_known_normals():
     scores = np.arange(10.0)[::-1]  # row 10 scores highest
     semi = np.zeros(20, dtype=int)
     semi[10] = 1  # a known normal with the highest score
-    kept = BD.pseudo_normal(scores, rows, semi, 0.5)
+    kept = RT.pseudo_normal(scores, rows, semi, 0.5)
     assert set(kept) == set(range(15, 20)) | {10}
 
 
@@ -316,8 +317,8 @@ def test_rt_bigan_self_training_leaves_most_pollution_out(split_factory, monkeyp
     (digit 1 normal, 20 % other digits as unlabelled pollution, 10 known normals)."""
     split = split_factory(normal=[1], pollution=0.2, known_normals=10, preprocess=UNIT)
     kept = []
-    real = BD.pseudo_normal
-    monkeypatch.setattr(BD, "pseudo_normal", lambda *args: kept.append(real(*args)) or kept[-1])
+    real = RT.pseudo_normal
+    monkeypatch.setattr(RT, "pseudo_normal", lambda *args: kept.append(real(*args)) or kept[-1])
     det = registry.get("rt-bigan")({"meta_iterations": 20}, seed=0).fit(split.train)
     target = split.train.target
     assert target[split.train.semi != -1].mean() == pytest.approx(0.2, abs=0.01)

@@ -7,11 +7,10 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from pydantic import ValidationError
 from scipy.spatial.distance import mahalanobis as scipy_mahalanobis
 
 from deepad import metrics
-from deepad.detectors import ae as AE
+from deepad.detectors.ae import detector as AE
 from deepad.detectors import registry
 from deepad.detectors.anoean import losses as EL
 from deepad.detectors.anoean.detector import anomaly_share
@@ -134,7 +133,7 @@ def test_registered_with_a_documented_config(name):
     assert cls.title and cls.summary and cls.Config is not None
     for field, info in cls.Config.model_fields.items():
         assert info.description, f"{name}.{field} has no description"
-    with pytest.raises(ValidationError, match="lr"):
+    with pytest.raises(DeepADError, match="lr"):
         cls({"lr": -1.0})
 
 

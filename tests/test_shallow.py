@@ -10,7 +10,7 @@ from scipy.stats import multivariate_normal
 
 from deepad import metrics
 from deepad.detectors import registry
-from deepad.detectors.shallow import gaussian_kde_logpdf
+from deepad.detectors.kde.detector import gaussian_kde_logpdf
 
 
 def brute_force_kde_logpdf(query: np.ndarray, data: np.ndarray, bandwidth: float) -> np.ndarray:

@@ -15,10 +15,14 @@ from typing import Any, Callable, ClassVar, Optional
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict
+from pydantic import ValidationError
 
 from deepad.data.setups import Part
+from deepad.detectors.spec import DetectorConfig, DetectorSpec
 from deepad.errors import DeepADError, TrainingFailed
+from deepad.validation import format_validation_error
+
+__all__ = ["Cancelled", "Detector", "DetectorConfig", "EpochCallback", "EpochClock", "StopFlag"]
 
 # on_epoch(metrics, snapshot): metrics is a flat dict of numbers (see README "Epoch records"),
 # snapshot an optional (n_probe, d) embedding of a fixed probe set, for watching collapse happen.
@@ -30,32 +34,38 @@ class Cancelled(Exception):
     """Raised inside `fit` when the stop flag is set; the run ends as "cancelled"."""
 
 
-class DetectorConfig(BaseModel):
-    """Base of every detector's typed config. Field metadata drives dashboard widgets and CLI flags:
-    `description` is the help text; `json_schema_extra={"widget": "slider"|"log"|...}` is a hint."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-
 class Detector(ABC):
+    """An implementation class names its folder's declaration with `spec = SPEC`; its name, title,
+    summary, Config and requirements are read from there."""
+
+    spec: ClassVar[DetectorSpec]
     name: ClassVar[str]  # registry key, CLI `--method`
     title: ClassVar[str]  # human-readable name for the dashboard
     summary: ClassVar[str] = ""  # one line shown next to the method picker
     Config: ClassVar[type[DetectorConfig]]
-    deep: ClassVar[bool] = True  # trains with epochs and a device
     needs_known_anomalies: ClassVar[bool] = False  # refuses to fit without labelled anomalies
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        spec = cls.__dict__.get("spec")
+        if spec is not None:
+            cls.name, cls.title, cls.summary, cls.Config = spec.name, spec.title, spec.summary, spec.Config
+            cls.needs_known_anomalies = spec.needs_known_anomalies
 
     @classmethod
     def preferred_preprocess(cls, kind: str) -> str | None:
         """Preprocessing this method wants for data of `kind` ("image", "tabular", "toy") when the
         set-up says "auto"; None leaves the default (GCN for images, standardize otherwise)."""
-        return None
+        return cls.spec.preferred_preprocess(kind)
 
     def __init__(self, config: DetectorConfig | dict | None = None, *, device: str = "cpu", seed: int = 0):
-        if config is None:
-            config = self.Config()
-        elif isinstance(config, dict):
-            config = self.Config(**config)
+        try:
+            if config is None:
+                config = self.Config()
+            elif isinstance(config, dict):
+                config = self.Config(**config)
+        except ValidationError as err:
+            raise DeepADError(f"method {self.name}: " + format_validation_error(err, model=self.Config)) from None
         self.config = config
         self.device = torch.device(device)
         self.seed = int(seed)

@@ -35,9 +35,8 @@ def load_data(cfg: RunConfig) -> Dataset:
 
 
 def build_split(cfg: RunConfig, dataset: Dataset) -> Split:
-    det_cls = registry.get(cfg.method)
     return make_split(dataset, cfg.setup, seed=cfg.seed,
-                      preprocess=det_cls.preferred_preprocess(dataset.kind))
+                      preprocess=registry.spec(cfg.method).preferred_preprocess(dataset.kind))
 
 
 def create_run(cfg: RunConfig | dict, store: RunStore) -> tuple[RunRecord, RunConfig]:

@@ -1,1 +1,40 @@
-from deepad.detectors.anoean.detector import AnoEAN, AnoEANConfig  # noqa: F401
+"""AnoEAN (Gherbi et al., paper 004): an encoder trained adversarially against a latent
+discriminator (see README.md)."""
+
+from pydantic import Field
+
+from deepad.detectors.spec import DetectorConfig, DetectorSpec, Requirement
+
+
+class AnoEANConfig(DetectorConfig):
+    rep_dim: int = Field(16, ge=1, le=512, description="d: dimension of the decision (latent) space")
+    bias: bool = Field(True, description="bias terms and affine BatchNorm in the encoder")
+    d_steps: int = Field(1, ge=1, le=20, description="n_D: discriminator steps per encoder step")
+    lr: float = Field(1e-3, gt=0, le=1, description="Adam learning rate of E and D",
+                      json_schema_extra={"widget": "log"})
+    beta1: float = Field(0.5, ge=0, lt=1, description="Adam β1 (0.5 as in the paper)",
+                         json_schema_extra={"widget": "slider", "step": 0.05})
+    epochs: int = Field(30, ge=1, le=10000, description="training epochs (passes over the normal samples)")
+    batch_size: int = Field(200, ge=4, le=100000, description="m = m_n + m_a samples per iteration")
+    ridge: float = Field(1e-3, gt=0, le=1, description="added to Σ's diagonal, relative to its mean "
+                         "variance, before the Mahalanobis score", json_schema_extra={"widget": "log"})
+
+
+SPEC = DetectorSpec(
+    name="anoean",
+    title="AnoEAN",
+    summary=("An encoder learns, against a discriminator, to map normal data onto N(0, I) and "
+             "labelled anomalies away from it; the score is a Mahalanobis distance."),
+    Config=AnoEANConfig,
+    implementation=f"{__name__}.detector:AnoEAN",
+    losses={"loss_d": "discriminator", "loss_d_prior": "discriminator: prior samples",
+            "loss_d_normal": "discriminator: normal codes", "loss_d_anomaly": "discriminator: anomaly codes",
+            "loss_e": "encoder", "loss_e_normal": "encoder: normal codes",
+            "loss_e_anomaly": "encoder: anomaly codes"},
+    records=lambda cfg: {"train": cfg.epochs},
+    explorable={"lr": (1e-4, 1e-2)},
+    requires=(Requirement("known_anomalies", 1, noun="labelled anomalies", flag="--known-anomalies"),),
+    presets=("anoean-one-vs-all", "anoean-n-vs-m"),
+    smoke={"epochs": 2},
+    order=3,
+)

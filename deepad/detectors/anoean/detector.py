@@ -18,31 +18,16 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from pydantic import Field
 from torch import nn
 
 from deepad.data.setups import Part
+from deepad.detectors.anoean import SPEC, AnoEANConfig  # noqa: F401
 from deepad.detectors.anoean import losses as L
-from deepad.detectors.base import Detector, DetectorConfig, EpochClock
-from deepad.detectors.registry import register
+from deepad.detectors.base import Detector, EpochClock
 from deepad.detectors.torch_utils import (as_tensor, batched, epoch_extras, minibatches, probe_indices,
                                           seed_everything)
 from deepad.errors import DeepADError
 from deepad.nets import NetSpec, build_encoder
-
-
-class AnoEANConfig(DetectorConfig):
-    rep_dim: int = Field(16, ge=1, le=512, description="d: dimension of the decision (latent) space")
-    bias: bool = Field(True, description="bias terms and affine BatchNorm in the encoder")
-    d_steps: int = Field(1, ge=1, le=20, description="n_D: discriminator steps per encoder step")
-    lr: float = Field(1e-3, gt=0, le=1, description="Adam learning rate of E and D",
-                      json_schema_extra={"widget": "log"})
-    beta1: float = Field(0.5, ge=0, lt=1, description="Adam β1 (0.5 as in the paper)",
-                         json_schema_extra={"widget": "slider", "step": 0.05})
-    epochs: int = Field(30, ge=1, le=10000, description="training epochs (passes over the normal samples)")
-    batch_size: int = Field(200, ge=4, le=100000, description="m = m_n + m_a samples per iteration")
-    ridge: float = Field(1e-3, gt=0, le=1, description="added to Σ's diagonal, relative to its mean "
-                         "variance, before the Mahalanobis score", json_schema_extra={"widget": "log"})
 
 
 def anomaly_share(batch_size: int, n_normal: int, n_anomaly: int) -> int:
@@ -67,14 +52,8 @@ def discriminator(in_dim: int, hidden: tuple[int, ...] = DISC_HIDDEN) -> nn.Modu
     return nn.Sequential(*layers)
 
 
-@register
 class AnoEAN(Detector):
-    name = "anoean"
-    title = "AnoEAN"
-    summary = ("An encoder learns, against a discriminator, to map normal data onto N(0, I) and "
-               "labelled anomalies away from it; the score is a Mahalanobis distance.")
-    Config = AnoEANConfig
-    needs_known_anomalies = True
+    spec = SPEC
 
     def _build(self, in_shape: tuple[int, ...]) -> None:
         cfg = self.config

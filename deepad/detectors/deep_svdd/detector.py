@@ -5,67 +5,22 @@ weighted by the adaptive c_t or a fixed weight."""
 from __future__ import annotations
 
 import time
-from typing import Literal
 
 import numpy as np
 import torch
-from pydantic import Field
 from torch import nn
 
 from deepad.data.setups import Part
-from deepad.detectors.base import Detector, DetectorConfig, EpochClock
+from deepad.detectors.base import Detector, EpochClock
+from deepad.detectors.deep_svdd import SPEC, DeepSVDDConfig  # noqa: F401
 from deepad.detectors.deep_svdd import losses as L
-from deepad.detectors.registry import register
 from deepad.detectors.torch_utils import (as_tensor, batched, epoch_extras, minibatches, probe_indices,
                                           seed_everything)
 from deepad.nets import NetSpec, build_autoencoder, build_encoder
 
 
-class DeepSVDDConfig(DetectorConfig):
-    objective: Literal["one-class", "soft-boundary"] = Field(
-        "one-class", description="one-class: mean distance to c; soft-boundary: radius R with slack ν")
-    nu: float = Field(0.1, gt=0, le=1, description="ν: share of training samples allowed outside R "
-                      "(soft-boundary)", json_schema_extra={"widget": "slider", "step": 0.01})
-    eta: float = Field(1.0, gt=0, description="η: weight of labelled samples (Deep SAD)")
-    rep_dim: int = Field(32, ge=2, le=512, description="size of the representation φ(x)")
-    bias: bool = Field(False, description="bias terms in the network (a collapse trigger)")
-    bn_affine: bool = Field(False, description="learnable BatchNorm shift and scale (a collapse trigger)")
-    batchnorm: bool = Field(True, description="BatchNorm layers in the network; without them bias terms "
-                            "and bounded activations collapse easily")
-    activation: Literal["leaky_relu", "sigmoid", "tanh"] = Field(
-        "leaky_relu", description="hidden activation; bounded ones can saturate (a collapse trigger)")
-    learnable_center: bool = Field(False, description="train c with the network (a collapse trigger)")
-    reg: Literal["none", "noise", "variance"] = Field("none", description="collapse regularizer")
-    k: int = Field(50, ge=1, le=1000, description="noise regularizer: number of random binary labels",
-                   json_schema_extra={"widget": "slider"})
-    weighting: Literal["adaptive", "fixed"] = Field(
-        "adaptive", description="regularizer weight: adaptive c_t (α, β) or the fixed reg_weight")
-    alpha: float = Field(0.9, ge=0, le=1, description="α: memory of the adaptive weight c_t",
-                         json_schema_extra={"widget": "slider", "step": 0.05})
-    beta: float = Field(0.5, ge=0, le=1, description="β: target ratio L_SVDD / L_reg of the adaptive weight",
-                        json_schema_extra={"widget": "slider", "step": 0.05})
-    reg_weight: float = Field(1.0, ge=0, description="fixed regularizer weight (weighting = fixed)")
-    d0: float = Field(0.1, gt=0, description="variance regularizer: initial threshold d_0")
-    r: int = Field(3, ge=1, description="variance regularizer: divide the threshold by 10 every r epochs")
-    reg_lr_mult: float = Field(10.0, gt=0, description="learning-rate multiplier of the noise layer g")
-    lr: float = Field(1e-3, gt=0, le=1, description="learning rate (the papers use 1e-4 for 150 epochs on "
-                      "full MNIST; 1e-3 for 30 epochs does as well on MNIST-5k in a ninth of the time)",
-                      json_schema_extra={"widget": "log"})
-    epochs: int = Field(30, ge=1, le=10000, description="Deep SVDD training epochs")
-    batch_size: int = Field(64, ge=2, le=100000, description="minibatch size")
-    weight_decay: float = Field(5e-7, ge=0, description="weight decay λ")
-    pretrain_epochs: int = Field(30, ge=0, le=10000, description="autoencoder pretraining epochs (0: none)")
-    pretrain_lr: float = Field(1e-3, gt=0, le=1, description="autoencoder learning rate")
-    warmup_epochs: int = Field(5, ge=0, description="soft-boundary: epochs before R is updated")
-
-
-@register
 class DeepSVDD(Detector):
-    name = "deep-svdd"
-    title = "Deep SVDD / Deep SAD"
-    summary = ("Maps normal data into a small hypersphere around a centre c; the score is the "
-               "distance to c. Labelled samples make it Deep SAD; regularizers allow bias terms.")
-    Config = DeepSVDDConfig
+    spec = SPEC
 
     # -- building -----------------------------------------------------------------------------
     def _spec(self) -> NetSpec:

@@ -14,39 +14,17 @@ than learned as normal; unlabelled samples are all treated as normal.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
 import torch
-from pydantic import Field
 
 from deepad.data.setups import Part
-from deepad.detectors.base import Detector, DetectorConfig, EpochClock
+from deepad.detectors.base import Detector, EpochClock
+from deepad.detectors.deep_svdd_vae import SPEC, DeepSVDDVAEConfig  # noqa: F401
 from deepad.detectors.deep_svdd_vae import losses as L
 from deepad.detectors.deep_svdd_vae.model import VAE
-from deepad.detectors.registry import register
 from deepad.detectors.torch_utils import (as_tensor, batched, epoch_extras, minibatches, probe_indices,
                                           seed_everything)
 from deepad.errors import DeepADError
-
-
-class DeepSVDDVAEConfig(DetectorConfig):
-    alpha: float = Field(0.1, ge=0, le=1, description="α: weight of the VAE terms (KL + reconstruction) "
-                         "against the SVDD distance. The reconstruction term is summed over the pixels "
-                         "(hundreds per image against a distance near 1), so 0.1 keeps both in play; "
-                         "near 1 the VAE dominates and the AUC falls as training goes on",
-                         json_schema_extra={"widget": "slider", "step": 0.05})
-    rep_dim: int = Field(32, ge=2, le=512, description="latent dimension d (size of μ(x))")
-    likelihood: Literal["auto", "bernoulli", "gaussian"] = Field(
-        "auto", description="decoder likelihood p(x|z): bernoulli (data in [0, 1]), gaussian (unit "
-                            "variance), auto: bernoulli when the training data lie in [0, 1]")
-    bias: bool = Field(True, description="bias terms and affine BatchNorm in the VAE (the paper "
-                                         "allows them: the reconstruction term prevents collapse)")
-    lr: float = Field(1e-3, gt=0, le=1, description="RMSprop learning rate",
-                      json_schema_extra={"widget": "log"})
-    epochs: int = Field(20, ge=1, le=10000, description="training epochs")
-    batch_size: int = Field(200, ge=2, le=100000, description="minibatch size")
-    weight_decay: float = Field(0.0, ge=0, description="weight decay λ")
 
 
 def resolve_likelihood(choice: str, x: np.ndarray) -> str:
@@ -62,13 +40,8 @@ def resolve_likelihood(choice: str, x: np.ndarray) -> str:
     return choice
 
 
-@register
 class DeepSVDDVAE(Detector):
-    name = "deep-svdd-vae"
-    title = "Deep SVDD-VAE"
-    summary = ("A variational autoencoder trained jointly with a hypersphere in its latent space; the "
-               "score is the distance of the latent mean to the centre.")
-    Config = DeepSVDDVAEConfig
+    spec = SPEC
 
     def _build(self, in_shape: tuple[int, ...], likelihood: str) -> None:
         self.in_shape = tuple(in_shape)

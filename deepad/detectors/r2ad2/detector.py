@@ -21,26 +21,25 @@ of confident anomalies). The threshold is logit 0, i.e. p = 0.5. `embed` is the 
 last hidden layer.
 
 Inputs must lie in [0, 1] (the synthetic anomalies are drawn around that range): images as they
-are ("unit"), tabular data min-max scaled; `preferred_preprocess` asks the runner for that.
+are ("unit"), tabular data min-max scaled; its declaration (`SPEC.preprocess`) asks the runner
+for that.
 """
 
 from __future__ import annotations
 
 import time
-from typing import ClassVar, Literal
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from pydantic import Field, ValidationError, model_validator
 from torch import nn
 
 from deepad import metrics
 from deepad.data.setups import Part
-from deepad.detectors.base import Detector, DetectorConfig, EpochClock
+from deepad.detectors.base import Detector, EpochClock
+from deepad.detectors.r2ad2 import SPEC, R2AD2Config, schedule_problem  # noqa: F401
 from deepad.detectors.r2ad2 import gradients as G
 from deepad.detectors.r2ad2.model import SIZES, AlarmNetwork
-from deepad.detectors.registry import register
 from deepad.detectors.torch_utils import as_tensor, extras_from, minibatches, probe_indices, seed_everything
 from deepad.errors import DeepADError
 from deepad.nets import NetSpec, build_autoencoder
@@ -48,77 +47,8 @@ from deepad.nets import NetSpec, build_autoencoder
 GRAD_CHUNK = 256  # samples scored by the alarm network at a time
 
 
-def schedule_problem(t0: int, t: int, n_snapshots: int, ae_epochs: int) -> str | None:
-    """Why a snapshot schedule does not fit the autoencoder's training budget, or None if it does.
-    Snapshots are taken after epochs T0, T0 + T, ..., T0 + (n_snapshots − 1)·T."""
-    last = t0 + (n_snapshots - 1) * t
-    if last > ae_epochs:
-        return (f"n_snapshots={n_snapshots}, t0={t0}, t={t}: the last snapshot would come after "
-                f"epoch t0 + (n_snapshots − 1)·t = {last}, beyond ae_epochs={ae_epochs}; raise "
-                f"ae_epochs to at least {last} or take fewer / closer snapshots")
-    return None
-
-
-class R2AD2Config(DetectorConfig):
-    size: Literal["small", "big"] = Field(
-        "small", description="alarm network: small = LSTM 100 → LSTM 50 → dense 25 → dense 10; big = "
-                             "1000 → 500 → 200 → 75 (the paper's default, for large data sets)")
-    t0: int = Field(10, ge=1, le=10000, description="T0: autoencoder epochs before the first snapshot")
-    t: int = Field(5, ge=1, le=10000, description="T: autoencoder epochs between snapshots (a retraining stage)")
-    n_snapshots: int = Field(3, ge=1, le=20, description="autoencoder snapshots, i.e. the length of the "
-                             "gradient sequence the alarm network reads")
-    ae_epochs: int = Field(20, ge=1, le=10000, description="training budget of the target autoencoder; "
-                           "the snapshot schedule T0 + (n_snapshots − 1)·T must fit in it, and training "
-                           "stops at the last snapshot")
-    holdout: float = Field(0.25, ge=0, le=0.9, description="share of the normal training data held back "
-                           "while the autoencoder trains (fresh normal gradients for the alarm network)",
-                           json_schema_extra={"widget": "slider", "step": 0.05})
-    rep_dim: int = Field(8, ge=2, le=256, description="code size of the target autoencoder (the paper's "
-                         "MNIST autoencoder has 8); more parameters mean longer gradient vectors")
-    ae_lr: float = Field(1e-3, gt=0, le=1, description="autoencoder learning rate (Adam)",
-                         json_schema_extra={"widget": "log"})
-    lr: float = Field(1e-3, gt=0, le=1, description="alarm network learning rate (Adam, as in the paper)",
-                      json_schema_extra={"widget": "log"})
-    epochs: int = Field(6, ge=1, le=10000, description="alarm network epochs (the paper trains 100 on "
-                        "much larger data; 6 suffice on MNIST-5k)")
-    alarm_normals: Literal["all", "held-back"] = Field(
-        "all", description="normal samples the alarm network learns from: all normal training data "
-                           "(Algorithm 1 loops over the whole training set) or only the held-back share "
-                           "the autoencoder never saw (cheaper; its gradients look like a test sample's)")
-    ae_batch_size: int = Field(64, ge=2, le=100000, description="autoencoder minibatch size")
-    batch_size: int = Field(128, ge=2, le=100000, description="alarm network minibatch size (each batch "
-                            "of real samples gets as many synthetic anomalies)")
-
-    @model_validator(mode="after")
-    def _check_schedule(self):
-        problem = schedule_problem(self.t0, self.t, self.n_snapshots, self.ae_epochs)
-        if problem:
-            raise ValueError(problem)
-        return self
-
-
-@register
 class R2AD2(Detector):
-    name = "r2ad2"
-    title = "R2-AD2 (raw gradient)"
-    summary = ("An LSTM alarm network reads the per-sample gradients of an autoencoder at several "
-               "training snapshots and learns to flag known and synthetic anomalies.")
-    Config = R2AD2Config
-    needs_known_anomalies = True
-    preprocess: ClassVar[str] = "unit"  # data in [0, 1]; "minmax" for tabular data
-
-    @classmethod
-    def preferred_preprocess(cls, kind: str) -> str | None:
-        """Inputs in [0, 1]: images as they are, tabular and toy data min-max scaled."""
-        return cls.preprocess if kind == "image" else "minmax"
-
-    def __init__(self, config=None, *, device: str = "cpu", seed: int = 0):
-        try:
-            super().__init__(config, device=device, seed=seed)
-        except ValidationError as err:
-            from deepad.training.config import format_validation_error
-
-            raise DeepADError(f"method {self.name}: " + format_validation_error(err, model=self.Config)) from None
+    spec = SPEC
 
     # -- building -----------------------------------------------------------------------------
     def _build(self, in_shape: tuple[int, ...]) -> None:

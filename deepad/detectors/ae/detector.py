@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from pydantic import Field
 
 from deepad.data.setups import Part
-from deepad.detectors.base import Detector, DetectorConfig, EpochClock
-from deepad.detectors.registry import register
+from deepad.detectors.ae import SPEC, AEConfig  # noqa: F401
+from deepad.detectors.base import Detector, EpochClock
 from deepad.detectors.torch_utils import (as_tensor, batched, epoch_extras, minibatches, probe_indices,
                                           seed_everything)
 from deepad.errors import DeepADError
@@ -30,21 +29,8 @@ def reconstruction_error(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return (x_hat.reshape(x.shape) - x).pow(2).flatten(1).sum(dim=1)
 
 
-class AEConfig(DetectorConfig):
-    rep_dim: int = Field(32, ge=1, le=512, description="size of the bottleneck code")
-    bias: bool = Field(True, description="bias terms and affine BatchNorm in the autoencoder")
-    lr: float = Field(1e-3, gt=0, le=1, description="Adam learning rate", json_schema_extra={"widget": "log"})
-    epochs: int = Field(30, ge=1, le=10000, description="training epochs")
-    batch_size: int = Field(200, ge=2, le=100000, description="minibatch size")
-    weight_decay: float = Field(5e-7, ge=0, description="weight decay λ")
-
-
-@register
 class AE(Detector):
-    name = "ae"
-    title = "Autoencoder (reconstruction error)"
-    summary = "An autoencoder trained on normal data; the score is the squared reconstruction error."
-    Config = AEConfig
+    spec = SPEC
 
     def _build(self, in_shape: tuple[int, ...]) -> None:
         self.in_shape = tuple(in_shape)

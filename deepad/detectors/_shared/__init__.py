@@ -1,0 +1,2 @@
+"""Implementation pieces shared by several detectors (not a detector itself: the registry skips
+folders whose name starts with "_")."""

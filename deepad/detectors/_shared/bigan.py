@@ -1,0 +1,125 @@
+"""What EGBAD and Rt-BiGAN share: the BiGAN networks (`deepad.nets.bigan`), one adversarial step,
+training epochs and the score of EGBAD's Eq. 2,
+
+    A(x) = α·‖x − G(E(x))‖₁ + (1 − α)·‖f(x, E(x)) − f(G(E(x)), E(x))‖₁,
+
+f being D's last hidden layer. `embed` is the latent code E(x). One optimiser step of the BiGAN
+("an adversarial step") updates D on Eq. 1, then E and G on the non-saturating form of Eq. 1,
+each with Adam (β₁ = 0.5, as is usual for GANs).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from deepad.data.setups import Part
+from deepad.detectors._shared.configs import BiGANConfig
+from deepad.detectors.base import Detector, EpochClock
+from deepad.detectors.torch_utils import (as_tensor, batched, epoch_extras, minibatches, probe_indices,
+                                          seed_everything)
+from deepad.errors import DeepADError
+from deepad.nets.bigan import BiGAN, anomaly_score, discriminator_loss, encoder_generator_loss
+
+BETAS = (0.5, 0.999)
+
+
+class BiGANDetector(Detector):
+    """What EGBAD and Rt-BiGAN share: the networks, one adversarial step, training epochs, the score."""
+
+    Config = BiGANConfig
+
+    # -- building -----------------------------------------------------------------------------
+    def _build(self, in_shape: tuple[int, ...], unit_output: bool) -> None:
+        self.in_shape, self.unit_output = tuple(in_shape), bool(unit_output)
+        cfg = self.config
+        self.model = BiGAN(self.in_shape, cfg.latent_dim, cfg.width, self.unit_output).to(self.device)
+
+    def _optimizers(self, lr: float) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
+        m = self.model
+        return (torch.optim.Adam(m.D.parameters(), lr=lr, betas=BETAS),
+                torch.optim.Adam(list(m.E.parameters()) + list(m.G.parameters()), lr=lr, betas=BETAS))
+
+    def _start(self, train: Part, val: Part | None, on_epoch):
+        """Seed, build (sigmoid output when the training data lie in [0, 1]) and return the pieces
+        every fit needs: generator, data tensor, candidate rows (not labelled anomalous), probe, emit."""
+        gen = seed_everything(self.seed)
+        pool = np.flatnonzero(train.semi != -1)
+        if len(pool) < 2:
+            raise DeepADError(f"the training set has {len(pool)} samples not labelled anomalous; "
+                              f"method {self.name} needs at least 2")
+        unit = float(train.x.min()) >= 0.0 and float(train.x.max()) <= 1.0
+        self._build(train.x.shape[1:], unit)
+        x = as_tensor(train.x, self.device)
+        probe = val.x[probe_indices(len(val), self.seed)] if val is not None and len(val) > 1 else None
+        return gen, x, pool, probe, on_epoch or (lambda rec, snap=None: None)
+
+    # -- training -----------------------------------------------------------------------------
+    def _step(self, xb: torch.Tensor, opt_d, opt_ge, gen: torch.Generator) -> tuple[float, float]:
+        """One adversarial step on the batch `xb`: D, then E and G. Returns (loss_d, loss_ge)."""
+        m = self.model
+        m.train()  # dropout in D (scoring in between switches to evaluation mode)
+        z = torch.randn(len(xb), m.latent_dim, generator=gen).to(self.device)
+        z_enc, x_gen = m.E(xb), m.G(z)
+        logit_real, _ = m.D(xb, z_enc.detach())
+        logit_fake, _ = m.D(x_gen.detach(), z)
+        loss_d = discriminator_loss(logit_real, logit_fake)
+        opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        opt_d.step()
+        logit_real, _ = m.D(xb, z_enc)
+        logit_fake, _ = m.D(x_gen, z)
+        loss_ge = encoder_generator_loss(logit_real, logit_fake)
+        opt_ge.zero_grad(set_to_none=True)
+        loss_ge.backward()
+        opt_ge.step()
+        return loss_d.item(), loss_ge.item()
+
+    def _train_epochs(self, x: torch.Tensor, epochs: int, opts, gen, emit, should_stop, val, probe,
+                      first_epoch: int = 0, **fields) -> None:
+        """`epochs` passes over `x` in minibatches, one record per epoch (with `fields` added)."""
+        for e in range(epochs):
+            clock = EpochClock(first_epoch + e)
+            sums, n = np.zeros(2), 0
+            for idx in minibatches(len(x), self.config.batch_size, gen, self.device):
+                self._check_stop(should_stop)
+                sums += self._step(x[idx], *opts, gen)
+                n += 1
+            rec = {"loss": float(sums.sum() / n), "loss_d": float(sums[0] / n), "loss_ge": float(sums[1] / n)}
+            clock.check_finite(**rec)
+            rec.update(phase="train", epoch=first_epoch + e + 1, **fields)
+            extras, snap = epoch_extras(self, val, probe)
+            rec.update(extras)
+            rec["seconds"] = clock.seconds()
+            emit(rec, snap)
+
+    def _finish(self, x_normal: np.ndarray) -> None:
+        self.fitted = True
+        self._threshold = float(np.percentile(self.score(x_normal), 95))
+
+    # -- using --------------------------------------------------------------------------------
+    def _score_tensor(self, xb: torch.Tensor) -> torch.Tensor:
+        m = self.model
+        z = m.E(xb)
+        x_rec = m.G(z)
+        return anomaly_score(xb, x_rec, m.D.features(xb, z), m.D.features(x_rec, z), self.config.alpha)
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        """A(x) = α·‖x − G(E(x))‖₁ + (1 − α)·‖f(x, E(x)) − f(G(E(x)), E(x))‖₁ (Eq. 2)."""
+        self.model.eval()
+        return batched(self._score_tensor, x, self.device).astype(np.float64)
+
+    def embed(self, x: np.ndarray) -> np.ndarray:
+        """The latent code E(x)."""
+        self.model.eval()
+        return batched(self.model.E, x, self.device)
+
+    # -- persistence --------------------------------------------------------------------------
+    def state(self) -> dict:
+        return {"in_shape": self.in_shape, "unit_output": self.unit_output, "model": self.model.state_dict()}
+
+    def load_state(self, state: dict) -> None:
+        self._build(state["in_shape"], state["unit_output"])
+        self.model.load_state_dict(state["model"])
+
+

@@ -1,0 +1,54 @@
+"""What the shallow baselines (Isolation Forest, OC-SVM, Gaussian KDE) share: each decides on PCA
+features of the flattened input (as Ruff et al. do), fitted on the samples not labelled anomalous;
+`embed` returns those features. A subclass fits and scores its model on the features."""
+
+from __future__ import annotations
+
+import pickle
+import time
+
+import numpy as np
+from sklearn.decomposition import PCA
+
+from deepad import metrics
+from deepad.data.setups import Part
+from deepad.detectors._shared.configs import ShallowConfig
+from deepad.detectors.base import Detector
+
+
+class ShallowDetector(Detector):
+    Config = ShallowConfig
+
+    def _features(self, x: np.ndarray) -> np.ndarray:
+        flat = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+        return self.pca.transform(flat) if self.pca is not None else flat
+
+    def fit(self, train: Part, val: Part | None = None, on_epoch=None, should_stop=None):
+        self._check_stop(should_stop)
+        t0 = time.perf_counter()
+        flat = np.asarray(train.x[train.semi != -1], dtype=np.float64).reshape(-1, int(np.prod(train.x.shape[1:])))
+        n_comp = min(self.config.pca_components, flat.shape[1], len(flat))
+        self.pca = PCA(n_comp, random_state=self.seed).fit(flat) if self.config.pca_components else None
+        feats = self._features(flat)
+        self._fit_features(feats)
+        self.fitted = True
+        self._threshold = float(np.percentile(self._score_features(feats), 95))
+        rec = {"phase": "train", "epoch": 1, "seconds": time.perf_counter() - t0}
+        if val is not None and len(np.unique(val.target)) == 2:
+            rec["val_auc"] = metrics.auc(val.target, self.score(val.x))
+        if on_epoch:
+            on_epoch(rec, None)
+        return self
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        return self._score_features(self._features(x))
+
+    def embed(self, x: np.ndarray) -> np.ndarray:
+        return self._features(x).astype(np.float32)
+
+    def state(self) -> dict:
+        return {"pickle": pickle.dumps({k: v for k, v in self.__dict__.items()
+                                        if k in ("pca", "model", "data", "bandwidth")})}
+
+    def load_state(self, state: dict) -> None:
+        self.__dict__.update(pickle.loads(state["pickle"]))

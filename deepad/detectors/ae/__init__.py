@@ -1,0 +1,29 @@
+"""Autoencoder baseline: reconstruction error as the anomaly score (see README.md)."""
+
+from pydantic import Field
+
+from deepad.detectors.spec import DetectorConfig, DetectorSpec
+
+
+class AEConfig(DetectorConfig):
+    rep_dim: int = Field(32, ge=1, le=512, description="size of the bottleneck code")
+    bias: bool = Field(True, description="bias terms and affine BatchNorm in the autoencoder")
+    lr: float = Field(1e-3, gt=0, le=1, description="Adam learning rate", json_schema_extra={"widget": "log"})
+    epochs: int = Field(30, ge=1, le=10000, description="training epochs")
+    batch_size: int = Field(200, ge=2, le=100000, description="minibatch size")
+    weight_decay: float = Field(5e-7, ge=0, description="weight decay λ")
+
+
+SPEC = DetectorSpec(
+    name="ae",
+    title="Autoencoder (reconstruction error)",
+    summary="An autoencoder trained on normal data; the score is the squared reconstruction error.",
+    Config=AEConfig,
+    implementation=f"{__name__}.detector:AE",
+    losses={"loss_rec": "reconstruction"},
+    records=lambda cfg: {"train": cfg.epochs},
+    explorable={"lr": (1e-4, 1e-2)},
+    presets=("ae-one-vs-all",),
+    smoke={"epochs": 2},
+    order=4,
+)

@@ -1,1 +1,0 @@
-from deepad.detectors.bigan.detector import EGBAD, RtBiGAN  # noqa: F401

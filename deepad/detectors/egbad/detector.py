@@ -1,0 +1,22 @@
+"""EGBAD (Zenati et al. 2018): a BiGAN trained on the whole training set (everything not labelled
+anomalous), scored with Eq. 2 (see `deepad.detectors._shared.bigan`). When the training set is
+polluted, it learns the anomalies too: paper 003's baseline."""
+
+from __future__ import annotations
+
+import torch
+
+from deepad.data.setups import Part
+from deepad.detectors._shared.bigan import BiGANDetector
+from deepad.detectors.egbad import SPEC, EGBADConfig  # noqa: F401
+
+
+class EGBAD(BiGANDetector):
+    spec = SPEC
+
+    def fit(self, train: Part, val: Part | None = None, on_epoch=None, should_stop=None):
+        gen, x, pool, probe, emit = self._start(train, val, on_epoch)
+        self._train_epochs(x[torch.as_tensor(pool, device=self.device)], self.config.epochs,
+                           self._optimizers(self.config.lr), gen, emit, should_stop, val, probe)
+        self._finish(train.x[pool])
+        return self

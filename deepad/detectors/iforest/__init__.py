@@ -1,0 +1,22 @@
+"""Isolation Forest on PCA features (see README.md)."""
+
+from pydantic import Field
+
+from deepad.detectors._shared.configs import ShallowConfig
+from deepad.detectors.spec import DetectorSpec
+
+
+class IForestConfig(ShallowConfig):
+    n_estimators: int = Field(100, ge=1, le=5000, description="number of trees")
+
+
+SPEC = DetectorSpec(
+    name="iforest",
+    title="Isolation Forest",
+    summary="Random trees isolate points; anomalies need fewer splits.",
+    Config=IForestConfig,
+    implementation=f"{__name__}.detector:IForest",
+    records=lambda cfg: {"train": 1},  # one record when the model is fitted
+    smoke={"n_estimators": 20},
+    order=7,
+)

@@ -1,0 +1,162 @@
+"""Rt-BiGAN (Ma et al., paper 003): a BiGAN anomaly detector meant to survive polluted training
+data. It trains and scores the BiGAN as EGBAD does (`deepad.detectors._shared.bigan`) and adds:
+
+  1. Reptile meta-training (Algorithm 1): tasks are few-sample subsets of the training data, drawn
+     from k-means clusters of it (a stand-in for the class-wise tasks of few-shot learning; no
+     labels are used). Per meta-iteration: copy the meta-weights Φ, take K adversarial steps on one
+     task, then an Adam step on Φ with gradient Φ − W (`reptile.py`).
+  2. Adaptation: `adapt_steps` adversarial steps from Φ on `n_adapt` known-normal training samples
+     (semi = +1; the set-up's known_normals provides them; the paper uses 5–10).
+  3. Self-training: score every training sample, pseudo-label as normal those below the
+     `threshold_quantile` quantile of the scores (known normals always count as normal), train
+     `round_epochs` epochs on that pseudo-normal set; repeat for `rounds` rounds, each round's
+     labels replacing the previous ones (the paper's "drop training").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from deepad.data.setups import Part
+from deepad.detectors._shared.bigan import BiGANDetector
+from deepad.detectors.base import EpochClock
+from deepad.detectors.rt_bigan import SPEC, RtBiGANConfig  # noqa: F401
+from deepad.detectors.rt_bigan import reptile
+from deepad.detectors.torch_utils import batched, epoch_extras
+from deepad.errors import DeepADError
+
+
+def cluster_groups(x: np.ndarray, n_groups: int, seed: int) -> list[np.ndarray]:
+    """Rows of `x` grouped by k-means on the flattened inputs (empty clusters dropped)."""
+    from sklearn.cluster import KMeans
+
+    k = min(n_groups, len(x))
+    if k <= 1:
+        return [np.arange(len(x))]
+    labels = KMeans(n_clusters=k, n_init=3, random_state=seed).fit_predict(x.reshape(len(x), -1))
+    return [g for g in (np.flatnonzero(labels == c) for c in range(k)) if len(g)]
+
+
+class RtBiGAN(BiGANDetector):
+    spec = SPEC
+
+    def _adaptation_rows(self, train: Part, rng: np.random.Generator) -> np.ndarray:
+        cfg = self.config
+        known = np.flatnonzero(train.semi == 1)
+        if len(known) == 0:
+            raise DeepADError(
+                f"method {self.name} adapts its meta-model on n_adapt={cfg.n_adapt} known-normal training "
+                f"samples, but the set-up labels none: set known_normals to at least {cfg.n_adapt} "
+                "(CLI: --known-normals N)")
+        if len(known) < cfg.n_adapt:
+            raise DeepADError(
+                f"n_adapt={cfg.n_adapt}: the training data hold only {len(known)} known normals "
+                f"(set-up known_normals); lower n_adapt to at most {len(known)} or raise known_normals")
+        return np.sort(rng.permutation(known)[:cfg.n_adapt])
+
+    def fit(self, train: Part, val: Part | None = None, on_epoch=None, should_stop=None):
+        cfg = self.config
+        n_keep = int(np.floor(cfg.threshold_quantile * np.sum(train.semi != -1)))
+        if cfg.rounds > 0 and n_keep < 2:
+            raise DeepADError(f"threshold_quantile={cfg.threshold_quantile}: keeps {n_keep} training "
+                              "samples as pseudo-normal; self-training needs at least 2, raise it")
+        gen, x, pool, probe, emit = self._start(train, val, on_epoch)
+        rng = np.random.default_rng(self.seed)
+        adapt_rows = self._adaptation_rows(train, rng)
+        self._meta_train(x, [pool[g] for g in cluster_groups(train.x[pool], cfg.n_tasks, self.seed)],
+                         rng, gen, emit, should_stop, val, probe)
+        self._adapt(x[torch.as_tensor(adapt_rows, device=self.device)], rng, gen, emit, should_stop,
+                    val, probe)
+        normal = self._self_train(x, train.semi, pool, gen, emit, should_stop, val, probe)
+        self._finish(train.x[normal])
+        return self
+
+    def _task_steps(self, xt: torch.Tensor, steps: int, rng: np.random.Generator, gen,
+                    should_stop) -> np.ndarray:
+        """`steps` adversarial steps on a few samples `xt`, batches of task_size drawn from them, with
+        fresh Adam optimisers (inner learning rate). Returns the mean (loss_d, loss_ge)."""
+        opts = self._optimizers(self.config.inner_lr)
+        sums = np.zeros(2)
+        size = min(self.config.task_size, len(xt))
+        for _ in range(steps):
+            self._check_stop(should_stop)
+            idx = torch.as_tensor(rng.choice(len(xt), size=size, replace=False), device=self.device)
+            sums += self._step(xt[idx], *opts, gen)
+        return sums / steps
+
+    def _meta_train(self, x, groups, rng, gen, emit, should_stop, val, probe) -> None:
+        """Algorithm 1; one record per tenth of the meta-iterations."""
+        cfg = self.config
+        params = list(self.model.parameters())
+        meta_opt = torch.optim.Adam(params, lr=cfg.meta_lr)
+        block = max(1, int(np.ceil(cfg.meta_iterations / 10)))
+        clock, sums, n = EpochClock(0), np.zeros(2), 0
+        for it in range(cfg.meta_iterations):
+            phi = reptile.clone(params)  # Φ; the model's weights play W during the inner loop
+            adapted = []
+            for _ in range(cfg.meta_batch):
+                with torch.no_grad():
+                    for p, w in zip(params, phi):
+                        p.copy_(w)
+                task = torch.as_tensor(reptile.sample_task(groups, cfg.task_size, rng), device=self.device)
+                sums += self._task_steps(x[task], cfg.inner_steps, rng, gen, should_stop)
+                n += 1
+                adapted.append(reptile.clone(params))
+            w_t = reptile.average(adapted)
+            with torch.no_grad():
+                for p, w, g in zip(params, phi, reptile.meta_gradient(phi, w_t)):
+                    p.copy_(w)
+                    p.grad = g
+            meta_opt.step()
+            meta_opt.zero_grad(set_to_none=True)
+            if (it + 1) % block == 0 or it + 1 == cfg.meta_iterations:
+                epoch = (it + 1 + block - 1) // block
+                rec = {"loss": float(sums.sum() / n), "loss_d": float(sums[0] / n),
+                       "loss_ge": float(sums[1] / n), "iteration": it + 1}
+                clock.check_finite(**{k: rec[k] for k in ("loss", "loss_d", "loss_ge")})
+                rec.update(phase="meta", epoch=epoch)
+                extras, snap = epoch_extras(self, val, probe)
+                rec.update(extras)
+                rec["seconds"] = clock.seconds()
+                emit(rec, snap)
+                clock, sums, n = EpochClock(epoch), np.zeros(2), 0
+
+    def _adapt(self, x_adapt, rng, gen, emit, should_stop, val, probe) -> None:
+        """Step 2: adapt the meta-model on the known normals (Algorithm 2's fine-tuning steps)."""
+        clock = EpochClock(0)
+        losses = self._task_steps(x_adapt, self.config.adapt_steps, rng, gen, should_stop)
+        rec = {"loss": float(losses.sum()), "loss_d": float(losses[0]), "loss_ge": float(losses[1])}
+        clock.check_finite(**rec)
+        rec.update(phase="adapt", epoch=1, n_adapt=len(x_adapt))
+        extras, snap = epoch_extras(self, val, probe)
+        rec.update(extras)
+        rec["seconds"] = clock.seconds()
+        emit(rec, snap)
+
+    def _self_train(self, x, semi, pool, gen, emit, should_stop, val, probe) -> np.ndarray:
+        """Step 3: `rounds` rounds of score → pseudo-label → retrain. Returns the last pseudo-normal rows."""
+        cfg = self.config
+        opts = self._optimizers(cfg.lr)
+        normal = pool
+        for r in range(cfg.rounds):
+            self._check_stop(should_stop)
+            normal = pseudo_normal(self.score_rows(x, pool), pool, semi, cfg.threshold_quantile)
+            self._train_epochs(x[torch.as_tensor(normal, device=self.device)], cfg.round_epochs, opts, gen,
+                               emit, should_stop, val, probe, first_epoch=r * cfg.round_epochs,
+                               round=r + 1, pseudo_normal=len(normal))
+        return normal
+
+    def score_rows(self, x: torch.Tensor, rows: np.ndarray) -> np.ndarray:
+        self.model.eval()
+        return batched(self._score_tensor, x[torch.as_tensor(rows, device=self.device)],
+                       self.device).astype(np.float64)
+
+
+def pseudo_normal(scores: np.ndarray, rows: np.ndarray, semi: np.ndarray, quantile: float) -> np.ndarray:
+    """The rows labelled normal for the next round: those scoring at or below the `quantile`-quantile
+    of the scores, plus every known normal (semi = +1) whatever its score. Earlier rounds' labels
+    play no part (each round replaces them)."""
+    keep = scores <= np.quantile(scores, quantile)
+    keep |= semi[rows] == 1
+    return rows[keep]

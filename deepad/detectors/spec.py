@@ -1,0 +1,137 @@
+"""What a detector declares about itself, without importing PyTorch.
+
+Every folder under `deepad/detectors/` is one detector. Its `__init__.py` defines the detector's
+typed `Config` and a module-level `SPEC = DetectorSpec(...)`: the name the CLI and the runs use,
+the words the dashboard shows, the loss components it records, how many epoch records a run
+will write, the settings worth exploring, what the experiment set-up must provide, and where the
+implementation class lives. The registry finds the folders and reads their `SPEC`; the class
+(and with it PyTorch) is imported only when a run trains or scores.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Optional
+
+from pydantic import BaseModel, ConfigDict
+
+
+class DetectorConfig(BaseModel):
+    """Base of every detector's typed config. Field metadata drives dashboard widgets and CLI flags:
+    `description` is the help text; `json_schema_extra={"widget": "slider"|"log"|...}` is a hint."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A minimum the experiment set-up must meet before the method can train.
+
+    `setup_field` names a count of `SetupConfig` ("known_anomalies", "known_normals"); `minimum`
+    is a number, or the name of a field of the detector's config holding it (Rt-BiGAN adapts on
+    `n_adapt` known normals); `noun` says what the samples are, `flag` is the CLI option."""
+
+    setup_field: str
+    minimum: int | str = 1
+    noun: str = ""
+    flag: str = ""
+
+    def count(self, params: BaseModel | Mapping[str, Any]) -> int:
+        if isinstance(self.minimum, int):
+            return self.minimum
+        value = getattr(params, self.minimum) if isinstance(params, BaseModel) else params[self.minimum]
+        return int(value)
+
+    def problem(self, method: str, setup: Any, params: BaseModel | Mapping[str, Any]) -> str | None:
+        """One line saying what is missing, or None when `setup` meets the requirement (a share
+        below 1, as known anomalies may be given, counts as meeting a minimum of 1)."""
+        need, have = self.count(params), getattr(setup, self.setup_field)
+        if have >= need or (need <= 1 and 0 < have < 1):
+            return None
+        words = self.setup_field.replace("_", " ")
+        what = self.noun or words
+        amount = f"{need} {what}" if need > 1 else what
+        via = f" ({self.minimum}={need})" if isinstance(self.minimum, str) else ""
+        flag = f" (CLI: {self.flag} N)" if self.flag else ""
+        return f"method {method} needs {amount} in training{via}: set {words} to at least {need}{flag}"
+
+
+# Per-epoch records every deep detector writes (see `deepad.detectors.torch_utils.epoch_extras`):
+# name -> (title, caption, log axis). A detector adds its own with `DetectorSpec.diagnostics`.
+COMMON_DIAGNOSTICS: dict[str, tuple[str, str, bool]] = {
+    "rel_spread": ("relative spread of φ", "how far apart the embeddings are, relative to their size; "
+                   "heading to 0 means everything lands on one point", True),
+    "eff_rank": ("effective rank of φ", "how many directions of variation the embeddings keep", False),
+    "const_share": ("share of constant dimensions", "dimensions of φ that no longer vary", False),
+}
+VALIDATION_DIAGNOSTICS: dict[str, tuple[str, str, bool]] = {
+    "val_auc": ("validation AUC", "how well scores separate anomalies on held-out data", False),
+}
+TOTAL_LOSS = {"loss": "total loss"}
+
+
+@dataclass(frozen=True)
+class DetectorSpec:
+    """A detector's declaration; see the module docstring.
+
+    - `implementation`: "package.module:Class", imported by `load()`.
+    - `losses`: loss components of its epoch records, name -> caption ("loss", the total, is common).
+    - `diagnostics`: further numbers it records, name -> (title, caption, log axis).
+    - `records`: config -> planned epoch records per phase ({"pretrain": 30, "train": 30}), for
+      progress; None when the method writes a single record at the end.
+    - `explorable`: settings worth a sweep on the Explore page, name -> the (low, high) range it
+      starts from.
+    - `requires`: what the set-up must provide (checked before anything is written).
+    - `hypersphere`: the method decides by distance to a centre, so the collapse verdict applies.
+    - `preprocess`: data kind ("image", "tabular", "toy", or "*" for any) -> preprocessing it
+      wants when the set-up says "auto"; a kind not named keeps the default.
+    - `presets`: names of presets in assets/presets that show the method at its best.
+    - `smoke`: settings with which every phase runs in seconds on a few hundred samples (the
+      contract tests train every detector with them).
+    - `order`: position in lists (the dashboard's picker, `python -m deepad methods`).
+    """
+
+    name: str
+    title: str
+    summary: str
+    Config: type[DetectorConfig]
+    implementation: str
+    losses: Mapping[str, str] = field(default_factory=dict)
+    diagnostics: Mapping[str, tuple[str, str, bool]] = field(default_factory=dict)
+    records: Optional[Callable[[Any], dict[str, int]]] = None
+    explorable: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    requires: tuple[Requirement, ...] = ()
+    hypersphere: bool = False
+    preprocess: Mapping[str, str] = field(default_factory=dict)
+    presets: tuple[str, ...] = ()
+    smoke: Mapping[str, Any] = field(default_factory=dict)
+    order: int = 100
+
+    # -- derived ----------------------------------------------------------------------------------
+    @property
+    def needs_known_anomalies(self) -> bool:
+        return any(r.setup_field == "known_anomalies" for r in self.requires)
+
+    def requirement(self, setup_field: str) -> Requirement | None:
+        return next((r for r in self.requires if r.setup_field == setup_field), None)
+
+    def preferred_preprocess(self, kind: str) -> str | None:
+        """Preprocessing for data of `kind` when the set-up says "auto"; None: the default."""
+        return self.preprocess.get(kind, self.preprocess.get("*"))
+
+    def planned_records(self, params: BaseModel | Mapping[str, Any] | None) -> dict[str, int] | None:
+        """Epoch records a run of this config will write, per phase; None when unknown (no
+        `records` declared, or parameters that do not validate)."""
+        if self.records is None:
+            return None
+        try:
+            cfg = params if isinstance(params, self.Config) else self.Config(**dict(params or {}))
+        except Exception:  # a run folder with parameters of another version: no plan
+            return None
+        return {phase: int(n) for phase, n in self.records(cfg).items()}
+
+    def load(self) -> type:
+        """The implementation class (imports PyTorch)."""
+        module, _, cls = self.implementation.partition(":")
+        return getattr(importlib.import_module(module), cls)
