@@ -8,7 +8,7 @@ Training happens in background threads of one process-wide run manager (see `pag
 
 import streamlit as st
 
-from deepad import viewmodels as vm
+from deepad import views as vm
 from pages import _ui as ui
 
 st.set_page_config(page_title="DeepAD Studio", page_icon=":material/radar:", layout="wide")

@@ -8,7 +8,7 @@ threads of the server process, instead of when the first visitor opens a page.
 import sys
 from pathlib import Path
 
-from deepad.viewmodels import warm_up_server
+from deepad.warmup import warm_up_server
 
 
 def main() -> None:

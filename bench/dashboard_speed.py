@@ -147,7 +147,7 @@ def bench_umap(root: Path, run_id: str, n: int) -> None:
 
 
 def pca_seconds(run) -> float:
-    from deepad import viewmodels as vm
+    from deepad import views as vm
 
     results = run.results()
     t0 = time.perf_counter()

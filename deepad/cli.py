@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import shlex
 import signal
 import sys
 import threading
@@ -200,6 +201,66 @@ def config_from_args(args: argparse.Namespace) -> dict:
     return {"dataset": dataset, "data_dir": args.data_dir, "download": args.download, "setup": setup,
             "method": method, "params": params, "seed": base["seed"] if args.seed is None else args.seed,
             "device": args.device, "title": args.title or base.get("title", "")}
+
+
+def train_command(config) -> str:
+    """The `python -m deepad train ...` command line that trains the same run: the inverse of
+    `config_from_args` (the dashboard shows it under the Train form)."""
+    from deepad.detectors import registry
+    from deepad.training.config import RunConfig
+
+    cfg = config if isinstance(config, RunConfig) else RunConfig(**config)
+    s = cfg.setup
+    args = ["python", "-m", "deepad", "train", "--dataset", cfg.dataset]
+    if cfg.data_dir:
+        args += ["--data-dir", cfg.data_dir]
+    if cfg.download:
+        args.append("--download")
+    args += ["--normal", ",".join(map(str, s.normal))]
+    if s.anomaly:
+        args += ["--anomaly", ",".join(map(str, s.anomaly))]
+    if s.known_anomalies:
+        k = s.known_anomalies
+        args += ["--known-anomalies", str(int(k)) if k >= 1 else repr(float(k))]
+    if s.known_classes:
+        args += ["--known-classes", ",".join(map(str, s.known_classes))]
+    if s.known_normals:
+        args += ["--known-normals", str(s.known_normals)]
+    if s.pollution:
+        args += ["--pollution", repr(float(s.pollution))]
+    if s.preprocess != "auto":
+        args += ["--preprocess", s.preprocess]
+    for name in ("alteration", "alteration_param", "train_alteration", "train_alteration_param",
+                 "val_alteration", "val_alteration_param"):
+        value = getattr(s, name)
+        if value is not None and value != "none":
+            args += ["--" + name.replace("_", "-"), _short_number(value)]
+    args += ["--method", cfg.method]
+    defaults = registry.spec(cfg.method).Config().model_dump()
+    for name, value in cfg.params.items():
+        if name in defaults and value == defaults[name]:
+            continue
+        flag = "--" + name.replace("_", "-")
+        if isinstance(value, bool):
+            args.append(flag if value else "--no-" + name.replace("_", "-"))
+        elif isinstance(value, (int, float, str)):
+            args += [flag, repr(value) if isinstance(value, float) else str(value)]
+        else:
+            args += [flag, json.dumps(value)]
+    if cfg.seed:
+        args += ["--seed", str(cfg.seed)]
+    if cfg.device != "auto":
+        args += ["--device", cfg.device]
+    if cfg.title:
+        args += ["--title", cfg.title]
+    return " ".join(shlex.quote(a) for a in args)
+
+
+def _short_number(value: object) -> str:
+    """A whole float as an integer ("2.0" -> "2"), other values as they are."""
+    if isinstance(value, float) and value == int(value):
+        return str(int(value))
+    return repr(value) if isinstance(value, float) else str(value)
 
 
 def _cmd_train(args) -> int:

@@ -1,6 +1,6 @@
 """Plotly figures for the dashboard and for exported HTML reports.
 
-Each function takes plain numbers (see `deepad.viewmodels`) and returns a `go.Figure`; none
+Each function takes plain numbers (see `deepad.views`) and returns a `go.Figure`; none
 computes anything beyond laying the numbers out. Large point clouds use WebGL (`go.Scattergl`).
 """
 

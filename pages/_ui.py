@@ -1,7 +1,7 @@
 """What every page shares: the process-wide run manager, the current run, and small Streamlit
 helpers (messages for missing runs and results, the threshold control, generated widgets).
 
-Numbers come from `deepad.viewmodels`, figures from `deepad.figures`; this module only draws.
+Numbers come from `deepad.views`, figures from `deepad.figures`; this module only draws.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from pathlib import Path
 import streamlit as st
 
 from deepad import embedding
-from deepad import viewmodels as vm
+from deepad import views as vm
+from deepad.warmup import warm_up_server
 from deepad.errors import DeepADError
 from deepad.store import RunRecord, RunStore
 from deepad.training.manager import RunManager
@@ -73,9 +74,9 @@ def projector() -> embedding.Projector:
 
 @st.cache_resource(show_spinner=False)
 def warm_up() -> None:
-    """Once per server process: `viewmodels.warm_up_server` (already under way when the server was
-    started with `python serve.py`, as `make run` does)."""
-    vm.warm_up_server()
+    """Once per server process: `deepad.warmup.warm_up_server` (already under way when the server
+    was started with `python serve.py`, as `make run` does)."""
+    warm_up_server()
 
 
 # --- the current run ---------------------------------------------------------------------------
@@ -220,7 +221,7 @@ def stage_file(name: str, data: bytes) -> None:
 
 def checked_upload(staged: dict, label_column: str | None, drop_bad_rows: bool,
                    image_size: tuple[int, int] | None) -> vm.UploadCheck:
-    """`viewmodels.check_upload` then, when usable, `viewmodels.stage_upload` into `uploads_dir()`;
+    """`views.check_upload` then, when usable, `views.stage_upload` into `uploads_dir()`;
     remembered per file and options for this session (a page redraw does not reload the file)."""
     memo = st.session_state.setdefault("_upload_checks", {})
     key = (staged["digest"], staged["name"], label_column, drop_bad_rows, image_size)
@@ -278,7 +279,7 @@ def current_threshold(run: RunRecord, results: dict) -> float:
 # --- widgets generated from a pydantic config ---------------------------------------------------
 def config_widgets(config_cls, prefix: str, columns: int = 3, only: list[str] | None = None,
                    defaults: dict | None = None) -> dict:
-    """Draw one widget per config field (see `viewmodels.field_specs`) and return their values.
+    """Draw one widget per config field (see `views.field_specs`) and return their values.
     Widget values persist under `prefix.<name>` in the session."""
     order = {"select": 0, "bool": 1, "slider": 2, "log": 2, "int": 3, "float": 3}
     specs = sorted((s for s in vm.field_specs(config_cls) if only is None or s.name in only),

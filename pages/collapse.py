@@ -4,7 +4,7 @@ side, the verdict, and what collapse is in plain words."""
 import streamlit as st
 
 from deepad import figures
-from deepad import viewmodels as vm
+from deepad import views as vm
 from deepad.diagnostics import EXPLANATION
 from pages import _ui as ui
 
@@ -18,7 +18,7 @@ with st.expander("What is collapse, and why does it happen?", expanded=True):
     st.markdown(EXPLANATION)
     st.markdown(vm.VERDICT_RULE)
 
-DIAG_NAMES = {k: v[0] for k, v in vm.DIAGNOSTICS.items()}
+DIAG_NAMES = {k: v[0] for k, v in vm.diagnostics().items()}
 
 
 def run_section(run_id: str) -> None:
@@ -53,17 +53,17 @@ def run_section(run_id: str) -> None:
         return
     figs = []
     for col, name in zip(st.columns(len(diags)), diags):
-        fig = figures.history_figure(df, [name], DIAG_NAMES, DIAG_NAMES[name], log_y=vm.DIAGNOSTICS[name][2],
+        fig = figures.history_figure(df, [name], DIAG_NAMES, DIAG_NAMES[name], log_y=vm.diagnostics()[name][2],
                                      height=280, y_range=vm.RANGES.get(name))
         figs.append(fig)
         with col:
             st.plotly_chart(fig, key=f"collapse.{name}")
-            st.caption(vm.DIAGNOSTICS[name][1].capitalize() + ".")
+            st.caption(vm.diagnostics()[name][1].capitalize() + ".")
     losses = vm.loss_columns(df)
     others = [c for c in ("c_t", "batch_var") if c in vm.diagnostic_columns(df)]
     left, right = st.columns(2)
     with left:
-        figs.append(figures.history_figure(df, losses, vm.LOSS_NAMES, "Loss by component", log_y=True))
+        figs.append(figures.history_figure(df, losses, vm.loss_names(), "Loss by component", log_y=True))
         st.plotly_chart(figs[-1], key="collapse.loss")
         st.caption("A loss racing to 0 with a shrinking spread is the signature of collapse: the "
                    "trivial solution is reached.")
@@ -105,7 +105,7 @@ if chosen:
     shown = [(m, log) for m, log in metrics if any(m in f and f[m].notna().any() for f in frames.values())]
     cols = st.columns(2)
     for k, (m, log) in enumerate(shown):
-        title = DIAG_NAMES.get(m, vm.LOSS_NAMES.get(m, m))
+        title = DIAG_NAMES.get(m, vm.loss_names().get(m, m))
         cols[k % 2].plotly_chart(figures.compare_figure(frames, m, title, log_y=log, y_range=vm.RANGES.get(m)),
                                  key=f"collapse.cmp.{m}")
     st.dataframe(vm.runs_frame([by_id[i] for i in chosen])[["run", "title", "state", "AUC", "collapse",

@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from deepad import embedding, figures
-from deepad import viewmodels as vm
+from deepad import views as vm
 from pages import _ui as ui
 
 ui.require_app(__file__)

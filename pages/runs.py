@@ -3,7 +3,8 @@
 import streamlit as st
 
 from deepad import figures
-from deepad import viewmodels as vm
+from deepad import views as vm
+from deepad.cli import train_command
 from pages import _ui as ui
 
 ui.require_app(__file__)
@@ -99,7 +100,7 @@ if run is not None:
 
     with st.expander("Export this run: config, command line, scores, figures"):
         st.caption("The same run from a terminal (the CLI drives the same library):")
-        st.code(vm.train_command(run.config), language="bash", wrap_lines=True)
+        st.code(train_command(run.config), language="bash", wrap_lines=True)
         for note in vm.command_caveats(run.config):
             st.caption(f"Not expressible on the command line: {note}.")
         c1, c2, c3 = st.columns(3)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from deepad import viewmodels as vm
+from deepad import views as vm
 from pages import _ui as ui
 
 ui.require_app(__file__)

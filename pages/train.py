@@ -5,7 +5,8 @@ import json
 import streamlit as st
 import torch
 
-from deepad import viewmodels as vm
+from deepad import views as vm
+from deepad.cli import train_command
 from deepad.data.datasets import CATALOG, load_dataset
 from deepad.data.setups import SetupConfig
 from deepad.detectors import registry
@@ -352,6 +353,6 @@ if st.button("Start", type="primary", icon=":material/play_arrow:", disabled=blo
 if not blocked:
     with st.expander("The same run from a terminal"):
         try:
-            st.code(vm.train_command(config), language="bash", wrap_lines=True)
+            st.code(train_command(config), language="bash", wrap_lines=True)
         except (DeepADError, ValueError) as exc:
             st.caption(str(exc))

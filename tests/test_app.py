@@ -30,7 +30,8 @@ pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from deepad import embedding  # noqa: E402
-from deepad import viewmodels as vm  # noqa: E402
+from deepad import views as vm  # noqa: E402
+from deepad.cli import train_command  # noqa: E402
 from deepad.detectors import registry  # noqa: E402
 from deepad.store import RunStore  # noqa: E402
 from deepad.training.config import validate_config  # noqa: E402
@@ -455,7 +456,7 @@ def test_block_permutation_preview_run_and_altered_samples(empty_env):
         at.switch_page("pages/samples.py").run()
         assert not at.exception, [e.value for e in at.exception]
         assert len(at.image) >= 4 and "block-permutation copies" in texts(at)
-        # what the page draws (viewmodels.sample_inputs): altered anomalies, natural normals
+        # what the page draws (views.sample_inputs): altered anomalies, natural normals
         results = run.results()
         ds = load_dataset("digits")
         rows = np.arange(len(results["test_scores"]))
@@ -657,7 +658,7 @@ def test_known_parameters_get_the_widgets_the_issue_asks_for():
 def test_the_exported_command_line_trains_the_same_config(config):
     from deepad.cli import build_parser, config_from_args
 
-    cmd = vm.train_command(config)
+    cmd = train_command(config)
     argv = shlex.split(cmd)
     assert argv[:4] == ["python", "-m", "deepad", "train"]
     parsed = config_from_args(build_parser().parse_args(argv[3:]))

@@ -196,7 +196,7 @@ def test_bad_sweep_values_are_refused_before_anything_is_submitted(tmp_path, cap
 def test_explore_launches_a_sweep_on_ray_and_fills_its_table(ray_head, tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    from deepad import viewmodels as vm
+    from deepad import views as vm
     from pages._ui import PAGES
 
     runs = tmp_path / "runs"

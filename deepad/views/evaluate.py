@@ -1,0 +1,88 @@
+"""The Evaluate page: scores, ROC / PR curves and a threshold."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from deepad import metrics
+from deepad.store import RunRecord
+from deepad.views.common import ANOMALY, NORMAL, class_names, distances
+
+__all__ = ["default_threshold", "threshold_options", "flagged_share", "Curves", "curves",
+           "at_threshold", "scores_frame", "scores_csv"]
+
+
+def default_threshold(run: RunRecord, results: dict) -> float:
+    """The method's own threshold when it has one (e.g. R for soft-boundary Deep SVDD, the 95th
+    percentile of training scores otherwise), else that percentile computed here."""
+    thr = run.summary.get("threshold")
+    if thr is not None and np.isfinite(thr):
+        return float(thr)
+    ref = results.get("train_scores")
+    if ref is None or not len(ref):
+        ref = results["test_scores"]
+    return float(np.percentile(ref, 95))
+
+
+def threshold_options(scores: np.ndarray, default: float, n: int = 201) -> list[float]:
+    """Candidate thresholds evenly spread over the score distribution (quantiles), plus the
+    default: heavy-tailed scores still give a slider that moves smoothly."""
+    qs = np.quantile(np.asarray(scores, dtype=np.float64), np.linspace(0, 1, n))
+    below = float(np.min(scores)) - 1e-9 * (abs(float(np.min(scores))) + 1)
+    vals = np.unique(np.r_[below, qs, default])
+    return [float(v) for v in vals]
+
+
+def flagged_share(scores: np.ndarray, threshold: float) -> float:
+    return float(np.mean(np.asarray(scores) > threshold)) if len(scores) else 0.0
+
+
+@dataclass
+class Curves:
+    label: str
+    fpr: np.ndarray
+    tpr: np.ndarray
+    precision: np.ndarray
+    recall: np.ndarray
+    auc: float | None
+    ap: float | None
+    base_rate: float
+
+
+def curves(label: str, results: dict) -> Curves | None:
+    """ROC and PR curves of a run's test scores; None when the test part has a single class."""
+    y, s = results["test_target"], results["test_scores"]
+    if len(np.unique(y)) < 2:
+        return None
+    roc, pr = metrics.roc_curve(y, s), metrics.pr_curve(y, s)
+    return Curves(label, roc["fpr"], roc["tpr"], pr["precision"], pr["recall"],
+                  metrics.auc(y, s), metrics.average_precision(y, s), float(np.mean(y)))
+
+
+def at_threshold(results: dict, threshold: float) -> dict:
+    return metrics.at_threshold(results["test_target"], results["test_scores"], threshold)
+
+
+def scores_frame(run: RunRecord, results: dict) -> pd.DataFrame:
+    """One row per test sample: its row in the dataset, class, ground truth and score."""
+    names = class_names(run)
+    y = results["test_y"]
+    df = pd.DataFrame({
+        "dataset_index": results["test_index"], "class": y,
+        "class_name": [names[i] if 0 <= i < len(names) else str(i) for i in y],
+        "truth": np.where(results["test_target"] == 1, ANOMALY, NORMAL),
+        "score": results["test_scores"],
+    })
+    if "center" in results and "test_emb" in results:
+        df["distance_to_centre"] = distances(results)
+    return df
+
+
+def scores_csv(run: RunRecord, results: dict) -> str:
+    buf = io.StringIO()
+    scores_frame(run, results).to_csv(buf, index=False)
+    return buf.getvalue()

@@ -1,0 +1,148 @@
+"""The Latent page: the embedding, snapshots over epochs, the decision map of 2-D inputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from deepad.store import RunRecord
+from deepad.views.common import ANOMALY, NORMAL, class_names, distances
+from deepad.views.evaluate import default_threshold
+
+__all__ = ["latent_frame", "centre_in_pca", "SnapshotView", "snapshot_view", "probe_truth",
+           "has_input_plane", "DecisionGrid", "score_inputs", "decision_grid"]
+
+
+def latent_frame(run: RunRecord, results: dict, xy: np.ndarray, rows: np.ndarray | None = None) -> pd.DataFrame:
+    """Points of a 2-D view with what they can be coloured by and shown with on hover."""
+    rows = np.arange(len(results["test_scores"])) if rows is None else rows
+    names = class_names(run)
+    y = results["test_y"][rows]
+    df = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "row": rows,
+                       "dataset_index": results["test_index"][rows],
+                       "truth": np.where(results["test_target"][rows] == 1, ANOMALY, NORMAL),
+                       "class": [names[i] if 0 <= i < len(names) else str(i) for i in y],
+                       "score": results["test_scores"][rows]})
+    d = distances(results)
+    if d is not None:
+        df["distance"] = d[rows]
+    return df
+
+
+def centre_in_pca(results: dict) -> tuple[np.ndarray, np.ndarray | None]:
+    """PCA view of the test embeddings and where the centre c lands in it: None when there is no
+    centre, or when it lands far outside the cloud (it would shrink the cloud to a dot)."""
+    from deepad.embedding import pca_basis, pca_project
+
+    emb = results["test_emb"]
+    basis = pca_basis(emb)
+    xy = pca_project(emb, basis)
+    if "center" not in results or not len(xy):
+        return xy, None
+    c = pca_project(results["center"][None, :], basis)[0]
+    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    margin = np.maximum(hi - lo, 1e-12) * 0.5
+    inside = bool(np.all(c >= lo - margin) and np.all(c <= hi + margin))
+    return xy, (c if inside else None)
+
+
+@dataclass
+class SnapshotView:
+    steps: np.ndarray  # epoch record number of each snapshot
+    epochs: np.ndarray  # training epoch of each snapshot
+    xy: np.ndarray  # (n_snapshots, n_probe, 2), one fixed PCA basis for all epochs
+    spread: np.ndarray  # relative spread per snapshot (collapse when it heads to 0)
+    truth: np.ndarray | None  # probe samples' ground truth (1 anomaly) when it can be recovered
+    centre: np.ndarray | None  # the centre in the same view
+    lim: tuple[float, float, float, float]  # x0, x1, y0, y1 covering every epoch
+
+
+def snapshot_view(snapshots: dict, centre: np.ndarray | None = None, truth: np.ndarray | None = None,
+                  history: list[dict] | None = None) -> SnapshotView | None:
+    """All per-epoch probe embeddings in one PCA basis (fitted on all epochs together), so that
+    scrubbing through epochs shows the cloud shrinking, spreading or collapsing to a point."""
+    from deepad.diagnostics import collapse_report
+    from deepad.embedding import pca_basis, pca_project
+
+    emb = snapshots.get("emb")
+    if emb is None or emb.ndim != 3 or len(emb) == 0:
+        return None
+    n, p, d = emb.shape
+    basis = pca_basis(emb.reshape(n * p, d))
+    xy = pca_project(emb.reshape(n * p, d), basis).reshape(n, p, 2)
+    c = pca_project(np.asarray(centre).reshape(1, -1), basis)[0] if centre is not None else None
+    steps = np.asarray(snapshots.get("step", np.arange(1, n + 1)))
+    recorded = {r.get("step"): r for r in history or []}  # the numbers measured during training
+    spread = np.array([recorded.get(int(s), {}).get("rel_spread") or collapse_report(e, centre)["rel_spread"]
+                       for s, e in zip(steps, emb)])
+    lo, hi = xy.reshape(-1, 2).min(axis=0), xy.reshape(-1, 2).max(axis=0)
+    if c is not None and np.all(c >= lo - 0.5 * (hi - lo)) and np.all(c <= hi + 0.5 * (hi - lo)):
+        lo, hi = np.minimum(lo, c), np.maximum(hi, c)
+    else:
+        c = None  # far outside the cloud: showing it would shrink the cloud to a dot
+    pad = np.maximum((hi - lo) * 0.05, 1e-9)
+    if truth is not None and len(truth) != p:
+        truth = None
+    epochs = np.array([recorded.get(int(s), {}).get("epoch") or int(s) for s in steps])
+    return SnapshotView(steps, epochs, xy, spread, truth, c,
+                        (lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1]))
+
+
+def probe_truth(run: RunRecord) -> np.ndarray | None:
+    """Ground truth of the probe samples whose embeddings were snapshot every epoch: the split is
+    a pure function of the run's config, so it is rebuilt here; None when that is not possible."""
+    from deepad.detectors.torch_utils import probe_indices
+    from deepad.errors import DeepADError
+    from deepad.training.config import RunConfig
+    from deepad.training.runner import build_split, load_data
+
+    try:
+        cfg = RunConfig(**run.config)
+        split = build_split(cfg, load_data(cfg))
+    except (DeepADError, ValueError, TypeError):
+        return None
+    return split.val.target[probe_indices(len(split.val), cfg.seed)]
+
+
+def has_input_plane(run: RunRecord) -> bool:
+    """2-D inputs (the toy sets) whose decision boundary can be drawn in the input plane."""
+    info = run.split_info()
+    return info.get("input_shape") == [2] and (run.path / "model.pt").exists()
+
+
+@dataclass
+class DecisionGrid:
+    xs: np.ndarray
+    ys: np.ndarray
+    z: np.ndarray  # scores on the grid (rows: ys, columns: xs)
+    threshold: float
+    points: np.ndarray  # test samples in input coordinates
+    truth: np.ndarray  # 1 anomaly
+
+
+def score_inputs(run: RunRecord, raw_x: np.ndarray, detector=None) -> np.ndarray:
+    """Anomaly scores of raw inputs (as in the dataset) by the run's trained detector: they go
+    through the run's own preprocessing first, exactly as its training and test data did."""
+    from deepad.data.preprocess import apply_preprocess
+
+    det = detector or run.load_detector()
+    return det.score(apply_preprocess(np.asarray(raw_x, dtype=np.float32), run.split_info()["preprocess"]))
+
+
+def decision_grid(run: RunRecord, results: dict, threshold: float | None = None,
+                  resolution: int = 120) -> DecisionGrid:
+    """Score a grid over the input plane with the run's trained detector; the grid goes through
+    the same preprocessing as the run's data, so the contour sits where the model decides."""
+    ds = run.load_dataset()
+    raw = ds.x.reshape(len(ds.x), -1)
+    lo, hi = raw.min(axis=0), raw.max(axis=0)
+    pad = (hi - lo) * 0.08
+    xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution)
+    ys = np.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution)
+    gx, gy = np.meshgrid(xs, ys)
+    grid = np.c_[gx.ravel(), gy.ravel()].astype(np.float32)
+    z = score_inputs(run, grid).reshape(gx.shape)
+    thr = default_threshold(run, results) if threshold is None else threshold
+    return DecisionGrid(xs, ys, z, float(thr), raw[results["test_index"]], results["test_target"])

@@ -1,0 +1,173 @@
+"""The Runs page: progress and status of a run, the table of all runs, per-epoch records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from deepad.store import RunRecord
+from deepad.views.common import _num, _short, run_title
+
+__all__ = ["planned_records", "PHASE_WORDS", "Progress", "progress", "status_text", "runs_frame",
+           "loss_names", "diagnostics", "RANGES", "history_frame", "last_value",
+           "loss_columns", "diagnostic_columns"]
+
+
+def planned_records(config: dict) -> dict[str, int] | None:
+    """Epoch records a run will write, per phase, as its detector declares them; None when the
+    method or its parameters are unknown."""
+    from deepad.detectors import registry
+
+    specs = registry.specs()
+    method = config.get("method")
+    return specs[method].planned_records(config.get("params") or {}) if method in specs else None
+
+
+PHASE_WORDS = {"pretrain": "pretraining (autoencoder)", "train": "training", "target": "target autoencoder",
+               "features": "gradient features", "meta": "meta-training", "adapt": "adaptation"}
+
+
+@dataclass
+class Progress:
+    fraction: float  # 0..1
+    text: str  # "pretraining epoch 3 / 10" ...
+
+
+def progress(run: RunRecord, n_records: int) -> Progress:
+    plan = planned_records(run.config)
+    total = sum(plan.values()) if plan else None
+    last = run.status.get("last") or {}
+    phase = last.get("phase", "train")
+    epoch = last.get("epoch", 0)
+    phase_word = PHASE_WORDS.get(phase, phase)
+    if run.state == "queued":
+        return Progress(0.0, "waiting for its turn")
+    if run.state == "finished":
+        return Progress(1.0, f"finished after {n_records} epoch records")
+    if not n_records:
+        return Progress(0.0, "loading data and building the network")
+    if total:
+        phase_total = plan.get(phase)
+        of = f" / {phase_total}" if phase_total else ""
+        return Progress(min(1.0, n_records / total), f"{phase_word}: epoch {epoch}{of}")
+    return Progress(0.5, f"{phase_word}: epoch {epoch}")
+
+
+def status_text(run: RunRecord, queue_position: int | None = None) -> str:
+    """What the run is doing, in one sentence."""
+    s, st = run.status, run.state
+    if st == "queued":
+        where = f" (position {queue_position} in the queue)" if queue_position else ""
+        return f"Queued{where}: runs train one at a time so they do not compete for the device."
+    if st == "running":
+        return f"Training on {s.get('device', 'the device')}, epoch {s.get('epoch', 0)}."
+    if st == "finished":
+        return f"Finished in {s.get('seconds', 0):.1f} s."
+    if st == "failed":
+        epoch = s.get("failed_epoch") or s.get("epoch")
+        at = f" at epoch {epoch}" if epoch else ""
+        hint = f" Hint: {s['hint']}" if s.get("hint") else ""
+        return f"Failed{at}: {str(s.get('error') or 'unknown error').rstrip('.')}.{hint}"
+    if st == "cancelled":
+        return f"Cancelled at epoch {s.get('epoch', 0)}; the curves up to then are kept."
+    if st == "interrupted":
+        return ("Interrupted: the process that trained it stopped (server restart or crash) "
+                f"at epoch {s.get('epoch', 0)}; its curves up to then are kept.")
+    return st
+
+
+def runs_frame(runs: list[RunRecord]) -> pd.DataFrame:
+    """One row per run: what it is, how it went."""
+    rows = []
+    for r in runs:
+        s, cfg = r.summary, r.config
+        params = cfg.get("params") or {}
+        rows.append({
+            "run": r.run_id, "state": r.state,
+            "title": run_title(r), "method": cfg.get("method"), "dataset": cfg.get("dataset"),
+            "normal": ",".join(map(str, (cfg.get("setup") or {}).get("normal", []))),
+            "epoch": r.status.get("epoch", 0), "AUC": _num(s.get("auc")), "AP": _num(s.get("ap")),
+            "F1": _num(s.get("f1")),
+            "collapse": s.get("verdict") or "",
+            "seconds": round(r.status.get("seconds", 0.0) or 0.0, 1),
+            "params": ", ".join(f"{k}={_short(v)}" for k, v in params.items()),
+        })
+    return pd.DataFrame(rows, columns=["run", "state", "title", "method", "dataset", "normal", "epoch",
+                                       "AUC", "AP", "F1", "collapse", "seconds", "params"])
+
+
+def loss_names(method: str | None = None) -> dict[str, str]:
+    """Captions of the loss components: the method's own (as its detector declares them) after the
+    total; every detector's when `method` is None or unknown."""
+    from deepad.detectors import registry
+    from deepad.detectors.spec import TOTAL_LOSS
+
+    specs = registry.specs()
+    chosen = [specs[method]] if method in specs else list(specs.values())
+    out = dict(TOTAL_LOSS)
+    for spec in chosen:
+        for name, caption in spec.losses.items():
+            out.setdefault(name, caption)
+    return out
+
+
+def diagnostics(method: str | None = None) -> dict[str, tuple[str, str, bool]]:
+    """Per-epoch numbers besides the losses, name -> (title, caption, log axis): the collapse
+    numbers every deep detector records, the method's own (every detector's when `method` is None
+    or unknown), then the validation AUC."""
+    from deepad.detectors import registry
+    from deepad.detectors.spec import COMMON_DIAGNOSTICS, VALIDATION_DIAGNOSTICS
+
+    specs = registry.specs()
+    chosen = [specs[method]] if method in specs else list(specs.values())
+    out = dict(COMMON_DIAGNOSTICS)
+    for spec in chosen:
+        for name, entry in spec.diagnostics.items():
+            out.setdefault(name, entry)
+    return {**out, **VALIDATION_DIAGNOSTICS}
+
+
+RANGES = {"const_share": (-0.02, 1.02), "val_auc": (0.0, 1.02)}  # fixed axes for bounded numbers
+
+
+def history_frame(history: list[dict]) -> pd.DataFrame:
+    """Per-epoch records as a table with a global `step` and `phase` (pretrain / train)."""
+    if not history:
+        return pd.DataFrame(columns=["step", "phase", "epoch"])
+    df = pd.DataFrame(history)
+    if "step" not in df:
+        df["step"] = np.arange(1, len(df) + 1)
+    if "phase" not in df:
+        df["phase"] = "train"
+    return df
+
+
+def last_value(history: list[dict], key: str) -> float | None:
+    """The most recent number recorded under `key` (None when no epoch recorded one)."""
+    for rec in reversed(history):
+        if isinstance(rec.get(key), (int, float)) and not isinstance(rec.get(key), bool):
+            return float(rec[key])
+    return None
+
+
+def _informative(df: pd.DataFrame, c: str) -> bool:
+    """A numeric column with at least one value that is not 0."""
+    return (c in df and pd.api.types.is_numeric_dtype(df[c]) and df[c].notna().any()
+            and bool((df[c].fillna(0) != 0).any()))
+
+
+def loss_columns(df: pd.DataFrame) -> list[str]:
+    """Loss components present in the records (a component that stays 0, e.g. the regularizer
+    when there is none, is left out): the known ones first, then any other loss_*."""
+    known = [c for c in loss_names() if _informative(df, c)]
+    other = [c for c in df.columns if c.startswith("loss") and c not in known and _informative(df, c)]
+    return known + other
+
+
+def diagnostic_columns(df: pd.DataFrame) -> list[str]:
+    keep_zeros = ("rel_spread", "eff_rank", "const_share", "val_auc")  # 0 is news for these
+    return [c for c in diagnostics()
+            if c in df and pd.api.types.is_numeric_dtype(df[c]) and df[c].notna().any()
+            and (c in keep_zeros or _informative(df, c))]  # e.g. R stays 0 for one-class

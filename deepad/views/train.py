@@ -1,0 +1,108 @@
+"""The Train page: what a method needs from the set-up, image-alteration set-ups."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from deepad.data import generators
+from deepad.views.common import image_tile
+
+__all__ = ["REQUIREMENT_WORDS", "unmet_requirements", "command_caveats", "ALTERATION_LABELS",
+           "ALTERATION_PARAMS", "alteration_param_range", "alteration_setup",
+           "check_setup", "alteration_preview"]
+
+
+REQUIREMENT_WORDS = {"known_anomalies": ("Known anomalies in training", "labelled anomalies"),
+                     "known_normals": ("Labelled normals", "labelled normals")}
+
+
+def unmet_requirements(method: str, setup: dict, params: dict) -> list[tuple[str, int]]:
+    """The set-up counts detector `method` declares it needs and `setup` (a SetupConfig's fields)
+    does not provide, as (field, minimum) pairs (see `DetectorSpec.requires`)."""
+    from types import SimpleNamespace
+
+    from deepad.detectors import registry
+
+    spec = registry.spec(method)
+    setup = SimpleNamespace(**{f: setup.get(f) or 0 for f in REQUIREMENT_WORDS})
+    cfg = spec.Config(**params)
+    return [(r.setup_field, r.count(cfg)) for r in spec.requires if r.problem(method, setup, cfg)]
+
+
+def command_caveats(config) -> list[str]:
+    """Set-up fields the command line cannot set (they keep their defaults there)."""
+    from deepad.data.setups import SetupConfig
+    from deepad.training.config import RunConfig
+
+    cfg = config if isinstance(config, RunConfig) else RunConfig(**config)
+    base = SetupConfig()
+    return [f"{f}={getattr(cfg.setup, f)} (the command line uses {getattr(base, f)})"
+            for f in ("val_fraction", "test_fraction") if getattr(cfg.setup, f) != getattr(base, f)]
+
+
+ALTERATION_LABELS = {"none": "other classes (the usual set-up)",
+                     "block-permutation": "block permutation (every class normal)",
+                     "strokes": "strokes (every class normal)",
+                     "fgsm": "FGSM perturbations of the normal classes"}
+
+
+ALTERATION_PARAMS = {  # kind -> (label, widget kind, default, lowest value)
+    "block-permutation": ("N: blocks per side", "int", generators.DEFAULT_PARAMS["block-permutation"], 2),
+    "strokes": ("M: stroke thickness in pixels", "int", generators.DEFAULT_PARAMS["strokes"], 1),
+    "fgsm": ("ε: step size in pixel units", "float", generators.DEFAULT_PARAMS["fgsm"], 0.01),
+}
+
+
+def alteration_param_range(kind: str, image_shape: tuple[int, ...]) -> tuple[float, float]:
+    """(lowest, highest) value a widget may offer for an alteration's parameter on these images:
+    block counts and stroke widths up to the shorter image side, ε in (0, 1]."""
+    if kind == "fgsm":
+        return 0.01, 1.0
+    return ALTERATION_PARAMS[kind][3], int(min(image_shape[-2:]))
+
+
+def alteration_setup(base: dict, alteration: str, param: float | None, n_classes: int,
+                     train: tuple[str, float | None] | None = None,
+                     val: tuple[str, float | None] | None = None) -> dict:
+    """A set-up dict for an image-alteration run from the form's values: anomalies are altered
+    copies (no anomaly or known classes), every class is normal for block permutation and strokes,
+    and the known (training) / validation anomalies may use other alterations (paper 000, Table VI).
+    `train` / `val` are (alteration, parameter), or None for the test alteration."""
+    if alteration == "none":
+        return dict(base)
+    setup = {**base, "anomaly": None, "known_classes": None, "alteration": alteration,
+             "alteration_param": param}
+    if alteration in ("block-permutation", "strokes"):
+        setup["normal"] = list(range(n_classes))
+    if train is not None and base.get("known_anomalies"):
+        setup["train_alteration"], setup["train_alteration_param"] = train
+    if val is not None:
+        setup["val_alteration"], setup["val_alteration_param"] = val
+    return setup
+
+
+def check_setup(setup: dict, dataset) -> str | None:
+    """What is wrong with a set-up for this dataset (one message), or None; nothing is trained."""
+    from pydantic import ValidationError
+
+    from deepad.data.setups import SetupConfig, check_classes
+    from deepad.errors import DeepADError
+    from deepad.training.config import format_validation_error
+
+    try:
+        check_classes(SetupConfig(**setup), dataset)
+    except ValidationError as err:
+        return format_validation_error(err)
+    except DeepADError as exc:
+        return str(exc)
+    return None
+
+
+def alteration_preview(dataset, setup: dict, n: int = 8, seed: int = 0,
+                       part: str = "test") -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Tiles of `n` natural images and of their altered copies under the set-up's alteration for
+    `part` (see `deepad.data.setups.preview`)."""
+    from deepad.data.setups import SetupConfig, preview
+
+    originals, altered = preview(dataset, SetupConfig(**setup), n=n, seed=seed, part=part)
+    return [image_tile(x) for x in originals], [image_tile(x) for x in altered]
