@@ -3,7 +3,7 @@
 It runs on every interaction, around whichever page is open: it builds the navigation over the
 modules in `pages/`, shows the current run and its status in the sidebar, and keeps the current
 run and page in the URL (`?run=...&page=...`) so a reload or a shared link reopens the same view.
-Training happens in background threads of one process-wide run manager (see `pages/_ui.py`).
+Runs train in worker processes supervised by one process-wide run manager (see `pages/_ui.py`).
 """
 
 import streamlit as st
@@ -90,9 +90,10 @@ with st.sidebar:
         run_now = ui.get_run(run_id)
         live = run_now is not None and vm.is_live(run_now)
         st.fragment(_sidebar_status, run_every=ui.LIVE_REFRESH_S if live else None)(run_id)
-    active = ui.manager().active_ids()
+    active, training = ui.manager().active_ids(), ui.manager().running_ids()
     if active:
-        st.caption(f"{len(active)} run(s) training or queued in this server; they train one at a time.")
+        st.caption(f"{len(training)} run(s) training and {len(active) - len(training)} queued in this "
+                   f"server, at most {ui.manager().max_parallel} at once, each in a process of its own.")
     st.caption(f"Runs folder: `{ui.store().root}`")
 
 st.session_state["_entered_via_app"] = True  # (see ui.require_app)

@@ -1,5 +1,7 @@
 """Runs / live: follow the current run while it trains, cancel, delete or export it; all runs."""
 
+import os
+
 import streamlit as st
 
 from deepad import figures
@@ -84,7 +86,7 @@ if run is not None:
             if ui.manager().cancel(run.run_id):
                 st.toast("Cancelling: the run stops after its current minibatch; its curves are kept.")
             else:
-                st.warning("This run is trained by another process (e.g. the command line); stop it there.")
+                st.warning("This run has already ended.")
     else:
         with c1.popover("Delete", icon=":material/delete:"):
             st.write("Delete this run's folder and everything in it?")
@@ -125,6 +127,24 @@ if run is not None:
                                     key="runs.dl.figs")
 
 st.subheader("All runs")
+
+
+def _set_parallel():
+    ui.manager().max_parallel = st.session_state["runs.parallel"]
+
+
+mgr = ui.manager()
+st.session_state["runs.parallel"] = mgr.max_parallel
+st.number_input("Runs training at once", min_value=1, max_value=max(8, mgr.max_parallel), step=1,
+                key="runs.parallel", on_change=_set_parallel,
+                help=f"Each run trains in a process of its own with {mgr.threads_per_run} torch thread(s); "
+                     "more runs than this wait in a queue, in the order they were started. The default "
+                     f"fills this machine's {os.cpu_count()} cores. Runs started from the command line "
+                     "are not counted.")
+queued = [i for i in mgr.active_ids() if mgr.queue_position(i)]
+if queued:
+    st.caption("Waiting: " + ", ".join(f"{mgr.queue_position(i)}. `{i}`" for i in
+                                       sorted(queued, key=mgr.queue_position)))
 runs = ui.store().list()
 if not runs:
     st.info(f"No runs in `{ui.store().root}` yet. Start one on the **Train** page.")

@@ -19,6 +19,7 @@ behind its pages.
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import shutil
 from pathlib import Path
@@ -258,9 +259,11 @@ def test_cancel_from_the_runs_page_keeps_the_curves(empty_env):
             assert manager.is_active(run_id)
         at = open_page("pages/runs.py", run_id)  # a new session (a reload) re-attaches to the live run
         assert "Training on" in texts(at) and len(at.get("progress")) >= 1
+        pid = manager.worker_pid(run_id)
+        assert pid is not None and pid != os.getpid()  # trained in a worker process
         at.button(key="runs.cancel").click().run()
         run = manager.wait(run_id, timeout=60)
-        assert run.state == "cancelled"
+        assert run.state == "cancelled" and manager.worker_exit_code(run_id) is not None  # the worker ended
         at.run()
         assert not at.exception and "Cancelled" in texts(at) and charts(at) >= 1
     finally:

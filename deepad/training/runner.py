@@ -1,15 +1,17 @@
 """Execute one run: data -> split -> detector.fit -> scores, embeddings, diagnostics -> disk.
 
-`execute` is what the CLI calls in the foreground and what the run manager calls in a thread.
-It never raises for a training problem: the outcome is the run's state on disk ("finished",
-"failed" with the epoch and a hint, or "cancelled"), and the history so far is kept in every case.
+`execute` is what the CLI calls in the foreground and what the dashboard's worker processes call
+(`deepad.training.worker`). It never raises for a training problem: the outcome is the run's state
+on disk ("finished", "failed" with the epoch and a hint, or "cancelled"), and the history so far is
+kept in every case. A stop file in the run's folder (`request_stop`) cancels the run whichever
+process trains it, so the dashboard can stop a run started from the command line too.
 """
 
 from __future__ import annotations
 
 import time
 import traceback
-from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -27,6 +29,31 @@ from deepad.training.config import RunConfig, validate_config
 
 EventCallback = Callable[[str, dict], None]  # (run_id, epoch record)
 SNAPSHOT_SAVE_S = 2.0  # while training, the per-epoch probe embeddings are written at most this often
+STOP_FILE = "stop.request"  # its presence in a run's folder asks the process training it to stop
+STOP_POLL_S = 0.2  # how often the stop file is looked for
+
+
+def request_stop(run_path: Path) -> None:
+    """Ask whichever process trains the run in `run_path` to stop after its current minibatch."""
+    (run_path / STOP_FILE).touch()
+
+
+def _stop_flag(run: RunRecord, should_stop: Callable[[], bool] | None) -> Callable[[], bool]:
+    """`should_stop`, or the run's stop file (looked for at most every STOP_POLL_S seconds)."""
+    stop_file = run.path / STOP_FILE
+    next_look, seen = 0.0, False
+
+    def flag() -> bool:
+        nonlocal next_look, seen
+        if seen or (should_stop is not None and should_stop()):
+            return True
+        now = time.monotonic()
+        if now >= next_look:
+            next_look = now + STOP_POLL_S
+            seen = stop_file.exists()
+        return seen
+
+    return flag
 
 
 def load_data(cfg: RunConfig) -> Dataset:
@@ -68,6 +95,7 @@ def _keep_user_data(run: RunRecord, cfg: RunConfig) -> RunConfig:
 def execute(run: RunRecord, cfg: RunConfig, store: RunStore, on_event: EventCallback | None = None,
             should_stop: Callable[[], bool] | None = None) -> RunRecord:
     t0 = time.perf_counter()
+    should_stop = _stop_flag(run, should_stop)
     device = cfg.resolved_device()
     store.update_status(run, state="running", started=time.time(), device=device)
     snapshots: list[np.ndarray] = []
@@ -102,12 +130,14 @@ def execute(run: RunRecord, cfg: RunConfig, store: RunStore, on_event: EventCall
                             step=np.asarray(snap_epochs))
 
     try:
+        if should_stop():
+            raise Cancelled()
         with torch.random.fork_rng(devices=[]):
             split = build_split(cfg, load_data(cfg))
             _save_split(run, split)
             det = registry.get(cfg.method)(cfg.params, device=device, seed=cfg.seed)
             det.fit(split.train, split.val, on_epoch=on_epoch, should_stop=should_stop)
-            if should_stop is not None and should_stop():
+            if should_stop():
                 raise Cancelled()
             summary = _finish(run, det, split)
     except Cancelled:

@@ -60,7 +60,8 @@ def status_text(run: RunRecord, queue_position: int | None = None) -> str:
     s, st = run.status, run.state
     if st == "queued":
         where = f" (position {queue_position} in the queue)" if queue_position else ""
-        return f"Queued{where}: runs train one at a time so they do not compete for the device."
+        return (f"Queued{where}: it starts as soon as one of the runs training now ends "
+                "(the Runs page sets how many train at once).")
     if st == "running":
         return f"Training on {s.get('device', 'the device')}, epoch {s.get('epoch', 0)}."
     if st == "finished":
@@ -73,8 +74,10 @@ def status_text(run: RunRecord, queue_position: int | None = None) -> str:
     if st == "cancelled":
         return f"Cancelled at epoch {s.get('epoch', 0)}; the curves up to then are kept."
     if st == "interrupted":
-        return ("Interrupted: the process that trained it stopped (server restart or crash) "
-                f"at epoch {s.get('epoch', 0)}; its curves up to then are kept.")
+        why = str(s.get("error") or "").rstrip(".")
+        if not why or why.startswith("the process running it stopped"):
+            why = "the process that trained it stopped (server restart or crash)"
+        return f"Interrupted at epoch {s.get('epoch', 0)}: {why}; its curves up to then are kept."
     return st
 
 
