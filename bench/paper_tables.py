@@ -3,13 +3,16 @@ a markdown table of our mean ± std test AUC (and AP) beside the number the pape
 
     PYTHONPATH=. python bench/paper_tables.py [--papers 000,001,002,003,004] [--seeds 0,1,2]
         [--classes 0,...,9] [--datasets mnist5k,mnist] [--data-dir DIR] [--vae-alpha 1.0,0.1]
-        [--quick] [--out [PATH]]
+        [--quick] [--out [PATH]] [--sweep [--ray-address HOST:PORT] [--runs-dir DIR]]
 
 Ours are on MNIST-5k (5000 digits, 500 per class, embedded) with the presets' short recipes; the
 papers' are on the full datasets with their own, much longer recipes (and, for 003, Fashion-MNIST
 as the pollution). The full torchvision MNIST is run too when it is on disk (never downloaded), and
 paper 003's own set-up, MNIST polluted with Fashion-MNIST (dataset mnist-and-fashion), when both are.
 --quick cuts every recipe to a couple of epochs: a smoke test of the script, not a result.
+--sweep trains every table's runs as one sweep on Ray, side by side (a local instance sized to this
+machine, or the cluster at --ray-address): the same command scales from here to a lab cluster, and
+every run is kept in the runs folder (the Explore page shows the sweep).
 --out writes the tables to a file as well (bench/paper_tables.md when no path is given); printing
 is enough otherwise, and a generated file is not meant to be committed.
 """
@@ -210,8 +213,9 @@ def fit_and_score(cfg: RunConfig, dataset) -> tuple[float | None, float | None]:
 # --- running and reporting ---------------------------------------------------------------------------
 
 
-def run_cell(exp: Experiment, dataset, data_dir, c, seeds, quick) -> np.ndarray:
-    """(n_seeds, 2) AUC and AP; a run that fails gives NaNs and a note on stderr."""
+def run_cell(exp: Experiment, dataset, data_dir, c, seeds, quick, scorer=None) -> np.ndarray:
+    """(n_seeds, 2) AUC and AP; a run that fails gives NaNs and a note on stderr. `scorer`
+    (config, dataset) -> (AUC, AP) trains the cell's runs; default: here, one after another."""
     method = get_preset(exp.preset).config["method"]
     params = {**exp.params, **(QUICK.get(method, {}) if quick else {})}
     out = []
@@ -220,11 +224,13 @@ def run_cell(exp: Experiment, dataset, data_dir, c, seeds, quick) -> np.ndarray:
         try:
             cfg = preset_config(exp.preset, dataset=dataset.name, data_dir=data_dir, normal=c, seed=seed,
                                 params=params)
-            auc, ap = fit_and_score(cfg, dataset)
+            auc, ap = (scorer or fit_and_score)(cfg, dataset)
         except (DeepADError, RuntimeError) as exc:  # TrainingFailed is a RuntimeError
             print(f"  {exp.preset} class={c} seed={seed}: FAILED {exc}", file=sys.stderr)
             auc = ap = None
         out.append([np.nan if v is None else v for v in (auc, ap)])
+        if scorer is not None and getattr(scorer, "planning", False):
+            continue
         print(f"  {dataset.name} {exp.preset}{'' if c is None else f' class={c}'} seed={seed}: "
               f"AUC {out[-1][0]:.3f} AP {out[-1][1]:.3f} ({time.perf_counter() - t0:.1f} s)",
               file=sys.stderr, flush=True)
@@ -265,7 +271,7 @@ def paper_table(paper: Paper, dataset, args) -> str | None:
         cells = classes if exp.per_class else [None]
         class_means = []
         for c in cells:
-            res = run_cell(exp, dataset, args.data_dir, c, seeds, args.quick)
+            res = run_cell(exp, dataset, args.data_dir, c, seeds, args.quick, args.scorer)
             class_means.append(np.nanmean(res, axis=0) if not np.all(np.isnan(res)) else [np.nan] * 2)
             preset_normal = get_preset(exp.preset).config["setup"]["normal"]
             normal = str(c) if c is not None else ",".join(map(str, preset_normal))
@@ -301,6 +307,51 @@ def available(name: str, data_dir: str | None):
         return None
 
 
+class SweepPlan:
+    """Run every table's trials as one Ray sweep: a first pass over the tables records the trial
+    configs (planning), the sweep trains them all (as many at once as the cluster has CPUs, every
+    one an ordinary run in the runs folder), and a second pass reads their scores back."""
+
+    def __init__(self):
+        self.planning = True
+        self.configs: dict[str, RunConfig] = {}
+        self.results: dict[str, tuple[float | None, float | None]] = {}
+
+    def __call__(self, cfg: RunConfig, dataset) -> tuple[float | None, float | None]:
+        key = cfg.model_dump_json()
+        if self.planning:
+            self.configs.setdefault(key, cfg)
+            return None, None
+        return self.results.get(key, (None, None))
+
+    def run(self, runs_dir: str | None, address: str | None) -> None:
+        from deepad.store import RunStore
+        from deepad.sweeps import new_sweep_id
+        from deepad.sweeps.engine import run_sweep
+        from deepad.sweeps.runs import create_runs
+
+        store, sweep_id = RunStore(runs_dir), new_sweep_id()
+        keys = list(self.configs)
+        tagged = [{**self.configs[k].model_dump(), "sweep": {"id": sweep_id, "axes": ["normal", "seed"],
+                                                              "trial": i, "trials": len(keys)}}
+                  for i, k in enumerate(keys)]
+        trials = create_runs([validate_config(c) for c in tagged], store)
+        print(f"sweep {sweep_id}: {len(trials)} runs in {store.root}", file=sys.stderr, flush=True)
+
+        def ended(run, _cfg):
+            print(f"  {run.state}: {run.config['dataset']} {run.config['title'] or run.config['method']} "
+                  f"normal={run.config['setup']['normal']} seed={run.config['seed']} AUC {run.summary.get('auc')}",
+                  file=sys.stderr, flush=True)
+
+        outcome = run_sweep(trials, store, sweep_id, address=address, on_trial_end=ended)
+        print(f"sweep {sweep_id}: {outcome.finished} finished, {outcome.failed} failed in {outcome.seconds:.0f} s "
+              f"on {outcome.address}", file=sys.stderr)
+        for key, (run, _cfg) in zip(keys, trials):
+            s = store.get(run.run_id).summary
+            self.results[key] = (s.get("auc"), s.get("ap"))
+        self.planning = False
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--papers", default=",".join(PAPERS), help="subset, e.g. 001,003")
@@ -314,6 +365,12 @@ def main() -> None:
                     help="α values for Deep SVDD-VAE, e.g. 1.0,0.1 (default: the preset's)")
     ap.add_argument("--quick", action="store_true", help="a couple of epochs per run: smoke test only")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--sweep", action="store_true",
+                    help="train every table's runs as one sweep on Ray (a local instance, or --ray-address), "
+                         "kept as runs in --runs-dir")
+    ap.add_argument("--ray-address", default=None, help="with --sweep: an existing Ray cluster, HOST:PORT")
+    ap.add_argument("--runs-dir", default=None,
+                    help="with --sweep: where the runs are kept (else $DEEPAD_RUNS_DIR, else ~/.deepad/runs)")
     ap.add_argument("--out", nargs="?", const="bench/paper_tables.md", default=None,
                     help="also write the tables to this file (default path bench/paper_tables.md)")
     args = ap.parse_args()
@@ -325,6 +382,19 @@ def main() -> None:
         ap.error(f"unknown paper {unknown[0]!r}; choose from {', '.join(PAPERS)}")
     papers = [PAPERS[p] for p in args.papers.split(",")]
 
+    args.scorer = SweepPlan() if args.sweep else None
+    if args.scorer is not None:
+        render(papers, args)  # a first pass only records the sweep's trials
+        args.scorer.run(args.runs_dir, args.ray_address)
+    text = render(papers, args)
+    print(text)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(text)
+        print(f"written to {args.out}", file=sys.stderr)
+
+
+def render(papers: list[Paper], args) -> str:
     doc = ["# Papers' set-ups: ours beside the papers' own numbers", "",
            "Ours: the presets of assets/presets (group 'papers') on MNIST-5k (5000 digits) with short "
            "recipes, unless a row says otherwise; the papers': full datasets, their own recipes. "
@@ -339,12 +409,7 @@ def main() -> None:
             table = paper_table(paper, dataset, args)
             if table is not None:
                 doc.append(table)
-    text = "\n".join(doc)
-    print(text)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text)
-        print(f"written to {args.out}", file=sys.stderr)
+    return "\n".join(doc)
 
 
 if __name__ == "__main__":

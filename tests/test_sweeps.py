@@ -126,6 +126,17 @@ def test_sweep_on_an_existing_cluster_runs_there_and_lands_locally(ray_head, tmp
     assert sorted(RunStore(runs).get(t["run_id"]).config["seed"] for t in trials) == [0, 1]
 
 
+def test_trials_write_straight_into_a_runs_folder_the_cluster_shares(ray_head, tmp_path):
+    runs = tmp_path / "runs"
+    out = sweep(*TINY, "--ray-address", ray_head, "--runs-dir", str(runs), "--shared-runs-dir")
+    assert out.returncode == 0, out.stderr
+    (trial,), summary = lines(out)
+    assert (summary["trials"], summary["finished"]) == (1, 1)
+    run = RunStore(runs).get(trial["run_id"])
+    assert run.state == "finished" and len(run.history()) == 3 and same_auc(run)
+    assert run.status["ray"]["node_id"] == trial["node"] and run.status["owner"]["pid"] == run.status["ray"]["pid"]
+
+
 def test_a_failing_trial_is_reported_failed_and_the_others_finish(ray_head, tmp_path):
     runs = tmp_path / "runs"
     # a regularizer weight beyond float32 makes the loss NaN in the first epoch

@@ -131,6 +131,7 @@ def _drive(trials, store, outcome, max_concurrent, shared, should_stop, force_st
     by_id = {t.run.run_id: t for t in waiting}
     inflight: dict = {}
     stop_at = None
+    forced = False
 
     def finish(t: _Trial) -> None:
         t.done = True
@@ -158,7 +159,8 @@ def _drive(trials, store, outcome, max_concurrent, shared, should_stop, force_st
             for ref, t in inflight.items():
                 if t.node is None:  # still in Ray's queue: drop it there
                     ray.cancel(ref)
-        if stop_at is not None and (force_stop() or time.monotonic() - stop_at > STOP_GRACE_S):
+        if stop_at is not None and not forced and (force_stop() or time.monotonic() - stop_at > STOP_GRACE_S):
+            forced = True
             for ref in inflight:
                 ray.cancel(ref, force=True)
         while waiting and (max_concurrent is None or len(inflight) < max_concurrent):
@@ -169,7 +171,7 @@ def _drive(trials, store, outcome, max_concurrent, shared, should_stop, force_st
                                   str(t.run.path), str(store.root) if shared else None)
             inflight[t.ref] = t
         ready, _ = ray.wait(list(inflight), num_returns=len(inflight), timeout=POLL_S)
-        _mirror(ray.get(channel.drain.remote()), by_id, store, outcome)
+        _mirror(ray.get(channel.drain.remote()), by_id, store, outcome, shared)
         for ref in ready:
             t = inflight.pop(ref)
             try:
@@ -187,11 +189,13 @@ def _drive(trials, store, outcome, max_concurrent, shared, should_stop, force_st
                 outcome.nodes.add(result["node"]["node_id"])
                 _land(store, t, result, shared)
             finish(t)
-    _mirror(ray.get(channel.drain.remote()), {}, store, outcome)
+    _mirror(ray.get(channel.drain.remote()), {}, store, outcome, shared)
 
 
-def _mirror(events: list[tuple], by_id: dict[str, _Trial], store: RunStore, outcome: SweepOutcome) -> None:
-    """Apply streamed records to the local run folders (runs that have ended are left alone)."""
+def _mirror(events: list[tuple], by_id: dict[str, _Trial], store: RunStore, outcome: SweepOutcome,
+            shared: bool) -> None:
+    """Apply streamed records to the local run folders (runs that have ended are left alone; in a
+    shared runs folder the trials write their own)."""
     for run_id, kind, payload in events:
         t = by_id.get(run_id)
         if t is None or t.done:
@@ -199,7 +203,8 @@ def _mirror(events: list[tuple], by_id: dict[str, _Trial], store: RunStore, outc
         if kind == "node":
             t.node = payload
             outcome.nodes.add(payload["node_id"])
-            store.update_status(t.run, ray=payload)
+            if not shared:
+                store.update_status(t.run, ray=payload)
         elif kind == "history":
             store.append_history(t.run, payload)
         elif kind == "status":

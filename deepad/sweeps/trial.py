@@ -18,7 +18,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-STOP_POLL_S = 0.5  # how often a running trial asks whether the sweep was cancelled
+STOP_POLL_S = 1.0  # how often a running trial asks whether the sweep was cancelled
 NOT_SHIPPED = ("config.json",)  # the driver wrote it; the node's copy may name node-local paths
 
 
