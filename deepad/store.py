@@ -141,30 +141,6 @@ class RunRecord:
         f = self.path / "split.json"
         return json.loads(f.read_text()) if f.exists() else {}
 
-    def load_dataset(self):
-        """The run's dataset, for showing its samples again. A user's file is read from the copy
-        kept in the run's `data/` folder when the path in the config no longer leads to it (the
-        runs folder was moved). Raises DeepADError when it cannot be loaded."""
-        from deepad.data.datasets import load_dataset
-
-        name = self.config["dataset"]
-        if name.startswith("file:"):
-            from deepad.data.uploads import parse_user_dataset_name, user_dataset_name
-
-            path, options = parse_user_dataset_name(name)
-            kept = self.path / "data" / Path(path).name
-            if not Path(path).exists() and kept.exists():
-                name = user_dataset_name(kept, **options)
-        return load_dataset(name, data_dir=self.config.get("data_dir"))
-
-    def load_detector(self, device: str = "cpu"):
-        from deepad.detectors import registry
-
-        f = self.path / "model.pt"
-        if not f.exists():
-            raise DeepADError(f"run {self.run_id} has no saved model (state: {self.state})")
-        return registry.get(self.config["method"]).load(f, device=device)
-
     def to_json(self) -> dict:
         return {"run_id": self.run_id, "path": str(self.path), "state": self.state,
                 "config": self.config, "status": self.status}

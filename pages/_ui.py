@@ -19,6 +19,7 @@ from deepad.warmup import warm_up_server
 from deepad.errors import DeepADError
 from deepad.store import RunRecord, RunStore
 from deepad.training.manager import RunManager
+from deepad.training.reload import run_dataset
 
 RUN_KEY = "run_id"  # the current run, shared by every page (also in the URL: ?run=...)
 PAGES = {  # file -> (title, url path, icon)
@@ -162,7 +163,7 @@ def results_of(run: RunRecord) -> dict | None:
 def dataset_of(run: RunRecord):
     """The run's dataset as loaded from disk (raw samples for display), or None with a message."""
     try:
-        return run.load_dataset()
+        return run_dataset(run)
     except DeepADError as exc:
         st.warning(f"The samples cannot be shown: {exc}")
         return None

@@ -50,37 +50,15 @@ def fit(name, split, seed=0, val=True, **params):
     return det, records
 
 
-# -- the contract, for each detector ---------------------------------------------------------
+# -- the phases they record (the contract itself: tests/test_contract.py) ----------------------------
 @pytest.mark.parametrize("name", ["r2ad2", "egbad", "rt-bigan"])
-def test_fit_score_embed_seed_and_save_load(split_factory, name, tmp_path):
-    split = contract_split(split_factory)
-    det, records = fit(name, split)
-    x = split.test.x[:300]
-
+def test_phases_in_order_with_validation_numbers(split_factory, name):
+    _, records = fit(name, contract_split(split_factory))
     assert [r["phase"] for r in records] == PHASES[name]
     for r in records:
         assert r["seconds"] >= 0
         if r["phase"] in ("train", "meta", "adapt"):
             assert np.isfinite(r["loss"]) and 0 <= r["val_auc"] <= 1 and "eff_rank" in r
-
-    scores = det.score(x)
-    assert scores.shape == (len(x),) and np.all(np.isfinite(scores))
-    assert scores.std() > 1e-6 * (np.abs(scores).mean() + 1e-12), "constant scores"
-    emb = det.embed(x)
-    assert emb.ndim == 2 and len(emb) == len(x) and np.all(np.isfinite(emb))
-    assert det.threshold is not None and np.isfinite(det.threshold)
-
-    again, _ = fit(name, split, val=False)  # the validation records must not change training either
-    assert np.array_equal(again.score(x), scores), "same seed, different scores"
-    other, _ = fit(name, split, seed=1, val=False)
-    assert not np.allclose(other.score(x), scores), "another seed gave the same scores"
-
-    path = tmp_path / f"{name}.pt"
-    det.save(path)
-    loaded = registry.get(name).load(path)
-    assert np.array_equal(loaded.score(x), scores)
-    assert np.array_equal(loaded.embed(x), emb)
-    assert loaded.threshold == det.threshold
 
 
 @pytest.mark.parametrize("name", ["r2ad2", "egbad", "rt-bigan"])

@@ -52,43 +52,23 @@ def train_normals(split):
     return split.train.x[split.train.semi != -1]
 
 
-# -- the contract, for each detector ---------------------------------------------------------
+# -- what these three record and decide by (the contract itself: tests/test_contract.py) ---------
 @pytest.mark.parametrize("name", ["deep-svdd-vae", "anoean", "ae"])
-def test_fit_score_embed_seed_and_save_load(split_factory, name, tmp_path):
+def test_records_and_threshold(split_factory, name):
     split = contract_split(split_factory)
     det, records = fit(name, split, epochs=2)
-    x = split.test.x
-
     assert [r["epoch"] for r in records] == [1, 2]
     for r in records:
         assert r["phase"] == "train" and r["seconds"] > 0
         assert REQUIRED[name] <= set(r), set(r)
         assert all(np.isfinite(r[k]) for k in REQUIRED[name])
         assert 0 <= r["val_auc"] <= 1 and "rel_spread" in r and "eff_rank" in r
-
-    scores = det.score(x)
-    assert scores.shape == (len(x),) and np.all(np.isfinite(scores))
-    assert scores.std() > 1e-6 * (np.abs(scores).mean() + 1e-12)
-    emb = det.embed(x)
-    assert emb.shape == (len(x), det.config.rep_dim) and np.all(np.isfinite(emb))
+    assert det.embed(split.test.x[:50]).shape == (50, det.config.rep_dim)
     assert det.threshold == pytest.approx(np.percentile(det.score(train_normals(split)), 95))
     if name == "ae":  # no geometry in the code space: the score lives in input space
         assert det.center is None
     else:
         assert det.center.shape == (det.config.rep_dim,)
-
-    same, _ = fit(name, split, epochs=2, val=False)  # the validation set must not change training
-    other, _ = fit(name, split, seed=1, epochs=2, val=False)
-    assert np.array_equal(same.score(x), scores)
-    assert not np.allclose(other.score(x), scores)
-
-    det.save(tmp_path / "det.pt")
-    back = registry.get(name).load(tmp_path / "det.pt")
-    assert type(back) is type(det)
-    assert np.array_equal(back.score(x), scores)
-    assert np.array_equal(back.embed(x), emb)
-    assert back.threshold == det.threshold
-    assert (back.center is None and det.center is None) or np.array_equal(back.center, det.center)
 
 
 @pytest.mark.parametrize("name", ["deep-svdd-vae", "anoean", "ae"])

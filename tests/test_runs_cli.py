@@ -13,6 +13,7 @@ from deepad import cli
 from deepad.detectors.deep_svdd import losses as L
 from deepad.store import RunStore, atomic_write_json
 from deepad.training.manager import RunManager
+from deepad.training.reload import run_detector
 from deepad.training.runner import train
 
 FAST = {"epochs": 4, "pretrain_epochs": 2}
@@ -113,7 +114,7 @@ def test_finished_run_is_complete_on_disk_and_reloads(runs_dir):
     assert res["test_emb"].shape == (run.summary["n_test"], 32)
     assert len(run.history()) == FAST["epochs"] + FAST["pretrain_epochs"]
     assert run.snapshots()["emb"].shape[0] == FAST["epochs"]
-    det = RunStore().get(run.run_id).load_detector()
+    det = run_detector(RunStore().get(run.run_id))
     from deepad.data import SetupConfig, load_dataset, make_split
 
     split = make_split(load_dataset("mnist5k"), SetupConfig(normal=[1]), seed=0)
@@ -249,7 +250,7 @@ def test_cli_trains_on_a_users_csv_and_keeps_a_copy_with_the_run(tmp_path, capsy
     assert (run.path / "data" / "sensors.csv").exists()
     csv.unlink()  # the run no longer needs the original
     assert str(run.path) in run.config["dataset"]
-    assert run.load_detector() is not None
+    assert run_detector(run) is not None
     rc = cli.main(["train", "--data", str(tmp_path / "missing.csv"), "--normal", "ok", "--runs-dir", str(runs)])
     assert rc == 2 and "missing.csv" in capsys.readouterr().err
 

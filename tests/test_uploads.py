@@ -20,6 +20,7 @@ from deepad.data.uploads import (load_user_bytes, load_user_data, normal_classes
                                  save_upload_bytes, store_upload, store_upload_bytes, user_dataset_name)
 from deepad.detectors import registry
 from deepad.errors import DeepADError
+from deepad.training.reload import run_dataset
 
 TINY_SVDD = {"epochs": 8, "pretrain_epochs": 0, "batch_size": 32, "lr": 1e-3}
 
@@ -187,7 +188,7 @@ def test_a_file_run_reopens_after_the_original_and_the_runs_folder_have_moved(tm
     shutil.move(tmp_path / "runs", tmp_path / "moved")
     monkeypatch.chdir("/")
     again = RunStore(tmp_path / "moved").get(run.run_id)
-    ds = again.load_dataset()  # read from the copy kept in the run's folder
+    ds = run_dataset(again)  # read from the copy kept in the run's folder
     assert ds.classes == ["fault", "ok"] and len(ds.x) == 300
 
 

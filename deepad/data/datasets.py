@@ -9,39 +9,13 @@ from __future__ import annotations
 
 import os
 import zipfile
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
+from deepad.data.types import Dataset, DatasetInfo
 from deepad.errors import DeepADError
-
-
-@dataclass
-class Dataset:
-    name: str
-    x: np.ndarray
-    y: np.ndarray
-    classes: list[str]
-    kind: str  # "image" | "tabular" | "toy"
-    feature_names: list[str] = field(default_factory=list)
-
-    @property
-    def input_shape(self) -> tuple[int, ...]:
-        return tuple(self.x.shape[1:])
-
-
-@dataclass(frozen=True)
-class DatasetInfo:
-    name: str
-    title: str
-    kind: str
-    embedded: bool
-    default_normal: tuple[int, ...]
-    description: str
-    loader: Callable[..., Dataset]
 
 
 def default_data_dir() -> Path:

@@ -46,7 +46,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import numpy as np
 
-from deepad.data.datasets import Dataset, DatasetInfo
+from deepad.data.types import Dataset, DatasetInfo
 from deepad.errors import BadValuesError, DeepADError, MixedImageSizesError
 
 DEFAULT_MAX_BYTES = 200 * 2 ** 20

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from deepad.store import RunRecord
+from deepad.training.reload import run_dataset, run_detector
 from deepad.views.common import ANOMALY, NORMAL, class_names, distances
 from deepad.views.evaluate import default_threshold
 
@@ -127,7 +128,7 @@ def score_inputs(run: RunRecord, raw_x: np.ndarray, detector=None) -> np.ndarray
     through the run's own preprocessing first, exactly as its training and test data did."""
     from deepad.data.preprocess import apply_preprocess
 
-    det = detector or run.load_detector()
+    det = detector or run_detector(run)
     return det.score(apply_preprocess(np.asarray(raw_x, dtype=np.float32), run.split_info()["preprocess"]))
 
 
@@ -135,7 +136,7 @@ def decision_grid(run: RunRecord, results: dict, threshold: float | None = None,
                   resolution: int = 120) -> DecisionGrid:
     """Score a grid over the input plane with the run's trained detector; the grid goes through
     the same preprocessing as the run's data, so the contour sits where the model decides."""
-    ds = run.load_dataset()
+    ds = run_dataset(run)
     raw = ds.x.reshape(len(ds.x), -1)
     lo, hi = raw.min(axis=0), raw.max(axis=0)
     pad = (hi - lo) * 0.08

@@ -1,0 +1,225 @@
+"""The package's shape: no import cycles inside `deepad/`, and a detector folder dropped into a copy
+of the package appears in the CLI, the dashboard's method list and trains, with no other file
+touched."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "deepad"
+
+
+# -- import cycles ---------------------------------------------------------------------------------
+def module_name(path: Path, root: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def import_graph(package: Path) -> dict[str, set[str]]:
+    """module -> the `deepad` modules it imports, anywhere in the file: at the top or inside a
+    function (a deferred import is still a dependency: it only hides a cycle until the function
+    runs). `from a import b` counts as importing `a.b` when that is a module, else `a`;
+    `TYPE_CHECKING` blocks are left out (they never run)."""
+    root = package.parent
+    modules = {module_name(p, root): p for p in package.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        is_pkg = path.name == "__init__.py"
+        tree = ast.parse(path.read_text(), str(path))
+        skip = set()
+        for node in ast.walk(tree):  # `if TYPE_CHECKING:` bodies
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                skip.update(id(n) for child in node.body for n in ast.walk(child))
+        deps: set[str] = set()
+        for node in ast.walk(tree):
+            if id(node) in skip:
+                continue
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:  # relative: resolve against this module's package
+                    base = name.split(".") if is_pkg else name.split(".")[:-1]
+                    base = base[:len(base) - node.level + 1]
+                    mod = ".".join(base + ([node.module] if node.module else []))
+                else:
+                    mod = node.module or ""
+                targets = [f"{mod}.{a.name}" if f"{mod}.{a.name}" in modules else mod for a in node.names]
+            else:
+                continue
+            for t in targets:
+                while t and t not in modules:  # `import deepad.data.setups` -> that module
+                    t = t.rpartition(".")[0]
+                if t and t.startswith("deepad") and t != name:
+                    deps.add(t)
+        graph[name] = deps
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                found.append(sorted(comp))
+
+    sys.setrecursionlimit(10000)
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def parents(name: str) -> set[str]:
+    """Importing a.b.c runs a/__init__ and a/b/__init__ first: those edges are Python's, not ours."""
+    parts = name.split(".")
+    return {".".join(parts[:i]) for i in range(1, len(parts))}
+
+
+def test_the_cycle_finder_finds_a_cycle(tmp_path):
+    pkg = tmp_path / "deepad"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "sub" / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from deepad.sub import b\n")
+    (pkg / "sub" / "b.py").write_text("def f():\n    from deepad import a\n")
+    (pkg / "c.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from deepad import a\n")
+    assert cycles(import_graph(pkg)) == [["deepad.a", "deepad.sub.b"]]
+
+
+def test_no_import_cycles_inside_deepad():
+    graph = import_graph(PACKAGE)
+    # a package's __init__ importing its own submodules is how packages work, not a cycle
+    graph = {m: {d for d in deps if d not in parents(m)} for m, deps in graph.items()}
+    found = cycles(graph)
+    assert not found, "import cycles: " + "; ".join(" <-> ".join(c) for c in found)
+
+
+# -- a detector folder dropped in ----------------------------------------------------------------------
+TOY = '''"""A throw-away detector: the distance to the mean of the training data."""
+
+from pydantic import Field
+
+from deepad.detectors.spec import DetectorConfig, DetectorSpec
+
+
+class MeanDistanceConfig(DetectorConfig):
+    power: float = Field(2.0, gt=0, le=8, description="exponent of the distance")
+
+
+SPEC = DetectorSpec(name="mean-distance", title="Distance to the mean",
+                    summary="How far a sample lies from the training mean.", Config=MeanDistanceConfig,
+                    implementation=f"{__name__}.detector:MeanDistance",
+                    records=lambda cfg: {"train": 1}, order=50)
+'''
+TOY_IMPL = '''import numpy as np
+
+from deepad.detectors.base import Detector
+from deepad.detectors.mean_distance import SPEC
+
+
+class MeanDistance(Detector):
+    spec = SPEC
+
+    def fit(self, train, val=None, on_epoch=None, should_stop=None):
+        self._check_stop(should_stop)
+        flat = train.x[train.semi != -1].reshape(int(np.sum(train.semi != -1)), -1)
+        self.mean = flat.mean(axis=0)
+        self._threshold = float(np.percentile(self.score(flat), 95))
+        if on_epoch:
+            on_epoch({"phase": "train", "epoch": 1, "seconds": 0.0}, None)
+        return self
+
+    def score(self, x):
+        return (np.abs(x.reshape(len(x), -1) - self.mean) ** self.config.power).sum(axis=1)
+
+    def embed(self, x):
+        return (x.reshape(len(x), -1) - self.mean).astype(np.float32)
+
+    def state(self):
+        return {"mean": self.mean}
+
+    def load_state(self, state):
+        self.mean = np.asarray(state["mean"])
+'''
+
+
+DASHBOARD = """
+import json
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file("app.py", default_timeout=120)
+at.query_params["page"] = "train"
+at.run()
+picker = at.selectbox(key="train.method")
+offered = "Distance to the mean" in picker.options  # shown by title
+picker.set_value("mean-distance").run()
+widgets = sorted(w.key.rsplit(".", 1)[1] for w in at.number_input if w.key.startswith("train.p.mean-distance."))
+print(json.dumps({"offered": offered, "widgets": widgets, "errors": [e.value for e in at.exception]}))
+"""
+
+
+def test_a_detector_folder_dropped_in_appears_everywhere(tmp_path):
+    copy = tmp_path / "project"
+    for part in ("deepad", "pages", "assets"):
+        shutil.copytree(ROOT / part, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "app.py", copy / "app.py")
+    folder = copy / "deepad" / "detectors" / "mean_distance"
+    folder.mkdir()
+    (folder / "__init__.py").write_text(TOY)
+    (folder / "detector.py").write_text(TOY_IMPL)
+    runs = tmp_path / "runs"
+    env = {**os.environ, "PYTHONPATH": str(copy), "OMP_NUM_THREADS": "1", "DEEPAD_RUNS_DIR": str(runs),
+           "DEEPAD_UMAP": "off"}
+
+    def run(*args: str, code: str | None = None) -> subprocess.CompletedProcess:
+        argv = [sys.executable, "-c", code] if code else [sys.executable, "-m", "deepad", *args]
+        return subprocess.run(argv, cwd=copy, env=env, capture_output=True, text=True, timeout=300)
+
+    listed = run("methods")
+    assert listed.returncode == 0, listed.stderr
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert {"method": "mean-distance", "title": "Distance to the mean",
+            "summary": "How far a sample lies from the training mean."} in rows
+
+    # the Train page offers it and draws its settings
+    page = run(code=DASHBOARD)
+    assert page.returncode == 0, page.stderr
+    assert json.loads(page.stdout.strip().splitlines()[-1]) == {"offered": True, "widgets": ["power"],
+                                                                "errors": []}
+
+    trained = run("train", "--dataset", "blobs", "--normal", "0", "--method", "mean-distance",
+                  "--power", "1", "--runs-dir", str(runs))
+    assert trained.returncode == 0, trained.stderr
+    out = json.loads(trained.stdout.strip().splitlines()[-1])
+    assert out["state"] == "finished" and out["method"] == "mean-distance" and 0.5 < out["auc"] <= 1, out
+    assert json.loads((Path(out["path"]) / "config.json").read_text())["params"] == {"power": 1.0}
