@@ -243,3 +243,24 @@ def test_explore_launches_a_sweep_on_ray_and_fills_its_table(ray_head, tmp_path,
     at.selectbox(key=f"explore.open.{sweep_id}").set_value(table["run"][0])
     at.button(key=f"explore.go.{sweep_id}").click().run()
     assert not at.exception and at.title[0].value == "Runs" and at.session_state["run_id"] == table["run"][0]
+
+
+def test_paper_tables_run_as_one_sweep_on_the_cluster(ray_head, tmp_path, monkeypatch):
+    import argparse
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("paper_tables", ROOT / "bench" / "paper_tables.py")
+    pt = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "paper_tables", pt)  # its dataclasses look their module up
+    spec.loader.exec_module(pt)
+    args = argparse.Namespace(papers="000", seeds="0", classes="0,1", datasets="mnist5k", data_dir=None,
+                              quick=True, vae_alphas=[1.0], scorer=pt.SweepPlan())
+    pt.render([pt.PAPERS["000"]], args)  # the planning pass trains nothing
+    assert len(args.scorer.configs) == 2 and not any(RunStore(tmp_path / "runs").list())
+    args.scorer.run(str(tmp_path / "runs"), ray_head)
+    table = pt.render([pt.PAPERS["000"]], args)
+    runs = {r.config["setup"]["normal"][0]: r for r in RunStore(tmp_path / "runs").list()}
+    assert sorted(runs) == [0, 1] and all(r.state == "finished" for r in runs.values())
+    assert len({r.config["sweep"]["id"] for r in runs.values()}) == 1
+    for c, run in runs.items():  # each row is its run's test AUC, in %
+        assert f"| Deep SVDD standard, one-vs-all | {c} | {100 * run.summary['auc']:.1f} |" in table

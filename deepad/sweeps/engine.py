@@ -189,7 +189,6 @@ def _drive(trials, store, outcome, max_concurrent, shared, should_stop, force_st
                 outcome.nodes.add(result["node"]["node_id"])
                 _land(store, t, result, shared)
             finish(t)
-    _mirror(ray.get(channel.drain.remote()), {}, store, outcome, shared)
 
 
 def _mirror(events: list[tuple], by_id: dict[str, _Trial], store: RunStore, outcome: SweepOutcome,
