@@ -67,7 +67,7 @@ def _sidebar_status(run_id: str) -> None:
     else:
         st.caption(text)
     if live:
-        p = vm.progress(run, len(run.history()))
+        p = vm.progress(run, len(ui.history_of(run)))
         st.progress(p.fraction, text=p.text)
     s = run.summary
     if s.get("auc") is not None:
@@ -89,7 +89,7 @@ with st.sidebar:
     if run_id:
         run_now = ui.get_run(run_id)
         live = run_now is not None and vm.is_live(run_now)
-        st.fragment(_sidebar_status, run_every=ui.LIVE_REFRESH_S if live else None)(run_id)
+        st.fragment(_sidebar_status, run_every=ui.refresh_every(run_now) if live else None)(run_id)
     active, training = ui.manager().active_ids(), ui.manager().running_ids()
     if active:
         st.caption(f"{len(training)} run(s) training and {len(active) - len(training)} queued in this "

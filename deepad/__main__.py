@@ -1,5 +1,3 @@
-import sys
+from deepad.cli import run_command_line
 
-from deepad.cli import main
-
-sys.exit(main())
+run_command_line()

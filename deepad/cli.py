@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import os
 import shlex
 import signal
 import sys
@@ -285,6 +286,7 @@ def _cmd_train(args) -> int:
         execute(run, cfg, store, on_event=on_event, should_stop=stop.is_set)
     finally:
         signal.signal(signal.SIGINT, previous)
+    _TRAINED.set()
     run = store.get(run.run_id)
     if run.state != "finished":
         print(f"run {run.state}: {run.status.get('error') or ''} {run.status.get('hint') or ''}".rstrip(),
@@ -455,6 +457,21 @@ def _cmd_presets(_args) -> int:
         print(json.dumps({"preset": p.name, "title": p.title, "group": p.group, "method": p.config["method"],
                           "dataset": p.config["dataset"], "description": p.description}))
     return 0
+
+
+def run_command_line() -> None:
+    """`python -m deepad`: run `main` and exit with its status. After `train` the process ends
+    without the interpreter's teardown, which takes seconds once torch is loaded; every file of
+    the run is closed and in place by then."""
+    code = main()
+    if _TRAINED.is_set():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
+_TRAINED = threading.Event()  # set by `train` once its run has ended
 
 
 def main(argv: list[str] | None = None) -> int:

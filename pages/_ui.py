@@ -17,6 +17,7 @@ from deepad import embedding
 from deepad import views as vm
 from deepad.warmup import warm_up_server
 from deepad.errors import DeepADError
+from deepad.live import HistoryReader, refresh_seconds
 from deepad.store import RunRecord, RunStore
 from deepad.training.manager import RunManager
 from deepad.training.reload import run_dataset
@@ -31,7 +32,7 @@ PAGES = {  # file -> (title, url path, icon)
     "pages/collapse.py": ("Collapse", "collapse", ":material/compress:"),
     "pages/explore.py": ("Explore", "explore", ":material/grid_on:"),
 }
-LIVE_REFRESH_S = 1.5  # how often live views poll the run on disk
+LIVE_REFRESH_S = 1.5  # how often live views poll the run on disk (see also `refresh_every`)
 STATE_BADGES = {"queued": ("hourglass_empty", "gray"), "running": ("autorenew", "blue"),
                 "finished": ("check_circle", "green"), "failed": ("error", "red"),
                 "cancelled": ("stop_circle", "orange"), "interrupted": ("warning", "orange")}
@@ -113,6 +114,26 @@ def current_run() -> RunRecord | None:
         st.warning(f"Run `{run_id}` is not in `{store().root}` (it may have been deleted). "
                    "Pick another run in the sidebar.")
     return run
+
+
+def history_of(run: RunRecord) -> list[dict]:
+    """The run's epoch records, read incrementally: this session keeps one reader per run, which
+    parses only the lines appended since its last look (see `deepad.live.HistoryReader`)."""
+    readers = st.session_state.setdefault("_history_readers", {})
+    key = str(run.path)
+    if key not in readers:
+        if len(readers) >= 16:  # forget the runs looked at longest ago
+            readers.pop(next(iter(readers)))
+        readers[key] = HistoryReader(run.path)
+    return readers[key].read()
+
+
+def refresh_every(run: RunRecord) -> float | None:
+    """How often a live view of the run looks again (None once it has ended): quicker while epoch
+    records arrive every second or so, slower for long epochs (`deepad.live.refresh_seconds`)."""
+    if not vm.is_live(run):
+        return None
+    return refresh_seconds(history_of(run), run.state)
 
 
 def badge(text: str, kind: str = "state") -> str:

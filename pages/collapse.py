@@ -33,7 +33,7 @@ def run_section(run_id: str) -> None:
         st.rerun()
     seen[run_id] = vm.is_live(run)
     ui.run_heading(run)
-    history = run.history()
+    history = ui.history_of(run)
     df = vm.history_frame(history)
     dim = vm.representation_dim(run, ui.results_of(run))
     latest = vm.latest_collapse(run, history, dim)
@@ -81,7 +81,7 @@ def run_section(run_id: str) -> None:
 
 run = ui.current_run()
 if run is not None:
-    st.fragment(run_section, run_every=ui.LIVE_REFRESH_S if vm.is_live(run) else None)(run.run_id)
+    st.fragment(run_section, run_every=ui.refresh_every(run))(run.run_id)
 
 st.divider()
 st.subheader("Compare runs side by side")

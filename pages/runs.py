@@ -16,6 +16,22 @@ st.caption("The current run's training, live while it trains (the page refreshes
            "table of every run on this server.")
 
 
+def _curves(run, history: list[dict], df):
+    """The loss and diagnostics figures, built again only when a record has arrived (or the run's
+    state or the log-scale switch changed) since this session last drew them."""
+    memo = st.session_state.setdefault("_runs_curves", {})
+    key = (run.run_id, len(history), run.state, st.session_state.get("runs.logloss", True))
+    if memo.get("key") != key:
+        losses = vm.loss_columns(df)
+        diags = [c for c in vm.diagnostic_columns(df) if c not in ("rel_spread", "eff_rank", "const_share")]
+        loss_fig = figures.history_figure(df, losses, vm.loss_names(run.config.get("method")), "Loss by component",
+                                          log_y=key[-1])
+        diag_fig = (figures.history_grid(df, diags, {k: v[0] for k, v in vm.diagnostics().items()},
+                                         log_y=("batch_var", "mean_dist"), row_height=170) if diags else None)
+        memo.update(key=key, figs=(loss_fig, diag_fig))
+    return memo["figs"]
+
+
 def live_view(run_id: str) -> None:
     """Progress, loss curves, regularizer numbers and collapse gauges of one run."""
     run = ui.get_run(run_id)
@@ -28,7 +44,7 @@ def live_view(run_id: str) -> None:
         st.rerun()
     seen[run_id] = vm.is_live(run)
 
-    history = run.history()
+    history = ui.history_of(run)  # only the records appended since the last look are parsed
     ui.status_box(run)
     if vm.is_live(run):
         p = vm.progress(run, len(history))
@@ -42,7 +58,8 @@ def live_view(run_id: str) -> None:
     cols[0].metric("epoch records", len(history))
     cols[1].metric("last loss", f"{loss:.4g}" if loss is not None else "–")
     cols[2].metric("validation AUC", f"{val_auc:.3f}" if val_auc is not None else "–",
-                   help="AUC on held-out validation data, measured after each epoch.")
+                   help="AUC on held-out validation data, measured after the first and the last epoch "
+                        "and, in between, as often as a tenth of the training time allows.")
     cols[3].metric("test AUC", f"{s['auc']:.3f}" if s.get("auc") is not None else "–",
                    help="On the test part, once the run has finished.")
     verdict = latest.get("verdict")
@@ -51,20 +68,15 @@ def live_view(run_id: str) -> None:
 
     if not len(df):
         return
-    losses = vm.loss_columns(df)
-    diags = [c for c in vm.diagnostic_columns(df) if c not in ("rel_spread", "eff_rank", "const_share")]
+    loss_fig, diag_fig = _curves(run, history, df)
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(figures.history_figure(df, losses, vm.loss_names(run.config.get("method")), "Loss by component",
-                                               log_y=st.session_state.get("runs.logloss", True)),
-                        key="runs.loss")
+        st.plotly_chart(loss_fig, key="runs.loss")
         st.caption("The SVDD term pulls embeddings to the centre; the regularizer (when on) keeps them "
                    "from collapsing; c_t × regularizer is what it adds to the loss.")
     with right:
-        if diags:
-            st.plotly_chart(figures.history_grid(df, diags, {k: v[0] for k, v in vm.diagnostics().items()},
-                                                 log_y=("batch_var", "mean_dist"), row_height=170),
-                            key="runs.diag")
+        if diag_fig is not None:
+            st.plotly_chart(diag_fig, key="runs.diag")
             st.caption("Numbers the method reports every epoch, e.g. the regularizer weight c_t, the "
                        "variance of φ within a minibatch, the radius R, the validation AUC.")
     if latest.get("rel_spread") is not None:
@@ -98,7 +110,7 @@ if run is not None:
                 st.rerun()
     c2.checkbox("log scale", value=True, key="runs.logloss", help="Loss curves on a log scale.")
 
-    st.fragment(live_view, run_every=ui.LIVE_REFRESH_S if live else None)(run.run_id)
+    st.fragment(live_view, run_every=ui.refresh_every(run))(run.run_id)
 
     with st.expander("Export this run: config, command line, scores, figures"):
         st.caption("The same run from a terminal (the CLI drives the same library):")
@@ -114,7 +126,7 @@ if run is not None:
             c2.download_button("Scores (CSV)", lambda: vm.scores_csv(run, results),
                                file_name=f"{run.run_id}-scores.csv", mime="text/csv",
                                icon=":material/download:", on_click="ignore", key="runs.dl.scores")
-        df = vm.history_frame(run.history())
+        df = vm.history_frame(ui.history_of(run))
         if len(df):
             with c3:
                 ui.download_figures([figures.history_figure(df, vm.loss_columns(df),

@@ -2,11 +2,19 @@
 
 Small datasets live on the device as whole tensors and are batched by index: a DataLoader's
 per-sample Python overhead would dominate the cost of a LeNet step.
+
+The per-epoch extras (validation AUC, the probe-set snapshot and its collapse numbers) get a
+budget: at most EXTRAS_SHARE of the time since the first of them, so that they never cost more
+than a small part of a run whose epochs are short. The first and the last epoch always have them;
+an epoch that has none simply lacks those keys in its record (and has no snapshot).
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import random
+import time
 from typing import Callable, Iterator
 
 import numpy as np
@@ -16,6 +24,60 @@ from deepad import metrics
 from deepad.diagnostics import collapse_report
 
 PROBE_SIZE = 512  # samples whose embeddings are snapshot every epoch
+EXTRAS_SHARE = 0.1  # the per-epoch extras take at most this share of the training time
+
+
+def _eager_optimizers() -> None:
+    """Keep torch's compiler stack out of a training process.
+
+    torch 2.14's optimizers import `torch._dynamo` (seconds, about as long as torch itself) the
+    first time they are built or stepped, only to mark their own code as not to be compiled
+    (`torch._disable_dynamo`, and a graph break around `step`). Nothing here compiles, so the
+    optimizers used are marked as already excluded and their `step` runs as torch's does in eager
+    mode (gradients off), without the graph breaks. The arithmetic is torch's own, unchanged. Where
+    torch's internals differ from what is expected, nothing is changed."""
+    from torch.optim import adam, optimizer, rmsprop
+
+    def exclude(wrapper) -> None:
+        fn = getattr(wrapper, "__wrapped__", None)
+        if fn is not None and getattr(fn, "__dynamo_disable", None) is None:
+            fn.__dynamo_disable = fn  # what torch._disable_dynamo caches after importing dynamo
+
+    base = optimizer.Optimizer
+    for name in ("add_param_group", "zero_grad", "state_dict", "load_state_dict"):
+        exclude(base.__dict__.get(name))
+    for module, cls, fn_name in ((adam, torch.optim.Adam, "adam"), (rmsprop, torch.optim.RMSprop, "rmsprop")):
+        exclude(getattr(module, fn_name, None))
+        step = cls.__dict__.get("step")
+        if step is None or getattr(step, "_deepad_eager", False):
+            continue
+        eager = inspect.unwrap(step)
+        if eager is step:
+            continue
+
+        @functools.wraps(eager)
+        def eager_step(self, *args, _step=eager, **kwargs):
+            with torch.set_grad_enabled(bool(self.defaults.get("differentiable", False))):
+                return _step(self, *args, **kwargs)
+
+        eager_step._deepad_eager = True
+        cls.step = eager_step
+
+
+_eager_optimizers()
+
+
+class _ExtrasBudget:
+    """How much time a detector's fit has spent on the per-epoch extras, and since when."""
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+        self.spent = 0.0
+        self.calls = 0
+
+    def due(self, last: bool) -> bool:
+        self.calls += 1
+        return self.calls == 1 or last or self.spent <= EXTRAS_SHARE * (time.monotonic() - self.start)
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -60,9 +122,29 @@ def probe_indices(n: int, seed: int) -> np.ndarray:
     return np.sort(rng.permutation(n)[:PROBE_SIZE])
 
 
-def epoch_extras(detector, val, probe_x: np.ndarray | None,
-                 reference: float | None = None) -> tuple[dict, np.ndarray | None]:
-    """Validation AUC and collapse numbers for an epoch record, plus the probe-set snapshot."""
+def epoch_extras(detector, val, probe_x: np.ndarray | None, reference: float | None = None,
+                 last: bool | None = None) -> tuple[dict, np.ndarray | None]:
+    """Validation AUC and collapse numbers for an epoch record, plus the probe-set snapshot; or
+    nothing, when this epoch is over the extras' budget (see the module docstring). `last`: this is
+    the fit's last epoch (by default: as many calls as the config's `epochs`; a detector whose
+    config has no `epochs` gets the extras on every call)."""
+    budget = detector.__dict__.get("_extras_budget")
+    if budget is None:
+        budget = detector._extras_budget = _ExtrasBudget()
+    if last is None:  # one call per epoch of the config's `epochs`; without it, every call has them
+        epochs = getattr(getattr(detector, "config", None), "epochs", None)
+        last = not isinstance(epochs, int) or budget.calls + 1 >= epochs
+    if not budget.due(last):
+        return {}, None
+    t0 = time.monotonic()
+    try:
+        return _extras(detector, val, probe_x, reference)
+    finally:
+        budget.spent += time.monotonic() - t0
+
+
+def _extras(detector, val, probe_x: np.ndarray | None,
+            reference: float | None = None) -> tuple[dict, np.ndarray | None]:
     extras: dict = {}
     if val is not None and len(val) and len(np.unique(val.target)) == 2:
         extras["val_auc"] = metrics.auc(val.target, detector.score(val.x))

@@ -1,0 +1,107 @@
+"""Following a run while it trains, at the cost of what changed since the last look.
+
+- `HistoryReader` keeps a run's `history.jsonl` (append-only) parsed so far and, on each `read()`,
+  reads from the byte offset where it stopped and parses only the new complete lines. A line
+  still being written is left for the next look; a file that was replaced or shortened is read
+  again from the start; a line that is not JSON (a damaged file) ends the history there, as
+  `deepad.store.read_history` does.
+- `FileStamp` tells whether a file (e.g. `snapshots.npz`, rewritten whole) changed since it was
+  last seen, from its size and modification time, so that it is loaded only when it did.
+- `refresh_seconds` picks how often a live view looks again, from how fast records arrive.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+HISTORY_FILE = "history.jsonl"
+
+
+class HistoryReader:
+    """The records of one run's history file, read incrementally. Not thread-safe: one per viewer."""
+
+    def __init__(self, run_path: str | Path):
+        self.path = Path(run_path) / HISTORY_FILE
+        self.records: list[dict] = []
+        self.offset = 0  # bytes of the file parsed into `records` (complete lines only)
+        self.parsed_lines = 0  # lines parsed so far, all reads together (for tests and benches)
+        self.bytes_read = 0
+        self.damaged = False  # a line that is not JSON was met; nothing after it is read
+        self._identity: tuple[int, int] | None = None
+
+    def read(self) -> list[dict]:
+        """Take in what was appended since the last call; returns every record so far (the same
+        list, grown: callers must not change it)."""
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            if self.offset:
+                self._reset()
+            return self.records
+        identity = (st.st_dev, st.st_ino)
+        if identity != self._identity or st.st_size < self.offset:  # replaced or cut: start again
+            self._reset()
+            self._identity = identity
+        if self.damaged or st.st_size == self.offset:
+            return self.records
+        with open(self.path, "rb") as f:
+            f.seek(self.offset)
+            new = f.read(st.st_size - self.offset)
+        self.bytes_read += len(new)
+        end = new.rfind(b"\n")
+        if end < 0:
+            return self.records  # only a line still being written
+        for line in new[:end].split(b"\n"):
+            self.parsed_lines += 1
+            try:
+                self.records.append(json.loads(line))
+            except ValueError:
+                self.damaged = True
+                break
+        self.offset += end + 1
+        return self.records
+
+    def _reset(self) -> None:
+        self.records = []
+        self.offset = 0
+        self.damaged = False
+        self._identity = None
+
+
+class FileStamp:
+    """Whether a file changed since `changed()` last said so (size and modification time)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._seen: tuple | None = ("never looked",)
+
+    def current(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return st.st_size, st.st_mtime_ns
+
+    def changed(self) -> bool:
+        now = self.current()
+        if now == self._seen:
+            return False
+        self._seen = now
+        return True
+
+
+def refresh_seconds(records: list[dict], state: str, fastest: float = 1.0, slowest: float = 5.0) -> float | None:
+    """How long a live view waits before looking again: None once the run has ended; while it is
+    queued or loading, every couple of seconds; while it trains, about half the time an epoch
+    record takes to arrive (from the last few), between `fastest` and `slowest` seconds."""
+    if state not in ("queued", "running"):
+        return None
+    if state == "queued" or not records:
+        return 2.0
+    recent = [r.get("seconds") for r in records[-5:]]
+    recent = sorted(s for s in recent if isinstance(s, (int, float)) and s > 0)
+    if not recent:
+        return 2.0
+    return min(slowest, max(fastest, recent[len(recent) // 2] / 2))
