@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deepad.store import RunStore
+from deepad.sweeps import ENV_ADDRESS
 
 PACKAGE_PARENT = Path(__file__).resolve().parents[2]
 
@@ -71,6 +72,8 @@ class SweepLauncher:
         log = folder / "sweep.log"
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
             p for p in (str(PACKAGE_PARENT), os.environ.get("PYTHONPATH", "")) if p)}
+        if not address:  # "Ray on this machine" means a local instance, whatever the environment names
+            env[ENV_ADDRESS] = ""
         with open(log, "w") as out:
             proc = subprocess.Popen([sys.executable, "-m", "deepad.sweeps", str(spec)], stdout=out,
                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
