@@ -1,5 +1,5 @@
-"""`python -m deepad ...`: train a run (from options or a preset), list and show runs, list methods,
-datasets and presets.
+"""`python -m deepad ...`: train a run (from options or a preset), list and show runs, score your own
+inputs with a finished run, list methods, datasets and presets.
 
 Method hyperparameters become flags automatically from each detector's config (`--nu`, `--k`,
 `--alpha`, ...), so the CLI, the dashboard and the tests share one definition and one validation.
@@ -141,6 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
     sh.add_argument("run_id")
     sh.add_argument("--runs-dir", default=None)
     sh.add_argument("--history", action="store_true", help="include the per-epoch records")
+    sc = sub.add_parser("score", help="score your own inputs with a finished run (JSON lines)")
+    sc.add_argument("run_id")
+    sc.add_argument("--data", required=True, metavar="PATH",
+                    help="a CSV (numeric columns), an NPZ with an array x, one image, or a zip / folder "
+                         "of images; each input must have the shape the run was trained on")
+    sc.add_argument("--runs-dir", default=None)
     m = sub.add_parser("methods", help="list detectors")
     m.add_argument("--verbose", action="store_true", help="with their hyperparameters and defaults")
     sub.add_parser("datasets", help="list datasets")
@@ -430,6 +436,15 @@ def _cmd_show(args) -> int:
     return 0
 
 
+def _cmd_score(args) -> int:
+    from deepad.scoring import score_file
+    from deepad.store import RunStore
+
+    for row in score_file(RunStore(args.runs_dir).get(args.run_id), args.data):
+        print(json.dumps(row))
+    return 0
+
+
 def _cmd_methods(args) -> int:
     from deepad.detectors import registry
 
@@ -482,7 +497,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.commands[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
     except SystemExit as exc:  # argparse's errors (already printed, exit 2) and --help (exit 0)
         return int(exc.code or 0)
-    handler = {"train": _cmd_train, "sweep": _cmd_sweep, "list": _cmd_list, "show": _cmd_show, "methods": _cmd_methods,
+    handler = {"train": _cmd_train, "sweep": _cmd_sweep, "list": _cmd_list, "show": _cmd_show,
+               "score": _cmd_score, "methods": _cmd_methods,
                "datasets": _cmd_datasets, "presets": _cmd_presets}[args.command]
     try:
         return handler(args)
