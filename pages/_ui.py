@@ -310,39 +310,91 @@ def config_widgets(config_cls, prefix: str, columns: int = 3, only: list[str] | 
     values = {}
     for i, spec in enumerate(specs):
         key = f"{prefix}.{spec.name}"
-        default = (defaults or {}).get(spec.name, spec.default)
-        if key not in st.session_state:
-            st.session_state[key] = default if spec.kind != "json" else str(default)
+        _init(spec, key, (defaults or {}).get(spec.name, spec.default))
         with cols[i % columns]:
             values[spec.name] = _widget(spec, key)
     return values
 
 
-def _widget(spec: vm.FieldSpec, key: str):
-    help_ = spec.help or None
+def _init(spec: vm.FieldSpec, key: str, default) -> None:
+    if key not in st.session_state:
+        st.session_state[key] = default if spec.kind != "json" else str(default)
+
+
+def reset_config_widgets(config_cls, prefix: str) -> None:
+    """Forget the widgets' values, so that they are drawn with the config's defaults again."""
+    for spec in vm.field_specs(config_cls):
+        st.session_state.pop(f"{prefix}.{spec.name}", None)
+
+
+def grouped_config_widgets(config_cls, prefix: str, facts: dict | None = None) -> tuple[dict, dict]:
+    """The Train form's method settings: grouped (network, objective, collapse regularizer,
+    optimisation, method), the settings a lesson varies first and the rest under "Advanced";
+    a setting that cannot matter for the other values (its declared `when`) is drawn disabled
+    with the reason. Returns (params validated by the config or None, {field or "": message});
+    each message is also shown under its widget."""
+    specs = vm.field_specs(config_cls)
+    for spec in specs:
+        _init(spec, f"{prefix}.{spec.name}", spec.default)
+    current = {s.name: st.session_state[f"{prefix}.{s.name}"] for s in specs}
+    params, errors = vm.field_errors(config_cls, current)
+    context = {**(facts or {}), **current}
+    values = {}
+
+    def draw(chosen: list[vm.FieldSpec]) -> None:
+        groups = [g for g in vm.FORM_GROUPS if any(s.group == g for s in chosen)]
+        cols = st.columns(max(len(groups), 2))
+        for col, group in zip(cols, groups):
+            with col:
+                st.markdown(f"**{vm.FORM_GROUPS[group]}**")
+                for spec in (s for s in chosen if s.group == group):
+                    reason = vm.inactive_reason(spec, context)
+                    values[spec.name] = _widget(spec, f"{prefix}.{spec.name}", disabled=reason is not None)
+                    if reason:
+                        st.caption(f":material/block: Inactive: {reason}.")
+                    if spec.name in errors:
+                        st.error(errors[spec.name], icon=":material/error:")
+
+    lesson = [s for s in specs if s.lesson]
+    rest = [s for s in specs if not s.lesson]
+    draw(lesson or rest)
+    if lesson and rest:
+        wrong = [s.name for s in rest if s.name in errors]
+        with st.expander(f"Advanced: {len(rest)} more settings" + (f" (check {', '.join(wrong)})" if wrong else ""),
+                         expanded=bool(wrong)):
+            draw(rest)
+    if "" in errors:
+        st.error(errors[""], icon=":material/error:")
+    return params, errors
+
+
+def _widget(spec: vm.FieldSpec, key: str, disabled: bool = False):
+    """One setting's widget. Numbers are typed freely (no clamping in the browser), so what is
+    shown is what is checked and trained; the config's validation says what is allowed."""
+    help_ = "  \n".join(p for p in (spec.help, f"Allowed: {spec.allowed}." if spec.allowed else "") if p) or None
     if spec.kind == "bool":
-        return st.checkbox(spec.label, key=key, help=help_)
+        return st.checkbox(spec.label, key=key, help=help_, disabled=disabled)
     if spec.kind == "select":
         if st.session_state[key] not in spec.options:
             st.session_state[key] = spec.default
-        return st.selectbox(spec.label, spec.options, key=key, help=help_)
+        return st.selectbox(spec.label, spec.options, key=key, help=help_, disabled=disabled)
     if spec.kind == "log":
         options = list(spec.options)
         if st.session_state[key] not in options:
             options = sorted({*options, float(st.session_state[key])})
-        return st.select_slider(spec.label, options=options, key=key, help=help_,
+        return st.select_slider(spec.label, options=options, key=key, help=help_, disabled=disabled,
                                 format_func=lambda v: f"{v:g}")
     if spec.kind == "slider":
         st.session_state[key] = min(max(st.session_state[key], spec.lo), spec.hi)
         return st.slider(spec.label, min_value=spec.lo, max_value=spec.hi, step=spec.step, key=key,
-                         help=help_)
+                         help=help_, disabled=disabled)
     if spec.kind == "int":
-        return st.number_input(spec.label, min_value=spec.lo, max_value=spec.hi, step=spec.step or 1,
-                               key=key, help=help_)
+        return st.number_input(spec.label, value=None, step=int(spec.step or 1), key=key, help=help_,
+                               placeholder=spec.allowed, disabled=disabled)
     if spec.kind == "float":
-        return st.number_input(spec.label, min_value=spec.lo, max_value=spec.hi, step=spec.step,
-                               format="%g", key=key, help=help_)
-    return st.text_input(spec.label, key=key, help=help_)
+        return st.number_input(spec.label, value=None, step=float(spec.step or 0.01), format="%g", key=key,
+                               help=help_, placeholder=spec.allowed, disabled=disabled)
+    return st.text_input(spec.label, key=key, help=help_, disabled=disabled)
 
 
 # --- exports -------------------------------------------------------------------------------------

@@ -67,17 +67,40 @@ def start(config: dict) -> None:
 
 # --- presets -----------------------------------------------------------------------------------
 presets = load_presets()
-groups = {"collapse": "Collapse lessons: each trigger and its fix", "papers": "The papers' set-ups"}
-with st.expander("**One-click presets**: the collapse lessons and the papers' set-ups", expanded=True):
-    st.caption("Each button starts a run at once (a minute or a few on a CPU) and fills the form below "
-               "with its settings, so you can start a variant afterwards.")
-    for group in sorted({p.group for p in presets.values()}, key=lambda g: (g not in groups, g)):
-        st.markdown(f"**{groups.get(group, group.capitalize())}**")
-        with st.container(horizontal=True):
-            for p in sorted((p for p in presets.values() if p.group == group), key=lambda p: p.title):
-                if st.button(p.title, key=f"preset.{p.name}", help=p.description):
-                    fill_form(p.config, p.title)
-                    start({**p.config, "title": p.title})
+PRESET_GROUPS = {"collapse": "Collapse lesson", "papers": "Paper set-up"}
+preset_names = sorted(presets, key=lambda n: (presets[n].group not in PRESET_GROUPS,
+                                              list(PRESET_GROUPS).index(presets[n].group)
+                                              if presets[n].group in PRESET_GROUPS else 0, presets[n].title))
+
+
+def preset_label(name: str) -> str:
+    p = presets[name]
+    return f"{PRESET_GROUPS.get(p.group, p.group.capitalize())} · {p.title}"
+
+
+def fill_from_preset() -> None:
+    name = ss.get("train.preset")
+    if name in presets:
+        fill_form(presets[name].config, presets[name].title)
+
+
+with st.container(border=True):
+    c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
+    picked = c1.selectbox("Start from a preset: the collapse lessons and the papers' set-ups", preset_names,
+                          index=None, key="train.preset", format_func=preset_label,
+                          placeholder=f"{len(presets)} presets: pick one to read what it shows")
+    with c2.container(horizontal=True):
+        st.button("Fill in the form", key="preset-fill", disabled=picked is None, on_click=fill_from_preset,
+                  icon=":material/edit_note:", help="Put the preset's settings into the form below, to "
+                  "look at them or change one before starting.")
+        start_preset = st.button("Start it now", key="preset-start", disabled=picked is None,
+                                 icon=":material/play_arrow:", help="Start the preset as it is (a minute or "
+                                 "a few on a CPU); the form below gets its settings too.")
+    if picked is not None:
+        st.caption(presets[picked].description)
+    if start_preset and picked is not None:
+        fill_form(presets[picked].config, presets[picked].title)
+        start({**presets[picked].config, "title": presets[picked].title})
 
 # --- data and set-up -----------------------------------------------------------------------------
 ALTERATIONS = list(vm.ALTERATION_LABELS)
@@ -245,8 +268,8 @@ if not normal:
 
 c1, c2, c3, c4 = st.columns(4)
 ss.setdefault(f"train.known.{dataset}", 0)
-known = c1.number_input("Known anomalies in training", min_value=0, max_value=5000, step=10,
-                        key=f"train.known.{dataset}",
+known = c1.number_input("Known anomalies in training", value=None, step=10, key=f"train.known.{dataset}",
+                        placeholder="a whole number, 0 or more",
                         help="Labelled anomalies the method may use (Deep SAD). 0: unsupervised.")
 train_alt = None
 known_classes = []
@@ -255,17 +278,17 @@ if alteration == "none":
     ss[f"train.known_classes.{dataset}"] = [c for c in ss.get(f"train.known_classes.{dataset}", [])
                                            if c in known_from]
     known_classes = c2.multiselect("…drawn from classes", known_from, key=f"train.known_classes.{dataset}",
-                                   format_func=fmt, placeholder="any anomaly class", disabled=known == 0,
+                                   format_func=fmt, placeholder="any anomaly class", disabled=not known,
                                    help="The other anomaly classes stay unseen in training: a test of "
                                         "generalisation to new kinds of anomalies.")
 else:
     train_alt = other_alteration(
-        "…made with", "train.train_alt", ds.input_shape, c2, disabled=known == 0,
+        "…made with", "train.train_alt", ds.input_shape, c2, disabled=not known,
         help_="Paper 000's Table VI: known anomalies made with one alteration, test anomalies with "
               "another, to see whether what was learnt carries over.")
 ss.setdefault("train.known_normals", 0)
-known_normals = c3.number_input("Labelled normals", min_value=0, max_value=100000, step=10,
-                                key="train.known_normals",
+known_normals = c3.number_input("Labelled normals", value=None, step=10, key="train.known_normals",
+                                placeholder="a whole number, 0 or more",
                                 help="Normal training samples given the label 'normal' (Deep SAD).")
 ss.setdefault("train.pollution", 0.0)
 pollution = c4.slider("Pollution", 0.0, 0.5, step=0.01, key="train.pollution",
@@ -280,7 +303,7 @@ with st.expander("More set-up options: preprocessing, seed, device"):
                               help="auto: the method's choice, else global contrast normalisation "
                                    "for images, standardisation otherwise. Fitted on training data only.")
     ss.setdefault("train.seed", 0)
-    seed = c2.number_input("Seed", min_value=0, max_value=2 ** 31 - 1, step=1, key="train.seed",
+    seed = c2.number_input("Seed", value=None, step=1, key="train.seed", placeholder="a whole number, 0 or more",
                            help="The same seed gives the same split and the same training.")
     devices = ["auto", "cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     ss.setdefault("train.device", "auto")
@@ -292,11 +315,11 @@ with st.expander("More set-up options: preprocessing, seed, device"):
                                    help_="The anomalies of the validation part (validation AUC while "
                                          "training); by default the test alteration.")
 
-setup = {"normal": normal, "anomaly": anomaly or None, "known_anomalies": int(known),
-         "known_classes": known_classes or None, "known_normals": int(known_normals),
+setup = {"normal": normal, "anomaly": anomaly or None, "known_anomalies": known,
+         "known_classes": known_classes or None, "known_normals": known_normals,
          "pollution": float(pollution), "preprocess": preprocess}
 setup = vm.alteration_setup(setup, alteration, alt_param, len(classes), train=train_alt, val=val_alt)
-setup_error = vm.check_setup(setup, ds) if alteration != "none" and normal else None
+setup_error = vm.setup_problem(setup, ds, seed) if normal else None
 if setup_error:
     st.error(setup_error)
 elif alteration != "none":
@@ -320,37 +343,54 @@ elif alteration != "none":
             st.image(altered, width=72)
 
 # --- method -----------------------------------------------------------------------------------
-st.subheader("2 · Method and hyperparameters")
+st.subheader("2 · Method and its settings")
 ss.setdefault("train.method", "deep-svdd" if "deep-svdd" in detectors else next(iter(detectors)))
 if ss["train.method"] not in detectors:
     ss["train.method"] = next(iter(detectors))
-c1, c2 = st.columns([2, 3])
+c1, c2, c3 = st.columns([2, 3, 1], vertical_alignment="bottom")
 method = c1.selectbox("Detector", list(detectors), key="train.method",
                       format_func=lambda n: detectors[n].title)
 det_cls = detectors[method]
 c2.caption(det_cls.summary)
-st.caption("Defaults follow the papers. Hover over the question marks for what a setting does; "
-           "values outside the allowed range cannot be entered.")
-values = ui.config_widgets(det_cls.Config, prefix=f"train.p.{method}")
-params, param_error = vm.params_from_widgets(det_cls.Config, values)
-if param_error:
-    st.error(param_error)
+prefix = f"train.p.{method}"
+c3.button("Reset to defaults", key="reset-params", icon=":material/restart_alt:",
+          on_click=ui.reset_config_widgets, args=(det_cls.Config, prefix),
+          help="Put every setting of this method back to its default (the papers' choices).")
+st.caption("The settings a lesson varies come first; the rest are under **Advanced**. Hover over a "
+           "question mark for what a setting does and which values it takes; a setting that cannot "
+           "matter for the current choices is greyed out with the reason.")
+params, param_errors = ui.grouped_config_widgets(det_cls.Config, prefix,
+                                                 facts={"labelled": bool(known or known_normals)})
 unmet = vm.unmet_requirements(method, setup, params) if params is not None else []
 for field, need in unmet:
     st.warning(f"{det_cls.title} learns from {need} {vm.REQUIREMENT_WORDS[field][1]}: set "
                f"**{vm.REQUIREMENT_WORDS[field][0]}** above to at least {need}.")
 
-# --- start -------------------------------------------------------------------------------------
-st.subheader("3 · Start")
+# --- start (in the sidebar, always in view) ------------------------------------------------------
 ss.setdefault("train.title", "")
-title = st.text_input("Name (optional)", key="train.title", placeholder="e.g. bias on, no regularizer")
-config = {"dataset": dataset, "method": method, "params": params or {}, "seed": int(seed),
-          "device": device, "title": title, "setup": setup}
-blocked = (not normal or param_error is not None or setup_error is not None
-           or bool(unmet))
-if st.button("Start", type="primary", icon=":material/play_arrow:", disabled=blocked, key="start-run"):
-    start(config)
-if not blocked:
+problems = []
+if not normal:
+    problems.append("pick at least one normal class")
+if setup_error:
+    problems.append(setup_error)
+problems += [f"{det_cls.title} needs at least {need} {vm.REQUIREMENT_WORDS[field][1]}" for field, need in unmet]
+problems += list(param_errors.values())
+config = {"dataset": dataset, "method": method, "params": params or {}, "seed": seed,
+          "device": device, "title": ss["train.title"], "setup": setup}
+with st.sidebar:
+    st.divider()
+    st.markdown("**Start this run**")
+    st.text_input("Name (optional)", key="train.title", placeholder="e.g. bias on, no regularizer")
+    config["title"] = ss["train.title"]
+    if problems:
+        st.error("Start is blocked until this is fixed:\n\n" + "\n".join(f"- {p}" for p in problems),
+                 icon=":material/block:")
+    if st.button("Start", type="primary", icon=":material/play_arrow:", disabled=bool(problems),
+                 key="start-run", use_container_width=True):
+        start(config)
+    st.caption(f"{det_cls.title} on {dataset if not dataset.startswith('file:') else 'your file'}; "
+               "it trains in the background on this server.")
+if not problems:
     with st.expander("The same run from a terminal"):
         try:
             st.code(train_command(config), language="bash", wrap_lines=True)

@@ -213,6 +213,148 @@ def test_a_set_up_the_data_cannot_supply_is_refused_on_train_and_nothing_is_writ
     assert not empty_env.exists() or not any(empty_env.iterdir())
 
 
+# --- the Train form: what is shown is what is trained -------------------------------------------
+WIDGET_KINDS = ("checkbox", "selectbox", "slider", "select_slider", "number_input", "text_input")
+
+
+def form_params(at: AppTest, method: str) -> dict:
+    """The method's settings as the form's widgets show them."""
+    prefix = f"train.p.{method}."
+    return {w.key.removeprefix(prefix): w.value for kind in WIDGET_KINDS for w in getattr(at, kind)
+            if w.key and w.key.startswith(prefix)}
+
+
+def other_value(spec: vm.FieldSpec):
+    """A valid value of a setting that is not its default (None when it has only one)."""
+    if spec.kind == "bool":
+        return not spec.default
+    if spec.kind in ("select", "log"):
+        return next((o for o in spec.options if o != spec.default), None)
+    if spec.kind in ("int", "slider", "float"):
+        step = spec.step or 1
+        up = spec.default + step
+        return up if spec.hi is None or up <= spec.hi else spec.default - step
+    return None
+
+
+def widget(at: AppTest, key: str):
+    (w,) = [w for kind in WIDGET_KINDS for w in getattr(at, kind) if w.key == key]
+    return w
+
+
+@pytest.mark.parametrize("method", registry.names())
+def test_the_started_run_has_exactly_the_settings_the_form_shows(empty_env, method):
+    cls = registry.get(method)
+    at = open_page("pages/train.py")
+    at.selectbox(key="train.dataset").set_value("digits").run()
+    at.selectbox(key="train.method").set_value(method).run()
+    if cls.needs_known_anomalies:
+        at.number_input(key="train.known.digits").set_value(20).run()
+    changed = 0
+    for spec in vm.field_specs(cls.Config):  # every setting that can matter away from its default
+        value, key = other_value(spec), f"train.p.{method}.{spec.name}"
+        if value is None or widget(at, key).disabled:
+            continue
+        widget(at, key).set_value(value).run()
+        if at.button(key="start-run").disabled:  # a rule across settings refuses this one: undo it
+            widget(at, key).set_value(spec.default).run()
+        else:
+            changed += 1
+    assert changed >= len(cls.Config.model_fields) // 2
+    shown = form_params(at, method)
+    assert not at.button(key="start-run").disabled, [e.value for e in at.error]
+    at.button(key="start-run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    run_id = at.session_state["run_id"]
+    manager = manager_of(empty_env)
+    try:
+        saved = json.loads((empty_env / run_id / "config.json").read_text())
+        assert saved["method"] == method and saved["dataset"] == "digits"
+        assert saved["params"] == shown
+        assert saved["params"] != cls.Config().model_dump()
+    finally:
+        manager.cancel(run_id)
+        manager.shutdown()
+
+
+def test_an_out_of_range_or_empty_setting_blocks_start_and_says_what_is_allowed(empty_env):
+    at = open_page("pages/train.py")
+    at.selectbox(key="train.dataset").set_value("digits").run()
+    at.number_input(key="train.p.deep-svdd.epochs").set_value(100000).run()
+    assert not at.exception
+    assert at.button(key="start-run").disabled
+    assert any("epochs=100000: allowed values are in [1, 10000]" in e.value for e in at.error)
+    at.number_input(key="train.p.deep-svdd.epochs").set_value(2)
+    at.number_input(key="train.p.deep-svdd.rep_dim").set_value(None)
+    at.number_input(key="train.p.deep-svdd.weight_decay").set_value(-1.0).run()
+    shown = " ".join(e.value for e in at.error)
+    assert "rep_dim is empty: give a whole number in [2, 512]" in shown
+    assert "weight_decay=-1.0: allowed values are in [0, inf)" in shown and "epochs" not in shown
+    assert at.button(key="start-run").disabled
+    at.number_input(key="train.seed").set_value(None).run()
+    assert "seed is empty" in " ".join(e.value for e in at.error)
+    assert at.button(key="start-run").disabled and at.title[0].value == "Train a detector"
+    assert not empty_env.exists() or not any(empty_env.iterdir())
+
+
+def test_the_cli_says_the_same_as_the_form(tmp_path, capsys):
+    from deepad.cli import main
+
+    code = main(["train", "--dataset", "digits", "--epochs", "100000", "--runs-dir", str(tmp_path)])
+    assert code == 2
+    assert "epochs=100000: allowed values are in [1, 10000]" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
+def test_settings_that_cannot_matter_are_disabled_with_the_reason(empty_env):
+    at = open_page("pages/train.py")
+    key = "train.p.deep-svdd."
+
+    def disabled(name: str) -> bool:
+        return widget(at, key + name).disabled
+
+    assert [disabled(n) for n in ("k", "reg_lr_mult", "d0", "r", "alpha", "beta", "nu", "eta")] == [True] * 8
+    assert not disabled("reg") and not disabled("lr") and not disabled("bias")
+    assert "Inactive: only used when reg is noise" in texts(at)
+    at.selectbox(key=key + "reg").set_value("noise").run()
+    assert not disabled("k") and not disabled("alpha") and disabled("d0") and disabled("reg_weight")
+    at.selectbox(key=key + "weighting").set_value("fixed").run()
+    assert disabled("alpha") and not disabled("reg_weight")
+    at.selectbox(key=key + "objective").set_value("soft-boundary").run()
+    assert not disabled("nu") and not disabled("warmup_epochs")
+    at.number_input(key="train.known.mnist5k").set_value(10).run()
+    assert not disabled("eta")
+
+
+def test_reset_restores_the_defaults(empty_env):
+    at = open_page("pages/train.py")
+    defaults = registry.get("deep-svdd").Config().model_dump()
+    assert form_params(at, "deep-svdd") == defaults
+    at.selectbox(key="train.p.deep-svdd.reg").set_value("variance")
+    at.number_input(key="train.p.deep-svdd.epochs").set_value(100000)
+    at.checkbox(key="train.p.deep-svdd.bias").check().run()
+    assert form_params(at, "deep-svdd") != defaults and at.button(key="start-run").disabled
+    at.button(key="reset-params").click().run()
+    assert not at.exception
+    assert form_params(at, "deep-svdd") == defaults and not at.button(key="start-run").disabled
+
+
+def test_presets_are_picked_with_their_description_and_fill_the_form(empty_env):
+    from deepad.presets import load_presets
+
+    preset = load_presets()["collapse-fix-noise"]
+    at = open_page("pages/train.py")
+    assert at.button(key="preset-start").disabled
+    at.selectbox(key="train.preset").set_value("collapse-fix-noise").run()
+    assert preset.description in texts(at)
+    at.button(key="preset-fill").click().run()
+    assert not at.exception
+    method = preset.config["method"]
+    expected = registry.get(method).Config(**preset.config["params"]).model_dump()
+    assert at.selectbox(key="train.method").value == method and form_params(at, method) == expected
+    assert not empty_env.exists() or not any(empty_env.iterdir())  # filling starts nothing
+
+
 # --- a run started from the Train page ---------------------------------------------------------------
 def test_a_run_started_on_train_shows_its_results_on_every_page(empty_env):
     at = open_page("pages/train.py")
@@ -383,7 +525,8 @@ def test_a_dataset_that_is_not_on_disk_explains_how_to_get_it(empty_env, monkeyp
 def test_a_preset_whose_data_is_not_on_disk_says_so_and_writes_nothing(empty_env, monkeypatch, tmp_path):
     monkeypatch.setenv("DEEPAD_DATA_DIR", str(tmp_path / "no-data"))
     at = open_page("pages/train.py")
-    at.button(key="preset.rt-bigan-fashion-pollution").click().run()
+    at.selectbox(key="train.preset").set_value("rt-bigan-fashion-pollution").run()
+    at.button(key="preset-start").click().run()
     assert not at.exception, [e.value for e in at.exception]
     message = " ".join(e.value for e in at.error)
     assert "mnist-and-fashion reads MNIST and Fashion-MNIST" in message and "MNIST/raw" in message, message

@@ -40,12 +40,17 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def runs_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("browser") / "runs"
+
+
+@pytest.fixture(scope="module")
+def server(runs_dir):
     """`python serve.py` (`make run`'s `streamlit run app.py` with the warm-up started at launch) on
     a free port with an empty runs folder; yields its URL."""
-    tmp = tmp_path_factory.mktemp("browser")
+    tmp = runs_dir.parent
     port = _free_port()
-    env = {**os.environ, "DEEPAD_RUNS_DIR": str(tmp / "runs"), "PYTHONPATH": str(REPO), "DEEPAD_UMAP": "on"}
+    env = {**os.environ, "DEEPAD_RUNS_DIR": str(runs_dir), "PYTHONPATH": str(REPO), "DEEPAD_UMAP": "on"}
     log = open(tmp / "server.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "serve.py", "--server.headless", "true",
@@ -127,16 +132,16 @@ def go(page, title: str, heading: str) -> None:
     wait_idle(page)
 
 
-def test_train_a_run_and_visit_every_page(server, page):
+def test_train_a_run_and_visit_every_page(server, page, runs_dir):
     try:
-        _train_and_visit(server, page)
+        _train_and_visit(server, page, runs_dir)
     except Exception:
         SHOTS.mkdir(parents=True, exist_ok=True)  # what the browser showed when it went wrong
         page.screenshot(path=str(SHOTS / "failed.png"))
         raise
 
 
-def _train_and_visit(server, page):
+def _train_and_visit(server, page, runs_dir):
     (SHOTS / "failed.png").unlink(missing_ok=True)
     page.goto(f"{server}/train")  # a link to a page, on a server no one has opened yet
     page.get_by_role("heading", name="Train a detector", exact=True).wait_for(timeout=120_000)
@@ -146,6 +151,16 @@ def _train_and_visit(server, page):
     page.locator('[data-testid="stBaseButton-primary"]', has_text="Start").wait_for()  # the whole form
     shot(page, "1-train")
 
+    # an out-of-range value blocks Start and says which field and what is allowed; nothing is written
+    box = page.get_by_label("epochs", exact=True)
+    box.fill("100000")
+    box.press("Enter")
+    wait_idle(page)
+    page.get_by_text("epochs=100000: allowed values are in [1, 10000]").first.wait_for()
+    assert page.locator('[data-testid="stBaseButton-primary"]', has_text="Start").is_disabled()
+    assert not runs_dir.exists() or not any(runs_dir.iterdir())
+
+    page.get_by_text(re.compile(r"^Advanced: \d+ more settings")).click()
     for label, value in (("epochs", "2"), ("pretrain epochs", "1")):
         box = page.get_by_label(label, exact=True)
         box.fill(value)

@@ -19,13 +19,9 @@ __all__ = ["default_threshold", "threshold_options", "flagged_share", "Curves", 
 def default_threshold(run: RunRecord, results: dict) -> float:
     """The method's own threshold when it has one (e.g. R for soft-boundary Deep SVDD, the 95th
     percentile of training scores otherwise), else that percentile computed here."""
-    thr = run.summary.get("threshold")
-    if thr is not None and np.isfinite(thr):
-        return float(thr)
-    ref = results.get("train_scores")
-    if ref is None or not len(ref):
-        ref = results["test_scores"]
-    return float(np.percentile(ref, 95))
+    from deepad.scoring import run_threshold
+
+    return run_threshold(run, results)
 
 
 def threshold_options(scores: np.ndarray, default: float, n: int = 201) -> list[float]:

@@ -9,7 +9,8 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["FieldSpec", "field_label", "log_options", "field_specs", "params_from_widgets"]
+__all__ = ["FieldSpec", "FORM_GROUPS", "LESSON_FIELDS", "field_label", "log_options", "field_specs",
+           "inactive_reason", "field_errors", "params_from_widgets"]
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,11 @@ class FieldSpec:
     hi: float | None = None
     step: float | None = None
     options: tuple = ()
+    group: str = "method"  # one of FORM_GROUPS
+    lesson: bool = False  # one of the few settings a lesson varies: shown first, not under "advanced"
+    when: tuple = ()  # ((name, rule), ...): the setting matters only when every rule holds
+    why: str = ""  # declared reason shown while the setting cannot matter
+    allowed: str = ""  # what the config accepts, e.g. "a whole number in [1, 10000]"
 
 
 def _bounds(info) -> tuple[float | None, float | None, bool, bool]:
@@ -78,70 +84,160 @@ def log_options(lo: float, hi: float, default: float | None = None) -> list[floa
     return sorted(out)
 
 
+FORM_GROUPS = {  # how the Train form groups a method's settings (a field's "group"), in this order
+    "network": "Network", "objective": "Objective", "regularizer": "Collapse regularizer",
+    "optimisation": "Optimisation", "method": "Method",
+}
+LESSON_FIELDS = ("alpha", "beta", "k", "nu", "lr", "bias", "reg")  # shown first unless declared otherwise
+_GROUP_PATTERNS = (  # the group of a field that declares none, by its name
+    ("optimisation", r"(^|_)(lr|epochs|batch_size|weight_decay|steps|beta1)$"),
+    ("network", r"^(rep_dim|latent_dim|width|size|bias|bn_affine|batchnorm|activation|pca_components)$"),
+    ("regularizer", r"^(reg|reg_.*|k|d0|r|weighting|alpha|beta)$"),
+    ("objective", r"^(objective|nu|eta|likelihood)$"),
+)
+
+
 def field_specs(config_cls) -> list[FieldSpec]:
     """One widget description per field of a pydantic config, from its type, bounds, description
-    and `json_schema_extra` hints ({"widget": "slider" | "log", "step": ...})."""
+    and `json_schema_extra` hints: {"widget": "slider" | "log", "step": ..., "group": one of
+    FORM_GROUPS, "lesson": True, "when": {other field: [values it must have] or {"not": [...]}},
+    "why": "..."} (see `inactive_reason`)."""
+    from deepad.training.config import allowed_range
+
     specs = []
     for name, info in config_cls.model_fields.items():  # (in the config's order)
-        ann, default = info.annotation, info.default
-        desc = info.description or ""
-        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-        hint = extra.get("widget")
-        lo, hi, lo_open, hi_open = _bounds(info)
-        label = field_label(name, desc)
-        origin = typing.get_origin(ann)
-        if ann is bool:
-            specs.append(FieldSpec(name, "bool", label, desc, bool(default)))
-        elif origin is typing.Literal:
-            specs.append(FieldSpec(name, "select", label, desc, default, options=typing.get_args(ann)))
-        elif ann is int:
-            step = int(extra.get("step", 1))
-            wlo = None if lo is None else int(math.floor(lo)) + (1 if lo_open else 0)
-            whi = None if hi is None else int(math.ceil(hi)) - (1 if hi_open else 0)
-            kind = "slider" if hint == "slider" and wlo is not None and whi is not None else "int"
-            specs.append(FieldSpec(name, kind, label, desc, int(default), wlo, whi, step))
-        elif ann is float:
-            bounded = lo is not None and hi is not None
-            small = bounded and lo >= 0 and default and default < (hi - lo) / 100
-            if hint == "log" or (hint is None and small):
-                opts = log_options(lo if lo is not None else 1e-6, hi if hi is not None else 10.0, default)
-                specs.append(FieldSpec(name, "log", label, desc, float(default), opts[0], opts[-1],
-                                       options=tuple(opts)))
-            elif bounded and (hint == "slider" or (lo >= 0 and hi <= 1)):
-                step = float(extra.get("step", 0.01))
-                wlo = float(lo + step if lo_open else lo)
-                whi = float(hi - step if hi_open else hi)
-                specs.append(FieldSpec(name, "slider", label, desc, float(default), wlo, whi, step))
-            else:
-                step = float(extra.get("step", _nice_step(default)))
-                wlo = None if lo is None else float(lo + min(step, 1e-9) if lo_open else lo)
-                whi = None if hi is None else float(hi - min(step, 1e-9) if hi_open else hi)
-                specs.append(FieldSpec(name, "float", label, desc, float(default), wlo, whi, step))
-        elif ann is str:
-            specs.append(FieldSpec(name, "text", label, desc, default))
-        else:  # lists, optionals, anything else: JSON text checked by the config itself
-            specs.append(FieldSpec(name, "json", label, desc + " (JSON)", json.dumps(default)))
+        specs.append(_decorate(_field_spec(name, info), info, allowed_range(config_cls, (name,))))
     return specs
 
 
-def params_from_widgets(config_cls, values: dict[str, Any]) -> tuple[dict | None, str | None]:
-    """Widget values -> validated params dict, or (None, message) naming what is wrong."""
+def _decorate(spec: FieldSpec, info, interval: str | None) -> FieldSpec:
+    """Add the form's grouping, dependencies and the allowed values to a widget description."""
+    import dataclasses
+
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    group = extra.get("group") or _default_group(spec.name)
+    if group not in FORM_GROUPS:
+        raise ValueError(f"{spec.name}: group {group!r} is not one of {', '.join(FORM_GROUPS)}")
+    when = tuple((k, _rule(v)) for k, v in (extra.get("when") or {}).items())
+    kind = ("a whole number" if isinstance(spec.default, int) and not isinstance(spec.default, bool)
+            else "a number") if spec.kind in ("int", "slider", "float", "log") else None
+    allowed = f"{kind} in {interval}" if kind and interval else (kind or "")
+    return dataclasses.replace(spec, group=group, lesson=bool(extra.get("lesson", spec.name in LESSON_FIELDS)),
+                               when=when, why=str(extra.get("why", "")), allowed=allowed)
+
+
+def _rule(value) -> tuple:
+    """A `when` rule as ("in", values) or ("not", values)."""
+    if isinstance(value, dict):
+        return ("not", tuple(value["not"]))
+    return ("in", tuple(value) if isinstance(value, (list, tuple)) else (value,))
+
+
+def _default_group(name: str) -> str:
+    for group, pattern in _GROUP_PATTERNS:
+        if re.search(pattern, name):
+            return group
+    return "method"
+
+
+def _field_spec(name: str, info) -> FieldSpec:
+    """How one field is drawn: from its type, bounds and widget hints."""
+    ann, default = info.annotation, info.default
+    desc = info.description or ""
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    hint = extra.get("widget")
+    lo, hi, lo_open, hi_open = _bounds(info)
+    label = field_label(name, desc)
+    origin = typing.get_origin(ann)
+    if ann is bool:
+        return FieldSpec(name, "bool", label, desc, bool(default))
+    if origin is typing.Literal:
+        return FieldSpec(name, "select", label, desc, default, options=typing.get_args(ann))
+    if ann is int:
+        step = int(extra.get("step", 1))
+        wlo = None if lo is None else int(math.floor(lo)) + (1 if lo_open else 0)
+        whi = None if hi is None else int(math.ceil(hi)) - (1 if hi_open else 0)
+        kind = "slider" if hint == "slider" and wlo is not None and whi is not None else "int"
+        return FieldSpec(name, kind, label, desc, int(default), wlo, whi, step)
+    if ann is float:
+        bounded = lo is not None and hi is not None
+        small = bounded and lo >= 0 and default and default < (hi - lo) / 100
+        if hint == "log" or (hint is None and small):
+            opts = log_options(lo if lo is not None else 1e-6, hi if hi is not None else 10.0, default)
+            return FieldSpec(name, "log", label, desc, float(default), opts[0], opts[-1], options=tuple(opts))
+        if bounded and (hint == "slider" or (lo >= 0 and hi <= 1)):
+            step = float(extra.get("step", 0.01))
+            wlo = float(lo + step if lo_open else lo)
+            whi = float(hi - step if hi_open else hi)
+            return FieldSpec(name, "slider", label, desc, float(default), wlo, whi, step)
+        step = float(extra.get("step", _nice_step(default)))
+        wlo = None if lo is None else float(lo + min(step, 1e-9) if lo_open else lo)
+        whi = None if hi is None else float(hi - min(step, 1e-9) if hi_open else hi)
+        return FieldSpec(name, "float", label, desc, float(default), wlo, whi, step)
+    if ann is str:
+        return FieldSpec(name, "text", label, desc, default)
+    # lists, optionals, anything else: JSON text checked by the config itself
+    return FieldSpec(name, "json", label, desc + " (JSON)", json.dumps(default))
+
+
+def inactive_reason(spec: FieldSpec, values: dict[str, Any]) -> str | None:
+    """Why a setting cannot matter for the other values of the form (its declared `when` rules),
+    or None when it matters. `values` holds the other fields' values and the set-up's facts
+    (e.g. "labelled": whether the set-up gives any labelled samples)."""
+    for name, (op, allowed) in spec.when:
+        if name not in values:
+            continue
+        holds = (values[name] in allowed) == (op == "in")
+        if not holds:
+            if spec.why:
+                return spec.why
+            shown = " or ".join(_show(v) for v in allowed)
+            return f"only used when {name} is {'not ' if op == 'not' else ''}{shown}"
+    return None
+
+
+def _show(v: Any) -> str:
+    return {True: "on", False: "off"}.get(v, str(v)) if isinstance(v, bool) else str(v)
+
+
+def field_errors(config_cls, values: dict[str, Any]) -> tuple[dict | None, dict[str, str]]:
+    """Widget values -> (validated params, {}) or (None, {field: message}); a message names the
+    field, the value and what is allowed, in the words of the command line (`format_validation_error`
+    on the method's config); rules across fields come under "" (the config's own message)."""
     from pydantic import ValidationError
 
     from deepad.training.config import format_validation_error
 
-    params = {}
+    params, errors = {}, {}
     for spec in field_specs(config_cls):
         if spec.name not in values:
             continue
         v = values[spec.name]
+        if v is None or (isinstance(v, str) and not v.strip() and spec.kind != "text"):
+            errors[spec.name] = f"{spec.name} is empty: give {spec.allowed or 'a value'}"
+            continue
         if spec.kind == "json":
             try:
                 v = json.loads(v)
             except (TypeError, json.JSONDecodeError):
-                return None, f"{spec.name}: {v!r} is not valid JSON"
+                errors[spec.name] = f"{spec.name}={v}: not valid JSON"
+                continue
         params[spec.name] = v
     try:
-        return config_cls(**params).model_dump(), None
+        cfg = config_cls(**params)
     except ValidationError as err:
-        return None, format_validation_error(err)
+        for e in err.errors():
+            name = str(e["loc"][0]) if e["loc"] else ""
+            one = ValidationError.from_exception_data(err.title, [e])
+            errors.setdefault(name if name in config_cls.model_fields else "",
+                              format_validation_error(one, model=config_cls))
+        return None, errors
+    if errors:
+        return None, errors
+    return cfg.model_dump(), {}
+
+
+def params_from_widgets(config_cls, values: dict[str, Any]) -> tuple[dict | None, str | None]:
+    """Widget values -> validated params dict, or (None, message) naming what is wrong."""
+    params, errors = field_errors(config_cls, values)
+    return params, ("; ".join(errors.values()) if errors else None)

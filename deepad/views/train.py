@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from deepad.data import generators
@@ -9,7 +11,7 @@ from deepad.views.common import image_tile
 
 __all__ = ["REQUIREMENT_WORDS", "unmet_requirements", "command_caveats", "ALTERATION_LABELS",
            "ALTERATION_PARAMS", "alteration_param_range", "alteration_setup",
-           "check_setup", "alteration_preview"]
+           "setup_problem", "check_setup", "alteration_preview"]
 
 
 REQUIREMENT_WORDS = {"known_anomalies": ("Known anomalies in training", "labelled anomalies"),
@@ -81,6 +83,18 @@ def alteration_setup(base: dict, alteration: str, param: float | None, n_classes
     return setup
 
 
+def setup_problem(setup: dict, dataset, seed: Any = 0) -> str | None:
+    """What is wrong with the form's set-up and seed (empty, out of range, or more than the
+    dataset can supply), in the command line's words; None when they are fine."""
+    for name, value in (("known_anomalies", setup.get("known_anomalies")),
+                        ("known_normals", setup.get("known_normals")), ("seed", seed)):
+        if value is None:
+            return f"{name} is empty: give a whole number, 0 or more"
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        return f"seed={seed!r}: allowed values are in [0, inf)"
+    return check_setup(setup, dataset)
+
+
 def check_setup(setup: dict, dataset) -> str | None:
     """What is wrong with a set-up for this dataset (one message), or None; nothing is trained."""
     from pydantic import ValidationError
@@ -92,7 +106,7 @@ def check_setup(setup: dict, dataset) -> str | None:
     try:
         check_classes(SetupConfig(**setup), dataset)
     except ValidationError as err:
-        return format_validation_error(err)
+        return format_validation_error(err, model=SetupConfig)
     except DeepADError as exc:
         return str(exc)
     return None

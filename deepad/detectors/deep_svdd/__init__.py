@@ -8,41 +8,70 @@ from deepad.detectors.spec import DetectorConfig, DetectorSpec
 
 
 class DeepSVDDConfig(DetectorConfig):
+    """`json_schema_extra` tells the Train form how to group the settings, which few a lesson varies
+    (shown first) and when a setting cannot matter (drawn disabled with the reason)."""
+
     objective: Literal["one-class", "soft-boundary"] = Field(
-        "one-class", description="one-class: mean distance to c; soft-boundary: radius R with slack ν")
+        "one-class", description="one-class: mean distance to c; soft-boundary: radius R with slack ν",
+        json_schema_extra={"group": "objective", "lesson": True})
     nu: float = Field(0.1, gt=0, le=1, description="ν: share of training samples allowed outside R "
-                      "(soft-boundary)", json_schema_extra={"widget": "slider", "step": 0.01})
-    eta: float = Field(1.0, gt=0, description="η: weight of labelled samples (Deep SAD)")
-    rep_dim: int = Field(32, ge=2, le=512, description="size of the representation φ(x)")
-    bias: bool = Field(False, description="bias terms in the network (a collapse trigger)")
-    bn_affine: bool = Field(False, description="learnable BatchNorm shift and scale (a collapse trigger)")
+                      "(soft-boundary)", json_schema_extra={"widget": "slider", "step": 0.01, "group": "objective",
+                                                            "when": {"objective": ["soft-boundary"]}})
+    eta: float = Field(1.0, gt=0, description="η: weight of labelled samples (Deep SAD)",
+                       json_schema_extra={"group": "objective", "when": {"labelled": [True]},
+                                          "why": "the set-up gives no labelled samples (known anomalies "
+                                                 "or labelled normals)"})
+    rep_dim: int = Field(32, ge=2, le=512, description="size of the representation φ(x)",
+                         json_schema_extra={"group": "network"})
+    bias: bool = Field(False, description="bias terms in the network (a collapse trigger)",
+                       json_schema_extra={"group": "network", "lesson": True})
+    bn_affine: bool = Field(False, description="learnable BatchNorm shift and scale (a collapse trigger)",
+                            json_schema_extra={"group": "network", "when": {"batchnorm": [True]}})
     batchnorm: bool = Field(True, description="BatchNorm layers in the network; without them bias terms "
-                            "and bounded activations collapse easily")
+                            "and bounded activations collapse easily", json_schema_extra={"group": "network"})
     activation: Literal["leaky_relu", "sigmoid", "tanh"] = Field(
-        "leaky_relu", description="hidden activation; bounded ones can saturate (a collapse trigger)")
-    learnable_center: bool = Field(False, description="train c with the network (a collapse trigger)")
-    reg: Literal["none", "noise", "variance"] = Field("none", description="collapse regularizer")
+        "leaky_relu", description="hidden activation; bounded ones can saturate (a collapse trigger)",
+        json_schema_extra={"group": "network"})
+    learnable_center: bool = Field(False, description="train c with the network (a collapse trigger)",
+                                   json_schema_extra={"group": "objective"})
+    reg: Literal["none", "noise", "variance"] = Field("none", description="collapse regularizer",
+                                                      json_schema_extra={"group": "regularizer", "lesson": True})
     k: int = Field(50, ge=1, le=1000, description="noise regularizer: number of random binary labels",
-                   json_schema_extra={"widget": "slider"})
+                   json_schema_extra={"widget": "slider", "group": "regularizer", "lesson": True,
+                                      "when": {"reg": ["noise"]}})
     weighting: Literal["adaptive", "fixed"] = Field(
-        "adaptive", description="regularizer weight: adaptive c_t (α, β) or the fixed reg_weight")
+        "adaptive", description="regularizer weight: adaptive c_t (α, β) or the fixed reg_weight",
+        json_schema_extra={"group": "regularizer", "when": {"reg": {"not": ["none"]}}})
     alpha: float = Field(0.9, ge=0, le=1, description="α: memory of the adaptive weight c_t",
-                         json_schema_extra={"widget": "slider", "step": 0.05})
+                         json_schema_extra={"widget": "slider", "step": 0.05, "group": "regularizer", "lesson": True,
+                                            "when": {"reg": {"not": ["none"]}, "weighting": ["adaptive"]}})
     beta: float = Field(0.5, ge=0, le=1, description="β: target ratio L_SVDD / L_reg of the adaptive weight",
-                        json_schema_extra={"widget": "slider", "step": 0.05})
-    reg_weight: float = Field(1.0, ge=0, description="fixed regularizer weight (weighting = fixed)")
-    d0: float = Field(0.1, gt=0, description="variance regularizer: initial threshold d_0")
-    r: int = Field(3, ge=1, description="variance regularizer: divide the threshold by 10 every r epochs")
-    reg_lr_mult: float = Field(10.0, gt=0, description="learning-rate multiplier of the noise layer g")
+                        json_schema_extra={"widget": "slider", "step": 0.05, "group": "regularizer", "lesson": True,
+                                           "when": {"reg": {"not": ["none"]}, "weighting": ["adaptive"]}})
+    reg_weight: float = Field(1.0, ge=0, description="fixed regularizer weight (weighting = fixed)",
+                              json_schema_extra={"group": "regularizer",
+                                                 "when": {"reg": {"not": ["none"]}, "weighting": ["fixed"]}})
+    d0: float = Field(0.1, gt=0, description="variance regularizer: initial threshold d_0",
+                      json_schema_extra={"group": "regularizer", "when": {"reg": ["variance"]}})
+    r: int = Field(3, ge=1, description="variance regularizer: divide the threshold by 10 every r epochs",
+                   json_schema_extra={"group": "regularizer", "when": {"reg": ["variance"]}})
+    reg_lr_mult: float = Field(10.0, gt=0, description="learning-rate multiplier of the noise layer g",
+                               json_schema_extra={"group": "regularizer", "when": {"reg": ["noise"]}})
     lr: float = Field(1e-3, gt=0, le=1, description="learning rate (the papers use 1e-4 for 150 epochs on "
                       "full MNIST; 1e-3 for 30 epochs does as well on MNIST-5k in a ninth of the time)",
-                      json_schema_extra={"widget": "log"})
-    epochs: int = Field(30, ge=1, le=10000, description="Deep SVDD training epochs")
-    batch_size: int = Field(64, ge=2, le=100000, description="minibatch size")
-    weight_decay: float = Field(5e-7, ge=0, description="weight decay λ")
-    pretrain_epochs: int = Field(30, ge=0, le=10000, description="autoencoder pretraining epochs (0: none)")
-    pretrain_lr: float = Field(1e-3, gt=0, le=1, description="autoencoder learning rate")
-    warmup_epochs: int = Field(5, ge=0, description="soft-boundary: epochs before R is updated")
+                      json_schema_extra={"widget": "log", "group": "optimisation", "lesson": True})
+    epochs: int = Field(30, ge=1, le=10000, description="Deep SVDD training epochs",
+                        json_schema_extra={"group": "optimisation", "lesson": True})
+    batch_size: int = Field(64, ge=2, le=100000, description="minibatch size",
+                            json_schema_extra={"group": "optimisation"})
+    weight_decay: float = Field(5e-7, ge=0, description="weight decay λ", json_schema_extra={"group": "optimisation"})
+    pretrain_epochs: int = Field(30, ge=0, le=10000, description="autoencoder pretraining epochs (0: none)",
+                                 json_schema_extra={"group": "optimisation"})
+    pretrain_lr: float = Field(1e-3, gt=0, le=1, description="autoencoder learning rate",
+                               json_schema_extra={"group": "optimisation", "when": {"pretrain_epochs": {"not": [0]}}})
+    warmup_epochs: int = Field(5, ge=0, description="soft-boundary: epochs before R is updated",
+                               json_schema_extra={"group": "optimisation",
+                                                  "when": {"objective": ["soft-boundary"]}})
 
 
 def _records(cfg: DeepSVDDConfig) -> dict[str, int]:
