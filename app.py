@@ -21,7 +21,8 @@ pages = {url: st.Page(path, title=title, url_path=url, icon=icon, default=(url =
          for path, (title, url, icon) in ui.PAGES.items()}
 current = st.navigation({
     "Train and follow": [pages["train"], pages["runs"]],
-    "Look at the current run": [pages["roc"], pages["latent"], pages["samples"], pages["collapse"]],
+    "Look at the current run": [pages["roc"], pages["latent"], pages["samples"], pages["collapse"],
+                                pages["score"]],
     "Try many settings": [pages["explore"]],
 })
 current_url = next(u for u, p in pages.items() if p.title == current.title)

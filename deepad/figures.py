@@ -361,3 +361,36 @@ def figures_html(figs: list[go.Figure], title: str) -> str:
         parts.append(fig.to_html(full_html=False, include_plotlyjs=(i == 0)))
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+# --- your own input ---------------------------------------------------------------------------------
+OWN_COLOUR = "#ff7f0e"
+
+
+def mark_own_input(fig: go.Figure, x: float, y: float, label: str = "your input") -> go.Figure:
+    """A large star where your own input lands (latent map or input plane)."""
+    fig.add_trace(go.Scatter(x=[x], y=[y], mode="markers+text", name=label, text=[label],
+                             textposition="top center", hoverinfo="skip",
+                             marker=dict(symbol="star", size=22, color=OWN_COLOUR,
+                                         line=dict(color="black", width=1.5))))
+    return fig
+
+
+def own_score_histogram(scores: np.ndarray, truth: np.ndarray, threshold: float, value: float) -> go.Figure:
+    """The test scores, the threshold and where your input's score falls among them."""
+    fig = score_histogram(scores, truth, threshold, title="Your input among the test samples' scores")
+    fig.add_vline(x=value, line=dict(color=OWN_COLOUR, width=4), annotation_text="your input",
+                  annotation_position="top left")
+    return fig
+
+
+def clickable_plane(grid, n: int = 60) -> go.Figure:
+    """The input plane with an invisible lattice of points over it, so a click anywhere selects
+    the lattice point under the pointer (Plotly only reports clicks on points)."""
+    fig = decision_plane(grid)
+    gx, gy = np.meshgrid(np.linspace(grid.xs[0], grid.xs[-1], n), np.linspace(grid.ys[0], grid.ys[-1], n))
+    fig.add_trace(go.Scatter(x=gx.ravel(), y=gy.ravel(), mode="markers", name="click here", showlegend=False,
+                             marker=dict(size=9, opacity=0), hovertemplate="(%{x:.2f}, %{y:.2f})<extra>click to "
+                             "score this point</extra>"))
+    fig.update_layout(clickmode="event+select", dragmode=False)
+    return fig

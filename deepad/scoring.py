@@ -108,3 +108,74 @@ def score_file(run: RunRecord, path) -> list[dict]:
             row["distance"] = float(out.distance[i])
         rows.append(row)
     return rows
+
+
+# --- the dashboard's own input: a drawing, one image, a point ----------------------------------------
+def drawing_to_input(rgba: np.ndarray, shape: tuple[int, ...], frame: float = 20 / 28) -> np.ndarray | None:
+    """A drawing (canvas pixels, light strokes on a dark background, RGBA or gray) as one input of
+    `shape` (C, H, W) in [0, 1], prepared the way MNIST digits were: the ink's bounding box scaled
+    to fit `frame` of the image (20 of 28 pixels), then centred by its centre of mass. None when
+    nothing is drawn."""
+    from PIL import Image
+
+    a = np.asarray(rgba, dtype=np.float32)
+    if a.ndim == 3:
+        rgb = a[..., :3].mean(axis=2)
+        ink = rgb * (a[..., 3] / 255.0) if a.shape[2] == 4 else rgb
+    else:
+        ink = a
+    ink = ink / max(float(ink.max()), 1e-6) if ink.max() > 1 else ink
+    rows, cols = np.flatnonzero(ink.max(axis=1) > 0.05), np.flatnonzero(ink.max(axis=0) > 0.05)
+    if not len(rows) or not len(cols):
+        return None
+    box = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    c, h, w = shape
+    side = max(1, int(round(frame * min(h, w))))
+    scale = side / max(box.shape)
+    size = (max(1, int(round(box.shape[1] * scale))), max(1, int(round(box.shape[0] * scale))))
+    small = np.asarray(Image.fromarray((box * 255).astype(np.uint8)).resize(size, Image.LANCZOS),
+                       dtype=np.float32) / 255.0
+    out = np.zeros((h, w), np.float32)
+    top, left = (h - small.shape[0]) // 2, (w - small.shape[1]) // 2
+    out[top:top + small.shape[0], left:left + small.shape[1]] = small
+    if out.sum() > 0:  # centre of mass to the middle, as MNIST did
+        yy, xx = np.indices(out.shape)
+        dy = int(round((h - 1) / 2 - (yy * out).sum() / out.sum()))
+        dx = int(round((w - 1) / 2 - (xx * out).sum() / out.sum()))
+        out = np.roll(np.roll(out, dy, axis=0), dx, axis=1)
+    return np.repeat(np.clip(out, 0, 1)[None], c, axis=0)
+
+
+def image_to_input(data: bytes, filename: str, shape: tuple[int, ...], invert: bool | None = None):
+    """One uploaded image as one input of `shape` (C, H, W): decoded (never executed), made gray
+    or RGB, resized to H×W. `invert` turns dark ink on a light background into light on dark,
+    as the built-in digits are; None decides by the border (light border: invert).
+    Returns (input, inverted)."""
+    from PIL import Image
+
+    from deepad.data.uploads import read_inputs
+
+    img = read_inputs(data=data, filename=filename).x[0]  # (C, h, w) in [0, 1]
+    c, h, w = shape
+    gray = img.mean(axis=0) if c == 1 else None
+    planes = [gray] if c == 1 else [img[min(i, len(img) - 1)] for i in range(3)]
+    resized = [np.asarray(Image.fromarray(p.astype(np.float32), mode="F").resize((w, h), Image.BILINEAR))
+               for p in planes]
+    x = np.clip(np.stack(resized), 0, 1).astype(np.float32)
+    if invert is None:
+        border = np.concatenate([x[:, 0].ravel(), x[:, -1].ravel(), x[:, :, 0].ravel(), x[:, :, -1].ravel()])
+        invert = float(border.mean()) > 0.5
+    return (1.0 - x if invert else x), bool(invert)
+
+
+def nearest(emb: np.ndarray, reference: np.ndarray, k: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, distances) of the k reference embeddings nearest to `emb` (one embedding)."""
+    ref = np.asarray(reference, np.float64).reshape(len(reference), -1)
+    d = np.sqrt(((ref - np.asarray(emb, np.float64).reshape(1, -1)) ** 2).sum(axis=1))
+    rows = np.argsort(d, kind="stable")[:k]
+    return rows, d[rows]
+
+
+def rank_among(score_value: float, scores: np.ndarray) -> float:
+    """Share of `scores` below this score (0: the most normal of them, 1: above them all)."""
+    return float(np.mean(np.asarray(scores) < score_value)) if len(scores) else 0.0

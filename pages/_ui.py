@@ -30,6 +30,7 @@ PAGES = {  # file -> (title, url path, icon)
     "pages/latent.py": ("Latent space", "latent", ":material/scatter_plot:"),
     "pages/samples.py": ("Samples", "samples", ":material/grid_view:"),
     "pages/collapse.py": ("Collapse", "collapse", ":material/compress:"),
+    "pages/score.py": ("Score your own input", "score", ":material/draw:"),
     "pages/explore.py": ("Explore", "explore", ":material/grid_on:"),
 }
 LIVE_REFRESH_S = 1.5  # how often live views poll the run on disk (see also `refresh_every`)

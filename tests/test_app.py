@@ -43,9 +43,9 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TITLES = {"pages/train.py": "Train a detector", "pages/runs.py": "Runs",
           "pages/evaluate.py": "ROC curves and scores", "pages/latent.py": "Latent space",
           "pages/samples.py": "Samples", "pages/collapse.py": "Hypersphere collapse",
-          "pages/explore.py": "Explore hyperparameters"}
+          "pages/explore.py": "Explore hyperparameters", "pages/score.py": "Score your own input"}
 PAGES = ["pages/train.py", "pages/runs.py", "pages/evaluate.py", "pages/latent.py", "pages/samples.py",
-         "pages/collapse.py", "pages/explore.py"]
+         "pages/collapse.py", "pages/explore.py", "pages/score.py"]
 TINY = {"epochs": 2, "pretrain_epochs": 1}
 
 
@@ -178,6 +178,10 @@ def test_every_page_runs_for_every_kind_of_run(runs_env, page, kind):
             assert charts(at) >= (1 if kind == "tabular" else 2)
     if kind == "toy" and page == "pages/latent.py":
         assert "The input plane" in shown and "Distance to the centre" in shown
+    if kind in ("toy", "tabular") and page == "pages/score.py":  # a point / a row scored at once
+        assert any(m.label == "anomaly score" for m in at.metric) and charts(at) >= (3 if kind == "toy" else 2)
+    if kind == "finished" and page == "pages/score.py":
+        assert "Draw something on the canvas" in shown
 
 
 def test_sidebar_shows_the_current_run_and_lists_all_runs(runs_env):

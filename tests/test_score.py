@@ -112,3 +112,29 @@ def test_a_run_without_a_model_is_refused(tmp_path, capsys):
     np.savez(tmp_path / "x.npz", x=np.zeros((2, 1, 8, 8)))
     rc, rows, err = score_cli(capsys, tmp_path, run.run_id, tmp_path / "x.npz")
     assert rc == 2 and not rows and "score with a finished run" in err
+
+
+def test_a_drawing_becomes_an_input_framed_and_centred_like_the_digits():
+    canvas = np.zeros((224, 224, 4), np.uint8)
+    assert scoring.drawing_to_input(canvas, (1, 28, 28)) is None  # nothing drawn
+    canvas[20:120, 150:170] = 255  # a short bar drawn off-centre, top right
+    x = scoring.drawing_to_input(canvas, (1, 28, 28))
+    assert x.shape == (1, 28, 28) and 0 <= x.min() and x.max() <= 1
+    rows = np.flatnonzero(x[0].max(axis=1) > 0.05)
+    assert 19 <= len(rows) <= 21  # the ink's box fills 20 of 28 pixels, as in MNIST
+    yy, xx = np.indices(x[0].shape)
+    assert abs((yy * x[0]).sum() / x[0].sum() - 13.5) <= 1 and abs((xx * x[0]).sum() / x[0].sum() - 13.5) <= 1
+    canvas[..., 3] = 0  # fully transparent strokes are no ink
+    assert scoring.drawing_to_input(canvas, (1, 28, 28)) is None
+
+
+def test_an_uploaded_image_is_resized_and_dark_ink_inverted():
+    img = np.full((40, 40), 255, np.uint8)
+    img[8:32, 14:26] = 0  # a dark stroke on white paper
+    png = io.BytesIO()
+    Image.fromarray(img).save(png, format="PNG")
+    x, inverted = scoring.image_to_input(png.getvalue(), "mine.png", (1, 8, 8))
+    assert inverted and x.shape == (1, 8, 8)
+    assert x[0, 4, 4] > 0.5 and x[0, 0, 0] < 0.1  # light ink on a dark background now
+    kept, inverted = scoring.image_to_input(png.getvalue(), "mine.png", (1, 8, 8), invert=False)
+    assert not inverted and kept[0, 0, 0] > 0.9
