@@ -394,3 +394,67 @@ def clickable_plane(grid, n: int = 60) -> go.Figure:
                              "score this point</extra>"))
     fig.update_layout(clickmode="event+select", dragmode=False)
     return fig
+
+
+# --- latent maps you can touch (Vega-Lite: its tooltips draw a field named `image`) ------------------
+def latent_chart(df: pd.DataFrame, color_by: str, centre: np.ndarray | None = None, title: str = "",
+                 selected: np.ndarray | None = None, height: int = 460, extra_tooltip: list[str] | None = None):
+    """A 2-D view of φ as an Altair chart: hovering a point shows its image (a data-URL column
+    `image`) or feature values, class, score, distance to c and rank; click a point (shift-click for
+    more) or drag a box to select (selections `pick` and `box`); `selected` rows are highlighted."""
+    import altair as alt
+
+    data = df.copy()
+    data["selected"] = data["row"].isin(selected) if selected is not None and len(selected) else True
+    pick = alt.selection_point(name="pick", fields=["row"], on="click", toggle="event.shiftKey")
+    box = alt.selection_interval(name="box", encodings=["x", "y"])
+    if color_by == "truth":
+        color = alt.Color("truth:N", scale=alt.Scale(domain=list(TRUTH_COLOURS), range=list(TRUTH_COLOURS.values())),
+                          legend=alt.Legend(orient="bottom", title=None))
+    elif color_by == "class":
+        color = alt.Color("class:N", legend=alt.Legend(orient="bottom", title="class"))
+    else:
+        color = alt.Color(f"{color_by}:Q", scale=alt.Scale(scheme="viridis"),
+                          legend=alt.Legend(orient="right", title=color_by))
+    tips = (["image"] if "image" in data else []) + ["class", "truth",
+                                                       alt.Tooltip("score:Q", format=".4g"),
+                                                       alt.Tooltip("rank:Q", title="rank (1 = most anomalous)")]
+    if "distance" in data:
+        tips.insert(-1, alt.Tooltip("distance:Q", title="distance to c", format=".4g"))
+    tips += list(extra_tooltip or [])
+    points = alt.Chart(data).mark_circle(size=38).encode(
+        x=alt.X("x:Q", title=None, axis=alt.Axis(labels=False, ticks=False)),
+        y=alt.Y("y:Q", title=None, axis=alt.Axis(labels=False, ticks=False)),
+        color=color, tooltip=tips,
+        opacity=alt.condition("datum.selected", alt.value(0.85), alt.value(0.12)),
+    ).add_params(pick, box)
+    layers = [points]
+    if centre is not None:  # drawn last: on top of the cloud
+        c = pd.DataFrame({"x": [float(centre[0])], "y": [float(centre[1])], "what": ["centre c"]})
+        layers.append(alt.Chart(c).mark_point(shape="cross", size=420, filled=True, color="black",
+                                              stroke="white", strokeWidth=1.5)
+                      .encode(x="x:Q", y="y:Q", tooltip=["what:N"]))
+    return alt.layer(*layers).properties(title=title, height=height)
+
+
+def score_hist_chart(df: pd.DataFrame, threshold: float | None = None, selected: np.ndarray | None = None,
+                     height: int = 240):
+    """The test scores as a histogram (normal vs anomaly); drag over a score range to select those
+    samples (selection `range`); the selected ones are drawn darker."""
+    import altair as alt
+
+    data = df[["row", "score", "truth"]].copy()
+    data["selected"] = data["row"].isin(selected) if selected is not None and len(selected) else True
+    brush = alt.selection_interval(name="range", encodings=["x"])
+    bars = alt.Chart(data).mark_bar(opacity=0.75).encode(
+        x=alt.X("score:Q", bin=alt.Bin(maxbins=50), title="anomaly score (drag to select a range)"),
+        y=alt.Y("count():Q", stack=True, title="test samples"),
+        color=alt.Color("truth:N", scale=alt.Scale(domain=list(TRUTH_COLOURS), range=list(TRUTH_COLOURS.values())),
+                        legend=alt.Legend(orient="bottom", title=None)),
+        opacity=alt.Opacity("selected:N", scale=alt.Scale(domain=[False, True], range=[0.25, 0.85]), legend=None),
+    ).add_params(brush)
+    layers = [bars]
+    if threshold is not None:
+        layers.append(alt.Chart(pd.DataFrame({"t": [threshold]})).mark_rule(color="black", strokeDash=[6, 4],
+                                                                           size=2).encode(x="t:Q"))
+    return alt.layer(*layers).properties(height=height)

@@ -49,17 +49,59 @@ def input_plane(run_id: str, stamp: int, threshold: float):
     return vm.decision_grid(r, ui.results_of(r), threshold)
 
 
-def show_selected(points: list[dict], results: dict) -> None:
-    """The samples behind the points the user selected in a scatter."""
-    rows = np.array([int(p["customdata"][4]) for p in points if p.get("customdata")], dtype=int)[:24]
+SELECTION_KEY = "selection"  # {run_id: test rows}: one selection shared by the maps, histogram and Samples
+
+
+def selection() -> np.ndarray:
+    return np.asarray(st.session_state.get(SELECTION_KEY, {}).get(run.run_id, []), dtype=int)
+
+
+def remember_selection(key: str, frame) -> None:
+    """on_select of a chart: the rows it selected become the shared selection (an emptied
+    selection clears it)."""
+    event = st.session_state.get(key)
+    chosen = vm.selected_rows(frame, dict(event.selection) if event is not None else {})
+    st.session_state.setdefault(SELECTION_KEY, {})[run.run_id] = [int(r) for r in chosen]
+
+
+def show_selected(rows: np.ndarray, results: dict) -> None:
+    """The selected samples, most anomalous first."""
     if not len(rows):
         return
-    st.markdown(f"**{len(points)} selected point(s)** (showing up to 24)")
+    rows = vm.by_score(results, rows)
+    c1, c2 = st.columns([4, 1])
+    c1.markdown(f"**{len(rows)} selected sample(s)**, most anomalous first"
+                + (" (the first 48 shown)" if len(rows) > 48 else "")
+                + ". The same selection is on **Samples**.")
+    if c2.button("Clear the selection", key="latent.clear", icon=":material/close:"):
+        st.session_state.setdefault(SELECTION_KEY, {})[run.run_id] = []
+        st.rerun()
     ds = ui.dataset_of(run)
     if ds is not None and ds.kind == "image":
-        ui.sample_images(run, results, rows, ds)
+        ui.sample_images(run, results, rows[:48], ds)
     elif ds is not None:
-        st.dataframe(vm.sample_table(run, results, rows, ds.x, ds.feature_names), hide_index=True)
+        st.dataframe(vm.sample_table(run, results, rows[:200], ds.x, ds.feature_names), hide_index=True)
+
+
+@st.cache_data(max_entries=8, show_spinner="Preparing the hover images…")
+def hover_frame(run_id: str, stamp: int):
+    r = ui.get_run(run_id)
+    res = ui.results_of(r)
+    try:
+        ds = r.load_dataset()
+    except Exception:  # noqa: BLE001 (no images then; the numbers still show)
+        return None
+    return vm.hover_columns(res, np.arange(len(res["test_scores"])), ds)
+
+
+def touchable_map(frame, key: str, color_by: str, centre, title: str, hover) -> None:
+    """A latent map with hover images and selection shared through the session."""
+    if hover is not None:
+        frame = frame.join(hover.iloc[frame["row"].to_numpy()].reset_index(drop=True))
+    extra = [c for c in hover.columns if c != "image"] if hover is not None else []
+    chart = figures.latent_chart(frame, color_by, centre, title, selection(), extra_tooltip=extra)
+    st.altair_chart(chart, key=key, on_select=lambda: remember_selection(key, frame),
+                    selection_mode=["pick", "box"], width="stretch")
 
 
 def umap_pending(run_id: str) -> None:
@@ -75,13 +117,6 @@ def umap_pending(run_id: str) -> None:
             "with the run; the PCA view on the left is complete meanwhile.")
 
 
-def selection_of(event) -> list[dict]:
-    try:
-        return list(event.selection.points)
-    except AttributeError:
-        return []
-
-
 results = ui.results_of(run)
 stamp = ui.file_stamp(run.path / "results.npz")
 if results is not None and "test_emb" in results:
@@ -93,19 +128,18 @@ if results is not None and "test_emb" in results:
                         key="latent.color")
     dim = vm.representation_dim(run, results)
     pca_xy, centre_xy = pca_view(str(run.path), stamp, run.run_id)
+    hover = hover_frame(run.run_id, stamp)
     left, right = st.columns(2)
-    selected: list[dict] = []
     figs = []  # for the HTML export
     with left:
         df = vm.latent_frame(run, results, pca_xy)
         figs.append(figures.latent_scatter(df, color_by, centre_xy, f"PCA of φ ({dim} dimensions)"))
-        ev = st.plotly_chart(figs[-1], key="latent.pca", on_select="rerun",
-                             selection_mode=("points", "box", "lasso"))
-        selected += selection_of(ev)
+        touchable_map(df, "latent.pca", color_by, centre_xy, f"PCA of φ ({dim} dimensions)", hover)
         where_c = ("The black cross marks the centre c. " if centre_xy is not None else
                    "The centre c lies far outside this view. " if has_centre else "")
         st.caption("PCA: the two directions along which the representations vary most (shown at "
-                   f"once). {where_c}Select dots (click, box or lasso) to see their samples.")
+                   f"once). {where_c}Hover over a dot to see its sample; click one (shift-click for more) "
+                   "or drag a box to select; double-click clears.")
     with right:
         proj = ui.projector()
         if not embedding.umap_enabled():
@@ -116,9 +150,7 @@ if results is not None and "test_emb" in results:
             if cached is not None:
                 udf = vm.latent_frame(run, results, cached["xy"], cached["index"])
                 figs.append(figures.latent_scatter(udf, color_by, None, "UMAP of φ"))
-                ev = st.plotly_chart(figs[-1], key="latent.umap", on_select="rerun",
-                                     selection_mode=("points", "box", "lasso"))
-                selected += selection_of(ev)
+                touchable_map(udf, "latent.umap", color_by, None, "UMAP of φ", hover)
                 st.caption("UMAP keeps neighbourhoods: samples close here are close in φ. Distances "
                            "between far-apart groups mean little.")
             elif status.startswith("failed"):
@@ -126,8 +158,12 @@ if results is not None and "test_emb" in results:
                            "view on the left shows the same points.")
             else:
                 st.fragment(umap_pending, run_every=2.0)(run.run_id)
-    if selected:
-        show_selected(selected, results)
+    st.altair_chart(figures.score_hist_chart(df, ui.current_threshold(run, results), selection()),
+                    key="latent.hist", on_select=lambda: remember_selection("latent.hist", df),
+                    selection_mode=["range"], width="stretch")
+    st.caption("The test scores; drag over a range to select those samples (the dashed line is the "
+               "threshold). A selection made on any of these charts is highlighted on all of them.")
+    show_selected(selection(), results)
 
     if has_centre:
         st.subheader("Distance to the centre")

@@ -46,6 +46,12 @@ if ds.kind == "image":
 else:
     st.caption("One row per sample: its row in the dataset, anomaly score (higher = more anomalous), "
                "ground truth, class, and its feature values as in the dataset.")
+chosen = st.session_state.get("selection", {}).get(run.run_id, [])
+if chosen:
+    st.subheader(f"Selected on the Latent page ({len(chosen)})")
+    st.caption("The samples selected on the latent maps or the score histogram, most anomalous first.")
+    show(vm.by_score(results, chosen)[:max(n, 48)], "No samples.")
+    st.divider()
 groups = vm.extremes(results, n)
 left, right = st.columns(2)
 with left:

@@ -136,6 +136,10 @@ def charts(at: AppTest) -> int:
     return len(at.get("plotly_chart"))
 
 
+def vega_charts(at: AppTest) -> int:
+    return len(at.get("vega_lite_chart"))
+
+
 def manager_of(root: Path):
     from pages import _ui
 
@@ -174,8 +178,8 @@ def test_every_page_runs_for_every_kind_of_run(runs_env, page, kind):
             assert (len(at.image) >= 2) if kind == "finished" else len(at.dataframe) >= 2
         if page == "pages/collapse.py":
             assert "Verdict:" in shown and charts(at) >= 1
-        if page == "pages/latent.py":  # the PCA view, and the distance histogram where there is a centre
-            assert charts(at) >= (1 if kind == "tabular" else 2)
+        if page == "pages/latent.py":  # the PCA view and the score histogram, the distances where there is a centre
+            assert vega_charts(at) >= 2 and charts(at) >= (0 if kind == "tabular" else 1)
     if kind == "toy" and page == "pages/latent.py":
         assert "The input plane" in shown and "Distance to the centre" in shown
     if kind in ("toy", "tabular") and page == "pages/score.py":  # a point / a row scored at once
@@ -384,7 +388,7 @@ def test_a_run_started_on_train_shows_its_results_on_every_page(empty_env):
         assert not at.exception and charts(at) == 4
         assert {m.label for m in at.metric} >= {"ROC AUC", "precision", "recall", "F1"}
         at.switch_page("pages/latent.py").run()
-        assert not at.exception and charts(at) >= 3  # PCA, distance histogram, snapshot views
+        assert not at.exception and vega_charts(at) >= 2 and charts(at) >= 2  # PCA, scores; distances, snapshots
         assert "UMAP is switched off" in texts(at)
         at.switch_page("pages/samples.py").run()
         assert not at.exception and len(at.image) >= 4  # four groups of images
@@ -918,3 +922,31 @@ def test_the_projector_computes_once_per_run_and_survives_failures(runs_on_disk,
     assert p3.request(run).startswith("failed")  # not queued again on the next page draw
     monkeypatch.setenv("DEEPAD_UMAP", "off")
     assert p2.request(run) == "off"
+
+
+def test_a_selection_on_any_chart_names_the_same_test_rows(runs_on_disk):
+    from deepad.data.datasets import load_dataset
+
+    root, ids = runs_on_disk
+    run = RunStore(root).get(ids["finished"])
+    results = run.results()
+    xy = embedding.pca_2d(results["test_emb"])
+    df = vm.latent_frame(run, results, xy)
+    assert sorted(df["rank"]) == list(range(1, len(df) + 1))
+    assert df["score"][df["rank"] == 1].iloc[0] == results["test_scores"].max()
+    # clicked points, a box on the map, a range of the score histogram
+    assert list(vm.selected_rows(df, {"pick": [{"row": 7}, {"row": 3}], "box": {}})) == [3, 7]
+    x0, x1 = np.quantile(df["x"], [0.2, 0.6])
+    y0, y1 = np.quantile(df["y"], [0.1, 0.9])
+    boxed = vm.selected_rows(df, {"box": {"x": [x1, x0], "y": [y0, y1]}})
+    inside = df[(df.x >= x0) & (df.x <= x1) & (df.y >= y0) & (df.y <= y1)]["row"]
+    assert len(boxed) and set(boxed) == set(inside)
+    lo, hi = np.quantile(results["test_scores"], [0.5, 0.9])
+    ranged = vm.selected_rows(df, {"range": {"bin_maxbins_50_score": [lo, hi]}})
+    assert set(ranged) == set(np.flatnonzero((results["test_scores"] >= lo) & (results["test_scores"] <= hi)))
+    ordered = vm.by_score(results, ranged)  # the panel lists them most anomalous first
+    assert list(results["test_scores"][ordered]) == sorted(results["test_scores"][ranged], reverse=True)
+    hover = vm.hover_columns(results, np.arange(3), load_dataset("digits"))
+    assert all(u.startswith("data:image/png;base64,") for u in hover["image"])
+    table = vm.hover_columns(RunStore(root).get(ids["tabular"]).results(), np.arange(3), load_dataset("breast-cancer"))
+    assert list(table.columns)[:2] == ["mean radius", "mean texture"] and len(table) == 3

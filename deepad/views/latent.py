@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 import numpy as np
@@ -9,10 +10,12 @@ import pandas as pd
 
 from deepad.store import RunRecord
 from deepad.training.reload import run_dataset, run_detector
-from deepad.views.common import ANOMALY, NORMAL, class_names, distances
+from deepad.views.common import ANOMALY, NORMAL, class_names, distances, image_tile
 from deepad.views.evaluate import default_threshold
+from deepad.views.samples import sample_inputs
 
-__all__ = ["latent_frame", "centre_in_pca", "SnapshotView", "snapshot_view", "probe_truth",
+__all__ = ["latent_frame", "score_ranks", "data_url", "MAX_HOVER_IMAGES", "hover_columns", "selected_rows",
+           "by_score", "centre_in_pca", "SnapshotView", "snapshot_view", "probe_truth",
            "has_input_plane", "DecisionGrid", "score_inputs", "decision_grid"]
 
 
@@ -29,7 +32,68 @@ def latent_frame(run: RunRecord, results: dict, xy: np.ndarray, rows: np.ndarray
     d = distances(results)
     if d is not None:
         df["distance"] = d[rows]
+    df["rank"] = score_ranks(results["test_scores"])[rows]
     return df
+
+
+def score_ranks(scores: np.ndarray) -> np.ndarray:
+    """Rank of each score among them: 1 = the highest (most anomalous)."""
+    order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
+    ranks = np.empty(len(order), dtype=int)
+    ranks[order] = np.arange(1, len(order) + 1)
+    return ranks
+
+
+def data_url(tile: np.ndarray) -> str:
+    """An image tile (H, W, 3) uint8 as a PNG data URL (for chart tooltips)."""
+    import base64
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(tile).save(buf, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+MAX_HOVER_IMAGES = 4000  # a latent map with more points shows images for this many (each ~0.5 kB)
+
+
+def hover_columns(results: dict, rows: np.ndarray, ds) -> pd.DataFrame:
+    """What hovering a point of a latent map shows besides its numbers: the sample's image (as a
+    data URL in a column named `image`, which chart tooltips draw) or its first feature values."""
+    rows = np.asarray(rows, dtype=int)
+    if ds.kind == "image":
+        shown = rows[:MAX_HOVER_IMAGES]
+        urls = [data_url(image_tile(x, min_size=56, border=0)) for x in sample_inputs(results, shown, ds.x)]
+        return pd.DataFrame({"image": urls + [""] * (len(rows) - len(shown))})
+    feats = np.asarray(ds.x[results["test_index"][rows]]).reshape(len(rows), -1)
+    names = ds.feature_names if len(ds.feature_names) == feats.shape[1] else [f"x{i}" for i in range(feats.shape[1])]
+    return pd.DataFrame(feats[:, :8], columns=names[:8])
+
+
+def selected_rows(df: pd.DataFrame, selection: dict) -> np.ndarray:
+    """Test rows chosen in a chart's selection event: clicked points (by their `row`), a box on
+    the map (x and y ranges) or a range of the score histogram (its `score` range)."""
+    picked = []
+    for value in (selection or {}).values():
+        if isinstance(value, list):  # point selections: [{"row": 12, ...}, ...]
+            picked += [int(p["row"]) for p in value if isinstance(p, dict) and "row" in p]
+        elif isinstance(value, dict) and value:  # interval selections: {"x": [lo, hi], ...}
+            keep = np.ones(len(df), dtype=bool)
+            for field, bounds in value.items():
+                column = field if field in df else next((c for c in ("score", "x", "y")
+                                                         if field.endswith("_" + c)), None)
+                if column is not None and isinstance(bounds, list) and len(bounds) == 2:
+                    lo, hi = sorted(float(b) for b in bounds)
+                    keep &= (df[column] >= lo).to_numpy() & (df[column] <= hi).to_numpy()
+            picked += df["row"][keep].astype(int).tolist()
+    return np.unique(np.asarray(picked, dtype=int))
+
+
+def by_score(results: dict, rows: np.ndarray) -> np.ndarray:
+    """Rows sorted by score, most anomalous first."""
+    rows = np.asarray(rows, dtype=int)
+    return rows[np.argsort(-results["test_scores"][rows], kind="stable")]
 
 
 def centre_in_pca(results: dict) -> tuple[np.ndarray, np.ndarray | None]:
