@@ -31,7 +31,15 @@ def _layout(fig: go.Figure, title: str, height: int = 360, **kw) -> go.Figure:
 
 
 # --- ROC, PR, scores ---------------------------------------------------------------------------
-def roc_figure(curves: list) -> go.Figure:
+def _operating_point(fig: go.Figure, x: float, y: float, what: str) -> None:
+    fig.add_trace(go.Scatter(x=[x], y=[y], mode="markers+text", name="at the threshold", text=[what],
+                             textposition="bottom right", hovertemplate=f"{what}<extra>at the threshold</extra>",
+                             marker=dict(symbol="circle", size=14, color="black", line=dict(color="white", width=2))))
+
+
+def roc_figure(curves: list, point: dict | None = None) -> go.Figure:
+    """ROC curves; `point` (metrics at the current threshold of the first run: fpr, recall) is
+    marked on its curve."""
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance",
                              line=dict(dash="dot", color="grey"), hoverinfo="skip"))
@@ -39,12 +47,16 @@ def roc_figure(curves: list) -> go.Figure:
         auc = f"{c.auc:.3f}" if c.auc is not None else "n/a"
         fig.add_trace(go.Scatter(x=c.fpr, y=c.tpr, mode="lines", name=f"{c.label} (AUC {auc})",
                                  line=dict(color=PALETTE[i % len(PALETTE)], width=2.5), hovertemplate="false positive rate %{x:.3f}<br>true positive rate %{y:.3f}"))
+    if point is not None:
+        _operating_point(fig, point["fpr"], point["recall"],
+                         f"FPR {point['fpr']:.2f}, TPR {point['recall']:.2f}")
     fig.update_xaxes(title="false positive rate (normal samples flagged)", range=[0, 1])
     fig.update_yaxes(title="true positive rate (anomalies caught)", range=[0, 1.01])
     return _layout(fig, "ROC curve", legend_title_text="")
 
 
-def pr_figure(curves: list) -> go.Figure:
+def pr_figure(curves: list, point: dict | None = None) -> go.Figure:
+    """Precision-recall curves; `point` (recall, precision at the current threshold) marked."""
     fig = go.Figure()
     for i, c in enumerate(curves):
         ap = f"{c.ap:.3f}" if c.ap is not None else "n/a"
@@ -53,6 +65,9 @@ def pr_figure(curves: list) -> go.Figure:
     if curves:
         fig.add_hline(y=curves[0].base_rate, line=dict(dash="dot", color="grey"),
                       annotation_text="share of anomalies (chance)", annotation_position="bottom right")
+    if point is not None:
+        _operating_point(fig, point["recall"], point["precision"],
+                         f"recall {point['recall']:.2f}, precision {point['precision']:.2f}")
     fig.update_xaxes(title="recall (anomalies caught)", range=[0, 1])
     fig.update_yaxes(title="precision (flagged that are anomalies)", range=[0, 1.01])
     return _layout(fig, "Precision–recall curve")

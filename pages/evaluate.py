@@ -37,6 +37,13 @@ mine = vm.curves(short(run), results)
 if mine is None:
     st.warning("The test part holds a single class, so ROC and PR curves are not defined.")
     st.stop()
+if overlay:
+    with st.expander("Where the overlaid runs' settings differ"):
+        diff = vm.config_diff([run] + [by_id[i] for i in overlay])
+        if len(diff):
+            st.dataframe(diff)
+        else:
+            st.caption("Nowhere: the same settings.")
 all_curves = [mine]
 for other_id in overlay:
     other_results = ui.results_of(by_id[other_id])
@@ -44,23 +51,30 @@ for other_id in overlay:
     if other is not None:
         all_curves.append(other)
 
+share = vm.test_share_text(run, results)
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("ROC AUC", f"{mine.auc:.3f}", help="Probability that a random anomaly scores higher than a "
-          "random normal sample. 1 is perfect, 0.5 is chance.")
-c2.metric("average precision", f"{mine.ap:.3f}", help="Area under the precision–recall curve.")
+          f"random normal sample. 1 is perfect, 0.5 is chance. Measured on {share}.")
+c2.metric(f"average precision (chance: {mine.base_rate:.2f})", f"{mine.ap:.3f}",
+          help="Area under the precision–recall curve. Random scores get the share of anomalies, "
+          f"here {100 * mine.base_rate:.1f} %: AP depends on that share, AUC does not.")
 c3.metric("anomalies in the test part", f"{100 * mine.base_rate:.1f} %")
 c4.metric("test samples", len(results["test_scores"]))
+st.caption(f"Both measured on the test part: {share}.")
 
-roc_fig, pr_fig = figures.roc_figure(all_curves), figures.pr_figure(all_curves)
+point = vm.at_threshold(results, ui.current_threshold(run, results))
+roc_fig, pr_fig = figures.roc_figure(all_curves, point), figures.pr_figure(all_curves, point)
 left, right = st.columns(2)
 with left:
     st.plotly_chart(roc_fig, key="roc.roc")
     st.caption("Each point is one threshold: how many anomalies it catches (up) for how many normal "
-               "samples it wrongly flags (right). The diagonal is guessing.")
+               "samples it wrongly flags (right). The black dot is the current threshold (set below). "
+               "The diagonal is guessing.")
 with right:
     st.plotly_chart(pr_fig, key="roc.pr")
     st.caption("Of the samples flagged, how many are truly anomalous (precision), as more anomalies "
-               "are caught (recall). The dotted line is what random flagging gets.")
+               "are caught (recall). The black dot is the current threshold; the dotted line is what "
+               "random flagging gets.")
 
 st.subheader("Scores and the decision threshold")
 thr = ui.threshold_control(run, results, key="roc.thr")

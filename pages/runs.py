@@ -173,7 +173,11 @@ else:
 
     st.dataframe(table, hide_index=True, on_select=pick_from_table, selection_mode="single-row",
                  key="runs.table",
-                 column_config={"AUC": st.column_config.NumberColumn(format="%.3f"),
-                                "AP": st.column_config.NumberColumn(format="%.3f"),
-                                "F1": st.column_config.NumberColumn(format="%.3f"),
+                 column_config={"title": st.column_config.TextColumn(width="medium", pinned=True),
+                                "AUC": st.column_config.NumberColumn(format="%.3f", width="small"),
+                                "AP": st.column_config.NumberColumn(format="%.3f", width="small"),
+                                "F1": st.column_config.NumberColumn(format="%.3f", width="small"),
+                                "collapse": st.column_config.TextColumn(width="small"),
+                                "test anomalies": st.column_config.TextColumn(
+                                    help="Share of anomalies in the test part, which AP and F1 depend on"),
                                 "params": st.column_config.TextColumn(width="large")})

@@ -30,7 +30,7 @@ import pytest
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from deepad import embedding  # noqa: E402
+from deepad import embedding, figures  # noqa: E402
 from deepad import views as vm  # noqa: E402
 from deepad.cli import train_command  # noqa: E402
 from deepad.detectors import registry  # noqa: E402
@@ -950,3 +950,30 @@ def test_a_selection_on_any_chart_names_the_same_test_rows(runs_on_disk):
     assert all(u.startswith("data:image/png;base64,") for u in hover["image"])
     table = vm.hover_columns(RunStore(root).get(ids["tabular"]).results(), np.arange(3), load_dataset("breast-cancer"))
     assert list(table.columns)[:2] == ["mean radius", "mean texture"] and len(table) == 3
+
+
+def test_evaluation_reads_well(runs_on_disk, tmp_path):
+    """The operating point at the threshold, the test part's anomaly share next to the metrics,
+    the key columns first and empty cells, a user's file by its own name, settings that differ."""
+    root, ids = runs_on_disk
+    store = RunStore(root)
+    run = store.get(ids["finished"])
+    results = run.results()
+    m = vm.at_threshold(results, vm.default_threshold(run, results))
+    assert m["fpr"] == m["fp"] / (m["fp"] + m["tn"])
+    roc = figures.roc_figure([vm.curves("a", results)], m)
+    marker = [t for t in roc.data if t.name == "at the threshold"][0]
+    assert (marker.x[0], marker.y[0]) == (m["fpr"], m["recall"])
+    share = vm.test_share_text(run, results)
+    n = len(results["test_target"])
+    assert share == f"{n} test samples, {100 * results['test_target'].mean():.1f} % anomalies"
+    table = vm.runs_frame(store.list())
+    assert list(table.columns)[:5] == ["title", "AUC", "AP", "F1", "collapse"]
+    failed = table[table["run"] == ids["failed"]].iloc[0]
+    assert failed["collapse"] == "" and np.isnan(failed["AUC"])  # shown as empty cells
+    user = RunStore(root).get(ids["finished"])
+    user.config = {**user.config, "dataset": f"file:{tmp_path}/0123456789abcdef-good.csv?label_column=label"}
+    assert vm.run_title(user) == "deep-svdd · good.csv · normal 0"
+    diff = vm.config_diff([store.get(ids["finished"]), store.get(ids["toy"])])
+    assert {"dataset", "objective", "epochs"} <= set(diff.index) and "lr" not in diff.index
+    assert list(diff.loc["dataset"]) == ["digits", "blobs"]

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import math
 import re
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from deepad.store import LIVE_STATES, RunRecord
 
-__all__ = ["NORMAL", "ANOMALY", "run_title", "run_label", "is_live", "config_json", "class_names",
+__all__ = ["NORMAL", "ANOMALY", "run_title", "dataset_label", "run_label", "is_live", "config_json", "class_names",
            "distances", "image_tile"]
 
 
@@ -24,7 +25,22 @@ def run_title(run: RunRecord) -> str:
     if cfg.get("title"):
         return cfg["title"]
     normal = ",".join(str(c) for c in (cfg.get("setup") or {}).get("normal", []))
-    return f"{cfg.get('method')} · {cfg.get('dataset')} · normal {normal}"
+    return f"{cfg.get('method')} · {dataset_label(cfg.get('dataset') or '')} · normal {normal}"
+
+
+def dataset_label(name: str) -> str:
+    """A dataset as a person names it: a user's file by its own file name (not the folder it is
+    kept in, nor the content prefix it is stored under)."""
+    if not name.startswith("file:"):
+        return name
+    from deepad.data.uploads import parse_user_dataset_name
+    from deepad.errors import DeepADError
+
+    try:
+        path, _ = parse_user_dataset_name(name)
+    except (DeepADError, ValueError):
+        return name
+    return re.sub(r"^[0-9a-f]{16}-", "", Path(path).name)
 
 
 def run_label(run: RunRecord) -> str:

@@ -13,7 +13,7 @@ from deepad.store import RunRecord
 from deepad.views.common import ANOMALY, NORMAL, class_names, distances
 
 __all__ = ["default_threshold", "threshold_options", "flagged_share", "Curves", "curves",
-           "at_threshold", "scores_frame", "scores_csv"]
+           "at_threshold", "test_share_text", "scores_frame", "scores_csv"]
 
 
 def default_threshold(run: RunRecord, results: dict) -> float:
@@ -60,7 +60,23 @@ def curves(label: str, results: dict) -> Curves | None:
 
 
 def at_threshold(results: dict, threshold: float) -> dict:
-    return metrics.at_threshold(results["test_target"], results["test_scores"], threshold)
+    """Confusion counts, precision, recall (= true positive rate), F1 and the false positive rate
+    of the test part at a threshold."""
+    m = metrics.at_threshold(results["test_target"], results["test_scores"], threshold)
+    m["fpr"] = m["fp"] / (m["fp"] + m["tn"]) if m["fp"] + m["tn"] else 0.0
+    return m
+
+
+def test_share_text(run: RunRecord, results: dict | None = None) -> str:
+    """"1500 test samples, 10.0 % anomalies": what an AUC or AP was measured on (from the summary
+    when it records the counts, else from the results)."""
+    s = run.summary
+    n, k = s.get("n_test"), s.get("n_test_anomalies")
+    if (n is None or k is None) and results is not None:
+        n, k = len(results["test_target"]), int(np.sum(results["test_target"] == 1))
+    if not n or k is None:
+        return ""
+    return f"{n} test samples, {100 * k / n:.1f} % anomalies"
 
 
 def scores_frame(run: RunRecord, results: dict) -> pd.DataFrame:

@@ -73,6 +73,6 @@ def grid_frame(runs: list[RunRecord], axes: list[str]) -> pd.DataFrame:
         s = r.summary
         rows.append({**{a: axis_values(r.config, a) for a in axes}, "state": r.state,
                      "val AUC": _num(val_auc(r)), "test AUC": _num(s.get("auc")),
-                     "collapse": s.get("verdict"), "run": r.run_id})
+                     "collapse": s.get("verdict") or "", "run": r.run_id})
     df = pd.DataFrame(rows, columns=[*axes, "state", "val AUC", "test AUC", "collapse", "run"])
     return df.sort_values(axes).reset_index(drop=True) if len(df) else df

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from deepad.store import RunRecord
-from deepad.views.common import _num, _short, run_title
+from deepad.views.common import _num, _short, dataset_label, run_title
 
 __all__ = ["planned_records", "PHASE_WORDS", "Progress", "progress", "status_text", "runs_frame",
+           "flat_config", "config_diff",
            "loss_names", "diagnostics", "RANGES", "history_frame", "last_value",
            "loss_columns", "diagnostic_columns"]
 
@@ -89,7 +92,8 @@ def runs_frame(runs: list[RunRecord]) -> pd.DataFrame:
         params = cfg.get("params") or {}
         rows.append({
             "run": r.run_id, "state": r.state,
-            "title": run_title(r), "method": cfg.get("method"), "dataset": cfg.get("dataset"),
+            "title": run_title(r), "method": cfg.get("method"), "dataset": dataset_label(cfg.get("dataset") or ""),
+            "test anomalies": _share(s),
             "normal": ",".join(map(str, (cfg.get("setup") or {}).get("normal", []))),
             "epoch": r.status.get("epoch", 0), "AUC": _num(s.get("auc")), "AP": _num(s.get("ap")),
             "F1": _num(s.get("f1")),
@@ -97,8 +101,47 @@ def runs_frame(runs: list[RunRecord]) -> pd.DataFrame:
             "seconds": round(r.status.get("seconds", 0.0) or 0.0, 1),
             "params": ", ".join(f"{k}={_short(v)}" for k, v in params.items()),
         })
-    return pd.DataFrame(rows, columns=["run", "state", "title", "method", "dataset", "normal", "epoch",
-                                       "AUC", "AP", "F1", "collapse", "seconds", "params"])
+    return pd.DataFrame(rows, columns=["title", "AUC", "AP", "F1", "collapse", "state", "method", "dataset",
+                                       "normal", "test anomalies", "epoch", "seconds", "params", "run"])
+
+
+def flat_config(config: dict) -> dict[str, Any]:
+    """A run config as one level of settings: "dataset", "setup.normal", "params.lr", "seed", ..."""
+    out: dict[str, Any] = {}
+    for key, value in config.items():
+        if key == "title":
+            continue
+        if isinstance(value, dict):
+            for k, v in value.items():
+                out[f"{key}.{k}" if key != "params" else k] = v
+        else:
+            out[key] = value
+    return out
+
+
+def config_diff(runs: list[RunRecord]) -> pd.DataFrame:
+    """The settings in which the runs differ: one row per setting, one column per run (labelled
+    like `run_label`), cells as text (empty where a run has no such setting)."""
+    flats = [flat_config(r.config) for r in runs]
+    keys = list(dict.fromkeys(k for f in flats for k in f))
+    differ = [k for k in keys if len({json.dumps(f.get(k), sort_keys=True, default=str) for f in flats}) > 1]
+    cols = {f"{run_title(r)} [{r.run_id[-6:]}]": [_cell(f.get(k)) for k in differ] for r, f in zip(runs, flats)}
+    return pd.DataFrame(cols, index=pd.Index(differ, name="setting"))
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, (list, tuple)):
+        return ",".join(str(x) for x in v)
+    if isinstance(v, str) and v.startswith("file:"):
+        return dataset_label(v)
+    return _short(v)
+
+
+def _share(summary: dict) -> str:
+    n, k = summary.get("n_test"), summary.get("n_test_anomalies")
+    return f"{100 * k / n:.0f} % of {n}" if n and k is not None else ""
 
 
 def loss_names(method: str | None = None) -> dict[str, str]:
