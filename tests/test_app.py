@@ -25,6 +25,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 pytest.importorskip("streamlit")
@@ -256,8 +257,10 @@ def test_the_started_run_has_exactly_the_settings_the_form_shows(empty_env, meth
     at = open_page("pages/train.py")
     at.selectbox(key="train.dataset").set_value("digits").run()
     at.selectbox(key="train.method").set_value(method).run()
-    if cls.needs_known_anomalies:
-        at.number_input(key="train.known.digits").set_value(20).run()
+    for field, need in vm.unmet_requirements(method, {}, {}):  # what the method declares it needs
+        key = {"known_anomalies": "train.known.digits", "known_normals": "train.known_normals"}[field]
+        at.number_input(key=key).set_value(max(need, 20)).run()
+    assert not at.button(key="start-run").disabled, [e.value for e in at.error]
     changed = 0
     for spec in vm.field_specs(cls.Config):  # every setting that can matter away from its default
         value, key = other_value(spec), f"train.p.{method}.{spec.name}"
@@ -977,3 +980,34 @@ def test_evaluation_reads_well(runs_on_disk, tmp_path):
     diff = vm.config_diff([store.get(ids["finished"]), store.get(ids["toy"])])
     assert {"dataset", "objective", "epochs"} <= set(diff.index) and "lr" not in diff.index
     assert list(diff.loc["dataset"]) == ["digits", "blobs"]
+
+
+def test_presenter_mode_carries_over_every_page_and_the_address(runs_env):
+    ids = runs_env[1]
+    at = open_page("pages/evaluate.py", ids["finished"])
+    assert "present" not in at.query_params and not at.get("html")
+    small = [c for c in at.get("plotly_chart")][0].proto.spec
+    at.sidebar.toggle(key="presenter").set_value(True).run()
+    assert at.query_params["present"] == "1"
+    assert any("font-size: 21px" in h.proto.body for h in at.get("html"))  # the shipped stylesheet
+    big = [c for c in at.get("plotly_chart")][0].proto.spec
+    assert json.loads(big)["layout"]["font"]["size"] == figures.PRESENTER["font"]
+    assert "font" not in json.loads(small)["layout"] or json.loads(small)["layout"]["font"].get("size") is None
+    link = AppTest.from_file(APP, default_timeout=60)  # a link to another page opens with it on
+    link.query_params.update({"page": "latent", "run": ids["finished"], "present": "1"})
+    link.run()
+    assert not link.exception and link.title[0].value == "Latent space"
+    assert link.session_state["presenter"] and link.get("html")
+    distances = json.loads(link.get("plotly_chart")[0].proto.spec)
+    assert distances["layout"]["font"]["size"] == figures.PRESENTER["font"]
+
+
+def test_log_axes_label_whole_decades_and_the_spread_gauge_shows_its_number():
+    df = pd.DataFrame({"step": [1, 2, 3], "phase": "train", "epoch": [1, 2, 3], "loss": [100.0, 3.0, 0.02]})
+    fig = figures.history_figure(df, ["loss"], log_y=True)
+    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis.dtick == 1 and fig.layout.yaxis.minor.ticks
+    narrow = figures.history_figure(df.assign(loss=[3.0, 2.5, 2.0]), ["loss"], log_y=True)
+    assert narrow.layout.yaxis.dtick is None  # within a decade plotly's own labels are numbers
+    gauges = figures.collapse_gauges(2.3e-5, 3.0, 32, 0.4)
+    assert any(a.text == "2.3e-05" for a in gauges.layout.annotations)
+    assert gauges.layout.margin.l >= 40  # room for the dial's "1e-6"
