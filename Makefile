@@ -13,8 +13,9 @@ $(STAMP): requirements.txt
 
 install: $(STAMP)
 
+# make run ARGS="--server.port 8600": options after serve.py go to `streamlit run`
 run: $(STAMP)
-	$(BIN)/python serve.py
+	$(BIN)/python serve.py $(ARGS)
 
 test: $(STAMP)
 	PYTHONPATH=. $(BIN)/python -m pytest -q

@@ -14,6 +14,7 @@ from pages import _ui as ui
 st.set_page_config(page_title="DeepAD Studio", page_icon=":material/radar:", layout="wide")
 
 ui.warm_up()  # once per server process, in the background: UMAP compilation, the default dataset
+ui.presenter_mode()  # larger fonts and thicker lines, from the sidebar toggle or ?present=1
 ui.keep_widget_state(("train.", "explore."))
 
 # --- pages ---------------------------------------------------------------------------------------
@@ -92,10 +93,12 @@ with st.sidebar:
         live = run_now is not None and vm.is_live(run_now)
         st.fragment(_sidebar_status, run_every=ui.refresh_every(run_now) if live else None)(run_id)
     active, training = ui.manager().active_ids(), ui.manager().running_ids()
-    if active:
-        st.caption(f"{len(training)} run(s) training and {len(active) - len(training)} queued in this "
-                   f"server, at most {ui.manager().max_parallel} at once, each in a process of its own.")
-    st.caption(f"Runs folder: `{ui.store().root}`")
+    queued = (f"{len(training)} run(s) training and {len(active) - len(training)} queued in this server, at "
+              f"most {ui.manager().max_parallel} at once, each in a process of its own.  \n" if active else "")
+    st.caption(f"{queued}Runs folder: `{ui.store().root}`")  # one element, so a redraw never shows it twice
+    st.toggle("Presenter mode", key=ui.PRESENTER_KEY,
+              help="Larger text and thicker lines for a projector, on every page (also in the address: "
+                   "?present=1).")
 
 st.session_state["_entered_via_app"] = True  # (see ui.require_app)
 
@@ -103,5 +106,9 @@ st.session_state["_entered_via_app"] = True  # (see ui.require_app)
 if run_id:
     st.query_params["run"] = run_id
 st.query_params["page"] = current_url
+if st.session_state.get(ui.PRESENTER_KEY):
+    st.query_params["present"] = "1"
+elif "present" in st.query_params:
+    del st.query_params["present"]
 
 current.run()

@@ -7,6 +7,7 @@ computes anything beyond laying the numbers out. Large point clouds use WebGL (`
 from __future__ import annotations
 
 import itertools
+import threading
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,27 @@ VERDICT_COLOURS = {"healthy": "#2ca02c", "at risk": "#ff7f0e", "collapsed": "#d6
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
            "#bcbd22", "#17becf"]  # distinct colours for several runs or metrics in one chart
 _MARGIN = dict(l=10, r=10, t=40, b=10)
+_STYLE = threading.local()  # per thread: each dashboard session draws its page in its own thread
+PRESENTER = {"font": 19, "title": 24, "line": 4.5, "height": 1.25}  # for a classroom projector
+
+
+def set_presenter(on: bool) -> None:
+    """Larger fonts and thicker lines in every figure built afterwards in this thread."""
+    _STYLE.presenter = bool(on)
+
+
+def presenter() -> bool:
+    return getattr(_STYLE, "presenter", False)
+
+
+def _styled(fig: go.Figure) -> go.Figure:
+    if presenter():
+        fig.update_layout(font=dict(size=PRESENTER["font"]), title_font_size=PRESENTER["title"],
+                          height=int((fig.layout.height or 360) * PRESENTER["height"]))
+        fig.update_traces(line_width=PRESENTER["line"], selector=lambda t: t.type == "scatter"
+                          and "lines" in (t.mode or "lines"))
+        fig.update_annotations(font_size=PRESENTER["font"])
+    return fig
 
 
 def _layout(fig: go.Figure, title: str, height: int = 360, **kw) -> go.Figure:
@@ -27,7 +49,7 @@ def _layout(fig: go.Figure, title: str, height: int = 360, **kw) -> go.Figure:
     fig.update_layout(title=dict(text=title, font=dict(size=15)), height=height, margin=_MARGIN,
                       legend=dict(orientation="h", yanchor="top", y=-0.28, xanchor="left", x=0),
                       **kw)
-    return fig
+    return _styled(fig)
 
 
 # --- ROC, PR, scores ---------------------------------------------------------------------------
@@ -145,10 +167,20 @@ def history_figure(df: pd.DataFrame, columns: list[str], names: dict[str, str] |
     fig.update_xaxes(title=x_title)
     _integer_ticks(fig, df[x] if x in df else [])
     if log_y:
-        fig.update_yaxes(type="log", exponentformat="power")
+        _log_axis(fig, df[[c for c in columns if c in df]].to_numpy().ravel())
     if y_range is not None:
         fig.update_yaxes(range=list(y_range))
     return _layout(fig, title, height=height)
+
+
+def _log_axis(fig: go.Figure, values, **where) -> None:
+    """A log axis labelled at whole powers of ten when the data span a decade or more (with
+    unlabelled minor ticks between), so the labels never read "2 5 2 5"."""
+    v = np.asarray(pd.Series(np.asarray(values, dtype=np.float64).ravel()).dropna())
+    v = v[np.isfinite(v) & (v > 0)]
+    fig.update_yaxes(type="log", exponentformat="power", **where)
+    if len(v) and np.log10(v.max() / v.min()) >= 1:
+        fig.update_yaxes(dtick=1, minor=dict(ticks="outside", ticklen=3, showgrid=False), **where)
 
 
 def history_grid(df: pd.DataFrame, columns: list[str], names: dict[str, str],
@@ -168,13 +200,13 @@ def history_grid(df: pd.DataFrame, columns: list[str], names: dict[str, str],
                       row=r, col=c)
         _integer_ticks(fig, d[x], row=r, col=c)
         if col in log_y:
-            fig.update_yaxes(type="log", exponentformat="power", row=r, col=c)
+            _log_axis(fig, d[col], row=r, col=c)
         if len(pre):
             fig.add_vrect(x0=pre["step"].min() - 0.5, x1=pre["step"].max() + 0.5, fillcolor="grey",
                           opacity=0.12, line_width=0, row=r, col=c)
     fig.update_annotations(font_size=13)
     fig.update_layout(height=row_height * rows + 40, margin=dict(l=10, r=10, t=40, b=10))
-    return fig
+    return _styled(fig)
 
 
 def collapse_gauges(rel_spread: float | None, eff_rank: float | None, dim: int | None,
@@ -185,7 +217,7 @@ def collapse_gauges(rel_spread: float | None, eff_rank: float | None, dim: int |
     if rel_spread is not None:
         v = float(np.log10(max(rel_spread, 1e-6)))
         fig.add_trace(go.Indicator(
-            mode="gauge", value=v, title=dict(text=f"spread {rel_spread:.2g}", font=dict(size=13)),
+            mode="gauge", value=v, title=dict(text="relative spread", font=dict(size=13)),
             gauge=dict(axis=dict(range=[-6, 0], tickvals=[-6, -3, -2, 0],
                                  ticktext=["1e-6", "1e-3", "1e-2", "1"]),
                        bar=dict(color="black", thickness=0.25),
@@ -205,8 +237,12 @@ def collapse_gauges(rel_spread: float | None, eff_rank: float | None, dim: int |
             gauge=dict(axis=dict(range=[0, 100]), bar=dict(color="black", thickness=0.25),
                        steps=[dict(range=[0, 50], color="#bfe5bf"), dict(range=[50, 95], color="#fcd9a8"),
                               dict(range=[95, 100], color="#f4a5a5")])), row=1, col=3)
-    fig.update_layout(height=200, margin=dict(l=25, r=25, t=40, b=5))
-    return fig
+    if rel_spread is not None:  # the number itself in the dial's centre (the dial is on a log scale)
+        dom = fig.data[0].domain.x
+        fig.add_annotation(text=f"{rel_spread:.2g}", x=(dom[0] + dom[1]) / 2, y=0.08, xref="paper", yref="paper",
+                           showarrow=False, font=dict(size=26), xanchor="center", yanchor="bottom")
+    fig.update_layout(height=210, margin=dict(l=45, r=45, t=40, b=5))
+    return _styled(fig)
 
 
 def compare_figure(frames: dict[str, pd.DataFrame], column: str, title: str, log_y: bool = False,
@@ -222,7 +258,8 @@ def compare_figure(frames: dict[str, pd.DataFrame], column: str, title: str, log
     fig.update_xaxes(title="training epoch")
     _integer_ticks(fig, pd.concat([f["epoch"] for f in frames.values() if "epoch" in f] or [pd.Series([])]))
     if log_y:
-        fig.update_yaxes(type="log", exponentformat="power")
+        _log_axis(fig, np.concatenate([np.asarray(f[column], dtype=np.float64) for f in frames.values()
+                                       if column in f] or [np.array([])]))
     if y_range is not None:
         fig.update_yaxes(range=list(y_range))
     return _layout(fig, title, height=height)
@@ -323,8 +360,8 @@ def spread_timeline(view, i: int) -> go.Figure:
     lo = min(float(np.nanmin(spread)) / 3, 1e-4) if len(spread) else 1e-4
     hi = max(float(np.nanmax(spread)) * 3, 1e-2) if len(spread) else 1.0
     fig.add_hrect(y0=lo, y1=1e-3, fillcolor=VERDICT_COLOURS["collapsed"], opacity=0.1, line_width=0)
-    fig.update_yaxes(type="log", title="relative spread", exponentformat="power",
-                     range=[np.log10(lo), np.log10(hi)])
+    _log_axis(fig, [lo, hi])
+    fig.update_yaxes(title="relative spread", range=[np.log10(lo), np.log10(hi)])
     _integer_ticks(fig, view.epochs)
     fig.update_xaxes(title="training epoch")
     return _layout(fig, "Relative spread of the probe embeddings", height=260, showlegend=False)
@@ -449,7 +486,17 @@ def latent_chart(df: pd.DataFrame, color_by: str, centre: np.ndarray | None = No
         layers.append(alt.Chart(c).mark_point(shape="cross", size=420, filled=True, color="black",
                                               stroke="white", strokeWidth=1.5)
                       .encode(x="x:Q", y="y:Q", tooltip=["what:N"]))
-    return alt.layer(*layers).properties(title=title, height=height)
+    return _styled_chart(alt.layer(*layers).properties(title=title, height=height))
+
+
+def _styled_chart(chart):
+    """Altair charts in presenter mode: larger type, taller."""
+    if not presenter():
+        return chart
+    f = PRESENTER["font"]
+    return (chart.properties(height=int(chart.height * PRESENTER["height"]))
+            .configure_axis(labelFontSize=f, titleFontSize=f).configure_legend(labelFontSize=f, titleFontSize=f)
+            .configure_title(fontSize=PRESENTER["title"]))
 
 
 def score_hist_chart(df: pd.DataFrame, threshold: float | None = None, selected: np.ndarray | None = None,
@@ -472,4 +519,4 @@ def score_hist_chart(df: pd.DataFrame, threshold: float | None = None, selected:
     if threshold is not None:
         layers.append(alt.Chart(pd.DataFrame({"t": [threshold]})).mark_rule(color="black", strokeDash=[6, 4],
                                                                            size=2).encode(x="t:Q"))
-    return alt.layer(*layers).properties(height=height)
+    return _styled_chart(alt.layer(*layers).properties(height=height))

@@ -82,6 +82,25 @@ def warm_up() -> None:
     warm_up_server()
 
 
+# --- presenter mode ------------------------------------------------------------------------------
+PRESENTER_KEY = "presenter"
+PRESENTER_CSS = Path(__file__).resolve().parent.parent / "assets" / "presenter.css"
+
+
+def presenter_mode() -> None:
+    """Larger fonts (the CSS shipped in assets/) and thicker lines in every figure, on every page,
+    while the sidebar toggle is on; a link with ?present=1 opens with it on."""
+    from deepad import figures
+
+    ss = st.session_state
+    if PRESENTER_KEY not in ss:
+        ss[PRESENTER_KEY] = st.query_params.get("present") == "1"
+    ss[PRESENTER_KEY] = bool(ss[PRESENTER_KEY])  # keeps the toggle's value across pages
+    figures.set_presenter(ss[PRESENTER_KEY])
+    if ss[PRESENTER_KEY]:
+        st.html(f"<style>{PRESENTER_CSS.read_text()}</style>")
+
+
 # --- the current run ---------------------------------------------------------------------------
 def current_run_id() -> str | None:
     return st.session_state.get(RUN_KEY)
