@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from deepad import figures, scoring
-from deepad import viewmodels as vm
+from deepad import views as vm
 from deepad.embedding import pca_basis, pca_project
 from deepad.errors import DeepADError
 from pages import _ui as ui
