@@ -221,3 +221,58 @@ def _train_and_visit(server, page, runs_dir):
     page.get_by_text("UMAP of φ").wait_for(timeout=300_000)
     wait_idle(page)
     shot(page, "8-latent-umap")
+
+
+def test_hovering_a_latent_point_shows_its_image(server, page):
+    """After the run above: a point of the PCA map, hovered, shows the sample's picture."""
+    go(page, "Latent space", "Latent space")
+    canvas = page.locator('[data-testid="stVegaLiteChart"] canvas').first
+    canvas.wait_for()
+    box = canvas.bounding_box()
+    tip = page.locator("#vg-tooltip-element img")
+    for fy in [i / 24 for i in range(3, 22)]:  # sweep the pointer over the map until it is on a point
+        for fx in [i / 24 for i in range(3, 22)]:
+            page.mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+            if tip.count() and tip.first.is_visible():
+                break
+        else:
+            continue
+        break
+    tip.first.wait_for(state="visible", timeout=5_000)
+    assert tip.first.get_attribute("src").startswith("data:image/png;base64,")
+    page.wait_for_function("() => document.querySelector('#vg-tooltip-element img').naturalWidth > 0")
+    assert "rank" in page.locator("#vg-tooltip-element").text_content()
+    shot(page, "9-latent-hover")
+
+
+def test_a_drawn_digit_is_scored(server, page):
+    go(page, "Score your own input", "Score your own input")
+    canvas = page.locator("canvas.upper-canvas").first
+    canvas.wait_for()
+    box = canvas.bounding_box()
+    x0, y0 = box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.2
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for i in range(1, 13):  # a vertical stroke: a "1"
+        page.mouse.move(x0 + i * 0.5, y0 + i * box["height"] * 0.05)
+    page.mouse.up()
+    page.get_by_text("anomaly score").first.wait_for()
+    wait_idle(page)
+    assert page.get_by_text(re.compile("flagged as anomalous|passes as normal")).count() >= 1
+    page.get_by_text("what the model sees").first.wait_for()
+    shot(page, "10-score-drawing")
+
+
+def test_presenter_mode_enlarges_the_text(server, page):
+    go(page, "ROC & scores", "ROC curves and scores")
+    size = "() => parseFloat(getComputedStyle(document.querySelector('h1')).fontSize)"
+    body = """() => parseFloat(getComputedStyle(document.querySelector('[data-testid="stCaptionContainer"]')).fontSize)"""
+    before, before_body = page.evaluate(size), page.evaluate(body)
+    page.get_by_text("Presenter mode").click()
+    page.wait_for_url(re.compile(r".*present=1.*"))
+    wait_idle(page)
+    page.wait_for_function(f"() => ({size})() > {before}")
+    assert page.evaluate(body) > before_body
+    go(page, "Samples", "Samples")  # still on, on another page
+    assert page.evaluate(size) > before and "present=1" in page.url
+    shot(page, "11-presenter")
