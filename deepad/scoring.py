@@ -16,6 +16,7 @@ import numpy as np
 
 from deepad.errors import DeepADError
 from deepad.store import RunRecord
+from deepad.training.reload import run_dataset, run_detector
 
 
 def run_threshold(run: RunRecord, results: dict | None = None) -> float:
@@ -79,7 +80,7 @@ def score(run: RunRecord, x: np.ndarray, detector=None, results: dict | None = N
     """Scores of raw inputs (as in the dataset, already checked by `check_inputs`)."""
     from deepad.data.preprocess import apply_preprocess
 
-    det = detector or run.load_detector()
+    det = detector or run_detector(run)
     z = apply_preprocess(np.asarray(x, dtype=np.float32), run.split_info()["preprocess"])
     s = np.asarray(det.score(z), dtype=np.float64)
     emb = np.asarray(det.embed(z), dtype=np.float64).reshape(len(z), -1)
@@ -97,7 +98,7 @@ def score_file(run: RunRecord, path) -> list[dict]:
     inputs = read_inputs(path)
     names = None
     if inputs.kind == "tabular" and len(expected_shape(run)) == 1:
-        names = run.load_dataset().feature_names or None
+        names = run_dataset(run).feature_names or None
     x = check_inputs(run, inputs.x, inputs.columns, names)
     out = score(run, x)
     rows = []

@@ -108,8 +108,8 @@ if chosen:
         title = DIAG_NAMES.get(m, vm.loss_names().get(m, m))
         cols[k % 2].plotly_chart(figures.compare_figure(frames, m, title, log_y=log, y_range=vm.RANGES.get(m)),
                                  key=f"collapse.cmp.{m}")
-    st.dataframe(vm.runs_frame([by_id[i] for i in chosen])[["title", "AUC", "collapse", "state", "run"]],
-                 hide_index=True, column_config={"AUC": st.column_config.NumberColumn(format="%.3f")})
+    st.dataframe(vm.runs_frame([by_id[i] for i in chosen])[["title", "AUC", "collapse", "state", "run"]]
+                 .style.format({"AUC": "{:.3f}"}, na_rep=""), hide_index=True)
     if len(chosen) > 1:
         diff = vm.config_diff([by_id[i] for i in chosen])
         st.markdown("**Where their settings differ**")

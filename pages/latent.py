@@ -6,6 +6,7 @@ import streamlit as st
 
 from deepad import embedding, figures
 from deepad import views as vm
+from deepad.training.reload import run_dataset
 from pages import _ui as ui
 
 ui.require_app(__file__)
@@ -88,7 +89,7 @@ def hover_frame(run_id: str, stamp: int):
     r = ui.get_run(run_id)
     res = ui.results_of(r)
     try:
-        ds = r.load_dataset()
+        ds = run_dataset(r)
     except Exception:  # noqa: BLE001 (no images then; the numbers still show)
         return None
     return vm.hover_columns(res, np.arange(len(res["test_scores"])), ds)

@@ -171,12 +171,13 @@ else:
         if rows:
             ui.select_run(ids[rows[0]])
 
-    st.dataframe(table, hide_index=True, on_select=pick_from_table, selection_mode="single-row",
+    shown = table.style.format({c: "{:.3f}" for c in ("AUC", "AP", "F1")}, na_rep="")  # no "None" cells
+    st.dataframe(shown, hide_index=True, on_select=pick_from_table, selection_mode="single-row",
                  key="runs.table",
                  column_config={"title": st.column_config.TextColumn(width="medium", pinned=True),
-                                "AUC": st.column_config.NumberColumn(format="%.3f", width="small"),
-                                "AP": st.column_config.NumberColumn(format="%.3f", width="small"),
-                                "F1": st.column_config.NumberColumn(format="%.3f", width="small"),
+                                "AUC": st.column_config.NumberColumn(width="small"),
+                                "AP": st.column_config.NumberColumn(width="small"),
+                                "F1": st.column_config.NumberColumn(width="small"),
                                 "collapse": st.column_config.TextColumn(width="small"),
                                 "test anomalies": st.column_config.TextColumn(
                                     help="Share of anomalies in the test part, which AP and F1 depend on"),

@@ -10,6 +10,7 @@ from deepad import figures, scoring
 from deepad import views as vm
 from deepad.embedding import pca_basis, pca_project
 from deepad.errors import DeepADError
+from deepad.training.reload import run_dataset, run_detector
 from pages import _ui as ui
 
 ui.require_app(__file__)
@@ -35,7 +36,7 @@ shape = scoring.expected_shape(run)
 @st.cache_resource(max_entries=4, show_spinner="Loading the run's model…")
 def detector(path: str, stamp: int):
     """The run's saved detector, loaded once per model file (scoring does not change it)."""
-    return ui.get_run(path.rsplit("/", 1)[-1]).load_detector()
+    return run_detector(ui.get_run(path.rsplit("/", 1)[-1]))
 
 
 @st.cache_data(max_entries=4, show_spinner="Embedding the training samples (once per run)…")
@@ -43,7 +44,7 @@ def training_view(path: str, stamp: int):
     """The training samples' raw inputs, embeddings and classes (for the nearest neighbours)."""
     r = ui.get_run(path.rsplit("/", 1)[-1])
     res = ui.results_of(r)
-    ds = r.load_dataset()
+    ds = run_dataset(r)
     idx = res["train_index"]
     x = np.asarray(ds.x[idx], dtype=np.float32)
     emb = scoring.score(r, x, detector(path, stamp), res).embedding
@@ -165,7 +166,7 @@ elif shape == (2,):
     show_result(np.array(point, dtype=np.float32))
 else:
     try:
-        ds = run.load_dataset()
+        ds = run_dataset(run)
     except DeepADError as exc:
         st.warning(f"The run's data cannot be read: {exc}")
         st.stop()
