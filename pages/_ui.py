@@ -359,7 +359,6 @@ def grouped_config_widgets(config_cls, prefix: str, facts: dict | None = None) -
     current = {s.name: st.session_state[f"{prefix}.{s.name}"] for s in specs}
     params, errors = vm.field_errors(config_cls, current)
     context = {**(facts or {}), **current}
-    values = {}
 
     def draw(chosen: list[vm.FieldSpec]) -> None:
         groups = [g for g in vm.FORM_GROUPS if any(s.group == g for s in chosen)]
@@ -369,7 +368,7 @@ def grouped_config_widgets(config_cls, prefix: str, facts: dict | None = None) -
                 st.markdown(f"**{vm.FORM_GROUPS[group]}**")
                 for spec in (s for s in chosen if s.group == group):
                     reason = vm.inactive_reason(spec, context)
-                    values[spec.name] = _widget(spec, f"{prefix}.{spec.name}", disabled=reason is not None)
+                    _widget(spec, f"{prefix}.{spec.name}", disabled=reason is not None)
                     if reason:
                         st.caption(f":material/block: Inactive: {reason}.")
                     if spec.name in errors:

@@ -75,8 +75,8 @@ def show_result(x: np.ndarray) -> None:
               "set on ROC & scores).")
     c2.markdown("**Verdict**  \n" + (":red-badge[:material/warning: flagged as anomalous]" if flagged
                                      else ":green-badge[:material/check_circle: passes as normal]"))
-    c3.metric("more anomalous than", f"{100 * rank:.0f} % of the test samples",
-              help="Its rank among the run's test scores.")
+    c3.metric("above this share of the test scores", f"{100 * rank:.0f} %",
+              help="Its rank among the run's test samples: 100 % means more anomalous than all of them.")
     if out.distance is not None:
         st.caption(f"Distance to the centre c: {float(out.distance[0]):.4g}"
                    + (f" (radius R = {run.summary['radius']:.4g})" if run.summary.get("radius") else ""))
@@ -114,8 +114,8 @@ if len(shape) == 3:
         with left:
             from streamlit_drawable_canvas import st_canvas
 
-            st.caption("Draw in white on black, as the digits were written. Use the bin under the canvas "
-                       "to start again.")
+            st.caption("Draw in white on black, as the digits were written; the bin in the canvas's "
+                       "toolbar starts again.")
             drawing = st_canvas(stroke_width=18, stroke_color="#ffffff", background_color="#000000",
                                 height=224, width=224, drawing_mode="freedraw", key=f"score.canvas.{run.run_id}",
                                 return_image_data=True)

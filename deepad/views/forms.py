@@ -15,7 +15,7 @@ __all__ = ["FieldSpec", "FORM_GROUPS", "LESSON_FIELDS", "field_label", "log_opti
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """How to draw one config field as a widget whose values are always valid."""
+    """How to draw one config field as a widget, where it goes in the form and when it matters."""
 
     name: str
     kind: str  # "slider" | "log" | "int" | "float" | "select" | "bool" | "text" | "json"
