@@ -29,10 +29,6 @@ COLLAPSE_SPREAD = 1e-3
 RISK_SPREAD = 1e-2
 
 
-def rms_spread(emb: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(np.var(emb, axis=0))))
-
-
 def effective_rank(emb: np.ndarray) -> float:
     centred = emb - emb.mean(axis=0)
     s = np.linalg.svd(centred.astype(np.float64), compute_uv=False)

@@ -29,7 +29,6 @@ import numpy as np
 
 from deepad.errors import DeepADError
 
-STATES = ("queued", "running", "finished", "failed", "cancelled", "interrupted")
 LIVE_STATES = ("queued", "running")
 
 

@@ -69,7 +69,6 @@ class Detector(ABC):
         self.config = config
         self.device = torch.device(device)
         self.seed = int(seed)
-        self.fitted = False
         # Geometry in embedding space where the method has one (Deep SVDD: c and R).
         self.center: np.ndarray | None = None
         self.radius: float | None = None
@@ -117,7 +116,6 @@ class Detector(ABC):
         det = cls(blob["config"], device=device, seed=blob["seed"])
         det.load_state(blob["state"])
         det.center, det.radius, det._threshold = blob["center"], blob["radius"], blob["threshold"]
-        det.fitted = True
         return det
 
     # -- helpers shared by implementations -----------------------------------------------------

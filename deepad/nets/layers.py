@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import torch
 from torch import nn
 
 ACTIVATIONS = ("leaky_relu", "sigmoid", "tanh")
@@ -22,9 +21,3 @@ def bn(num: int, affine: bool | None, dims: int) -> nn.Module:
         return nn.Identity()
     cls = nn.BatchNorm2d if dims == 2 else nn.BatchNorm1d
     return cls(num, eps=1e-4, affine=affine)
-
-
-def has_bias(module: nn.Module) -> bool:
-    """True when any layer of `module` carries a bias or BatchNorm shift (a collapse trigger)."""
-    return any(getattr(m, "bias", None) is not None and isinstance(m.bias, torch.Tensor)
-               for m in module.modules() if m is not module)

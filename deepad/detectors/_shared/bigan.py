@@ -94,7 +94,6 @@ class BiGANDetector(Detector):
             emit(rec, snap)
 
     def _finish(self, x_normal: np.ndarray) -> None:
-        self.fitted = True
         self._threshold = float(np.percentile(self.score(x_normal), 95))
 
     # -- using --------------------------------------------------------------------------------

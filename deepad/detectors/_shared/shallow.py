@@ -31,7 +31,6 @@ class ShallowDetector(Detector):
         self.pca = PCA(n_comp, random_state=self.seed).fit(flat) if self.config.pca_components else None
         feats = self._features(flat)
         self._fit_features(feats)
-        self.fitted = True
         self._threshold = float(np.percentile(self._score_features(feats), 95))
         rec = {"phase": "train", "epoch": 1, "seconds": time.perf_counter() - t0}
         if val is not None and len(np.unique(val.target)) == 2:

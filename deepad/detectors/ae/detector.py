@@ -78,7 +78,6 @@ class AE(Detector):
             rec["seconds"] = clock.seconds()
             emit(rec, snap)
 
-        self.fitted = True
         self._threshold = float(np.percentile(self.score(normal_x), 95))
         return self
 

@@ -122,7 +122,6 @@ class AnoEAN(Detector):
             rec["seconds"] = clock.seconds()
             emit(rec, snap)
 
-        self.fitted = True
         self._threshold = float(np.percentile(self.score(train.x[train.semi != -1]), 95))
         return self
 

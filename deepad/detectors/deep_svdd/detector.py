@@ -111,7 +111,6 @@ class DeepSVDD(Detector):
             rec["seconds"] = clock.seconds()
             emit(rec, snap)
 
-        self.fitted = True
         train_scores = self.score(train.x[train.semi != -1])
         self._threshold = 0.0 if cfg.objective == "soft-boundary" else float(np.percentile(train_scores, 95))
         return self

@@ -95,7 +95,6 @@ class DeepSVDDVAE(Detector):
             rec["seconds"] = clock.seconds()
             emit(rec, snap)
 
-        self.fitted = True
         self.radius = float(np.percentile(self.score(normal_x), 95))
         self._threshold = self.radius
         return self

@@ -143,7 +143,6 @@ class R2AD2(Detector):
             rec["seconds"] = clock.seconds()
             emit(rec, snap)
 
-        self.fitted = True
         self._threshold = 0.0  # logit 0 ⇔ anomaly probability 0.5
         return self
 
