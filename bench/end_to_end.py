@@ -59,6 +59,8 @@ def main() -> None:
         for c in map(int, args.classes.split(",")):
             for _ in range(args.repeat):
                 d = train_process(c, {}, str(Path(tmp) / "default"), args.threads)
+                print(f"  class {c}, default recipe: {d['seconds']:.1f} s, AUC {d['auc']:.3f}, "
+                      f"peak {d['peak_mb']:.0f} MB", flush=True)
                 r = train_process(c, REFERENCE, str(Path(tmp) / "reference"), args.threads)
                 assert d["state"] == r["state"] == "finished", (d, r)
                 ratio = d["seconds"] / r["seconds"]

@@ -94,6 +94,7 @@ class RunManager:
         with self._lock:
             self._live[run.run_id] = LiveRun(run, cfg)
             self._queue.append(run.run_id)
+            self._closed = False  # a manager that was shut down takes runs again
             self._ensure_supervisor()
         self._wake.set()
         return run.run_id
@@ -185,7 +186,6 @@ class RunManager:
     # -- the supervisor thread -------------------------------------------------------------------
     def _ensure_supervisor(self) -> None:
         if self._thread is None or not self._thread.is_alive():
-            self._closed = False
             self._thread = threading.Thread(target=self._supervise, daemon=True,
                                             name="deepad-run-supervisor")
             self._thread.start()
@@ -196,6 +196,7 @@ class RunManager:
             self._wake.clear()
             with self._lock:
                 if self._closed and not self.active_ids():
+                    self._thread = None  # (under the lock: a later start makes a new one)
                     return
                 lives = [live for live in self._live.values() if live.proc is not None and not live.done]
             for live in lives:
