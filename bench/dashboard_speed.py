@@ -59,20 +59,21 @@ def synthetic_run(root: Path, n: int, dim: int = 32, epochs: int = 30, seed: int
     for e in range(1, epochs + 1):
         store.append_history(run, {"phase": "train", "epoch": e, "step": e, "loss": 1.0 / e, "loss_svdd": 1.0 / e,
                                    "batch_var": 0.1 / e, "mean_dist": 1.0 / e, "val_auc": 0.9,
-                                   "rel_spread": 0.3 / e, "eff_rank": 20.0, "const_share": 0.0, "seconds": 0.5})
+                                   "spread_ratio": 0.3 / e, "eff_rank": 20.0, "const_dims": 0, "verdict": "healthy",
+                                   "seconds": 0.5})
     atomic_write_json(run.path / "split.json", {
         "dataset": "mnist5k", "kind": "image", "classes": [str(i) for i in range(10)], "normal": [0],
         "anomaly": list(range(1, 10)), "input_shape": [1, 28, 28], "preprocess": {"method": "unit"},
         "sizes": {"train": 2000, "val": 500, "test": n}, "feature_names": []})
     from deepad import metrics
-    from deepad.diagnostics import collapse_report
+    from deepad.diagnostics import CollapseMonitor, collapse_summary
 
-    report = collapse_report(emb, center)
+    monitor = CollapseMonitor()
+    monitor.start(snaps[0])
+    report = monitor.final(emb, center)
     summary = {**metrics.summary(target, scores, float(np.percentile(scores[target == 0], 95))),
-               "threshold": float(np.percentile(scores[target == 0], 95)), "verdict": report["verdict"],
-               "collapsed": report["collapsed"], "rel_spread": report["rel_spread"],
-               "eff_rank": report["eff_rank"], "const_share": report["const_share"], "radius": None,
-               "n_test": n, "n_train": 2000}
+               "threshold": float(np.percentile(scores[target == 0], 95)), "radius": None,
+               "n_test": n, "n_train": 2000, **collapse_summary(report)}
     store.update_status(run, state="finished", epoch=epochs, summary=summary, seconds=1.0, ended=time.time())
     return run.run_id
 

@@ -281,8 +281,10 @@ def _cmd_train(args) -> int:
     def on_event(_run_id, rec):
         if args.quiet:
             return
-        keys = ("loss", "loss_svdd", "loss_reg", "c_t", "R", "val_auc", "rel_spread")
+        keys = ("loss", "loss_svdd", "loss_reg", "c_t", "R", "val_auc", "spread_ratio")
         shown = " ".join(f"{k}={rec[k]:.4g}" for k in keys if isinstance(rec.get(k), (int, float)))
+        if rec.get("verdict"):
+            shown += f" verdict={rec['verdict']}"
         print(f"[{rec.get('phase', 'train')} {rec.get('epoch', '?')}] {shown}", file=sys.stderr, flush=True)
 
     previous = signal.getsignal(signal.SIGINT)
@@ -308,6 +310,10 @@ def _run_line(run) -> dict:
            "normal": (cfg.get("setup") or {}).get("normal"), "auc": s.get("auc"), "ap": s.get("ap"),
            "f1": s.get("f1"), "collapsed": s.get("collapsed"), "verdict": s.get("verdict"),
            "seconds": round(run.status.get("seconds", 0.0), 3), "path": str(run.path)}
+    if s.get("verdict") is not None:  # null where the hypersphere verdict does not apply
+        from deepad.diagnostics import rule
+
+        out.update(spread_ratio=s.get("spread_ratio"), verdict_rule=rule())
     if run.state != "finished":
         out.update(error=run.status.get("error"), hint=run.status.get("hint"),
                    epoch=run.status.get("failed_epoch", run.status.get("epoch")))
@@ -430,6 +436,7 @@ def _cmd_show(args) -> int:
 
     run = RunStore(args.runs_dir).get(args.run_id)
     out = run.to_json()
+    out["verdict"] = run.summary.get("verdict")  # null where the hypersphere verdict does not apply
     if args.history:
         out["history"] = run.history()
     print(json.dumps(out, indent=1))
@@ -469,8 +476,11 @@ def _cmd_presets(_args) -> int:
     from deepad.presets import load_presets
 
     for p in load_presets().values():
-        print(json.dumps({"preset": p.name, "title": p.title, "group": p.group, "method": p.config["method"],
-                          "dataset": p.config["dataset"], "description": p.description}))
+        row = {"preset": p.name, "title": p.title, "group": p.group, "method": p.config["method"],
+               "dataset": p.config["dataset"], "description": p.description}
+        if p.lesson:
+            row.update(lesson=p.lesson, role=p.role, differs_in=list(p.differs_in), pair=p.pair)
+        print(json.dumps(row))
     return 0
 
 

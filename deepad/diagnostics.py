@@ -1,37 +1,59 @@
-"""Hypersphere-collapse diagnostics computed from embeddings φ(x).
+"""Hypersphere-collapse diagnostics for the methods that pull embeddings to a centre c.
 
 Collapse means φ has become (nearly) constant: every input, normal or not, lands on the same
-point, so distances to the centre no longer tell anything. The numbers:
+point, so distances to c no longer tell anything. Deep SVDD is *meant* to shrink the cloud of
+training embeddings towards c, so shrinking alone is not collapse; what matters is how much of the
+cloud's variation is left compared with where the run started.
 
-- `dim_std`: per-dimension standard deviation of φ over the samples.
-- `scale`: the size of the representation: max(RMS |φ|, ‖c‖/√p), or a given `reference`.
-- `rel_spread`: RMS spread of φ (sqrt of the mean per-dimension variance) divided by `scale`.
-- `const_share`: share of dimensions whose std is below 1e-3·scale ("near-constant").
-- `eff_rank`: effective rank (exp of the entropy of the normalised singular values of centred φ);
-  1 means a single direction carries all the variation, p means all do equally.
-- `dist_cv`: spread of the distances to c: their standard deviation over their mean.
+The measure, on a fixed probe of the *training* samples the method pulls to c:
 
-Verdict rule (p = dimension of φ):
-- **collapsed** when `rel_spread < 1e-3` (every input lands within a thousandth of the
-  representation's size of the same point), or `const_share ≥ 0.95`, or when φ is both small in
-  spread (`rel_spread < 1e-2`) and squeezed onto few directions (`eff_rank < p/2`);
-- **at risk** when `rel_spread < 1e-2`, `const_share ≥ 0.5` or `eff_rank < p/4`;
-- else **healthy**.
-Shrinking alone is what Deep SVDD is meant to do; a healthy model keeps many directions of
-variation while it shrinks (effective rank near p), a collapsing one loses them.
+- `spread`: RMS spread of φ around its own mean (the square root of the mean per-dimension
+  variance). It does not depend on where the cloud sits, so neither c nor an offset of φ enters.
+- `spread_ratio`: `spread` divided by the same number at the run's reference point: the start of
+  the centre phase (after any pretraining, once c is set). 1 means as spread out as at the start.
+- shown, never deciding: `eff_rank` (effective rank of the centred probe embeddings; a cloud can be
+  anisotropic and healthy), `const_dims` (dimensions whose standard deviation fell below
+  `CONSTANT_DIM_SHARE` of the reference spread) and `dist_mean` (mean distance to c).
+
+The verdict (the rule is written once, here; `rule_text()` renders it for the README, the
+Collapse page and the CLI): **collapsed** once `spread_ratio` falls below `COLLAPSED_BELOW`,
+**at risk** below `AT_RISK_BELOW`, else **healthy**. A verdict moves back to a better one only when
+the ratio clears the boundary by the factor `HYSTERESIS`, so a ratio wobbling around a threshold
+does not flip the verdict from epoch to epoch. The final verdict is the same rule applied to the
+trained model's embeddings of the same training probe, continuing from the last epoch's verdict.
+The thresholds come from `bench/collapse_lessons.py` (table in the README): the collapsing
+triggers end below 0.005 of their reference spread (most below 1e-3), the healthy runs (every fix,
+and default Deep SVDD with pretraining, which shrinks its cloud about 12× in 30 epochs) stay above
+0.05.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
-COLLAPSE_SPREAD = 1e-3
-RISK_SPREAD = 1e-2
+COLLAPSED_BELOW = 0.01
+AT_RISK_BELOW = 0.03
+HYSTERESIS = 1.5
+CONSTANT_DIM_SHARE = 1e-3
+VERDICTS = ("healthy", "at risk", "collapsed")  # best first
+PROBE_SIZE = 512
+REFERENCE_POINT = "the start of the centre phase (after any pretraining, once c is set)"
+
+
+def spread(emb: np.ndarray) -> float:
+    """RMS spread of the rows of `emb` around their mean (translation-invariant)."""
+    emb = np.asarray(emb, dtype=np.float64).reshape(len(emb), -1)
+    return float(np.sqrt(np.mean(np.var(emb, axis=0)))) if len(emb) > 1 else 0.0
 
 
 def effective_rank(emb: np.ndarray) -> float:
+    """exp of the entropy of the normalised singular values of the centred rows: 1 when a single
+    direction carries all the variation, the dimension when all carry it equally."""
+    emb = np.asarray(emb, dtype=np.float64).reshape(len(emb), -1)
     centred = emb - emb.mean(axis=0)
-    s = np.linalg.svd(centred.astype(np.float64), compute_uv=False)
+    s = np.linalg.svd(centred, compute_uv=False)
     total = s.sum()
     if total <= 1e-300:
         return 0.0
@@ -40,47 +62,132 @@ def effective_rank(emb: np.ndarray) -> float:
     return float(np.exp(-(p * np.log(p)).sum()))
 
 
-def collapse_report(emb: np.ndarray, center: np.ndarray | None = None,
-                    reference: float | None = None) -> dict:
-    emb = np.asarray(emb, dtype=np.float64)
-    dim_std = emb.std(axis=0)
-    spread = float(np.sqrt(np.mean(dim_std ** 2)))
-    if reference is not None and reference > 0:
-        scale = float(reference)
-    else:
-        scale = float(np.sqrt(np.mean(emb ** 2)))
-        if center is not None:
-            scale = max(scale, float(np.linalg.norm(center) / np.sqrt(len(center))))
-    scale = max(scale, 1e-12)
-    rel = spread / scale
-    const_share = float(np.mean(dim_std < 1e-3 * scale))
-    out = {"rel_spread": rel, "const_share": const_share, "eff_rank": effective_rank(emb),
-           "emb_std": float(dim_std.mean()), "scale": scale}
-    if center is not None:
-        d = np.sqrt(((emb - np.asarray(center)) ** 2).sum(axis=1))
-        out["dist_mean"] = float(d.mean())
-        out["dist_cv"] = float(d.std() / d.mean()) if d.mean() > 0 else 0.0
-    out["verdict"] = verdict(rel, const_share, out["eff_rank"], emb.shape[1])
-    out["collapsed"] = out["verdict"] == "collapsed"
-    out["dim_std"] = dim_std.tolist()
+def judge(ratio: float | None, previous: str | None = None) -> str | None:
+    """The verdict for one measurement, given the verdict before it (hysteresis)."""
+    if ratio is None or not np.isfinite(ratio):
+        return previous
+    plain = ("collapsed" if ratio < COLLAPSED_BELOW else "at risk" if ratio < AT_RISK_BELOW
+             else "healthy")
+    if previous not in VERDICTS or VERDICTS.index(plain) >= VERDICTS.index(previous):
+        return plain  # the same or worse: follow at once
+    # better than before: only as far as the ratio clears each boundary by HYSTERESIS
+    if previous == "collapsed":
+        if ratio < COLLAPSED_BELOW * HYSTERESIS:
+            return "collapsed"
+        return "at risk" if ratio < AT_RISK_BELOW * HYSTERESIS else "healthy"
+    return "at risk" if ratio < AT_RISK_BELOW * HYSTERESIS else "healthy"
+
+
+def verdict_trail(ratios) -> list[str | None]:
+    """The verdict after each of a sequence of spread ratios."""
+    out, v = [], None
+    for r in ratios:
+        v = judge(r, v)
+        out.append(v)
     return out
 
 
-def verdict(rel_spread: float, const_share: float, eff_rank: float, dim: int) -> str:
-    if (rel_spread < COLLAPSE_SPREAD or const_share >= 0.95
-            or (rel_spread < RISK_SPREAD and eff_rank < dim / 2)):
-        return "collapsed"
-    if rel_spread < RISK_SPREAD or const_share >= 0.5 or eff_rank < dim / 4:
-        return "at risk"
-    return "healthy"
+def measure(emb: np.ndarray, reference_spread: float, center: np.ndarray | None = None) -> dict:
+    """The collapse numbers of probe embeddings against the reference spread."""
+    emb = np.asarray(emb, dtype=np.float64).reshape(len(emb), -1)
+    s = spread(emb)
+    ref = max(float(reference_spread), 1e-300)
+    out = {"spread": s, "spread_ratio": s / ref, "eff_rank": effective_rank(emb),
+           "const_dims": int(np.sum(emb.std(axis=0) < CONSTANT_DIM_SHARE * ref)), "dims": emb.shape[1]}
+    if center is not None:
+        out["dist_mean"] = float(np.sqrt(((emb - np.asarray(center, dtype=np.float64)) ** 2).sum(1)).mean())
+    return out
 
+
+@dataclass
+class CollapseMonitor:
+    """Follows a centre method's training probe from the reference point on.
+
+    `start(emb)` records the reference; `epoch(emb, center)` gives the numbers and the verdict
+    (with hysteresis) for one epoch's record; `final(emb, center)` the same for the trained model."""
+
+    reference_spread: float | None = None
+    reference_dist: float | None = None
+    last: str | None = None
+    history: list[float] = field(default_factory=list)
+
+    def start(self, emb: np.ndarray, center: np.ndarray | None = None) -> None:
+        self.reference_spread = spread(emb)
+        self.reference_dist = (measure(emb, 1.0, center).get("dist_mean") if center is not None else None)
+        self.last, self.history = None, []
+
+    def epoch(self, emb: np.ndarray, center: np.ndarray | None = None) -> dict:
+        if self.reference_spread is None:
+            self.start(emb, center)
+        rep = measure(emb, self.reference_spread, center)
+        self.last = judge(rep["spread_ratio"], self.last)
+        self.history.append(rep["spread_ratio"])
+        rep["verdict"] = self.last
+        return rep
+
+    def final(self, emb: np.ndarray, center: np.ndarray | None = None) -> dict:
+        rep = self.epoch(emb, center)
+        rep.update(reference_spread=self.reference_spread, reference_dist=self.reference_dist,
+                   collapsed=rep["verdict"] == "collapsed", measured_on="training probe")
+        return rep
+
+
+def probe_rows(n: int, seed: int) -> np.ndarray:
+    """The fixed rows of the training samples whose embeddings are measured every epoch."""
+    rng = np.random.default_rng(seed + 7919)
+    return np.sort(rng.permutation(n)[:PROBE_SIZE])
+
+
+def final_report(detector, train) -> dict | None:
+    """The final collapse numbers and verdict on the training probe, for a detector whose
+    declaration says the hypersphere verdict applies and that recorded a reference; None (the
+    verdict does not apply) otherwise."""
+    monitor = getattr(detector, "collapse_monitor", None)
+    if not getattr(detector.spec, "hypersphere", False) or monitor is None or monitor.reference_spread is None:
+        return None
+    pulled = train.x[train.semi != -1]
+    emb = detector.embed(pulled[probe_rows(len(pulled), detector.seed)])
+    return monitor.final(emb, detector.center)
+
+
+def collapse_summary(report: dict | None) -> dict:
+    """The run summary's collapse fields; the verdict is None where it does not apply."""
+    keys = ("verdict", "collapsed", "spread_ratio", "eff_rank", "const_dims")
+    return {k: (report or {}).get(k) for k in keys}
+
+
+def rule() -> dict:
+    """The verdict rule as numbers (the CLI prints it with every verdict)."""
+    return {"measure": "spread_ratio", "collapsed_below": COLLAPSED_BELOW, "at_risk_below": AT_RISK_BELOW,
+            "hysteresis": HYSTERESIS, "reference": REFERENCE_POINT, "measured_on": "training probe"}
+
+
+def rule_text() -> str:
+    """The verdict rule in words, rendered from the constants above."""
+    return (
+        f"**How the verdict is reached.** After every epoch a fixed probe of up to {PROBE_SIZE} training "
+        "samples is embedded and its *spread* is measured: the RMS distance of the embeddings from "
+        "their own mean (where the cloud sits does not matter, only how spread out it is). The "
+        f"*spread ratio* divides it by the spread at {REFERENCE_POINT}. "
+        f"**Collapsed** when the spread ratio is below {COLLAPSED_BELOW:g} (less than "
+        f"{100 * COLLAPSED_BELOW:g} % of the starting spread is left), **at risk** below "
+        f"{AT_RISK_BELOW:g}, otherwise **healthy**. A verdict improves only once the ratio clears "
+        f"the boundary by ×{HYSTERESIS:g} (hysteresis), so it does not flip on noise. The final "
+        "verdict is measured on the training probe with the trained model. Effective rank and "
+        "constant dimensions are shown as numbers: an elongated cloud is not a collapsed one. "
+        "The verdict applies only to methods that pull embeddings to a centre (Deep SVDD, Deep "
+        "SVDD-VAE).")
+
+
+NOT_APPLICABLE = ("The hypersphere collapse verdict does not apply to this method: it does not pull "
+                  "its embeddings to a centre, so a small or elongated cloud says nothing about its "
+                  "scores. Its own training curves are shown instead.")
 
 EXPLANATION = (
     "Deep SVDD pulls every training sample towards a centre c. A network that can output the same "
     "point for every input (φ ≡ c) reaches the minimum loss without learning anything: the "
-    "hypersphere has collapsed and its scores no longer separate anomalies. Bias terms and BatchNorm "
-    "shifts let the last layer output c directly; a learnable centre can move to wherever the "
-    "network is constant; bounded activations (sigmoid, tanh) saturate to constants; a very high "
-    "learning rate jumps straight there. Removing biases prevents it by construction; the noise "
-    "regularizer (k random labels to predict from φ) and the variance regularizer (a floor on the "
-    "minibatch variance) make the constant solution costly.")
+    "hypersphere has collapsed and its scores no longer separate anomalies. Bias terms let the last "
+    "layer output c directly; a learnable centre can move to wherever the network is constant "
+    "(zero weights give the point 0); a high learning rate gets there within a few epochs. Removing "
+    "biases and keeping c fixed prevent it by construction: a network without bias terms maps a "
+    "blank input to 0, so it cannot send every input to a fixed c ≠ 0.")

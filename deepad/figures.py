@@ -209,39 +209,33 @@ def history_grid(df: pd.DataFrame, columns: list[str], names: dict[str, str],
     return _styled(fig)
 
 
-def collapse_gauges(rel_spread: float | None, eff_rank: float | None, dim: int | None,
-                    const_share: float | None) -> go.Figure:
-    """Three dials: spread (log scale, red near 0), effective rank out of the dimension, share
-    of constant dimensions."""
+def collapse_gauges(spread_ratio: float | None, eff_rank: float | None, dim: int | None,
+                    const_dims: int | None) -> go.Figure:
+    """The spread ratio on a log dial coloured by the verdict's thresholds, then the effective rank
+    and the constant dimensions as plain numbers (shown, not judged)."""
+    from deepad import diagnostics as D
+
     fig = make_subplots(rows=1, cols=3, specs=[[{"type": "indicator"}] * 3])
-    if rel_spread is not None:
-        v = float(np.log10(max(rel_spread, 1e-6)))
+    if spread_ratio is not None:
+        lo, hi = -5.0, 1.0
+        v = float(np.clip(np.log10(max(spread_ratio, 1e-12)), lo, hi))
+        c, r = np.log10(D.COLLAPSED_BELOW), np.log10(D.AT_RISK_BELOW)
         fig.add_trace(go.Indicator(
-            mode="gauge", value=v, title=dict(text="relative spread", font=dict(size=13)),
-            gauge=dict(axis=dict(range=[-6, 0], tickvals=[-6, -3, -2, 0],
-                                 ticktext=["1e-6", "1e-3", "1e-2", "1"]),
+            mode="gauge", value=v, title=dict(text=f"spread ratio {spread_ratio:.2g}", font=dict(size=13)),
+            gauge=dict(axis=dict(range=[lo, hi], tickvals=[lo, c, r, 0, hi],
+                                 ticktext=["1e-5", f"{D.COLLAPSED_BELOW:g}", f"{D.AT_RISK_BELOW:g}", "1", "10"]),
                        bar=dict(color="black", thickness=0.25),
-                       steps=[dict(range=[-6, -3], color="#f4a5a5"), dict(range=[-3, -2], color="#fcd9a8"),
-                              dict(range=[-2, 0], color="#bfe5bf")])), row=1, col=1)
+                       steps=[dict(range=[lo, c], color="#f4a5a5"), dict(range=[c, r], color="#fcd9a8"),
+                              dict(range=[r, hi], color="#bfe5bf")])), row=1, col=1)
     if eff_rank is not None and dim:
         fig.add_trace(go.Indicator(
-            mode="gauge+number", value=eff_rank, number=dict(valueformat=".1f", suffix=f" / {dim}"),
-            title=dict(text="effective rank", font=dict(size=13)),
-            gauge=dict(axis=dict(range=[0, dim]), bar=dict(color="black", thickness=0.25),
-                       steps=[dict(range=[0, dim / 4], color="#fcd9a8"),
-                              dict(range=[dim / 4, dim], color="#bfe5bf")])), row=1, col=2)
-    if const_share is not None:
+            mode="number", value=eff_rank, number=dict(valueformat=".1f", suffix=f" / {dim}"),
+            title=dict(text="effective rank", font=dict(size=13))), row=1, col=2)
+    if const_dims is not None and dim:
         fig.add_trace(go.Indicator(
-            mode="gauge+number", value=100 * const_share, number=dict(suffix=" %", valueformat=".0f"),
-            title=dict(text="constant dimensions", font=dict(size=13)),
-            gauge=dict(axis=dict(range=[0, 100]), bar=dict(color="black", thickness=0.25),
-                       steps=[dict(range=[0, 50], color="#bfe5bf"), dict(range=[50, 95], color="#fcd9a8"),
-                              dict(range=[95, 100], color="#f4a5a5")])), row=1, col=3)
-    if rel_spread is not None:  # the number itself in the dial's centre (the dial is on a log scale)
-        dom = fig.data[0].domain.x
-        fig.add_annotation(text=f"{rel_spread:.2g}", x=(dom[0] + dom[1]) / 2, y=0.08, xref="paper", yref="paper",
-                           showarrow=False, font=dict(size=26), xanchor="center", yanchor="bottom")
-    fig.update_layout(height=210, margin=dict(l=45, r=45, t=40, b=5))
+            mode="number", value=const_dims, number=dict(suffix=f" / {dim}", valueformat=".0f"),
+            title=dict(text="constant dimensions", font=dict(size=13))), row=1, col=3)
+    fig.update_layout(height=200, margin=dict(l=25, r=25, t=40, b=5))
     return _styled(fig)
 
 
@@ -287,9 +281,9 @@ def latent_scatter(df: pd.DataFrame, color_by: str, centre: np.ndarray | None = 
             marker=dict(size=5, opacity=0.8, color=values, colorscale="Viridis", showscale=True,
                         colorbar=dict(title=color_by)),
             customdata=custom, hovertemplate=hover))
-    if centre is not None:
-        fig.add_trace(go.Scatter(x=[centre[0]], y=[centre[1]], mode="markers", name="centre c",
-                                 marker=dict(symbol="x", size=14, color="black", line=dict(width=2))))
+    if centre is not None:  # WebGL draws above SVG traces: the centre is WebGL too, after the points
+        fig.add_trace(go.Scattergl(x=[centre[0]], y=[centre[1]], mode="markers", name="centre c",
+                                   marker=dict(symbol="x", size=16, color="black", line=dict(width=2))))
     fig.update_layout(dragmode="lasso")
     return _layout(fig, title, height=height)
 
@@ -331,40 +325,106 @@ def decision_plane(grid) -> go.Figure:
     return _layout(fig, "Input plane: where the model says normal (inside the boundary)", height=520)
 
 
-def snapshot_scatter(view, i: int, height: int = 460) -> go.Figure:
-    """The probe samples' embeddings at snapshot i, in the fixed PCA view of all epochs."""
+def _snapshot_traces(view, i: int) -> list:
+    """The probe at snapshot i: anomalies first, normals drawn above them, the centre on top."""
     xy = view.xy[i]
-    fig = go.Figure()
+    traces = []
     if view.truth is not None:
-        for name, val in (("normal", 0), ("anomaly", 1)):
+        for name, val in (("anomaly", 1), ("normal", 0)):
             pts = xy[view.truth == val]
-            fig.add_trace(go.Scattergl(x=pts[:, 0], y=pts[:, 1], mode="markers", name=name,
-                                       marker=dict(size=5, opacity=0.7, color=TRUTH_COLOURS[name])))
+            traces.append(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name=name,
+                                     marker=dict(size=6, opacity=0.75, color=TRUTH_COLOURS[name])))
     else:
-        fig.add_trace(go.Scattergl(x=xy[:, 0], y=xy[:, 1], mode="markers", name="probe samples",
-                                   marker=dict(size=5, opacity=0.7, color=NORMAL_COLOUR)))
+        traces.append(go.Scatter(x=xy[:, 0], y=xy[:, 1], mode="markers", name="probe samples",
+                                 marker=dict(size=6, opacity=0.75, color=NORMAL_COLOUR)))
     if view.centre is not None:
-        fig.add_trace(go.Scatter(x=[view.centre[0]], y=[view.centre[1]], mode="markers", name="centre c",
-                                 marker=dict(symbol="x", size=14, color="black", line=dict(width=2))))
+        traces.append(go.Scatter(x=[view.centre[0]], y=[view.centre[1]], mode="markers", name="centre c",
+                                 marker=dict(symbol="x", size=16, color="black", line=dict(width=2))))
+    return traces
+
+
+def _snapshot_axes(fig: go.Figure, view) -> None:
     x0, x1, y0, y1 = view.lim
     fig.update_xaxes(range=[x0, x1], title="PC 1 (over all epochs)")
     fig.update_yaxes(range=[y0, y1], title="PC 2")
+
+
+def snapshot_scatter(view, i: int, height: int = 460) -> go.Figure:
+    """The probe samples' embeddings at snapshot i, in the fixed PCA view of all epochs."""
+    fig = go.Figure(_snapshot_traces(view, i))
+    _snapshot_axes(fig, view)
     return _layout(fig, f"Probe embeddings after training epoch {int(view.epochs[i])}", height=height)
 
 
+def snapshot_animation(view, start: int | None = None, height: int = 500, frame_ms: int = 250) -> go.Figure:
+    """Every snapshot as an animation frame: a play button and a slider to scrub through epochs;
+    the axes stay fixed so the cloud visibly shrinks, spreads or falls onto a point."""
+    n = len(view.steps)
+    start = n - 1 if start is None else start
+    fig = go.Figure(_snapshot_traces(view, start))
+    fig.frames = [go.Frame(data=_snapshot_traces(view, j), name=str(j),
+                           layout=dict(title=dict(text=f"Probe embeddings after training epoch "
+                                                       f"{int(view.epochs[j])}")))
+                  for j in range(n)]
+    play = dict(frame=dict(duration=frame_ms, redraw=True), transition=dict(duration=0), fromcurrent=True,
+                mode="immediate")
+    fig.update_layout(
+        updatemenus=[dict(type="buttons", direction="left", x=0.0, y=-0.12, xanchor="left", yanchor="top",
+                          showactive=False, pad=dict(t=0, r=10),
+                          buttons=[dict(label="▶ Play", method="animate", args=[None, play]),
+                                   dict(label="❚❚ Pause", method="animate",
+                                        args=[[None], dict(frame=dict(duration=0, redraw=False),
+                                                           mode="immediate")])])],
+        sliders=[dict(active=start, x=0.18, y=-0.08, len=0.82, currentvalue=dict(prefix="epoch "),
+                      pad=dict(t=0),
+                      steps=[dict(label=str(int(view.epochs[j])), method="animate",
+                                  args=[[str(j)], dict(frame=dict(duration=0, redraw=True), mode="immediate",
+                                                       transition=dict(duration=0))])
+                             for j in range(n)])])
+    _snapshot_axes(fig, view)
+    fig = _layout(fig, f"Probe embeddings after training epoch {int(view.epochs[start])}", height=height)
+    fig.update_layout(margin=dict(b=110))
+    return fig
+
+
+def snapshot_distances(view, i: int) -> go.Figure:
+    """Distances of the probe samples to c at snapshot i (normals and anomalies apart)."""
+    fig = go.Figure()
+    d = view.dist[i]
+    if view.truth is not None:
+        for name, val in (("anomaly", 1), ("normal", 0)):
+            part = d[view.truth == val]
+            fig.add_trace(go.Histogram(x=part, name=f"{name} ({len(part)})", opacity=0.6, nbinsx=40,
+                                       bingroup=1, marker_color=TRUTH_COLOURS[name]))
+    else:
+        fig.add_trace(go.Histogram(x=d, name="probe samples", nbinsx=40, marker_color=NORMAL_COLOUR))
+    fig.update_layout(barmode="overlay")
+    fig.update_xaxes(title="distance to the centre ‖φ(x) − c‖")
+    fig.update_yaxes(title="samples")
+    return _layout(fig, f"Distance to c after epoch {int(view.epochs[i])}: median "
+                        f"{float(np.median(d)):.3g}", height=260)
+
+
 def spread_timeline(view, i: int) -> go.Figure:
-    fig = go.Figure(go.Scatter(x=view.epochs, y=view.spread, mode="lines+markers", name="relative spread"))
+    """The spread ratio over epochs, with the verdict's collapse and at-risk zones."""
+    from deepad import diagnostics as D
+
+    fig = go.Figure(go.Scatter(x=view.epochs, y=view.spread, mode="lines+markers", name="spread ratio"))
     fig.add_trace(go.Scatter(x=[view.epochs[i]], y=[view.spread[i]], mode="markers", name="shown",
                              marker=dict(size=14, color="black", symbol="circle-open", line=dict(width=3))))
     spread = np.asarray(view.spread, dtype=np.float64)
-    lo = min(float(np.nanmin(spread)) / 3, 1e-4) if len(spread) else 1e-4
-    hi = max(float(np.nanmax(spread)) * 3, 1e-2) if len(spread) else 1.0
-    fig.add_hrect(y0=lo, y1=1e-3, fillcolor=VERDICT_COLOURS["collapsed"], opacity=0.1, line_width=0)
-    _log_axis(fig, [lo, hi])
-    fig.update_yaxes(title="relative spread", range=[np.log10(lo), np.log10(hi)])
+    finite = spread[np.isfinite(spread) & (spread > 0)]
+    lo = min(float(finite.min()) / 3, D.COLLAPSED_BELOW / 10) if len(finite) else D.COLLAPSED_BELOW / 10
+    hi = max(float(finite.max()) * 3, 1.0) if len(finite) else 10.0
+    fig.add_hrect(y0=lo, y1=D.COLLAPSED_BELOW, fillcolor=VERDICT_COLOURS["collapsed"], opacity=0.12,
+                  line_width=0)
+    fig.add_hrect(y0=D.COLLAPSED_BELOW, y1=D.AT_RISK_BELOW, fillcolor=VERDICT_COLOURS["at risk"],
+                  opacity=0.12, line_width=0)
+    fig.update_yaxes(type="log", title="spread ratio", exponentformat="power",
+                     range=[np.log10(lo), np.log10(hi)])
     _integer_ticks(fig, view.epochs)
     fig.update_xaxes(title="training epoch")
-    return _layout(fig, "Relative spread of the probe embeddings", height=260, showlegend=False)
+    return _layout(fig, view.spread_title, height=260, showlegend=False)
 
 
 # --- exploration -----------------------------------------------------------------------------------

@@ -1,24 +1,53 @@
-"""Collapse: the collapse diagnostics over epochs for the current run and for several runs side by
-side, the verdict, and what collapse is in plain words."""
+"""Collapse: the verdict and its numbers over epochs for the current run (for methods that pull
+embeddings to a centre; every other method shows its own training curves), two runs side by side
+with their config difference, and what collapse is in plain words."""
 
 import streamlit as st
 
 from deepad import figures
 from deepad import views as vm
-from deepad.diagnostics import EXPLANATION
+from deepad.diagnostics import EXPLANATION, NOT_APPLICABLE
 from pages import _ui as ui
 
 ui.require_app(__file__)
 
 st.title("Hypersphere collapse")
 st.caption("Has the network learned to map every input to the same point? Then all scores are alike "
-           "and anomalies go unnoticed. These numbers are measured on the embeddings after every epoch.")
+           "and anomalies go unnoticed. These numbers are measured after every epoch on a fixed probe "
+           "of the training samples.")
 
 with st.expander("What is collapse, and why does it happen?", expanded=True):
     st.markdown(EXPLANATION)
     st.markdown(vm.VERDICT_RULE)
 
-DIAG_NAMES = {k: v[0] for k, v in vm.diagnostics().items()}
+PHASE_TITLES = {"pretrain": "autoencoder pretraining", "target": "target autoencoder",
+                "train": "training", "meta": "meta-training", "adapt": "adaptation", "self": "self-training"}
+
+
+def phase_title(method: str | None, phase: str) -> str:
+    if method == "r2ad2" and phase == "train":
+        return "alarm network"
+    return PHASE_TITLES.get(phase, phase)
+
+
+def own_curves(run, df, key: str) -> list:
+    """A method the verdict does not apply to: its own losses, one panel per training phase."""
+    method = run.config.get("method")
+    names = vm.loss_names(method)
+    figs = []
+    phases = [p for p in df["phase"].dropna().unique() if p != "features"]
+    cols = st.columns(max(1, len(phases)))
+    for col, phase in zip(cols, phases):
+        part = df[df["phase"] == phase]
+        losses = [c for c in vm.loss_columns(part) if c in names]
+        if not losses:
+            continue
+        figs.append(figures.history_figure(part, losses, names, f"Losses: {phase_title(method, phase)}",
+                                           log_y=False, height=300))
+        col.plotly_chart(figs[-1], key=f"{key}.{phase}")
+    if len(phases) > 1:
+        st.caption("Each phase counts its own epochs, so each has its own panel.")
+    return figs
 
 
 def run_section(run_id: str) -> None:
@@ -33,87 +62,119 @@ def run_section(run_id: str) -> None:
         st.rerun()
     seen[run_id] = vm.is_live(run)
     ui.run_heading(run)
-    history = ui.history_of(run)
+    history = run.history()
     df = vm.history_frame(history)
+    if not vm.verdict_applies(run):
+        st.info(NOT_APPLICABLE)
+        if len(df):
+            figs = own_curves(run, df, "collapse.own")
+            ui.download_figures(figs, f"Training curves of {run.run_id}", f"{run.run_id}-curves.html",
+                                key="collapse.dl")
+        return
     dim = vm.representation_dim(run, ui.results_of(run))
     latest = vm.latest_collapse(run, history, dim)
     if not latest:
         st.info("No collapse numbers for this run yet" + (" (they come after its first training epoch)."
-                if vm.is_live(run) else ": the method has no embedding that changes over epochs."))
-    else:
-        verdict = latest.get("verdict") or "not judged"
-        when = "final embeddings" if run.summary.get("verdict") else "latest epoch, while it trains"
-        st.markdown(f"### Verdict: {ui.badge(verdict, 'verdict')} ({when})")
-        for reason in vm.verdict_reasons(latest, dim):
-            st.markdown(f"- {reason}")
-        st.plotly_chart(figures.collapse_gauges(latest.get("rel_spread"), latest.get("eff_rank"), dim,
-                                                latest.get("const_share")), key="collapse.gauges")
-    diags = [c for c in ("rel_spread", "eff_rank", "const_share") if c in vm.diagnostic_columns(df)]
-    if not diags:
+                if vm.is_live(run) else "."))
         return
+    verdict = latest.get("verdict") or "not judged"
+    when = ("final, on the training probe" if latest.get("final")
+            else f"epoch {latest.get('epoch')}, while it trains")
+    st.markdown(f"### Verdict: {ui.badge(verdict, 'verdict')} ({when})")
+    for reason in vm.verdict_reasons(latest, dim):
+        st.markdown(f"- {reason}")
+    st.plotly_chart(figures.collapse_gauges(latest.get("spread_ratio"), latest.get("eff_rank"), dim,
+                                            latest.get("const_dims")), key="collapse.gauges")
+    diag_names = {k: v[0] for k, v in vm.diagnostics(run.config.get("method")).items()}
+    diag_info = vm.diagnostics(run.config.get("method"))
+    diags = [c for c in ("spread_ratio", "eff_rank", "const_dims") if c in vm.diagnostic_columns(df)]
     figs = []
-    for col, name in zip(st.columns(len(diags)), diags):
-        fig = figures.history_figure(df, [name], DIAG_NAMES, DIAG_NAMES[name], log_y=vm.diagnostics()[name][2],
+    for col, name in zip(st.columns(max(1, len(diags))), diags):
+        fig = figures.history_figure(df, [name], diag_names, diag_names[name], log_y=diag_info[name][2],
                                      height=280, y_range=vm.RANGES.get(name))
         figs.append(fig)
         with col:
             st.plotly_chart(fig, key=f"collapse.{name}")
-            st.caption(vm.diagnostics()[name][1].capitalize() + ".")
-    losses = vm.loss_columns(df)
+            st.caption(diag_info[name][1].capitalize() + ".")
+    names = vm.loss_names(run.config.get("method"))
+    losses = [c for c in vm.loss_columns(df) if c in names]
     others = [c for c in ("c_t", "batch_var") if c in vm.diagnostic_columns(df)]
     left, right = st.columns(2)
     with left:
-        figs.append(figures.history_figure(df, losses, vm.loss_names(), "Loss by component", log_y=True))
+        figs.append(figures.history_figure(df, losses, names, "Loss by component", log_y=True))
         st.plotly_chart(figs[-1], key="collapse.loss")
-        st.caption("A loss racing to 0 with a shrinking spread is the signature of collapse: the "
+        st.caption("A loss racing to 0 with a falling spread ratio is the signature of collapse: the "
                    "trivial solution is reached.")
     if others:
         with right:
-            title = " and ".join(DIAG_NAMES[c] for c in others)
-            figs.append(figures.history_figure(df, others, DIAG_NAMES, title[:1].upper() + title[1:],
+            title = " and ".join(diag_names[c] for c in others)
+            figs.append(figures.history_figure(df, others, diag_names, title[:1].upper() + title[1:],
                                                log_y=True))
             st.plotly_chart(figs[-1], key="collapse.ct")
-            st.caption("The regularizer's adaptive weight c_t (when there is a regularizer) and the "
-                       "variance of φ within a minibatch (the variance regularizer keeps it above a floor).")
     ui.download_figures(figs, f"Collapse diagnostics of {run.run_id}", f"{run.run_id}-collapse.html",
                         key="collapse.dl")
 
 
 run = ui.current_run()
 if run is not None:
-    st.fragment(run_section, run_every=ui.refresh_every(run))(run.run_id)
+    st.fragment(run_section, run_every=ui.LIVE_REFRESH_S if vm.is_live(run) else None)(run.run_id)
 
-st.divider()
-st.subheader("Compare runs side by side")
-st.caption("Pick runs that differ in one thing (bias terms on or off, a regularizer or none) and see "
-           "which keep their spread.")
-runs = [r for r in ui.store().list() if r.history()]
-by_id = {r.run_id: r for r in runs}
-if not runs:
-    st.info("No runs with training records yet. The collapse presets on **Train** make a good pair: "
-            "a trigger and its fix.")
-    st.stop()
-if "collapse.compare" not in st.session_state:
-    st.session_state["collapse.compare"] = list(by_id)[:3]
-st.session_state["collapse.compare"] = [i for i in st.session_state["collapse.compare"] if i in by_id]
-chosen = st.multiselect("Runs to compare", list(by_id), key="collapse.compare",
-                        format_func=lambda i: f"{vm.run_title(by_id[i])} [{i[-6:]}]")
-if chosen:
-    frames = {f"{vm.run_title(by_id[i])} [{i[-6:]}]": vm.history_frame(by_id[i].history()) for i in chosen}
-    metrics = [("rel_spread", True), ("eff_rank", False), ("const_share", False),
-               ("loss_svdd", True), ("val_auc", False), ("batch_var", True)]
+
+def compare_section() -> None:
+    """Two runs side by side: the settings they differ in, then their curves on shared axes."""
+    runs = ui.store().list()
+    by_id = {r.run_id: r for r in runs}
+    if len(by_id) < 2:
+        st.info("Start a lesson on **Train** (one click runs a trigger and its fix) or any two runs to "
+                "compare them here.")
+        return
+    ids = list(by_id)
+    pair = [i for i in st.session_state.get("collapse.pair", []) if i in by_id]
+    for side, default in (("left", pair[0] if pair else ids[min(1, len(ids) - 1)]),
+                          ("right", pair[1] if len(pair) > 1 else ids[0])):
+        key = f"collapse.cmp.{side}"
+        if st.session_state.get(key) not in by_id:
+            st.session_state[key] = default
+    c1, c2 = st.columns(2)
+    left = c1.selectbox("Left run", ids, key="collapse.cmp.left", format_func=lambda i: vm.run_label(by_id[i]))
+    right = c2.selectbox("Right run", ids, key="collapse.cmp.right",
+                         format_func=lambda i: vm.run_label(by_id[i]))
+    a, b = by_id[left], by_id[right]
+    rows = vm.config_rows(a, b)
+    if left == right:
+        st.caption("The same run on both sides.")
+    elif rows:
+        st.markdown("**They differ in:** " + ", ".join(f"`{r['setting']}` {r['left']} → {r['right']}"
+                                                      for r in rows))
+        st.dataframe([{"setting": r["setting"], "left run": r["left"], "right run": r["right"]} for r in rows],
+                     hide_index=True)
+    else:
+        st.markdown("**They differ in:** nothing (the same settings).")
+    cols = st.columns(2)
+    for col, r, side in ((cols[0], a, "left"), (cols[1], b, "right")):
+        with col:
+            s = r.summary
+            applies = vm.verdict_applies(r)
+            verdict = s.get("verdict") or vm.latest_collapse(r, r.history()).get("verdict")
+            st.markdown(f"**{vm.run_title(r)}** · {ui.badge(r.state, 'state')}")
+            st.markdown(("Verdict: " + ui.badge(verdict, "verdict")) if applies and verdict
+                        else ("Verdict: not yet judged" if applies else "Verdict: does not apply"))
+            if s.get("auc") is not None:
+                st.caption(f"test AUC {s['auc']:.3f}")
+    frames = {vm.run_label(r): vm.history_frame(r.history()) for r in (a, b)} if left != right else \
+        {vm.run_label(a): vm.history_frame(a.history())}
+    names = {**vm.loss_names(), **{k: v[0] for k, v in vm.diagnostics().items()}}
+    metrics = [("spread_ratio", True), ("loss", True), ("eff_rank", False), ("val_auc", False)]
     shown = [(m, log) for m, log in metrics if any(m in f and f[m].notna().any() for f in frames.values())]
     cols = st.columns(2)
     for k, (m, log) in enumerate(shown):
-        title = DIAG_NAMES.get(m, vm.loss_names().get(m, m))
-        cols[k % 2].plotly_chart(figures.compare_figure(frames, m, title, log_y=log, y_range=vm.RANGES.get(m)),
-                                 key=f"collapse.cmp.{m}")
-    st.dataframe(vm.runs_frame([by_id[i] for i in chosen])[["title", "AUC", "collapse", "state", "run"]]
-                 .style.format({"AUC": "{:.3f}"}, na_rep=""), hide_index=True)
-    if len(chosen) > 1:
-        diff = vm.config_diff([by_id[i] for i in chosen])
-        st.markdown("**Where their settings differ**")
-        if len(diff):
-            st.dataframe(diff)
-        else:
-            st.caption("Nowhere: these runs have the same settings (differences come from chance alone).")
+        cols[k % 2].plotly_chart(figures.compare_figure(frames, m, names.get(m, m), log_y=log,
+                                                        y_range=vm.RANGES.get(m)), key=f"collapse.cmp.{m}")
+
+
+st.divider()
+st.subheader("Compare two runs side by side")
+st.caption("A lesson's trigger and fix differ in one setting: see which keeps its spread. Any two runs "
+           "can be picked.")
+st.fragment(compare_section, run_every=ui.LIVE_REFRESH_S if any(
+    vm.is_live(r) for r in ui.store().list()[:4]) else None)()

@@ -208,19 +208,28 @@ def snapshot_section(run_id: str) -> None:
         st.caption(f"Live: a fixed set of validation samples embedded after each epoch, now epoch "
                    f"{int(snap.epochs[-1])}. Watch the cloud: a healthy run keeps a spread-out cloud while "
                    "it shrinks towards c; a collapsing one falls onto a single point. Once the run has "
-                   "ended a slider lets you go back through every epoch.")
+                   "ended, a play button animates every epoch and a slider scrubs through them.")
         i = n - 1
+        left, right = st.columns([3, 2])
+        left.plotly_chart(figures.snapshot_scatter(snap, i), key="latent.snap")
     else:
-        st.caption("A fixed set of validation samples was embedded after every epoch. Drag the slider: a "
-                   "healthy run keeps a spread-out cloud while it shrinks towards c; a collapsing one "
-                   "falls onto a single point. The axes stay fixed so shrinking is visible.")
-        i = st.select_slider("Training epoch", options=list(range(n)), value=n - 1,
-                             format_func=lambda j: str(int(snap.epochs[j])), key=f"latent.snap.{run_id}",
-                             help="Pretraining epochs have no snapshot.") if n > 1 else 0
-    left, right = st.columns([3, 2])
-    left.plotly_chart(figures.snapshot_scatter(snap, i), key="latent.snap")
+        st.caption("A fixed set of validation samples was embedded after every epoch. Press **Play** "
+                   "or drag the slider under the plot: a healthy run keeps a spread-out cloud while it "
+                   "shrinks towards c; a collapsing one falls onto a single point. The axes stay fixed "
+                   "so shrinking is visible; normal samples are drawn above anomalies, the centre c "
+                   "above both.")
+        i = st.select_slider("Epoch for the distances and the spread marker", options=list(range(n)),
+                             value=n - 1, format_func=lambda j: str(int(snap.epochs[j])),
+                             key=f"latent.snap.{run_id}", help="Pretraining epochs have no snapshot.") \
+            if n > 1 else 0
+        left, right = st.columns([3, 2])
+        left.plotly_chart(figures.snapshot_animation(snap, i), key="latent.snap")
     right.plotly_chart(figures.spread_timeline(snap, i), key="latent.spread")
-    right.caption("Relative spread of the snapshot embeddings; the red band is the collapse zone.")
+    right.caption("The red band is where the verdict says collapsed, the orange one at risk.")
+    if snap.dist is not None:
+        right.plotly_chart(figures.snapshot_distances(snap, i), key="latent.snapdist")
+        right.caption("Distances of the same samples to the (final) centre c at that epoch: in a "
+                      "collapsed run normals and anomalies land at the same distance.")
 
 
 st.subheader("Watch training happen, epoch by epoch")

@@ -23,7 +23,7 @@ def _curves(run, history: list[dict], df):
     key = (run.run_id, len(history), run.state, st.session_state.get("runs.logloss", True))
     if memo.get("key") != key:
         losses = vm.loss_columns(df)
-        diags = [c for c in vm.diagnostic_columns(df) if c not in ("rel_spread", "eff_rank", "const_share")]
+        diags = [c for c in vm.diagnostic_columns(df) if c not in ("spread_ratio", "eff_rank", "const_dims")]
         loss_fig = figures.history_figure(df, losses, vm.loss_names(run.config.get("method")), "Loss by component",
                                           log_y=key[-1])
         diag_fig = (figures.history_grid(df, diags, {k: v[0] for k, v in vm.diagnostics().items()},
@@ -62,9 +62,12 @@ def live_view(run_id: str) -> None:
                         "and, in between, as often as a tenth of the training time allows.")
     cols[3].metric("test AUC", f"{s['auc']:.3f}" if s.get("auc") is not None else "–",
                    help="On the test part, once the run has finished.")
+    applies = vm.verdict_applies(run)
     verdict = latest.get("verdict")
-    cols[4].metric("collapse", verdict or "–",
-                   help="Is the network mapping every input to the same point? See the Collapse page.")
+    cols[4].metric("collapse", (verdict or "–") if applies else "does not apply",
+                   help="Is the network mapping every input to the same point? See the Collapse page."
+                   if applies else "The method does not pull its embeddings to a centre, so the hypersphere "
+                   "collapse verdict does not apply.")
 
     if not len(df):
         return
@@ -72,20 +75,23 @@ def live_view(run_id: str) -> None:
     left, right = st.columns(2)
     with left:
         st.plotly_chart(loss_fig, key="runs.loss")
-        st.caption("The SVDD term pulls embeddings to the centre; the regularizer (when on) keeps them "
-                   "from collapsing; c_t × regularizer is what it adds to the loss.")
+        if run.config.get("method") == "deep-svdd":
+            st.caption("The SVDD term pulls embeddings to the centre; the regularizer (when on) keeps them "
+                       "from collapsing; c_t × regularizer is what it adds to the loss.")
+        else:
+            st.caption("The loss components this method trains on, under the names it gives them.")
     with right:
         if diag_fig is not None:
             st.plotly_chart(diag_fig, key="runs.diag")
             st.caption("Numbers the method reports every epoch, e.g. the regularizer weight c_t, the "
                        "variance of φ within a minibatch, the radius R, the validation AUC.")
-    if latest.get("rel_spread") is not None:
-        st.plotly_chart(figures.collapse_gauges(latest.get("rel_spread"), latest.get("eff_rank"),
+    if latest.get("spread_ratio") is not None:
+        st.plotly_chart(figures.collapse_gauges(latest.get("spread_ratio"), latest.get("eff_rank"),
                                                 vm.representation_dim(run, ui.results_of(run)),
-                                                latest.get("const_share")),
+                                                latest.get("const_dims")),
                         key="runs.gauges")
-        st.caption("Collapse gauges: a spread near 0, a low effective rank or many constant dimensions "
-                   "mean the network maps everything to one point.")
+        st.caption("The spread ratio decides the collapse verdict (red: collapsed, orange: at risk); the "
+                   "effective rank and the constant dimensions are shown as numbers. See the Collapse page.")
 
 
 run = ui.current_run()

@@ -11,7 +11,7 @@ from deepad.data.datasets import CATALOG, load_dataset
 from deepad.data.setups import SetupConfig
 from deepad.detectors import registry
 from deepad.errors import DeepADError
-from deepad.presets import load_presets
+from deepad.presets import lessons, load_presets
 from pages import _ui as ui
 
 ui.require_app(__file__)
@@ -65,8 +65,42 @@ def start(config: dict) -> None:
     st.switch_page("pages/runs.py", query_params={"run": run_id})
 
 
+def start_lesson(trigger, fix) -> None:
+    """Queue a lesson's trigger and fix (same settings but the one the lesson is about), then open
+    the Collapse page with the two side by side."""
+    ids = []
+    for p in (trigger, fix):
+        try:
+            ids.append(ui.manager().start({**p.config, "title": p.title}))
+        except DeepADError as exc:
+            st.error(f"{p.title}: {exc}")
+            return
+    for run_id in ids:
+        ui.projector().project_when_finished(ui.manager(), run_id)
+    ui.select_run(ids[0])
+    ss["collapse.pair"] = ids
+    for side in ("left", "right"):
+        ss.pop(f"collapse.cmp.{side}", None)
+    st.switch_page("pages/collapse.py", query_params={"run": ids[0]})
+
+
 # --- presets -----------------------------------------------------------------------------------
 presets = load_presets()
+lesson_pairs = lessons(presets)
+if lesson_pairs:
+    with st.container(border=True):
+        st.markdown("**Collapse lessons**: one click trains a trigger and its fix, which differ only in "
+                    "the setting named, and opens them side by side on **Collapse**")
+        with st.container(horizontal=True):
+            for lesson, (t, f) in sorted(lesson_pairs.items()):
+                trigger, fix = presets[t], presets[f]
+                label = f"{lesson.replace('-', ' ').capitalize()}: trigger and fix"
+                if st.button(label, key=f"lesson.{lesson}", icon=":material/compare:",
+                             help=f"{trigger.description} Fix: {fix.description} They differ in: "
+                                  f"{', '.join(fix.differs_in)}."):
+                    fill_form(fix.config, fix.title)
+                    start_lesson(trigger, fix)
+
 PRESET_GROUPS = {"collapse": "Collapse lesson", "papers": "Paper set-up"}
 preset_names = sorted(presets, key=lambda n: (presets[n].group not in PRESET_GROUPS,
                                               list(PRESET_GROUPS).index(presets[n].group)

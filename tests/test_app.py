@@ -73,7 +73,8 @@ def runs_on_disk(tmp_path_factory) -> tuple[Path, dict[str, str]]:
 
     # failed at epoch 2 (written as the runner writes a failure)
     run = store.create(cfg.model_dump(), cfg.method)
-    store.append_history(run, {"phase": "train", "epoch": 1, "step": 1, "loss": 1.0, "rel_spread": 0.5})
+    store.append_history(run, {"phase": "train", "epoch": 1, "step": 1, "loss": 1.0, "spread_ratio": 0.5,
+                               "verdict": "healthy"})
     store.update_status(run, state="failed", error="the loss became nan at epoch 2", failed_epoch=2,
                         hint="lower the learning rate (--lr)")
     ids["failed"] = run.run_id
@@ -178,7 +179,10 @@ def test_every_page_runs_for_every_kind_of_run(runs_env, page, kind):
         if page == "pages/samples.py":
             assert (len(at.image) >= 2) if kind == "finished" else len(at.dataframe) >= 2
         if page == "pages/collapse.py":
-            assert "Verdict:" in shown and charts(at) >= 1
+            if kind == "tabular":  # an isolation forest is not a hypersphere: no verdict
+                assert "does not apply" in shown and "### Verdict" not in shown
+            else:
+                assert "Verdict:" in shown and charts(at) >= 1
         if page == "pages/latent.py":  # the PCA view and the score histogram, the distances where there is a centre
             assert vega_charts(at) >= 2 and charts(at) >= (0 if kind == "tabular" else 1)
     if kind == "toy" and page == "pages/latent.py":
@@ -398,6 +402,37 @@ def test_a_run_started_on_train_shows_its_results_on_every_page(empty_env):
         at.switch_page("pages/collapse.py").run()
         assert not at.exception and "Verdict:" in texts(at) and charts(at) >= 4
     finally:
+        manager.shutdown()
+
+
+def test_a_lesson_button_queues_its_trigger_and_fix_and_the_comparison_shows_their_difference(empty_env):
+    from deepad.presets import lessons, load_presets
+
+    presets = load_presets()
+    trigger, fix = (presets[n] for n in lessons(presets)["learning-rate"])
+    at = open_page("pages/train.py")
+    at.button(key="lesson.learning-rate").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    manager = manager_of(empty_env)
+    try:
+        assert at.title[0].value == "Hypersphere collapse"
+        pair = at.session_state["collapse.pair"]
+        store = RunStore(empty_env)
+        runs = [store.get(i) for i in pair]
+        assert [r.config["title"] for r in runs] == [trigger.title, fix.title]
+        assert all(r.state in ("queued", "running", "finished") for r in runs)
+        for run, preset in zip(runs, (trigger, fix)):
+            assert all(run.config["params"][k] == v for k, v in preset.config["params"].items())
+        shown = texts(at)
+        assert "They differ in:" in shown and "`lr` 0.01 → 0.0001" in shown, shown
+        assert at.selectbox(key="collapse.cmp.left").value == pair[0]
+        assert at.selectbox(key="collapse.cmp.right").value == pair[1]
+        # any other run can be picked: the same run on both sides differs in nothing
+        at.selectbox(key="collapse.cmp.right").set_value(pair[0]).run()
+        assert "The same run on both sides." in texts(at)
+    finally:
+        for run_id in at.session_state["collapse.pair"]:
+            manager.cancel(run_id)
         manager.shutdown()
 
 

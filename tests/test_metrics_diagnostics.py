@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from deepad import metrics
-from deepad.diagnostics import collapse_report, effective_rank, verdict
+from deepad import diagnostics as D
 
 
 def test_metrics_match_their_definitions():
@@ -20,15 +20,54 @@ def test_metrics_match_their_definitions():
     assert metrics.auc(np.zeros(4), scores[:4]) is None  # one class: undefined, not a crash
 
 
-def test_collapse_report_on_constructed_embeddings():
+def cloud(rng, n=400, dim=16, scales=None, offset=0.0):
+    scales = np.ones(dim) if scales is None else np.asarray(scales, dtype=float)
+    return offset + rng.normal(0, 1, (n, dim)) * scales
+
+
+def test_verdict_on_constructed_embeddings():
     rng = np.random.default_rng(0)
-    c = np.full(16, 0.5)
-    healthy = c + rng.normal(0, 0.2, (300, 16))
-    point = c + rng.normal(0, 1e-5, (300, 16))
-    line = c + np.outer(rng.normal(0, 3e-3, 300), np.ones(16)) + rng.normal(0, 1e-6, (300, 16))
-    assert collapse_report(healthy, c)["verdict"] == "healthy"
-    assert collapse_report(point, c)["collapsed"]
-    rep = collapse_report(line, c)
-    assert rep["collapsed"] and rep["eff_rank"] < 2
-    assert effective_rank(np.eye(8)) == pytest.approx(8, rel=0.2)
-    assert verdict(5e-3, 0.0, 30, 32) == "at risk"
+    ref = cloud(rng)
+    monitor = D.CollapseMonitor()
+    monitor.start(ref)
+    # shrinking (to a fifth) and moving towards c, but still spread: healthy
+    assert monitor.epoch(cloud(rng, scales=np.full(16, 0.2), offset=3.0))["verdict"] == "healthy"
+    # every direction of variation lost relative to the reference: collapsed
+    rep = monitor.epoch(cloud(rng, scales=np.full(16, 1e-4), offset=3.0))
+    assert rep["verdict"] == "collapsed" and rep["const_dims"] == 16
+
+    # anisotropic but varied (one direction carries almost all of it): not collapsed
+    fresh = D.CollapseMonitor()
+    fresh.start(ref)
+    elongated = fresh.epoch(cloud(rng, scales=[3.0] + [0.01] * 15))
+    assert elongated["verdict"] == "healthy" and elongated["eff_rank"] < 4
+
+    # translation-invariant: moving the cloud far away changes nothing
+    a, b = D.measure(ref, 1.0), D.measure(ref + 1e4, 1.0)
+    assert a["spread"] == pytest.approx(b["spread"], rel=1e-6)
+    assert D.effective_rank(np.eye(8)) == pytest.approx(8, rel=0.2)
+
+
+def test_noise_around_a_threshold_does_not_flip_the_verdict():
+    rng = np.random.default_rng(1)
+    wobble = D.COLLAPSED_BELOW * np.exp(rng.uniform(-0.3, 0.3, 40))  # ±30 % around the boundary
+    trail = D.verdict_trail(wobble)
+    first = trail.index("collapsed")
+    assert set(trail[first:]) == {"collapsed"}
+    plain = ["collapsed" if r < D.COLLAPSED_BELOW else "at risk" for r in wobble]
+    assert sum(a != b for a, b in zip(plain, plain[1:])) > 5  # without hysteresis it would flip
+    # a clear recovery is followed
+    assert D.verdict_trail([0.005, 0.5])[-1] == "healthy"
+    assert D.verdict_trail([0.005, 0.02])[-1] == "at risk"
+    assert D.verdict_trail([0.5, 0.02, 0.04])[-1] == "at risk"  # not yet clear of the risk boundary
+
+
+def test_the_rule_is_rendered_from_the_constants():
+    text = D.rule_text()
+    for value in (D.COLLAPSED_BELOW, D.AT_RISK_BELOW, D.HYSTERESIS):
+        assert f"{value:g}" in text
+    assert D.rule()["collapsed_below"] == D.COLLAPSED_BELOW
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert text in readme, "README's verdict rule is not the one the code renders"

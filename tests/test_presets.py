@@ -8,3 +8,36 @@ def test_every_preset_validates():
     for p in presets.values():
         assert p.title and p.description
         validate_config(p.config)
+
+
+def test_the_presets_command_marks_each_lesson_pair(capsys):
+    import json
+
+    from deepad import cli
+
+    assert cli.main(["presets"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    lessons = {}
+    for row in rows:
+        if "lesson" in row:
+            assert row["role"] in ("trigger", "fix") and row["differs_in"] and row["pair"]
+            lessons.setdefault(row["lesson"], {})[row["role"]] = row
+    assert len(lessons) >= 3
+    for lesson, pair in lessons.items():
+        assert set(pair) == {"trigger", "fix"}, lesson
+        assert pair["trigger"]["pair"] == pair["fix"]["preset"] and pair["fix"]["pair"] == pair["trigger"]["preset"]
+        assert pair["trigger"]["differs_in"] == pair["fix"]["differs_in"]
+
+
+def test_a_lesson_without_its_pair_is_refused(tmp_path):
+    import json
+
+    import pytest
+
+    from deepad.errors import DeepADError
+
+    cfg = {"dataset": "mnist5k", "method": "deep-svdd", "params": {}}
+    (tmp_path / "a.json").write_text(json.dumps({"title": "a", "config": cfg, "lesson": "x", "role": "trigger",
+                                                 "differs_in": ["bias"]}))
+    with pytest.raises(DeepADError, match="one trigger and one fix"):
+        load_presets(tmp_path)

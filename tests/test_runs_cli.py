@@ -84,6 +84,12 @@ def test_cli_trains_a_preset(tmp_path, capsys):
     assert rc == 0 and out["state"] == "finished" and out["method"] == "egbad" and out["normal"] == [0]
     saved = json.loads((runs / out["run_id"] / "config.json").read_text())
     assert saved["params"]["epochs"] == 2 and saved["title"] == "EGBAD, clean training data"
+    # a BiGAN encoder is not a hypersphere: no verdict, in the train line and in `show`
+    assert out["verdict"] is None and out["collapsed"] is None and "verdict_rule" not in out
+    assert cli.main(["show", out["run_id"], "--runs-dir", str(runs)]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["verdict"] is None and shown["status"]["summary"]["verdict"] is None
+    assert not (runs / out["run_id"] / "diagnostics.json").exists()
 
 
 def test_cli_train_prints_json_last_and_list_show_find_the_run(tmp_path):
@@ -97,6 +103,8 @@ def test_cli_train_prints_json_last_and_list_show_find_the_run(tmp_path):
     for key in ("run_id", "method", "dataset", "auc", "ap", "collapsed", "seconds"):
         assert key in result
     assert result["method"] == "deep-svdd" and result["dataset"] == "digits"
+    assert result["verdict"] in ("healthy", "at risk", "collapsed")
+    assert result["verdict_rule"]["collapsed_below"] > 0 and result["spread_ratio"] > 0
     assert 0.5 < result["auc"] <= 1.0
     listed = subprocess.run([sys.executable, "-m", "deepad", "list", "--runs-dir", str(runs)],
                             capture_output=True, text=True, env=env, timeout=120)
@@ -104,6 +112,7 @@ def test_cli_train_prints_json_last_and_list_show_find_the_run(tmp_path):
     shown = subprocess.run([sys.executable, "-m", "deepad", "show", result["run_id"], "--runs-dir", str(runs)],
                            capture_output=True, text=True, env=env, timeout=120)
     assert json.loads(shown.stdout)["state"] == "finished"
+    assert json.loads(shown.stdout)["verdict"] == result["verdict"]
 
 
 def test_finished_run_is_complete_on_disk_and_reloads(runs_dir):
@@ -114,7 +123,7 @@ def test_finished_run_is_complete_on_disk_and_reloads(runs_dir):
     assert res["test_emb"].shape == (run.summary["n_test"], 32)
     assert len(run.history()) == FAST["epochs"] + FAST["pretrain_epochs"]
     snaps = run.snapshots()  # the epochs with extras (the first and the last at least; see torch_utils)
-    assert list(snaps["step"]) == [r["step"] for r in run.history() if "rel_spread" in r]
+    assert list(snaps["step"]) == [r["step"] for r in run.history() if "val_auc" in r]
     assert snaps["emb"].shape[0] >= 2 and snaps["step"][-1] == len(run.history())
     det = run_detector(RunStore().get(run.run_id))
     from deepad.data import SetupConfig, load_dataset, make_split
@@ -153,7 +162,7 @@ def test_cancel_keeps_history_and_marks_cancelled(runs_dir):
                 should_stop=stop)
     assert run.state == "cancelled"
     assert len(run.history()) == 3
-    assert list(run.snapshots()["step"]) == [r["step"] for r in run.history() if "rel_spread" in r]
+    assert list(run.snapshots()["step"]) == [r["step"] for r in run.history() if "val_auc" in r]
 
 
 def test_manager_runs_in_background_queues_and_cancels(runs_dir):

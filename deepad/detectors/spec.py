@@ -57,13 +57,16 @@ class Requirement:
         return f"method {method} needs {amount} in training{via}: set {words} to at least {need}{flag}"
 
 
-# Per-epoch records every deep detector writes (see `deepad.detectors.torch_utils.epoch_extras`):
-# name -> (title, caption, log axis). A detector adds its own with `DetectorSpec.diagnostics`.
-COMMON_DIAGNOSTICS: dict[str, tuple[str, str, bool]] = {
-    "rel_spread": ("relative spread of φ", "how far apart the embeddings are, relative to their size; "
-                   "heading to 0 means everything lands on one point", True),
-    "eff_rank": ("effective rank of φ", "how many directions of variation the embeddings keep", False),
-    "const_share": ("share of constant dimensions", "dimensions of φ that no longer vary", False),
+# Per-epoch collapse numbers of the methods that declare `hypersphere=True` (see
+# `deepad.diagnostics`): name -> (title, caption, log axis).
+HYPERSPHERE_DIAGNOSTICS: dict[str, tuple[str, str, bool]] = {
+    "spread_ratio": ("spread ratio of φ", "spread of the training probe's embeddings around their mean, "
+                     "relative to the start of the centre phase; heading to 0 means everything lands "
+                     "on one point", True),
+    "eff_rank": ("effective rank of φ", "how many directions of variation the embeddings keep "
+                 "(shown, not judged: an elongated cloud is not a collapsed one)", False),
+    "const_dims": ("constant dimensions", "dimensions of φ whose spread fell below a thousandth of the "
+                   "starting spread", False),
 }
 VALIDATION_DIAGNOSTICS: dict[str, tuple[str, str, bool]] = {
     "val_auc": ("validation AUC", "how well scores separate anomalies on held-out data", False),

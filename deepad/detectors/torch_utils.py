@@ -3,7 +3,7 @@
 Small datasets live on the device as whole tensors and are batched by index: a DataLoader's
 per-sample Python overhead would dominate the cost of a LeNet step.
 
-The per-epoch extras (validation AUC, the probe-set snapshot and its collapse numbers) get a
+The per-epoch extras (validation AUC and the probe-set snapshot) get a
 budget: at most EXTRAS_SHARE of the time since the first of them, so that they never cost more
 than a small part of a run whose epochs are short. The first and the last epoch always have them;
 an epoch that has none simply lacks those keys in its record (and has no snapshot).
@@ -21,7 +21,6 @@ import numpy as np
 import torch
 
 from deepad import metrics
-from deepad.diagnostics import collapse_report
 
 PROBE_SIZE = 512  # samples whose embeddings are snapshot every epoch
 EXTRAS_SHARE = 0.1  # the per-epoch extras take at most this share of the training time
@@ -122,9 +121,9 @@ def probe_indices(n: int, seed: int) -> np.ndarray:
     return np.sort(rng.permutation(n)[:PROBE_SIZE])
 
 
-def epoch_extras(detector, val, probe_x: np.ndarray | None, reference: float | None = None,
-                 last: bool | None = None) -> tuple[dict, np.ndarray | None]:
-    """Validation AUC and collapse numbers for an epoch record, plus the probe-set snapshot; or
+def epoch_extras(detector, val, probe_x: np.ndarray | None, last: bool | None = None) -> tuple[dict, np.ndarray | None]:
+    """Validation AUC for an epoch record, plus the probe-set snapshot (the Latent page plays them
+    back; the collapse numbers of centre methods come from `CollapseWatch`, every epoch); or
     nothing, when this epoch is over the extras' budget (see the module docstring). `last`: this is
     the fit's last epoch (by default: as many calls as the config's `epochs`; a detector whose
     config has no `epochs` gets the extras on every call)."""
@@ -138,36 +137,47 @@ def epoch_extras(detector, val, probe_x: np.ndarray | None, reference: float | N
         return {}, None
     t0 = time.monotonic()
     try:
-        return _extras(detector, val, probe_x, reference)
+        return _extras(detector, val, probe_x)
     finally:
         budget.spent += time.monotonic() - t0
 
 
-def _extras(detector, val, probe_x: np.ndarray | None,
-            reference: float | None = None) -> tuple[dict, np.ndarray | None]:
+def _extras(detector, val, probe_x: np.ndarray | None) -> tuple[dict, np.ndarray | None]:
     extras: dict = {}
     if val is not None and len(val) and len(np.unique(val.target)) == 2:
         extras["val_auc"] = metrics.auc(val.target, detector.score(val.x))
     snapshot = None
     if probe_x is not None and len(probe_x) > 1:
         snapshot = detector.embed(probe_x).astype(np.float32)
-        rep = collapse_report(snapshot, detector.center, reference)
-        extras.update({k: rep[k] for k in ("rel_spread", "const_share", "eff_rank")})
-        extras["collapsed"] = rep["collapsed"]
     return extras, snapshot
 
 
-def extras_from(val_target: np.ndarray | None, val_scores: np.ndarray | None,
-                snapshot: np.ndarray | None, center: np.ndarray | None = None,
-                reference: float | None = None) -> dict:
-    """The numbers `epoch_extras` records, from scores and a probe embedding the caller already
-    computed (for detectors whose features are costly to recompute every epoch, e.g. R2-AD2's
-    per-sample gradients, which are computed once for the validation set and cached)."""
+def extras_from(val_target: np.ndarray | None, val_scores: np.ndarray | None) -> dict:
+    """The validation AUC `epoch_extras` records, from scores the caller already computed (for
+    detectors whose features are costly to recompute every epoch, e.g. R2-AD2's per-sample
+    gradients, which are computed once for the validation set and cached)."""
     extras: dict = {}
     if val_target is not None and val_scores is not None and len(np.unique(val_target)) == 2:
         extras["val_auc"] = metrics.auc(val_target, val_scores)
-    if snapshot is not None and len(snapshot) > 1:
-        rep = collapse_report(snapshot, center, reference)
-        extras.update({k: rep[k] for k in ("rel_spread", "const_share", "eff_rank")})
-        extras["collapsed"] = rep["collapsed"]
     return extras
+
+
+class CollapseWatch:
+    """The hypersphere collapse numbers of a centre method, measured on a fixed probe of the
+    training samples it pulls to c (see `deepad.diagnostics`): `start()` once c is set (the
+    reference), `record()` after every epoch (numbers and verdict for the epoch record)."""
+
+    def __init__(self, detector, train):
+        from deepad.diagnostics import CollapseMonitor, probe_rows
+
+        pulled = train.x[train.semi != -1]
+        self.detector = detector
+        self.probe = pulled[probe_rows(len(pulled), detector.seed)]
+        detector.collapse_monitor = self.monitor = CollapseMonitor()
+
+    def start(self) -> None:
+        self.monitor.start(self.detector.embed(self.probe), self.detector.center)
+
+    def record(self) -> dict:
+        rep = self.monitor.epoch(self.detector.embed(self.probe), self.detector.center)
+        return {k: rep[k] for k in ("spread_ratio", "spread", "eff_rank", "const_dims", "verdict")}

@@ -22,7 +22,7 @@ from deepad.data.datasets import Dataset, load_dataset
 from deepad.data.setups import Split, make_split
 from deepad.detectors import registry
 from deepad.detectors.base import Cancelled
-from deepad.diagnostics import collapse_report
+from deepad.diagnostics import collapse_summary, final_report
 from deepad.errors import DeepADError, TrainingFailed
 from deepad.store import RunRecord, RunStore, atomic_save_npz, atomic_write_json
 from deepad.training.config import RunConfig, validate_config
@@ -182,13 +182,11 @@ def _finish(run: RunRecord, det, split: Split) -> dict:
     scores = det.score(test.x)
     emb = det.embed(test.x)
     train_scores = det.score(train.x)
-    report = collapse_report(emb, det.center)
+    report = final_report(det, train)  # None: the hypersphere verdict does not apply to the method
     threshold = det.threshold
     summary = metrics.summary(test.target, scores, threshold)
-    summary.update(threshold=threshold, collapsed=report["collapsed"], verdict=report["verdict"],
-                   rel_spread=report["rel_spread"], eff_rank=report["eff_rank"],
-                   const_share=report["const_share"], radius=det.radius,
-                   n_test=len(test), n_train=len(train))
+    summary.update(threshold=threshold, radius=det.radius, n_test=len(test), n_train=len(train),
+                   **collapse_summary(report))
     arrays = {"test_scores": scores, "test_target": test.target, "test_y": test.y,
               "test_index": test.index, "test_emb": emb.astype(np.float32),
               "train_scores": train_scores, "train_target": train.target, "train_semi": train.semi,
@@ -198,7 +196,8 @@ def _finish(run: RunRecord, det, split: Split) -> dict:
     if det.center is not None:
         arrays["center"] = np.asarray(det.center, dtype=np.float32)
     atomic_save_npz(run.path / "results.npz", **arrays)
-    atomic_write_json(run.path / "diagnostics.json", report)
+    if report is not None:
+        atomic_write_json(run.path / "diagnostics.json", report)
     det.save(run.path / "model.pt")
     return summary
 

@@ -1,59 +1,67 @@
-"""The Collapse page: the verdict and the numbers behind it."""
+"""The Collapse page: the verdict and the numbers behind it, for the methods it applies to, and
+the side-by-side comparison of two runs (a lesson's trigger and fix, or any two)."""
 
 from __future__ import annotations
 
 from deepad.store import RunRecord
 
-__all__ = ["latest_collapse", "VERDICT_RULE", "verdict_reasons", "representation_dim"]
+__all__ = ["verdict_applies", "latest_collapse", "VERDICT_RULE", "verdict_reasons", "representation_dim",
+           "config_rows", "method_curves"]
+
+
+def verdict_applies(run: RunRecord) -> bool:
+    """Whether the run's method declares the hypersphere verdict (it pulls embeddings to c)."""
+    from deepad.detectors import registry
+
+    specs = registry.specs()
+    method = run.config.get("method")
+    return method in specs and specs[method].hypersphere
 
 
 def latest_collapse(run: RunRecord, history: list[dict], dim: int | None = None) -> dict:
-    """The newest collapse numbers: the final report for a finished run, else the last epoch's
-    (judged by the same rule when the representation's dimension is known)."""
-    from deepad.diagnostics import verdict
-
+    """The newest collapse numbers: the final report for a finished run, else the last epoch's;
+    {} when the verdict does not apply or nothing was measured yet."""
+    if not verdict_applies(run):
+        return {}
     s = run.summary
     if s.get("verdict"):
-        return {k: s.get(k) for k in ("rel_spread", "eff_rank", "const_share", "verdict")}
+        return {k: s.get(k) for k in ("spread_ratio", "eff_rank", "const_dims", "verdict")} | {"final": True}
     for rec in reversed(history):
-        if "rel_spread" in rec:
-            out = {"rel_spread": rec["rel_spread"], "eff_rank": rec.get("eff_rank"),
-                   "const_share": rec.get("const_share")}
-            if dim and out["eff_rank"] is not None and out["const_share"] is not None:
-                out["verdict"] = verdict(out["rel_spread"], out["const_share"], out["eff_rank"], dim)
-            else:
-                out["verdict"] = "collapsed" if rec.get("collapsed") else None
-            return out
+        if "spread_ratio" in rec:
+            return {k: rec.get(k) for k in ("spread_ratio", "eff_rank", "const_dims", "verdict")} | {
+                "final": False, "epoch": rec.get("epoch")}
     return {}
 
 
-VERDICT_RULE = (
-    "**How the verdict is reached** (φ has p dimensions): **collapsed** when the relative spread is "
-    "below 0.001 (every input lands within a thousandth of the representation's size of one "
-    "point), or 95 % of the dimensions are constant, or the spread is below 0.01 *and* fewer than "
-    "p/2 directions still vary; **at risk** when the spread is below 0.01, half the dimensions are "
-    "constant, or fewer than p/4 directions vary; otherwise **healthy**. Shrinking alone is what "
-    "Deep SVDD is meant to do; a healthy model keeps many directions of variation while it shrinks.")
+def _rule() -> str:
+    from deepad.diagnostics import rule_text
+
+    return rule_text()
+
+
+VERDICT_RULE = _rule()
 
 
 def verdict_reasons(latest: dict, dim: int | None) -> list[str]:
-    """Plain sentences saying which numbers drive the verdict."""
-    from deepad.diagnostics import COLLAPSE_SPREAD, RISK_SPREAD
+    """Plain sentences saying what the numbers show; only the spread ratio decides."""
+    from deepad.diagnostics import AT_RISK_BELOW, COLLAPSED_BELOW
 
     out = []
-    spread, rank, const = latest.get("rel_spread"), latest.get("eff_rank"), latest.get("const_share")
-    if spread is not None:
-        if spread < COLLAPSE_SPREAD:
-            out.append(f"relative spread {spread:.2g} < {COLLAPSE_SPREAD:g}: everything lands on almost one point")
-        elif spread < RISK_SPREAD:
-            out.append(f"relative spread {spread:.2g} < {RISK_SPREAD:g}: the embeddings are squeezed together")
+    ratio, rank, const = latest.get("spread_ratio"), latest.get("eff_rank"), latest.get("const_dims")
+    if ratio is not None:
+        if ratio < COLLAPSED_BELOW:
+            out.append(f"spread ratio {ratio:.2g} < {COLLAPSED_BELOW:g}: less than {100 * COLLAPSED_BELOW:g} % "
+                       "of the starting spread is left, every input lands on almost one point")
+        elif ratio < AT_RISK_BELOW:
+            out.append(f"spread ratio {ratio:.2g} < {AT_RISK_BELOW:g}: the cloud has lost most of its spread")
         else:
-            out.append(f"relative spread {spread:.2g}: the embeddings are still spread out")
+            out.append(f"spread ratio {ratio:.2g}: the cloud keeps {100 * min(ratio, 1):.0f} % or more of its "
+                       "starting spread" if ratio < 1 else f"spread ratio {ratio:.2g}: the cloud is at least "
+                       "as spread out as at the start")
     if rank is not None and dim:
-        word = "few" if rank < dim / 4 else ("only some" if rank < dim / 2 else "many")
-        out.append(f"effective rank {rank:.1f} of {dim}: {word} directions still vary")
-    if const is not None:
-        out.append(f"{100 * const:.0f} % of the dimensions are constant")
+        out.append(f"effective rank {rank:.1f} of {dim} (shown, not judged: an elongated cloud is not collapsed)")
+    if const is not None and dim:
+        out.append(f"{int(const)} of {dim} dimensions are constant")
     return out
 
 
@@ -61,4 +69,47 @@ def representation_dim(run: RunRecord, results: dict | None = None) -> int | Non
     if results is not None and "test_emb" in results:
         return int(results["test_emb"].reshape(len(results["test_emb"]), -1).shape[1])
     rep = (run.config.get("params") or {}).get("rep_dim")
-    return rep if isinstance(rep, int) else None
+    if isinstance(rep, int):
+        return rep
+    from deepad.detectors import registry
+
+    method = run.config.get("method")
+    if method in registry.specs():
+        default = registry.spec(method).Config.model_fields.get("rep_dim")
+        return default.default if default is not None else None
+    return None
+
+
+def config_rows(a: RunRecord, b: RunRecord) -> list[dict]:
+    """The settings in which two runs differ: one row per key with both values."""
+    from deepad.presets import config_difference
+
+    def flat(cfg: dict) -> dict:
+        from deepad.detectors import registry
+
+        out = {}
+        for k, v in cfg.items():
+            if k == "params" and cfg.get("method") in registry.specs():
+                try:
+                    v = registry.spec(cfg["method"]).Config(**(v or {})).model_dump()
+                except ValueError:
+                    pass
+            if isinstance(v, dict):
+                out.update({(kk if k == "params" else f"{k}.{kk}"): vv for kk, vv in v.items()})
+            elif k != "title":
+                out[k] = v
+        return out
+
+    keys = config_difference(a.config, b.config)
+    fa, fb = flat(a.config), flat(b.config)
+    return [{"setting": k, "left": str(fa.get(k, "–")), "right": str(fb.get(k, "–"))} for k in keys]
+
+
+def method_curves(method: str | None) -> tuple[list[str], dict[str, str], str]:
+    """For a method the verdict does not apply to: its loss components (as it names them), their
+    captions, and a sentence on what they show. Phases are plotted apart (see `phase_frames`)."""
+    from deepad.views.runs import loss_names
+
+    names = loss_names(method)
+    return list(names), names, ("The method's own losses, as it names them, one panel per training "
+                                "phase (phases restart their epoch count).")

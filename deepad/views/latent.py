@@ -118,17 +118,19 @@ class SnapshotView:
     steps: np.ndarray  # epoch record number of each snapshot
     epochs: np.ndarray  # training epoch of each snapshot
     xy: np.ndarray  # (n_snapshots, n_probe, 2), one fixed PCA basis for all epochs
-    spread: np.ndarray  # relative spread per snapshot (collapse when it heads to 0)
+    spread: np.ndarray  # spread ratio per snapshot (collapse when it heads to 0)
     truth: np.ndarray | None  # probe samples' ground truth (1 anomaly) when it can be recovered
     centre: np.ndarray | None  # the centre in the same view
     lim: tuple[float, float, float, float]  # x0, x1, y0, y1 covering every epoch
+    dist: np.ndarray | None = None  # (n_snapshots, n_probe) distances to c in φ, when there is a c
+    spread_title: str = "Spread ratio of the training probe (the verdict's measure)"
 
 
 def snapshot_view(snapshots: dict, centre: np.ndarray | None = None, truth: np.ndarray | None = None,
                   history: list[dict] | None = None) -> SnapshotView | None:
     """All per-epoch probe embeddings in one PCA basis (fitted on all epochs together), so that
     scrubbing through epochs shows the cloud shrinking, spreading or collapsing to a point."""
-    from deepad.diagnostics import collapse_report
+    from deepad.diagnostics import spread as spread_of
     from deepad.embedding import pca_basis, pca_project
 
     emb = snapshots.get("emb")
@@ -140,8 +142,15 @@ def snapshot_view(snapshots: dict, centre: np.ndarray | None = None, truth: np.n
     c = pca_project(np.asarray(centre).reshape(1, -1), basis)[0] if centre is not None else None
     steps = np.asarray(snapshots.get("step", np.arange(1, n + 1)))
     recorded = {r.get("step"): r for r in history or []}  # the numbers measured during training
-    spread = np.array([recorded.get(int(s), {}).get("rel_spread") or collapse_report(e, centre)["rel_spread"]
-                       for s, e in zip(steps, emb)])
+    ratios = [recorded.get(int(s), {}).get("spread_ratio") for s in steps]
+    if all(isinstance(r, (int, float)) for r in ratios):  # a centre method: the verdict's own measure
+        spread, title = np.asarray(ratios, dtype=np.float64), SnapshotView.spread_title
+    else:  # the spread of these snapshots relative to the first one
+        first = max(spread_of(emb[0]), 1e-300)
+        spread = np.array([spread_of(e) / first for e in emb])
+        title = "Spread of the probe embeddings relative to the first snapshot"
+    dist = (np.sqrt(((emb.astype(np.float64) - np.asarray(centre, dtype=np.float64)) ** 2).sum(axis=2))
+            if centre is not None and np.asarray(centre).shape == (d,) else None)
     lo, hi = xy.reshape(-1, 2).min(axis=0), xy.reshape(-1, 2).max(axis=0)
     if c is not None and np.all(c >= lo - 0.5 * (hi - lo)) and np.all(c <= hi + 0.5 * (hi - lo)):
         lo, hi = np.minimum(lo, c), np.maximum(hi, c)
@@ -152,7 +161,7 @@ def snapshot_view(snapshots: dict, centre: np.ndarray | None = None, truth: np.n
         truth = None
     epochs = np.array([recorded.get(int(s), {}).get("epoch") or int(s) for s in steps])
     return SnapshotView(steps, epochs, xy, spread, truth, c,
-                        (lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1]))
+                        (lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1]), dist, title)
 
 
 def probe_truth(run: RunRecord) -> np.ndarray | None:

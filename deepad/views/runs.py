@@ -161,21 +161,21 @@ def loss_names(method: str | None = None) -> dict[str, str]:
 
 def diagnostics(method: str | None = None) -> dict[str, tuple[str, str, bool]]:
     """Per-epoch numbers besides the losses, name -> (title, caption, log axis): the collapse
-    numbers every deep detector records, the method's own (every detector's when `method` is None
-    or unknown), then the validation AUC."""
+    numbers of the centre methods (when `method` is one, or None / unknown), the method's own
+    (every detector's when `method` is None or unknown), then the validation AUC."""
     from deepad.detectors import registry
-    from deepad.detectors.spec import COMMON_DIAGNOSTICS, VALIDATION_DIAGNOSTICS
+    from deepad.detectors.spec import HYPERSPHERE_DIAGNOSTICS, VALIDATION_DIAGNOSTICS
 
     specs = registry.specs()
     chosen = [specs[method]] if method in specs else list(specs.values())
-    out = dict(COMMON_DIAGNOSTICS)
+    out = dict(HYPERSPHERE_DIAGNOSTICS) if any(s.hypersphere for s in chosen) else {}
     for spec in chosen:
         for name, entry in spec.diagnostics.items():
             out.setdefault(name, entry)
     return {**out, **VALIDATION_DIAGNOSTICS}
 
 
-RANGES = {"const_share": (-0.02, 1.02), "val_auc": (0.0, 1.02)}  # fixed axes for bounded numbers
+RANGES = {"val_auc": (0.0, 1.02)}  # fixed axes for bounded numbers
 
 
 def history_frame(history: list[dict]) -> pd.DataFrame:
@@ -213,7 +213,7 @@ def loss_columns(df: pd.DataFrame) -> list[str]:
 
 
 def diagnostic_columns(df: pd.DataFrame) -> list[str]:
-    keep_zeros = ("rel_spread", "eff_rank", "const_share", "val_auc")  # 0 is news for these
+    keep_zeros = ("spread_ratio", "eff_rank", "const_dims", "val_auc")  # 0 is news for these
     return [c for c in diagnostics()
             if c in df and pd.api.types.is_numeric_dtype(df[c]) and df[c].notna().any()
             and (c in keep_zeros or _informative(df, c))]  # e.g. R stays 0 for one-class

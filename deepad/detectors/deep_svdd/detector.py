@@ -14,8 +14,8 @@ from deepad.data.setups import Part
 from deepad.detectors.base import Detector, EpochClock
 from deepad.detectors.deep_svdd import SPEC, DeepSVDDConfig  # noqa: F401
 from deepad.detectors.deep_svdd import losses as L
-from deepad.detectors.torch_utils import (as_tensor, batched, epoch_extras, minibatches, probe_indices,
-                                          seed_everything)
+from deepad.detectors.torch_utils import (CollapseWatch, as_tensor, batched, epoch_extras, minibatches,
+                                          probe_indices, seed_everything)
 from deepad.nets import NetSpec, build_autoencoder, build_encoder
 
 
@@ -50,6 +50,8 @@ class DeepSVDD(Detector):
 
         self.c = self._initial_center(x[semi != -1])
         self.center = self.c.cpu().numpy()
+        watch = CollapseWatch(self, train)
+        watch.start()  # the reference: the cloud as the centre phase begins
         if cfg.learnable_center:
             self.c = nn.Parameter(self.c.clone())
 
@@ -108,6 +110,7 @@ class DeepSVDD(Detector):
                        var_threshold=d_t if cfg.reg == "variance" else None, R=self.R)
             extras, snap = epoch_extras(self, val, probe)
             rec.update(extras)
+            rec.update(watch.record())
             rec["seconds"] = clock.seconds()
             emit(rec, snap)
 

@@ -22,8 +22,8 @@ from deepad.detectors.base import Detector, EpochClock
 from deepad.detectors.deep_svdd_vae import SPEC, DeepSVDDVAEConfig  # noqa: F401
 from deepad.detectors.deep_svdd_vae import losses as L
 from deepad.detectors.deep_svdd_vae.model import VAE
-from deepad.detectors.torch_utils import (as_tensor, batched, epoch_extras, minibatches, probe_indices,
-                                          seed_everything)
+from deepad.detectors.torch_utils import (CollapseWatch, as_tensor, batched, epoch_extras, minibatches,
+                                          probe_indices, seed_everything)
 from deepad.errors import DeepADError
 
 
@@ -65,6 +65,8 @@ class DeepSVDDVAE(Detector):
         # Keras' RMSprop (the paper's framework) averages squared gradients with ρ = 0.9.
         opt = torch.optim.RMSprop(self.vae.parameters(), lr=cfg.lr, alpha=0.9,
                                   weight_decay=cfg.weight_decay)
+        watch = CollapseWatch(self, train)
+        watch.start()  # the reference: the latent means at initialisation
 
         for epoch in range(cfg.epochs):
             clock = EpochClock(epoch)
@@ -92,6 +94,7 @@ class DeepSVDDVAE(Detector):
             rec.update(phase="train", epoch=epoch + 1)
             extras, snap = epoch_extras(self, val, probe)
             rec.update(extras)
+            rec.update(watch.record())
             rec["seconds"] = clock.seconds()
             emit(rec, snap)
 

@@ -139,7 +139,7 @@ class R2AD2(Detector):
             if has_val:
                 logits, hidden = self._alarm_eval(g_val)
                 snap = hidden[probe].astype(np.float32)
-                rec.update(extras_from(val.target, logits, snap))
+                rec.update(extras_from(val.target, logits))
             rec["seconds"] = clock.seconds()
             emit(rec, snap)
 
