@@ -357,10 +357,10 @@ def test_reset_restores_the_defaults(empty_env):
 def test_presets_are_picked_with_their_description_and_fill_the_form(empty_env):
     from deepad.presets import load_presets
 
-    preset = load_presets()["collapse-fix-noise"]
+    preset = load_presets()["collapse-fix-low-lr"]
     at = open_page("pages/train.py")
     assert at.button(key="preset-start").disabled
-    at.selectbox(key="train.preset").set_value("collapse-fix-noise").run()
+    at.selectbox(key="train.preset").set_value("collapse-fix-low-lr").run()
     assert preset.description in texts(at)
     at.button(key="preset-fill").click().run()
     assert not at.exception
