@@ -1046,3 +1046,17 @@ def test_log_axes_label_whole_decades_and_the_spread_gauge_shows_its_number():
     gauges = figures.collapse_gauges(2.3e-5, 3.0, 32, 0.4)
     assert any(a.text == "2.3e-05" for a in gauges.layout.annotations)
     assert gauges.layout.margin.l >= 40  # room for the dial's "1e-6"
+
+
+def test_a_method_without_a_centre_gets_no_verdict_and_its_own_loss_names_on_collapse(empty_env):
+    run = train({"dataset": "digits", "method": "anoean", "setup": {"known_anomalies": 20},
+                 "params": dict(registry.spec("anoean").smoke)}, RunStore(empty_env))
+    assert run.state == "finished" and run.summary["verdict"] is None
+    at = open_page("pages/collapse.py", run.run_id)
+    shown = texts(at)
+    assert "does not apply" in shown and "### Verdict" not in shown
+    figs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert any("Losses: training" in json.dumps(f["layout"].get("title")) for f in figs)
+    names = {t.get("name") for f in figs for t in f["data"] if t.get("name")}
+    captions = set(registry.spec("anoean").losses.values()) | {"total loss"}
+    assert names and names <= captions, names  # the method's own words: no raw keys, no "SVDD term"
