@@ -157,6 +157,7 @@ def _train_and_visit(server, page, runs_dir):
     box.press("Enter")
     wait_idle(page)
     page.get_by_text("epochs=100000: allowed values are in [1, 10000]").first.wait_for()
+    wait_idle(page)  # the sidebar's Start is drawn after the settings
     assert page.locator('[data-testid="stBaseButton-primary"]', has_text="Start").is_disabled()
     assert not runs_dir.exists() or not any(runs_dir.iterdir())
 
