@@ -18,6 +18,12 @@ so a score is a function of the input alone. Without BatchNorm the weights keep 
 without it the signal vanishes through the layers (at initialisation E(x) had a standard
 deviation of 0.003 against the N(0, 1) prior, G's output was 0.5 ± 1e-6 for every input and D's
 logits were ±1e-4), which left the first tens of epochs to escape a degenerate start.
+
+Optionally every layer of D is spectrally normalised (Miyato et al. 2018, as in ALAD, Zenati et
+al.'s later BiGAN detector): each weight is divided by its largest singular value, so D is
+1-Lipschitz layer by layer and cannot win the game outright early in training. `average_into`
+keeps an exponential moving average of the weights, which EGBAD's code scores with (Polyak
+averaging: the last iterate of a GAN oscillates, the average much less).
 """
 
 from __future__ import annotations
@@ -107,12 +113,27 @@ class BiGAN(nn.Module):
     """The three networks as one module, so that Reptile can treat all weights as one vector."""
 
     def __init__(self, in_shape: tuple[int, ...], latent_dim: int = 32, width: int = 16,
-                 unit_output: bool = True):
+                 unit_output: bool = True, spectral_norm: bool = False):
         super().__init__()
         self.latent_dim = latent_dim
         self.E = Encoder(in_shape, latent_dim, width)
         self.G = Generator(in_shape, latent_dim, width, unit_output)
         self.D = Discriminator(in_shape, latent_dim, width)
+        if spectral_norm:
+            for layer in list(self.D.modules()):
+                if isinstance(layer, (nn.Linear, nn.Conv2d)):
+                    nn.utils.parametrizations.spectral_norm(layer)
+
+
+@torch.no_grad()
+def average_into(average: nn.Module, model: nn.Module, decay: float) -> None:
+    """One step of the exponential moving average of `model`'s weights kept in `average` (same
+    architecture): w̄ ← decay·w̄ + (1 − decay)·w. Buffers (spectral normalisation's power-iteration
+    vectors) are copied, not averaged: they estimate the live weights' singular vectors."""
+    for a, w in zip(average.parameters(), model.parameters()):
+        a.lerp_(w, 1 - decay)
+    for a, b in zip(average.buffers(), model.buffers()):
+        a.copy_(b)
 
 
 # -- the maths of training and scoring ---------------------------------------------------------

@@ -5,13 +5,16 @@ training epochs and the score of EGBAD's Eq. 2,
 
 f being D's last hidden layer. `embed` is the latent code E(x). One optimiser step of the BiGAN
 ("an adversarial step") updates D on Eq. 1, then E and G on the non-saturating form of Eq. 1,
-each with Adam (β₁ = 0.5, as is usual for GANs).
+each with Adam (β₁ = 0.5, as is usual for GANs). With `spectral_norm`, D's layers are spectrally
+normalised; while `average` is kept (EGBAD's weight_average), it is the exponential moving
+average of the weights, and it is what scores.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
+from torch.nn.utils import parametrize
 
 from deepad.data.setups import Part
 from deepad.detectors._shared.configs import BiGANConfig
@@ -19,7 +22,7 @@ from deepad.detectors.base import Detector, EpochClock
 from deepad.detectors.torch_utils import (as_tensor, batched, epoch_extras, minibatches, probe_indices,
                                           seed_everything)
 from deepad.errors import DeepADError
-from deepad.nets.bigan import BiGAN, anomaly_score, discriminator_loss, encoder_generator_loss
+from deepad.nets.bigan import BiGAN, anomaly_score, average_into, discriminator_loss, encoder_generator_loss
 
 BETAS = (0.5, 0.999)
 
@@ -33,7 +36,9 @@ class BiGANDetector(Detector):
     def _build(self, in_shape: tuple[int, ...], unit_output: bool) -> None:
         self.in_shape, self.unit_output = tuple(in_shape), bool(unit_output)
         cfg = self.config
-        self.model = BiGAN(self.in_shape, cfg.latent_dim, cfg.width, self.unit_output).to(self.device)
+        self.model = BiGAN(self.in_shape, cfg.latent_dim, cfg.width, self.unit_output,
+                           cfg.spectral_norm).to(self.device)
+        self.average: BiGAN | None = None  # the weights' moving average, while training (EGBAD)
 
     def _optimizers(self, lr: float) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
         m = self.model
@@ -61,15 +66,19 @@ class BiGANDetector(Detector):
         m.train()  # dropout in D (scoring in between switches to evaluation mode)
         z = torch.randn(len(xb), m.latent_dim, generator=gen).to(self.device)
         z_enc, x_gen = m.E(xb), m.G(z)
-        logit_real, _ = m.D(xb, z_enc.detach())
-        logit_fake, _ = m.D(x_gen.detach(), z)
-        loss_d = discriminator_loss(logit_real, logit_fake)
-        opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
+        # D's weights are the same for both of its calls in each half of the step: with spectral
+        # normalisation, one power iteration and one normalised weight per half, not per call
+        with parametrize.cached():
+            logit_real, _ = m.D(xb, z_enc.detach())
+            logit_fake, _ = m.D(x_gen.detach(), z)
+            loss_d = discriminator_loss(logit_real, logit_fake)
+            opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
         opt_d.step()
-        logit_real, _ = m.D(xb, z_enc)
-        logit_fake, _ = m.D(x_gen, z)
-        loss_ge = encoder_generator_loss(logit_real, logit_fake)
+        with parametrize.cached():
+            logit_real, _ = m.D(xb, z_enc)
+            logit_fake, _ = m.D(x_gen, z)
+            loss_ge = encoder_generator_loss(logit_real, logit_fake)
         opt_ge.zero_grad(set_to_none=True)
         loss_ge.backward()
         opt_ge.step()
@@ -85,6 +94,8 @@ class BiGANDetector(Detector):
                 self._check_stop(should_stop)
                 sums += self._step(x[idx], *opts, gen)
                 n += 1
+                if self.average is not None:
+                    average_into(self.average, self.model, self.config.weight_average)
             rec = {"loss": float(sums.sum() / n), "loss_d": float(sums[0] / n), "loss_ge": float(sums[1] / n)}
             clock.check_finite(**rec)
             rec.update(phase="train", epoch=first_epoch + e + 1, **fields)
@@ -97,27 +108,35 @@ class BiGANDetector(Detector):
         self._threshold = float(np.percentile(self.score(x_normal), 95))
 
     # -- using --------------------------------------------------------------------------------
+    @property
+    def scorer(self) -> BiGAN:
+        """The networks that score: the weights' moving average while it is kept, else the model."""
+        return self.average if self.average is not None else self.model
+
     def _score_tensor(self, xb: torch.Tensor) -> torch.Tensor:
-        m = self.model
+        m = self.scorer
         z = m.E(xb)
         x_rec = m.G(z)
         return anomaly_score(xb, x_rec, m.D.features(xb, z), m.D.features(x_rec, z), self.config.alpha)
 
     def score(self, x: np.ndarray) -> np.ndarray:
         """A(x) = α·‖x − G(E(x))‖₁ + (1 − α)·‖f(x, E(x)) − f(G(E(x)), E(x))‖₁ (Eq. 2)."""
-        self.model.eval()
+        self.scorer.eval()
         return batched(self._score_tensor, x, self.device).astype(np.float64)
 
     def embed(self, x: np.ndarray) -> np.ndarray:
         """The latent code E(x)."""
-        self.model.eval()
-        return batched(self.model.E, x, self.device)
+        self.scorer.eval()
+        return batched(self.scorer.E, x, self.device)
 
     # -- persistence --------------------------------------------------------------------------
     def state(self) -> dict:
-        return {"in_shape": self.in_shape, "unit_output": self.unit_output, "model": self.model.state_dict()}
+        return {"in_shape": self.in_shape, "unit_output": self.unit_output,
+                "spectral_norm": self.config.spectral_norm, "model": self.scorer.state_dict()}
 
     def load_state(self, state: dict) -> None:
+        # model files written before spectral normalisation existed have no such key: plain layers
+        self.config = self.config.model_copy(update={"spectral_norm": state.get("spectral_norm", False)})
         self._build(state["in_shape"], state["unit_output"])
         self.model.load_state_dict(state["model"])
 

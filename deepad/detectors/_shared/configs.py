@@ -24,6 +24,8 @@ class BiGANConfig(DetectorConfig):
                       "(EGBAD, seeds 0–2, digit 1 vs 20 % pollution: AUC 0.98 at 1e-3, 0.88–0.91 at 2e-4)",
                       json_schema_extra={"widget": "log"})
     batch_size: int = Field(32, ge=2, le=100000, description="minibatch size of the training epochs")
+    spectral_norm: bool = Field(False, description="spectrally normalise every layer of the "
+                                "discriminator (Miyato et al. 2018; ALAD)")
 
 
 class ShallowConfig(DetectorConfig):

@@ -2,6 +2,7 @@
 self-training of a BiGAN (see README.md)."""
 
 import math
+from typing import Literal
 
 from pydantic import Field, model_validator
 
@@ -18,11 +19,21 @@ class RtBiGANConfig(BiGANConfig):
                                  "100 000 on full MNIST; scaled down for MNIST-5k)")
     meta_batch: int = Field(1, ge=1, le=100, description="tasks per meta-iteration; Φ moves towards the "
                             "average of their adapted weights")
-    inner_steps: int = Field(5, ge=1, le=1000, description="K: adversarial steps on each task")
+    inner_steps: int = Field(5, ge=1, le=1000, description="K: adversarial steps on each task "
+                             "(supervised-reptile: 5 on Omniglot, 8 on Mini-ImageNet)")
     inner_lr: float = Field(1e-3, gt=0, le=1, description="Adam learning rate of the task and adaptation "
-                            "steps", json_schema_extra={"widget": "log"})
-    meta_lr: float = Field(1e-4, gt=0, le=1, description="Adam learning rate of the meta-update on Φ − W",
-                           json_schema_extra={"widget": "log"})
+                            "steps (supervised-reptile: 1e-3)", json_schema_extra={"widget": "log"})
+    meta_update: Literal["interpolate", "adam"] = Field(
+        "interpolate", description="interpolate: Reptile's Φ ← Φ + ε(W − Φ), ε annealed linearly from "
+        "meta_step to meta_step_final (Nichol et al.); adam: paper 003's Algorithm 1, an Adam step at "
+        "meta_lr with gradient Φ − W (at 1e-4 it moves no weight by more than 0.005 in 50 iterations)")
+    meta_step: float = Field(1.0, gt=0, le=1, description="ε of the first meta-iteration (interpolate; "
+                             "supervised-reptile: 1.0)", json_schema_extra={"widget": "slider", "step": 0.05})
+    meta_step_final: float = Field(0.0, ge=0, le=1, description="ε of the last meta-iteration "
+                                   "(interpolate; supervised-reptile: 0)",
+                                   json_schema_extra={"widget": "slider", "step": 0.05})
+    meta_lr: float = Field(1e-4, gt=0, le=1, description="Adam learning rate of the meta-update on Φ − W "
+                           "(adam)", json_schema_extra={"widget": "log"})
     n_adapt: int = Field(10, ge=2, le=10000, description="known-normal samples the meta-model adapts on "
                          "(the paper uses 5–10); taken from the set-up's known normals")
     adapt_steps: int = Field(300, ge=1, le=100000, description="adversarial steps of the adaptation (the "
@@ -32,8 +43,19 @@ class RtBiGANConfig(BiGANConfig):
     rounds: int = Field(3, ge=0, le=100, description="self-training rounds (0: stop after adaptation)")
     round_epochs: int = Field(5, ge=1, le=10000, description="training epochs on the pseudo-normal set "
                               "per round")
-    threshold_quantile: float = Field(0.8, gt=0, le=1, description="each round keeps as pseudo-normal the "
-                                      "training samples scoring below this quantile",
+    pseudo_label: Literal["known-normals", "share"] = Field(
+        "known-normals", description="how each round picks its pseudo-normal training samples. "
+        "known-normals: those scoring at most the known_normal_quantile of the known normals' scores "
+        "under the current model (needs no pollution rate); share: the threshold_quantile share with "
+        "the lowest scores")
+    known_normal_quantile: float = Field(1.0, gt=0, le=1, description="known-normals rule: the quantile "
+                                         "of the known normals' scores below which a training sample "
+                                         "counts as normal (1: the highest-scoring known normal)",
+                                         json_schema_extra={"widget": "slider", "step": 0.05})
+    threshold_quantile: float = Field(0.5, gt=0, le=1, description="share rule: each round keeps as "
+                                      "pseudo-normal the training samples scoring below this quantile "
+                                      "(0.5 assumes only that anomalies are a minority; setting it to "
+                                      "1 − the true pollution would be an oracle)",
                                       json_schema_extra={"widget": "slider", "step": 0.05})
 
     @model_validator(mode="after")

@@ -4,11 +4,14 @@ data. It trains and scores the BiGAN as EGBAD does (`deepad.detectors._shared.bi
   1. Reptile meta-training (Algorithm 1): tasks are few-sample subsets of the training data, drawn
      from k-means clusters of it (a stand-in for the class-wise tasks of few-shot learning; no
      labels are used). Per meta-iteration: copy the meta-weights Φ, take K adversarial steps on one
-     task, then an Adam step on Φ with gradient Φ − W (`reptile.py`).
+     task (W), then move Φ towards W: by default Reptile's Φ ← Φ + ε(W − Φ) with ε annealed
+     linearly from 1 to 0 (Nichol et al.'s supervised-reptile), or, as Algorithm 1 writes it, an
+     Adam step on Φ with gradient Φ − W (`reptile.py`).
   2. Adaptation: `adapt_steps` adversarial steps from Φ on `n_adapt` known-normal training samples
      (semi = +1; the set-up's known_normals provides them; the paper uses 5–10).
-  3. Self-training: score every training sample, pseudo-label as normal those below the
-     `threshold_quantile` quantile of the scores (known normals always count as normal), train
+  3. Self-training: score every training sample, pseudo-label as normal those scoring at most the
+     highest score among the known normals (`known_normal_quantile` 1; or, with `pseudo_label`
+     "share", a fixed share of the lowest scores; known normals always count as normal), train
      `round_epochs` epochs on that pseudo-normal set; repeat for `rounds` rounds, each round's
      labels replacing the previous ones (the paper's "drop training").
 """
@@ -23,7 +26,7 @@ from deepad.detectors._shared.bigan import BiGANDetector
 from deepad.detectors.base import EpochClock
 from deepad.detectors.rt_bigan import SPEC, RtBiGANConfig  # noqa: F401
 from deepad.detectors.rt_bigan import reptile
-from deepad.detectors.torch_utils import batched, epoch_extras
+from deepad.detectors.torch_utils import as_tensor, batched, epoch_extras, probe_indices, seed_everything
 from deepad.errors import DeepADError
 
 
@@ -58,7 +61,7 @@ class RtBiGAN(BiGANDetector):
     def fit(self, train: Part, val: Part | None = None, on_epoch=None, should_stop=None):
         cfg = self.config
         n_keep = int(np.floor(cfg.threshold_quantile * np.sum(train.semi != -1)))
-        if cfg.rounds > 0 and n_keep < 2:
+        if cfg.rounds > 0 and cfg.pseudo_label == "share" and n_keep < 2:
             raise DeepADError(f"threshold_quantile={cfg.threshold_quantile}: keeps {n_keep} training "
                               "samples as pseudo-normal; self-training needs at least 2, raise it")
         gen, x, pool, probe, emit = self._start(train, val, on_epoch)
@@ -69,6 +72,18 @@ class RtBiGAN(BiGANDetector):
         self._adapt(x[torch.as_tensor(adapt_rows, device=self.device)], rng, gen, emit, should_stop,
                     val, probe)
         normal = self._self_train(x, train.semi, pool, gen, emit, should_stop, val, probe)
+        self._finish(train.x[normal])
+        return self
+
+    def self_train(self, train: Part, val: Part | None = None, on_epoch=None, should_stop=None):
+        """Step 3 alone, from the current weights (e.g. a model fitted with rounds=0): the same
+        training rows, so several pseudo-label rules can be compared from one adapted model."""
+        gen = seed_everything(self.seed)
+        pool = np.flatnonzero(train.semi != -1)
+        x = as_tensor(train.x, self.device)
+        probe = val.x[probe_indices(len(val), self.seed)] if val is not None and len(val) > 1 else None
+        normal = self._self_train(x, train.semi, pool, gen, on_epoch or (lambda rec, snap=None: None),
+                                  should_stop, val, probe)
         self._finish(train.x[normal])
         return self
 
@@ -86,10 +101,12 @@ class RtBiGAN(BiGANDetector):
         return sums / steps
 
     def _meta_train(self, x, groups, rng, gen, emit, should_stop, val, probe) -> None:
-        """Algorithm 1; one record per tenth of the meta-iterations."""
+        """Algorithm 1; one record per tenth of the meta-iterations, with `meta_shift`, how far Φ has
+        moved from its initialisation (‖Φ − Φ₀‖ / ‖Φ₀‖ over all weights)."""
         cfg = self.config
         params = list(self.model.parameters())
-        meta_opt = torch.optim.Adam(params, lr=cfg.meta_lr)
+        phi_0 = reptile.clone(params)
+        meta_opt = torch.optim.Adam(params, lr=cfg.meta_lr) if cfg.meta_update == "adam" else None
         block = max(1, int(np.ceil(cfg.meta_iterations / 10)))
         clock, sums, n = EpochClock(0), np.zeros(2), 0
         for it in range(cfg.meta_iterations):
@@ -104,16 +121,25 @@ class RtBiGAN(BiGANDetector):
                 n += 1
                 adapted.append(reptile.clone(params))
             w_t = reptile.average(adapted)
+            step = reptile.annealed_step_size(it, cfg.meta_iterations, cfg.meta_step, cfg.meta_step_final)
             with torch.no_grad():
-                for p, w, g in zip(params, phi, reptile.meta_gradient(phi, w_t)):
-                    p.copy_(w)
-                    p.grad = g
-            meta_opt.step()
-            meta_opt.zero_grad(set_to_none=True)
+                if meta_opt is None:  # Reptile: Φ ← Φ + ε(W − Φ)
+                    for p, w in zip(params, reptile.interpolate(phi, w_t, step)):
+                        p.copy_(w)
+                else:  # Algorithm 1: Adam descends along Φ − W
+                    for p, w, g in zip(params, phi, reptile.meta_gradient(phi, w_t)):
+                        p.copy_(w)
+                        p.grad = g
+            if meta_opt is not None:
+                meta_opt.step()
+                meta_opt.zero_grad(set_to_none=True)
             if (it + 1) % block == 0 or it + 1 == cfg.meta_iterations:
                 epoch = (it + 1 + block - 1) // block
                 rec = {"loss": float(sums.sum() / n), "loss_d": float(sums[0] / n),
-                       "loss_ge": float(sums[1] / n), "iteration": it + 1}
+                       "loss_ge": float(sums[1] / n), "iteration": it + 1,
+                       "meta_shift": reptile.relative_distance(params, phi_0)}
+                if meta_opt is None:
+                    rec["meta_step"] = step
                 clock.check_finite(**{k: rec[k] for k in ("loss", "loss_d", "loss_ge")})
                 rec.update(phase="meta", epoch=epoch)
                 extras, snap = epoch_extras(self, val, probe)
@@ -141,11 +167,29 @@ class RtBiGAN(BiGANDetector):
         normal = pool
         for r in range(cfg.rounds):
             self._check_stop(should_stop)
-            normal = pseudo_normal(self.score_rows(x, pool), pool, semi, cfg.threshold_quantile)
+            scores = self.score_rows(x, pool)
+            cut = self.pseudo_label_cut(scores, semi[pool])
+            normal = pseudo_normal(scores, pool, semi, cut)
             self._train_epochs(x[torch.as_tensor(normal, device=self.device)], cfg.round_epochs, opts, gen,
                                emit, should_stop, val, probe, first_epoch=r * cfg.round_epochs,
-                               round=r + 1, pseudo_normal=len(normal))
+                               round=r + 1, pseudo_normal=len(normal), cut=cut)
+        self.pseudo_normal_rows = normal  # the last round's pseudo-normal training rows
         return normal
+
+    def pseudo_label_cut(self, scores: np.ndarray, semi: np.ndarray) -> float:
+        """The score at or below which a training sample is pseudo-normal, from the current model's
+        `scores` of the candidate rows and their labels `semi` (+1 known normal, 0 unlabelled).
+        known-normals rule: a quantile of the known normals' scores alone, so the unlabelled rows
+        (and their share of anomalies, which the method cannot know) play no part; share rule: the
+        threshold_quantile quantile of all candidates' scores."""
+        cfg = self.config
+        if cfg.pseudo_label == "known-normals":
+            known = scores[semi == 1]
+            if len(known) == 0:
+                raise DeepADError("the known-normals pseudo-label rule needs known normals among the "
+                                  "training rows (set-up known_normals)")
+            return float(np.quantile(known, cfg.known_normal_quantile))
+        return float(np.quantile(scores, cfg.threshold_quantile))
 
     def score_rows(self, x: torch.Tensor, rows: np.ndarray) -> np.ndarray:
         self.model.eval()
@@ -153,10 +197,10 @@ class RtBiGAN(BiGANDetector):
                        self.device).astype(np.float64)
 
 
-def pseudo_normal(scores: np.ndarray, rows: np.ndarray, semi: np.ndarray, quantile: float) -> np.ndarray:
-    """The rows labelled normal for the next round: those scoring at or below the `quantile`-quantile
-    of the scores, plus every known normal (semi = +1) whatever its score. Earlier rounds' labels
-    play no part (each round replaces them)."""
-    keep = scores <= np.quantile(scores, quantile)
+def pseudo_normal(scores: np.ndarray, rows: np.ndarray, semi: np.ndarray, cut: float) -> np.ndarray:
+    """The rows labelled normal for the next round: those scoring at or below `cut`, plus every
+    known normal (semi = +1) whatever its score. Earlier rounds' labels play no part (each round
+    replaces them)."""
+    keep = scores <= cut
     keep |= semi[rows] == 1
     return rows[keep]

@@ -55,6 +55,13 @@ def annealed_step_size(iteration: int, total: int, start: float, final: float) -
     return (1 - frac) * start + frac * final
 
 
+def relative_distance(a: Sequence[torch.Tensor], b: Sequence[torch.Tensor]) -> float:
+    """‖a − b‖ / ‖b‖ over all weights together (how far meta-training moved Φ from Φ₀)."""
+    num = sum(float(((x.detach() - y.detach()) ** 2).sum()) for x, y in zip(a, b))
+    den = sum(float((y.detach() ** 2).sum()) for y in b)
+    return (num / max(den, 1e-30)) ** 0.5
+
+
 def sample_task(groups: Sequence[np.ndarray], task_size: int, rng: np.random.Generator) -> np.ndarray:
     """Indices of one task: a group chosen with probability proportional to its size (so every
     sample is equally likely to seed a task), then `task_size` of its members, without replacement
