@@ -386,12 +386,14 @@ def test_rt_bigan_adapted_on_ten_known_normals_already_detects(split_factory):
     assert metrics.auc(split.test.target, det.score(split.test.x)) > 0.85
 
 
-def test_rt_bigan_beats_egbad_on_the_same_polluted_data(split_factory):
+def test_rt_bigan_detects_on_polluted_data_as_well_as_egbad(split_factory):
     """Paper 003's Table I on MNIST-5k (the rt-bigan-polluted and egbad-polluted presets): digit 0
-    normal, 20 % other digits as unlabelled pollution, default recipes, seeds 0-2. EGBAD learns the
-    other digits as well and then scores by how much ink an image has, zeros (the most ink) as the
-    least normal; Rt-BiGAN, adapted on 10 known zeros, keeps most of the pollution out of its
-    self-training. (With digit 1 normal, the least ink, pollution cannot hurt EGBAD this way.)"""
+    normal, 20 % other digits as unlabelled pollution, default recipes, seeds 0-2. With the earlier
+    EGBAD recipe (no spectral normalisation, no weight averaging) EGBAD learned the other digits as
+    well and scored by ink, zeros last (AUC 0.36 / 0.36 / 0.21), and Rt-BiGAN beat it by more than
+    0.2. The stabilised EGBAD no longer falls on this set-up (seed 0: 0.96), so the paper's gap does
+    not reproduce here; what holds is that Rt-BiGAN, adapted on 10 known zeros and self-trained on
+    what it scores as normal, detects well and is not worse than EGBAD by more than a little."""
     from deepad.presets import get_preset
 
     presets = {name: get_preset(f"{name}-polluted").config for name in ("egbad", "rt-bigan")}
@@ -403,9 +405,10 @@ def test_rt_bigan_beats_egbad_on_the_same_polluted_data(split_factory):
         for name in aucs:
             det = registry.get(name)(presets[name]["params"], seed=seed).fit(split.train)
             aucs[name].append(metrics.auc(split.test.target, det.score(split.test.x)))
+    print(aucs)
     rt, egbad = np.mean(aucs["rt-bigan"]), np.mean(aucs["egbad"])
-    assert rt > 0.8 and rt > egbad + 0.2, aucs
-    assert sum(r > e for r, e in zip(aucs["rt-bigan"], aucs["egbad"])) >= 2, aucs
+    assert rt > 0.8 and min(aucs["rt-bigan"]) > 0.7, aucs
+    assert rt > egbad - 0.1, aucs
 
 
 # -- Rt-BiGAN: bad input -----------------------------------------------------------------------
