@@ -9,9 +9,9 @@ data. It trains and scores the BiGAN as EGBAD does (`deepad.detectors._shared.bi
      Adam step on Φ with gradient Φ − W (`reptile.py`).
   2. Adaptation: `adapt_steps` adversarial steps from Φ on `n_adapt` known-normal training samples
      (semi = +1; the set-up's known_normals provides them; the paper uses 5–10).
-  3. Self-training: score every training sample, pseudo-label as normal those scoring at most the
-     highest score among the known normals (`known_normal_quantile` 1; or, with `pseudo_label`
-     "share", a fixed share of the lowest scores; known normals always count as normal), train
+  3. Self-training: score every training sample, pseudo-label as normal the `threshold_quantile`
+     share (0.5) with the lowest scores, or, with `pseudo_label` "known-normals", those scoring
+     at most a quantile of the known normals' scores (known normals always count as normal), train
      `round_epochs` epochs on that pseudo-normal set; repeat for `rounds` rounds, each round's
      labels replacing the previous ones (the paper's "drop training").
 """
