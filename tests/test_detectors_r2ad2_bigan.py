@@ -388,14 +388,14 @@ def test_rt_bigan_adapted_on_ten_known_normals_already_detects(split_factory):
     assert metrics.auc(split.test.target, det.score(split.test.x)) > 0.85
 
 
-def test_rt_bigan_detects_on_polluted_data_as_well_as_egbad(split_factory):
+def test_stabilised_egbad_beats_rt_bigan_on_the_polluted_presets(split_factory):
     """Paper 003's Table I on MNIST-5k (the rt-bigan-polluted and egbad-polluted presets): digit 0
     normal, 20 % other digits as unlabelled pollution, default recipes, seeds 0-2. With the earlier
     EGBAD recipe (no spectral normalisation, no weight averaging) EGBAD learned the other digits as
-    well and scored by ink, zeros last (AUC 0.36 / 0.36 / 0.21), and Rt-BiGAN beat it by more than
-    0.2. The stabilised EGBAD no longer falls on this set-up (seed 0: 0.96), so the paper's gap does
-    not reproduce here; what holds is that Rt-BiGAN, adapted on 10 known zeros and self-trained on
-    what it scores as normal, detects well and is not worse than EGBAD by more than a little."""
+    well and scored by ink, zeros last (AUC 0.36 / 0.36 / 0.21), and Rt-BiGAN, self-trained on a
+    pseudo-normal share equal to 1 - the true pollution, beat it. The stabilised EGBAD holds up
+    under this pollution (0.96 in seeds 0 and 1, one thread), while Rt-BiGAN without the oracle
+    share fails on some seeds (seed 1: 0.45): on this set-up the paper's ordering is reversed."""
     from deepad.presets import get_preset
 
     presets = {name: get_preset(f"{name}-polluted").config for name in ("egbad", "rt-bigan")}
@@ -407,10 +407,9 @@ def test_rt_bigan_detects_on_polluted_data_as_well_as_egbad(split_factory):
         for name in aucs:
             det = registry.get(name)(presets[name]["params"], seed=seed).fit(split.train)
             aucs[name].append(metrics.auc(split.test.target, det.score(split.test.x)))
-    print(aucs)
     rt, egbad = np.mean(aucs["rt-bigan"]), np.mean(aucs["egbad"])
-    assert rt > 0.8 and min(aucs["rt-bigan"]) > 0.7, aucs
-    assert rt > egbad - 0.1, aucs
+    assert egbad > 0.85 and min(aucs["egbad"]) > 0.7, aucs
+    assert egbad > rt, aucs
 
 
 # -- Rt-BiGAN: bad input -----------------------------------------------------------------------

@@ -49,7 +49,7 @@ class RtBiGANConfig(BiGANConfig):
         "are a minority); known-normals: those scoring at most the known_normal_quantile of the known "
         "normals' scores under the current model. Chosen on validation AUC (bench/paper_tables.py "
         "--ablations threshold): at 10 % pollution share 0.5 kept 1 % pollution and the highest known "
-        "normal up to 10 %; with the latter, digit 0 at 20 % pollution, seed 1, fell to AUC 0.46")
+        "normal up to 10 %")
     known_normal_quantile: float = Field(1.0, gt=0, le=1, description="known-normals rule: the quantile "
                                          "of the known normals' scores below which a training sample "
                                          "counts as normal (1: the highest-scoring known normal)",
