@@ -131,8 +131,8 @@ def test_soft_boundary_radius_is_the_batch_quantile_after_warmup(split_factory, 
     seen = []
     real = L.soft_boundary_radius
 
-    def spy(dist, nu):
-        out = real(dist, nu)
+    def spy(dist, nu, semi=None):
+        out = real(dist, nu, semi)
         seen.append((dist.detach().clone(), out))
         return out
 
@@ -149,6 +149,53 @@ def test_soft_boundary_radius_is_the_batch_quantile_after_warmup(split_factory, 
     assert last_r == pytest.approx(float(np.quantile(last_dist.sqrt().numpy(), 0.8)), rel=1e-5)
     # the soft-boundary score is d² − R², so its own threshold is 0
     assert det.threshold == 0.0
+
+
+def test_soft_boundary_radius_leaves_labelled_anomalies_out():
+    import torch
+
+    normal = torch.arange(1.0, 11.0) ** 2  # distances 1..10
+    far = torch.full((10,), 1e4)
+    dist = torch.cat([normal, far])
+    semi = torch.cat([torch.zeros(10), -torch.ones(10)]).long()
+    assert L.soft_boundary_radius(dist, 0.1, semi) == pytest.approx(
+        float(np.quantile(np.arange(1.0, 11.0), 0.9)))
+    assert L.soft_boundary_radius(dist, 0.1) > 99  # with the anomalies, R would sit among them
+    assert L.soft_boundary_radius(far, 0.1, -torch.ones(10).long()) is None
+
+
+def test_soft_boundary_radius_of_deep_sad_bounds_the_normals_outside(split_factory):
+    """With many known anomalies in each minibatch, R² stays the (1 − ν)-quantile of the normal
+    distances: about ν of the normal training samples lie outside it, not none."""
+    split = split_factory(normal=[0], known_anomalies=0.5, known_classes=[4, 5, 6])
+    assert np.mean(split.train.semi == -1) > 0.3
+    det, _ = fit(split, epochs=8, pretrain_epochs=3, objective="soft-boundary", nu=0.1,
+                 warmup_epochs=2)
+    dist = det.score(split.train.x) + det.R ** 2
+    outside = np.mean(dist[split.train.semi == 0] > det.R ** 2)
+    assert 0.03 < outside < 0.3, outside
+
+
+def test_variance_threshold_is_finite_for_every_epoch_the_config_allows():
+    epochs = range(10_000)  # the config's largest epoch count
+    for r in (1, 3):
+        values = [L.variance_threshold(0.1, e, r) for e in epochs]
+        assert all(0.0 <= v <= 0.1 for v in values) and values[-1] == 0.0
+
+
+def test_training_runs_past_the_epoch_where_the_variance_threshold_overflowed():
+    """d0 / 10^(epoch // r) overflowed a float at epoch 309 · r (r = 1 here, the quickest case);
+    the threshold now underflows to 0."""
+    r, epochs = 1, 320
+    from deepad.data import SetupConfig, load_dataset, make_split
+
+    split = make_split(load_dataset("blobs"), SetupConfig(normal=[0]), seed=0)
+    records = []
+    det = registry.get("deep-svdd")({"epochs": epochs, "pretrain_epochs": 0, "bias": True,
+                                      "reg": "variance", "r": r, "batch_size": 1024}, seed=0)
+    det.fit(split.train, on_epoch=lambda rec, snap=None: records.append(rec))
+    assert len(records) == epochs and records[-1]["var_threshold"] < 1e-300
+    assert np.isfinite(det.score(split.test.x)).all()
 
 
 def test_deep_sad_pushes_known_anomalies_farther_than_one_class(split_factory):

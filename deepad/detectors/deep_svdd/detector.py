@@ -93,7 +93,8 @@ class DeepSVDD(Detector):
                 loss.backward()
                 opt.step()
                 if cfg.objective == "soft-boundary" and epoch >= cfg.warmup_epochs:
-                    self.R = L.soft_boundary_radius(dist, cfg.nu)
+                    radius = L.soft_boundary_radius(dist, cfg.nu, semi[idx])
+                    self.R = self.R if radius is None else radius
                 sums["loss"] += loss.item()
                 sums["loss_svdd"] += loss_svdd.item()
                 sums["loss_reg"] += loss_reg.item() if loss_reg is not None else 0.0

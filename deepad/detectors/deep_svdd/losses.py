@@ -37,9 +37,16 @@ def svdd_loss(dist: torch.Tensor, semi: torch.Tensor, *, objective: str = "one-c
     return r2 + torch.where(semi == 0, unlabelled, labelled).mean()
 
 
-def soft_boundary_radius(dist: torch.Tensor, nu: float) -> float:
-    """R such that R² is the (1 − ν)-quantile of the squared distances."""
-    return float(torch.quantile(dist.detach().sqrt(), 1 - nu))
+def soft_boundary_radius(dist: torch.Tensor, nu: float, semi: torch.Tensor | None = None) -> float | None:
+    """R such that R² is the (1 − ν)-quantile of the squared distances of the samples treated as
+    normal: labelled anomalies (semi = −1) are left out, since ν bounds the share of *normal*
+    training samples outside the sphere. None when no such sample is in `dist`."""
+    dist = dist.detach()
+    if semi is not None:
+        dist = dist[semi != -1]
+    if len(dist) == 0:
+        return None
+    return float(torch.quantile(dist.sqrt(), 1 - nu))
 
 
 def noise_regularizer(logits: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -60,8 +67,10 @@ def variance_regularizer(z: torch.Tensor, threshold: float) -> torch.Tensor:
 
 
 def variance_threshold(d0: float, epoch: int, r: int) -> float:
-    """d_t: d0 divided by 10 every r epochs (epochs counted from 0)."""
-    return d0 / (10.0 ** (epoch // r))
+    """d_t: d0 divided by 10 every r epochs (epochs counted from 0). Written as a product with a
+    negative power, which underflows to 0 after a few hundred divisions, rather than a quotient by
+    10^(epoch // r), which overflows a float once epoch // r exceeds 308."""
+    return d0 * 10.0 ** -(epoch // r)
 
 
 def adaptive_weight(prev: float, loss_svdd: float, loss_reg: float, alpha: float, beta: float) -> float:
