@@ -308,7 +308,8 @@ def _run_line(run) -> dict:
     s, cfg = run.summary, run.config
     out = {"run_id": run.run_id, "state": run.state, "method": cfg.get("method"), "dataset": cfg.get("dataset"),
            "normal": (cfg.get("setup") or {}).get("normal"), "auc": s.get("auc"), "ap": s.get("ap"),
-           "f1": s.get("f1"), "collapsed": s.get("collapsed"), "verdict": s.get("verdict"),
+           "f1": s.get("f1"), "n_test": s.get("n_test"), "n_test_anomalies": s.get("n_test_anomalies"),
+           "collapsed": s.get("collapsed"), "verdict": s.get("verdict"),
            "seconds": round(run.status.get("seconds", 0.0), 3), "path": str(run.path)}
     if s.get("verdict") is not None:  # null where the hypersphere verdict does not apply
         from deepad.diagnostics import rule

@@ -191,3 +191,60 @@ def test_paper_tables_runs_paper_003_on_mnist_and_fashion_when_on_disk(tmp_path,
     for r in rows:
         assert 0 <= float(r.split(" | ")[2]) <= 1  # our AUC: a number, not "failed"
     assert "### 002" not in out and "Fashion-MNIST as the test anomalies and the pollution" in out
+
+
+@pytest.mark.parametrize("normal, seed", [([0], 0), ([7], 3), ([0, 1, 2], 1)])
+def test_test_anomaly_share_gives_that_share_and_leaves_the_rest_of_the_split(mnist, normal, seed):
+    base = make_split(mnist, SetupConfig(normal=normal, known_anomalies=20), seed=seed)
+    split = make_split(mnist, SetupConfig(normal=normal, known_anomalies=20, test_anomaly_share=0.2),
+                       seed=seed)
+    n_anomalies, n_normals = int(split.test.target.sum()), int((split.test.target == 0).sum())
+    # every test normal is kept; the anomalies are 20 % of the test set within one sample
+    assert n_normals == int((base.test.target == 0).sum())
+    assert abs(n_anomalies - 0.25 * n_normals) <= 1
+    assert set(split.test.index) <= set(base.test.index)
+    for name in ("train", "val"):
+        assert np.array_equal(getattr(split, name).index, getattr(base, name).index)
+        assert np.array_equal(getattr(split, name).semi, getattr(base, name).semi)
+
+
+def test_a_high_test_anomaly_share_leaves_normals_out(mnist):
+    split = make_split(mnist, SetupConfig(normal=[0, 1, 2, 3, 4, 5, 6, 7], test_anomaly_share=0.6), seed=0)
+    n_anomalies, n_normals = int(split.test.target.sum()), int((split.test.target == 0).sum())
+    assert n_anomalies == 2 * 150  # every test 8 and 9 (30 % of 500 each)
+    assert abs(n_normals - n_anomalies * 0.4 / 0.6) <= 1
+
+
+def test_test_anomaly_share_applies_to_image_alteration_set_ups(mnist):
+    every = list(range(10))
+    split = make_split(mnist, SetupConfig(normal=every, alteration="block-permutation",
+                                          test_anomaly_share=0.2), seed=0)
+    n_anomalies, n_normals = int(split.test.target.sum()), int((split.test.target == 0).sum())
+    assert n_normals == 1500 and abs(n_anomalies - 375) <= 1
+
+
+def test_test_anomaly_share_changes_ap_but_not_the_expected_auc(mnist):
+    """One trained detector scored on the full test set (about 90 % anomalies) and on random
+    80 / 20 subsets of it. AUC is a mean over (anomaly, normal) pairs, and leaving anomalies out
+    uniformly at random keeps every pair equally likely, so the subsets' mean AUC estimates the
+    full AUC: it must lie within 4 standard errors of it (the standard error is measured from the
+    subsets' spread, 30 draws). AP's chance level is the anomaly share, so AP must fall."""
+    from deepad import metrics
+    from deepad.data.setups import anomaly_share_mask
+    from deepad.detectors import registry
+
+    for normal in (0, 6):
+        split = make_split(mnist, SetupConfig(normal=[normal]), seed=0)
+        scores = registry.get("iforest")(seed=0).fit(split.train).score(split.test.x)
+        target = split.test.target
+        full_auc, full_ap = metrics.auc(target, scores), metrics.average_precision(target, scores)
+        aucs, aps = [], []
+        for seed in range(30):
+            keep = anomaly_share_mask(target, 0.2, seed)
+            assert abs(target[keep].mean() - 0.2) < 0.01
+            aucs.append(metrics.auc(target[keep], scores[keep]))
+            aps.append(metrics.average_precision(target[keep], scores[keep]))
+        se = np.std(aucs, ddof=1) / np.sqrt(len(aucs))
+        assert abs(np.mean(aucs) - full_auc) < 4 * se, (normal, np.mean(aucs), full_auc, se)
+        assert full_ap > 0.9 > np.mean(aps) + 0.05, (normal, full_ap, np.mean(aps))
+        assert np.mean(aps) > 0.2 + 0.1  # still well above the chance level of the 80 / 20 set

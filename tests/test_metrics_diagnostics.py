@@ -20,6 +20,20 @@ def test_metrics_match_their_definitions():
     assert metrics.auc(np.zeros(4), scores[:4]) is None  # one class: undefined, not a crash
 
 
+def test_pr_curve_and_ap_with_normal_as_the_positive_class():
+    labels = np.array([0, 0, 0, 1, 1, 0, 1, 0])
+    scores = np.array([0.1, 0.2, 0.3, 0.9, 0.4, 0.5, 0.8, 0.05])
+    # ranked most normal first: 0.05 (n), 0.1 (n), 0.2 (n), 0.3 (n), 0.4 (a), 0.5 (n), 0.8 (a), 0.9 (a)
+    # precision at each normal: 1, 1, 1, 1, 5/6 -> AP = (4 + 5/6) / 5
+    assert metrics.average_precision(labels, scores, positive="normal") == pytest.approx((4 + 5 / 6) / 5)
+    pr = metrics.pr_curve(labels, scores, positive="normal")
+    i = int(np.flatnonzero(np.isclose(pr["threshold"], 0.3))[0])  # scores <= 0.3 called normal
+    assert pr["recall"][i] == pytest.approx(4 / 5) and pr["precision"][i] == 1.0
+    s = metrics.summary(labels, scores)
+    assert (s["n_test"], s["n_test_anomalies"], s["test_anomaly_share"]) == (8, 3, 3 / 8)
+    assert s["ap_normal"] == metrics.average_precision(labels, scores, positive="normal")
+
+
 def cloud(rng, n=400, dim=16, scales=None, offset=0.0):
     scales = np.ones(dim) if scales is None else np.asarray(scales, dtype=float)
     return offset + rng.normal(0, 1, (n, dim)) * scales

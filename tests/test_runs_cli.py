@@ -96,10 +96,14 @@ def test_cli_train_prints_json_last_and_list_show_find_the_run(tmp_path):
     runs = tmp_path / "runs"
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
     out = subprocess.run([sys.executable, "-m", "deepad", "train", "--dataset", "digits", "--normal", "0",
-                          "--epochs", "3", "--pretrain-epochs", "2", "--runs-dir", str(runs), "--quiet"],
+                          "--epochs", "3", "--pretrain-epochs", "2", "--test-anomaly-share", "0.2",
+                          "--runs-dir", str(runs), "--quiet"],
                          capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout.strip().splitlines()[-1])
+    # digits: 178 zeros, 30 % of them (53) in the test set; anomalies 20 % of it
+    assert abs(result["n_test_anomalies"] - 0.2 * result["n_test"]) <= 1
+    assert result["n_test"] - result["n_test_anomalies"] == 53
     for key in ("run_id", "method", "dataset", "auc", "ap", "collapsed", "seconds"):
         assert key in result
     assert result["method"] == "deep-svdd" and result["dataset"] == "digits"
@@ -111,8 +115,10 @@ def test_cli_train_prints_json_last_and_list_show_find_the_run(tmp_path):
     assert json.loads(listed.stdout.splitlines()[0])["run_id"] == result["run_id"]
     shown = subprocess.run([sys.executable, "-m", "deepad", "show", result["run_id"], "--runs-dir", str(runs)],
                            capture_output=True, text=True, env=env, timeout=120)
-    assert json.loads(shown.stdout)["state"] == "finished"
-    assert json.loads(shown.stdout)["verdict"] == result["verdict"]
+    shown = json.loads(shown.stdout)
+    assert shown["state"] == "finished" and shown["verdict"] == result["verdict"]
+    assert shown["status"]["summary"]["n_test_anomalies"] == result["n_test_anomalies"]
+    assert shown["config"]["setup"]["test_anomaly_share"] == 0.2
 
 
 def test_finished_run_is_complete_on_disk_and_reloads(runs_dir):

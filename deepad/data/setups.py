@@ -99,6 +99,11 @@ class SetupConfig(BaseModel):
     known_normals: int = Field(0, ge=0, description="normal training samples given the label 'normal'")
     pollution: float = Field(0.0, ge=0, lt=1,
                              description="share of unlabelled anomalies in the training set")
+    test_anomaly_share: Optional[float] = Field(
+        None, gt=0, lt=1, description="share of anomalies in the test set, reached by leaving test "
+                                      "anomalies (or, when too few, test normals) out; default: every "
+                                      "test sample of the test classes (one-vs-all on MNIST: about 90 % "
+                                      "anomalies)")
     val_fraction: float = Field(0.1, gt=0, lt=0.5)
     test_fraction: float = Field(0.3, gt=0, lt=0.9)
     preprocess: Literal["auto", "gcn", "unit", "standardize", "minmax"] = Field(
@@ -275,8 +280,37 @@ def make_split(dataset: Dataset, setup: SetupConfig, seed: int = 0,
     def held_out(name: str) -> np.ndarray:
         return rng.permutation(np.concatenate([pools[name][c] for c in normal + anomaly]))
 
-    return Split(train=part(train_idx, semi), val=part(held_out("val")), test=part(held_out("test")),
+    test_rows = held_out("test")
+    test_rows = test_rows[anomaly_share_mask(np.isin(dataset.y[test_rows], anomaly),
+                                             setup.test_anomaly_share, seed)]
+    test = part(test_rows)
+    return Split(train=part(train_idx, semi), val=part(held_out("val")), test=test,
                  dataset=dataset, normal=normal, anomaly=anomaly, preprocess=params)
+
+
+def anomaly_share_counts(n_normal: int, n_anomaly: int, share: float) -> tuple[int, int]:
+    """(normals, anomalies) to keep so that anomalies are `share` of the set, keeping as many
+    samples as possible: all normals and fewer anomalies, or, when the anomalies are too few for
+    that, all anomalies and fewer normals."""
+    want_anomalies = int(round(share / (1 - share) * n_normal))
+    if want_anomalies <= n_anomaly:
+        return n_normal, max(want_anomalies, 1)
+    return max(int(round((1 - share) / share * n_anomaly)), 1), n_anomaly
+
+
+def anomaly_share_mask(target: np.ndarray, share: float | None, seed: int) -> np.ndarray:
+    """Which samples of a test set (`target`: 1 anomaly, 0 normal) to keep so that anomalies are
+    `share` of it (None: all), drawn at random with a seeded stream of their own so that the
+    rest of the split does not change."""
+    target = np.asarray(target).astype(bool)
+    if share is None:
+        return np.ones(len(target), bool)
+    keep_n, keep_a = anomaly_share_counts(int(np.sum(~target)), int(np.sum(target)), share)
+    rng = np.random.default_rng([seed, 5])
+    keep = np.zeros(len(target), bool)
+    for mask, n_keep in ((~target, keep_n), (target, keep_a)):
+        keep[rng.permutation(np.flatnonzero(mask))[:n_keep]] = True
+    return keep
 
 
 # --- image-alteration set-ups ---------------------------------------------------------------------
@@ -402,7 +436,9 @@ def _alteration_split(dataset: Dataset, setup: SetupConfig, seed: int, preproces
         raw = np.concatenate([dataset.x[nat], alter(nat, name, name)])
         tgt = np.r_[np.zeros(len(nat)), np.ones(len(nat))]
         o = rng.permutation(len(idx))
-        return part(idx[o], raw[o], tgt[o], np.zeros(len(idx)))
+        if name == "test":
+            o = o[anomaly_share_mask(tgt[o], setup.test_anomaly_share, seed)]
+        return part(idx[o], raw[o], tgt[o], np.zeros(len(o)))
 
     train = part(train_idx[order], train_raw[order], target[order], semi[order])
     return Split(train=train, val=held_out("val"), test=held_out("test"), dataset=dataset,

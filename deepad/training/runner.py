@@ -185,7 +185,7 @@ def _finish(run: RunRecord, det, split: Split) -> dict:
     report = final_report(det, train)  # None: the hypersphere verdict does not apply to the method
     threshold = det.threshold
     summary = metrics.summary(test.target, scores, threshold)
-    summary.update(threshold=threshold, radius=det.radius, n_test=len(test), n_train=len(train),
+    summary.update(threshold=threshold, radius=det.radius, n_train=len(train),
                    **collapse_summary(report))
     arrays = {"test_scores": scores, "test_target": test.target, "test_y": test.y,
               "test_index": test.index, "test_emb": emb.astype(np.float32),
