@@ -67,7 +67,9 @@ def test_fit_score_embed_save_load(split_factory, name, tmp_path):
         assert det.center is not None and det.center.shape == (emb.shape[1],)
 
     again, _ = fit(name, split, val=False)  # the validation records must not change training
-    assert np.array_equal(again.score(x), scores), "same seed, different scores"
+    assert np.array_equal(again.embed(x), emb), "same seed, different embeddings"
+    if name != "anoean":  # (AnoEAN fits its score's Gaussian on the validation normals when given them)
+        assert np.array_equal(again.score(x), scores), "same seed, different scores"
     other, _ = fit(name, split, seed=1, val=False)
     assert not np.allclose(other.score(x), scores), "another seed gave the same scores"
 

@@ -233,7 +233,7 @@ def test_anoean_score_is_the_mahalanobis_distance_of_the_code(split_factory):
     det, _ = fit("anoean", split, epochs=2, val=False)
     emb = det.embed(split.test.x).astype(np.float64)
     mu, cov = det.mu.numpy(), det.cov.numpy()
-    # μ, Σ come from the codes of the training samples not labelled anomalous
+    # without a validation part, μ, Σ come from the codes of the training samples not labelled anomalous
     codes = det.embed(train_normals(split)).astype(np.float64)
     assert np.allclose(mu, codes.mean(0), atol=1e-5)
     ref_cov = np.cov(codes, rowvar=False)
@@ -242,6 +242,19 @@ def test_anoean_score_is_the_mahalanobis_distance_of_the_code(split_factory):
     prec = np.linalg.inv(cov)
     ref = np.array([scipy_mahalanobis(e, mu, prec) for e in emb])
     assert np.allclose(det.score(split.test.x), ref, rtol=1e-4)
+
+
+def test_anoean_fits_its_gaussian_on_the_held_out_validation_normals(split_factory):
+    """Paper 004: μ, Σ of the codes of normal validation samples, not of the training codes the
+    encoder was trained towards N(0, I)."""
+    split = contract_split(split_factory)
+    det, _ = fit("anoean", split, epochs=2)
+    assert det.fitted_on == "validation"
+    val_codes = det.embed(split.val.x[split.val.target == 0]).astype(np.float64)
+    assert np.allclose(det.mu.numpy(), val_codes.mean(0), atol=1e-5)
+    train_codes = det.embed(train_normals(split)).astype(np.float64)
+    assert not np.allclose(det.mu.numpy(), train_codes.mean(0), atol=1e-3)
+    assert np.isfinite(det.score(split.test.x)).all()
 
 
 @pytest.mark.parametrize("normal", [0, 3, 8])

@@ -1,6 +1,8 @@
 """AnoEAN (Gherbi et al., paper 004): an encoder trained adversarially against a latent
 discriminator (see README.md)."""
 
+from typing import Literal
+
 from pydantic import Field
 
 from deepad.detectors.spec import DetectorConfig, DetectorSpec, Requirement
@@ -16,6 +18,9 @@ class AnoEANConfig(DetectorConfig):
                          json_schema_extra={"widget": "slider", "step": 0.05})
     epochs: int = Field(30, ge=1, le=10000, description="training epochs (passes over the normal samples)")
     batch_size: int = Field(200, ge=4, le=100000, description="m = m_n + m_a samples per iteration")
+    gaussian_fit: Literal["validation", "training"] = Field(
+        "validation", description="codes the normal Gaussian is fitted on: held-out validation normals "
+                                  "(paper 004) or the training samples not labelled anomalous")
     ridge: float = Field(1e-3, gt=0, le=1, description="added to Σ's diagonal, relative to its mean "
                          "variance, before the Mahalanobis score", json_schema_extra={"widget": "log"})
 

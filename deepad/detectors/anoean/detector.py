@@ -7,11 +7,15 @@ samples z ~ N(0, I); D takes `d_steps` Adam steps on L_D with E frozen, then E o
 the non-saturating L_E with D frozen (see `losses`). Normal and anomalous inputs go through E in
 one forward pass so that BatchNorm normalises them with the same batch statistics.
 
-Score (Eq. 3): Mahalanobis distance of E(x) to N(μ, Σ). The paper fits μ, Σ on the codes of
-normal *validation* samples; `fit` may not read the validation ground truth, so μ, Σ are fitted
-on the codes of the training samples it may treat as normal: every sample not labelled anomalous
-(semi ≠ −1). Unlabelled pollution, if any, therefore enters the fit. A small ridge keeps Σ
-invertible. The threshold is the 95th percentile of those samples' scores.
+Score (Eq. 3): Mahalanobis distance of E(x) to N(μ, Σ), fitted as the paper does on the codes
+of held-out normal samples: the validation part's normals (`gaussian_fit="validation"`, the
+default; the set-up's labelled validation data, never the test part). The training codes are the
+ones the encoder was trained to push onto N(0, I), so a Gaussian fitted on them is tighter than
+what unseen normals look like; `gaussian_fit="training"` fits it there anyway (every training
+sample not labelled anomalous, pollution included), and is what `fit` falls back to without a
+validation part holding at least two normals. A small ridge keeps Σ invertible. The threshold is
+the 95th percentile of the scores of the training samples not labelled anomalous (not of the
+validation normals: their own fit makes their scores too small, more so the fewer they are).
 """
 
 from __future__ import annotations
@@ -77,6 +81,10 @@ class AnoEAN(Detector):
         x_n = as_tensor(train.x[train.semi != -1], self.device)
         x_a = as_tensor(train.x[train.semi == -1], self.device)
         m_a = anomaly_share(cfg.batch_size, len(x_n), len(x_a))
+        x_fit = x_n
+        if cfg.gaussian_fit == "validation" and val is not None and np.sum(val.target == 0) >= 2:
+            x_fit = as_tensor(val.x[val.target == 0], self.device)
+        self.fitted_on = "validation" if x_fit is not x_n else "training"
         probe = val.x[probe_indices(len(val), self.seed)] if val is not None and len(val) > 1 else None
         emit = on_epoch or (lambda rec, snap=None: None)
         betas = (cfg.beta1, 0.999)
@@ -115,7 +123,7 @@ class AnoEAN(Detector):
             rec = {k: v / n_batches for k, v in sums.items()}
             rec["loss"] = rec["loss_d"] + rec["loss_e"]
             clock.check_finite(loss_d=rec["loss_d"], loss_e=rec["loss_e"])
-            self._fit_gaussian(x_n)
+            self._fit_gaussian(x_fit)
             rec.update(phase="train", epoch=epoch + 1, m_a=m_a)
             extras, snap = epoch_extras(self, val, probe)
             rec.update(extras)
