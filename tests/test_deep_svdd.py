@@ -248,3 +248,20 @@ def test_each_collapse_lesson_is_a_matched_pair_whose_trigger_collapses_and_fix_
         assert rt["verdict"] == "collapsed", (lesson, rt)
         assert rf["verdict"] == "healthy", (lesson, rf)
         assert rt["spread_ratio"] < rf["spread_ratio"] / 10, lesson
+
+
+@pytest.mark.parametrize("name", ["deep-svdd", "deep-svdd-vae", "ae"])
+def test_representation_size_follows_the_input_shape_unless_set(name):
+    """128 for CIFAR-10-sized colour images (papers 000 and 001), 32 for MNIST-sized and tabular."""
+    from deepad.nets import default_rep_dim
+
+    assert default_rep_dim((3, 32, 32)) == 128
+    assert default_rep_dim((1, 28, 28)) == default_rep_dim((30,)) == default_rep_dim((1, 32, 32)) == 32
+    for shape, params, dim in (((3, 32, 32), {}, 128), ((1, 28, 28), {}, 32), ((3, 32, 32), {"rep_dim": 16}, 16)):
+        det = registry.get(name)(params, seed=0)
+        det._build(shape) if name != "deep-svdd-vae" else det._build(shape, "gaussian")
+        det.fitted = True
+        x = np.random.default_rng(0).random((4, *shape), dtype=np.float32)
+        assert det.rep_dim == dim
+        if name != "ae":
+            assert det.embed(x).shape == (4, dim)

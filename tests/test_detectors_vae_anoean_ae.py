@@ -66,12 +66,12 @@ def test_records_and_threshold(split_factory, name):
         # the collapse numbers belong to the centre methods only
         hypersphere = registry.spec(name).hypersphere
         assert ("spread_ratio" in r and r["verdict"] in ("healthy", "at risk", "collapsed")) == hypersphere
-    assert det.embed(split.test.x[:50]).shape == (50, det.config.rep_dim)
+    assert det.embed(split.test.x[:50]).shape == (50, det.rep_dim)
     assert det.threshold == pytest.approx(np.percentile(det.score(train_normals(split)), 95))
     if name == "ae":  # no geometry in the code space: the score lives in input space
         assert det.center is None
     else:
-        assert det.center.shape == (det.config.rep_dim,)
+        assert det.center.shape == (det.rep_dim,)
 
 
 @pytest.mark.parametrize("name", ["deep-svdd-vae", "anoean", "ae"])

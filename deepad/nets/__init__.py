@@ -4,4 +4,5 @@ The switches the collapse lessons need: `bias` (conv / linear bias terms), `bn_a
 learnable shift and scale) and `activation` (leaky ReLU, or a bounded one: sigmoid, tanh).
 """
 
-from deepad.nets.factory import NetSpec, build_autoencoder, build_encoder  # noqa: F401
+from deepad.nets.factory import (NetSpec, build_autoencoder, build_encoder, default_rep_dim,  # noqa: F401
+                                 resolve_rep_dim)

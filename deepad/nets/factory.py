@@ -32,6 +32,17 @@ def conv_channels(in_shape: tuple[int, ...]) -> tuple[int, ...]:
     return (8, 4) if min(h, w) >= 8 else (8,)  # MNIST LeNet
 
 
+def default_rep_dim(in_shape: tuple[int, ...]) -> int:
+    """The papers' representation size for an input shape: 128 for CIFAR-10-sized colour images
+    (the CIFAR-10 LeNet's dense layer, papers 000 and 001), 32 otherwise (MNIST LeNet, MLPs)."""
+    return 128 if len(in_shape) == 3 and conv_channels(tuple(in_shape)) == (32, 64, 128) else 32
+
+
+def resolve_rep_dim(rep_dim: int, in_shape: tuple[int, ...]) -> int:
+    """A config's rep_dim, where 0 means "by input shape" (`default_rep_dim`)."""
+    return int(rep_dim) if rep_dim else default_rep_dim(in_shape)
+
+
 def build_encoder(in_shape: tuple[int, ...], spec: NetSpec) -> nn.Module:
     if len(in_shape) == 3:
         return ConvEncoder(in_shape, conv_channels(in_shape), spec.rep_dim, spec.bias, _bn_affine(spec),

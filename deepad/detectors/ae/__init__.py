@@ -6,7 +6,8 @@ from deepad.detectors.spec import DetectorConfig, DetectorSpec
 
 
 class AEConfig(DetectorConfig):
-    rep_dim: int = Field(32, ge=1, le=512, description="size of the bottleneck code")
+    rep_dim: int = Field(0, ge=0, le=512, description="size of the bottleneck code; 0: by input shape, "
+                         "128 for CIFAR-10-sized colour images and 32 otherwise")
     bias: bool = Field(True, description="bias terms and affine BatchNorm in the autoencoder")
     lr: float = Field(1e-3, gt=0, le=1, description="Adam learning rate", json_schema_extra={"widget": "log"})
     epochs: int = Field(30, ge=1, le=10000, description="training epochs")

@@ -21,7 +21,7 @@ from deepad.detectors.base import Detector, EpochClock
 from deepad.detectors.torch_utils import (as_tensor, batched, epoch_extras, minibatches, probe_indices,
                                           seed_everything)
 from deepad.errors import DeepADError
-from deepad.nets import NetSpec, build_autoencoder
+from deepad.nets import NetSpec, build_autoencoder, resolve_rep_dim
 
 
 def reconstruction_error(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -34,7 +34,8 @@ class AE(Detector):
 
     def _build(self, in_shape: tuple[int, ...]) -> None:
         self.in_shape = tuple(in_shape)
-        spec = NetSpec(rep_dim=self.config.rep_dim, bias=self.config.bias, bn_affine=self.config.bias)
+        self.rep_dim = resolve_rep_dim(self.config.rep_dim, self.in_shape)
+        spec = NetSpec(rep_dim=self.rep_dim, bias=self.config.bias, bn_affine=self.config.bias)
         enc, dec = build_autoencoder(self.in_shape, spec)
         self.encoder, self.decoder = enc.to(self.device), dec.to(self.device)
 

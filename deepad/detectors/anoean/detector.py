@@ -62,6 +62,7 @@ class AnoEAN(Detector):
     def _build(self, in_shape: tuple[int, ...]) -> None:
         cfg = self.config
         self.in_shape = tuple(in_shape)
+        self.rep_dim = cfg.rep_dim
         self.encoder = build_encoder(self.in_shape, NetSpec(rep_dim=cfg.rep_dim, bias=cfg.bias,
                                                             bn_affine=cfg.bias)).to(self.device)
         self.disc = discriminator(cfg.rep_dim).to(self.device)

@@ -21,7 +21,8 @@ class DeepSVDDConfig(DetectorConfig):
                        json_schema_extra={"group": "objective", "when": {"labelled": [True]},
                                           "why": "the set-up gives no labelled samples (known anomalies "
                                                  "or labelled normals)"})
-    rep_dim: int = Field(32, ge=2, le=512, description="size of the representation φ(x)",
+    rep_dim: int = Field(0, ge=0, le=512, description="size of the representation φ(x); 0: by input "
+                         "shape, 128 for CIFAR-10-sized colour images and 32 otherwise, as in the papers",
                          json_schema_extra={"group": "network"})
     bias: bool = Field(False, description="bias terms in the network (a collapse trigger)",
                        json_schema_extra={"group": "network", "lesson": True})

@@ -16,7 +16,7 @@ from deepad.detectors.deep_svdd import SPEC, DeepSVDDConfig  # noqa: F401
 from deepad.detectors.deep_svdd import losses as L
 from deepad.detectors.torch_utils import (CollapseWatch, as_tensor, batched, epoch_extras, minibatches,
                                           probe_indices, seed_everything)
-from deepad.nets import NetSpec, build_autoencoder, build_encoder
+from deepad.nets import NetSpec, build_autoencoder, build_encoder, resolve_rep_dim
 
 
 class DeepSVDD(Detector):
@@ -25,15 +25,16 @@ class DeepSVDD(Detector):
     # -- building -----------------------------------------------------------------------------
     def _spec(self) -> NetSpec:
         c = self.config
-        return NetSpec(rep_dim=c.rep_dim, bias=c.bias, bn_affine=c.bn_affine, activation=c.activation,
+        return NetSpec(rep_dim=self.rep_dim, bias=c.bias, bn_affine=c.bn_affine, activation=c.activation,
                        batchnorm=c.batchnorm)
 
     def _build(self, in_shape: tuple[int, ...]) -> None:
         self.in_shape = tuple(in_shape)
+        self.rep_dim = resolve_rep_dim(self.config.rep_dim, self.in_shape)
         self.net = build_encoder(self.in_shape, self._spec()).to(self.device)
-        self.head = (nn.Linear(self.config.rep_dim, self.config.k).to(self.device)
+        self.head = (nn.Linear(self.rep_dim, self.config.k).to(self.device)
                      if self.config.reg == "noise" else None)
-        self.c = torch.zeros(self.config.rep_dim, device=self.device)
+        self.c = torch.zeros(self.rep_dim, device=self.device)
 
     # -- training -----------------------------------------------------------------------------
     def fit(self, train: Part, val: Part | None = None, on_epoch=None, should_stop=None):

@@ -14,7 +14,8 @@ class DeepSVDDVAEConfig(DetectorConfig):
                          "(hundreds per image against a distance near 1), so 0.1 keeps both in play; "
                          "near 1 the VAE dominates and the AUC falls as training goes on",
                          json_schema_extra={"widget": "slider", "step": 0.05})
-    rep_dim: int = Field(32, ge=2, le=512, description="latent dimension d (size of μ(x))")
+    rep_dim: int = Field(0, ge=0, le=512, description="latent dimension d (size of μ(x)); 0: by input "
+                         "shape, 128 for CIFAR-10-sized colour images and 32 otherwise (paper 001's Table 2)")
     likelihood: Literal["auto", "bernoulli", "gaussian"] = Field(
         "auto", description="decoder likelihood p(x|z): bernoulli (data in [0, 1]), gaussian (unit "
                             "variance), auto: bernoulli when the training data lie in [0, 1]")

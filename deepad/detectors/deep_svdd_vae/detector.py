@@ -25,6 +25,7 @@ from deepad.detectors.deep_svdd_vae.model import VAE
 from deepad.detectors.torch_utils import (CollapseWatch, as_tensor, batched, epoch_extras, minibatches,
                                           probe_indices, seed_everything)
 from deepad.errors import DeepADError
+from deepad.nets import resolve_rep_dim
 
 
 def resolve_likelihood(choice: str, x: np.ndarray) -> str:
@@ -46,8 +47,9 @@ class DeepSVDDVAE(Detector):
     def _build(self, in_shape: tuple[int, ...], likelihood: str) -> None:
         self.in_shape = tuple(in_shape)
         self.likelihood = likelihood
-        self.vae = VAE(self.in_shape, self.config.rep_dim, bias=self.config.bias).to(self.device)
-        self.c = torch.zeros(self.config.rep_dim, device=self.device)
+        self.rep_dim = resolve_rep_dim(self.config.rep_dim, self.in_shape)
+        self.vae = VAE(self.in_shape, self.rep_dim, bias=self.config.bias).to(self.device)
+        self.c = torch.zeros(self.rep_dim, device=self.device)
 
     # -- training -----------------------------------------------------------------------------
     def fit(self, train: Part, val: Part | None = None, on_epoch=None, should_stop=None):
