@@ -45,6 +45,8 @@ class R2AD2Config(DetectorConfig):
         "all", description="normal samples the alarm network learns from: all normal training data "
                            "(Algorithm 1 loops over the whole training set) or only the held-back share "
                            "the autoencoder never saw (cheaper; its gradients look like a test sample's)")
+    resample_synthetic: bool = Field(True, description="draw new synthetic anomalies (and their "
+                                     "gradients) for every alarm-network epoch; off: one draw for all")
     ae_batch_size: int = Field(64, ge=2, le=100000, description="autoencoder minibatch size")
     batch_size: int = Field(128, ge=2, le=100000, description="alarm network minibatch size (each batch "
                             "of real samples gets as many synthetic anomalies)")

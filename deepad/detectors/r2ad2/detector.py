@@ -9,7 +9,8 @@ Training (the paper's Algorithm 1):
 2. Features. For every training sample x, the sequence g(x) = [∇_θ L(x; θ⁽¹⁾), ∇_θ L(x; θ⁽²⁾), ...]
    of per-sample gradients of the reconstruction loss w.r.t. all autoencoder parameters (Eq. 1;
    `gradients.py`). The same for synthetic anomalies x̃ ~ N(0.5, 1) (Eq. 2), one per real sample,
-   drawn once.
+   drawn afresh for every alarm-network epoch (Eq. 2's expectation over x̃), or once with
+   `resample_synthetic` off, which saves their gradients' cost in every later epoch.
 3. Alarm network (`model.py`): time-distributed batch norm → LSTM → LSTM → dense → dense → sigmoid,
    trained with binary cross-entropy, labels 0 for normal, 1 for known anomalies and for the
    synthetic anomalies (Eq. 2); the batch norm's statistics and affine parameters are fitted on
@@ -115,6 +116,9 @@ class R2AD2(Detector):
         opt = torch.optim.Adam(self.alarm.parameters(), lr=cfg.lr)
         for epoch in range(cfg.epochs):
             clock = EpochClock(epoch)
+            if epoch > 0 and cfg.resample_synthetic:
+                x_syn = G.synthetic_anomalies(len(x), self.in_shape, gen).to(self.device)
+                g_syn = self._features(x_syn, should_stop)
             self.alarm.train()
             syn_order = torch.randperm(len(g_syn), generator=gen).to(self.device)
             sums = {"loss": 0.0, "loss_real": 0.0, "loss_synthetic": 0.0}
