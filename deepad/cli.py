@@ -165,7 +165,10 @@ def _int_list(text: str | None, name: str) -> list[int] | None:
 
 def config_from_args(args: argparse.Namespace) -> dict:
     """The run config the options describe: a preset's (--preset) or the defaults, changed by every
-    option given. A preset's hyperparameters are kept unless --method names another detector."""
+    option given. A preset's hyperparameters are kept unless --method names another detector. The
+    method's paper set-up values (`DetectorSpec.default_setup`: Rt-BiGAN's known normals and
+    pollution, the known anomalies of R2-AD2 and AnoEAN) fill what neither the preset nor the
+    options set."""
     from deepad.data.datasets import dataset_info, load_dataset
     from deepad.detectors import registry
 
@@ -200,11 +203,16 @@ def config_from_args(args: argparse.Namespace) -> dict:
     elif args.normal is not None:
         setup["normal"] = _int_list(args.normal, "normal")
     setup.setdefault("normal", list(dataset_info(dataset).default_normal))
+    for name, value in registry.spec(method).default_setup(params).items():  # the method's paper set-up
+        setup.setdefault(name, value)
     for name in ("anomaly", "known_classes"):
         if getattr(args, name) is not None:
             setup[name] = _int_list(getattr(args, name), name.replace("_", "-"))
-    setup.update({key.removeprefix("setup_"): value for key, value in vars(args).items()
-                  if key.startswith("setup_") and value is not None})
+    for key, value in vars(args).items():
+        if key.startswith("setup_") and value is not None:
+            name = key.removeprefix("setup_")
+            unset = SetupConfig.model_fields[name].default is None and str(value).lower() == "none"
+            setup[name] = None if unset else value  # "none": an optional setting left unset
     return {"dataset": dataset, "data_dir": args.data_dir, "download": args.download, "setup": setup,
             "method": method, "params": params, "seed": base["seed"] if args.seed is None else args.seed,
             "device": args.device, "title": args.title or base.get("title", "")}
@@ -226,15 +234,19 @@ def train_command(config) -> str:
     args += ["--normal", ",".join(map(str, s.normal))]
     if s.anomaly:
         args += ["--anomaly", ",".join(map(str, s.anomaly))]
-    if s.known_anomalies:
+    filled = registry.spec(cfg.method).default_setup(cfg.params)  # what config_from_args fills in
+    if s.known_anomalies or "known_anomalies" in filled:
         k = s.known_anomalies
-        args += ["--known-anomalies", str(int(k)) if k >= 1 else repr(float(k))]
+        args += ["--known-anomalies", str(int(k)) if k >= 1 or k == 0 else repr(float(k))]
     if s.known_classes:
         args += ["--known-classes", ",".join(map(str, s.known_classes))]
-    if s.known_normals:
+    if s.known_normals or "known_normals" in filled:
         args += ["--known-normals", str(s.known_normals)]
-    if s.pollution:
+    if s.pollution or "pollution" in filled:
         args += ["--pollution", repr(float(s.pollution))]
+    if s.test_anomaly_share is not None or "test_anomaly_share" in filled:
+        share = s.test_anomaly_share
+        args += ["--test-anomaly-share", "none" if share is None else repr(float(share))]
     if s.preprocess != "auto":
         args += ["--preprocess", s.preprocess]
     for name in ("alteration", "alteration_param", "train_alteration", "train_alteration_param",

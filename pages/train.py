@@ -35,6 +35,7 @@ def fill_form(config: dict, title: str = "") -> None:
     ss[f"train.known.{ds}"] = int(setup.known_anomalies) if setup.known_anomalies >= 1 else 0
     ss[f"train.known_classes.{ds}"] = list(setup.known_classes or [])
     ss["train.known_normals"], ss["train.pollution"] = setup.known_normals, float(setup.pollution)
+    ss["train.test_share"] = setup.test_anomaly_share
     ss["train.preprocess"] = setup.preprocess
     ss["train.source"] = "upload" if ds.startswith("file:") else "built-in"
     ss["train.alteration"] = setup.alteration
@@ -343,6 +344,12 @@ with st.expander("More set-up options: preprocessing, seed, device"):
     ss.setdefault("train.device", "auto")
     device = c3.selectbox("Device", devices, key="train.device",
                           help="auto: the GPU when there is one, else the CPU.")
+    ss.setdefault("train.test_share", None)
+    test_share = c1.selectbox(
+        "Anomalies in the test set", [None, 0.05, 0.1, 0.2, 0.5, 0.9], key="train.test_share",
+        format_func=lambda v: "all test samples, as drawn" if v is None else f"{100 * v:g} %",
+        help="Leave test anomalies (or normals) out until anomalies are this share of the test set; "
+             "average precision and F1 depend on it, ROC AUC does not. Paper 004 tests on 20 %.")
     val_alt = None
     if alteration != "none":
         val_alt = other_alteration("Validation anomalies made with", "train.val_alt", ds.input_shape, c1,
@@ -351,7 +358,7 @@ with st.expander("More set-up options: preprocessing, seed, device"):
 
 setup = {"normal": normal, "anomaly": anomaly or None, "known_anomalies": known,
          "known_classes": known_classes or None, "known_normals": known_normals,
-         "pollution": float(pollution), "preprocess": preprocess}
+         "pollution": float(pollution), "preprocess": preprocess, "test_anomaly_share": test_share}
 setup = vm.alteration_setup(setup, alteration, alt_param, len(classes), train=train_alt, val=val_alt)
 setup_error = vm.setup_problem(setup, ds, seed) if normal else None
 if setup_error:
@@ -376,6 +383,15 @@ elif alteration != "none":
             st.image(originals, width=72)
             st.image(altered, width=72)
 
+def fill_method_setup(dataset: str, class_labels, normal: list[int]) -> None:
+    """Choosing a method fills in its paper's set-up values (known anomalies, known normals,
+    pollution, the test set's anomaly share)."""
+    values = vm.method_setup(ss["train.method"], None, class_labels, normal)
+    ss[f"train.known.{dataset}"] = int(values["known_anomalies"])
+    ss["train.known_normals"], ss["train.pollution"] = values["known_normals"], float(values["pollution"])
+    ss["train.test_share"] = values["test_anomaly_share"]
+
+
 # --- method -----------------------------------------------------------------------------------
 st.subheader("2 · Method and its settings")
 ss.setdefault("train.method", "deep-svdd" if "deep-svdd" in detectors else next(iter(detectors)))
@@ -383,7 +399,10 @@ if ss["train.method"] not in detectors:
     ss["train.method"] = next(iter(detectors))
 c1, c2, c3 = st.columns([2, 3, 1], vertical_alignment="bottom")
 method = c1.selectbox("Detector", list(detectors), key="train.method",
-                      format_func=lambda n: detectors[n].title)
+                      format_func=lambda n: detectors[n].title, on_change=fill_method_setup,
+                      args=(dataset, ds.y, normal),
+                      help="Choosing a method fills in the set-up its paper uses (known anomalies, "
+                           "labelled normals, pollution, test set) above.")
 det_cls = detectors[method]
 c2.caption(det_cls.summary)
 prefix = f"train.p.{method}"

@@ -841,6 +841,13 @@ def test_known_parameters_get_the_widgets_the_issue_asks_for():
                                      "known_classes": [7], "pollution": 0.05, "preprocess": "unit"},
      "method": "deep-svdd", "params": {"eta": 2.0, "epochs": 3}, "title": "semi supervised"},
     {"dataset": "breast-cancer", "setup": {"normal": [1]}, "method": "ocsvm", "params": {"nu": 0.05}},
+    # set-ups that differ from what the CLI fills in for these methods (their papers' set-ups)
+    {"dataset": "mnist5k", "setup": {"normal": [2], "known_normals": 12, "pollution": 0.0},
+     "method": "rt-bigan", "params": {}},
+    {"dataset": "mnist5k", "setup": {"normal": [2], "known_anomalies": 30, "test_anomaly_share": None},
+     "method": "anoean", "params": {}},
+    {"dataset": "mnist5k", "setup": {"normal": [2], "known_anomalies": 30, "test_anomaly_share": 0.5},
+     "method": "deep-svdd", "params": {}},
     {"dataset": "digits", "setup": {"normal": list(range(10)), "alteration": "block-permutation",
                                     "alteration_param": 4, "known_anomalies": 20,
                                     "train_alteration": "strokes", "train_alteration_param": 2,

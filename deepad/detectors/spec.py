@@ -89,6 +89,9 @@ class DetectorSpec:
     - `hypersphere`: the method decides by distance to a centre, so the collapse verdict applies.
     - `preprocess`: data kind ("image", "tabular", "toy", or "*" for any) -> preprocessing it
       wants when the set-up says "auto"; a kind not named keeps the default.
+    - `setup_defaults`: the set-up values of the method's paper (known normals, known anomalies,
+      pollution, the test set's anomaly share) that choosing the method fills in wherever the
+      set-up leaves them unset: the CLI's defaults and the Train form's (see `default_setup`).
     - `presets`: names of presets in assets/presets that show the method at its best.
     - `smoke`: settings with which every phase runs in seconds on a few hundred samples (the
       contract tests train every detector with them).
@@ -107,6 +110,7 @@ class DetectorSpec:
     requires: tuple[Requirement, ...] = ()
     hypersphere: bool = False
     preprocess: Mapping[str, str] = field(default_factory=dict)
+    setup_defaults: Mapping[str, Any] = field(default_factory=dict)
     presets: tuple[str, ...] = ()
     smoke: Mapping[str, Any] = field(default_factory=dict)
     order: int = 100
@@ -118,6 +122,23 @@ class DetectorSpec:
 
     def requirement(self, setup_field: str) -> Requirement | None:
         return next((r for r in self.requires if r.setup_field == setup_field), None)
+
+    def default_setup(self, params: BaseModel | Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Set-up values to fill in where a set-up leaves them unset: `setup_defaults`, with every
+        requirement's count raised to what `params` need (Rt-BiGAN's known normals follow its
+        `n_adapt`), so that a set-up of defaults alone can train."""
+        out = dict(self.setup_defaults)
+        try:
+            cfg = params if isinstance(params, self.Config) else self.Config(**dict(params or {}))
+        except Exception:  # parameters that do not validate: validation reports them later
+            cfg = None
+        for r in self.requires:
+            if cfg is None and not isinstance(r.minimum, int):
+                continue
+            need, have = r.count(cfg), out.get(r.setup_field, 0)
+            if have < need and not (need <= 1 and 0 < have < 1):
+                out[r.setup_field] = need
+        return out
 
     def preferred_preprocess(self, kind: str) -> str | None:
         """Preprocessing for data of `kind` when the set-up says "auto"; None: the default."""

@@ -69,14 +69,14 @@ def representation_dim(run: RunRecord, results: dict | None = None) -> int | Non
     if results is not None and "test_emb" in results:
         return int(results["test_emb"].reshape(len(results["test_emb"]), -1).shape[1])
     rep = (run.config.get("params") or {}).get("rep_dim")
-    if isinstance(rep, int):
+    if isinstance(rep, int) and rep > 0:  # 0: sized by the input shape, known from the results only
         return rep
     from deepad.detectors import registry
 
     method = run.config.get("method")
     if method in registry.specs():
         default = registry.spec(method).Config.model_fields.get("rep_dim")
-        return default.default if default is not None else None
+        return default.default if default is not None and default.default else None
     return None
 
 

@@ -12,7 +12,7 @@ from deepad import metrics
 from deepad.store import RunRecord
 from deepad.views.common import ANOMALY, NORMAL, class_names, distances
 
-__all__ = ["default_threshold", "threshold_options", "flagged_share", "Curves", "curves",
+__all__ = ["default_threshold", "threshold_options", "flagged_share", "Curves", "curves", "share_label",
            "at_threshold", "test_share_text", "scores_frame", "scores_csv"]
 
 
@@ -47,16 +47,28 @@ class Curves:
     auc: float | None
     ap: float | None
     base_rate: float
+    positive: str = "anomaly"
+    anomaly_share: float | None = None
 
 
-def curves(label: str, results: dict) -> Curves | None:
-    """ROC and PR curves of a run's test scores; None when the test part has a single class."""
+def curves(label: str, results: dict, positive: str = "anomaly") -> Curves | None:
+    """ROC and PR curves of a run's test scores; None when the test part has a single class. The
+    PR curve, its AP and `base_rate` (the positive class's share: a random ranking's precision)
+    are those of the `positive` class, "anomaly" or "normal" (most normal first); `anomaly_share`
+    is always the test set's share of anomalies."""
     y, s = results["test_target"], results["test_scores"]
     if len(np.unique(y)) < 2:
         return None
-    roc, pr = metrics.roc_curve(y, s), metrics.pr_curve(y, s)
+    roc, pr = metrics.roc_curve(y, s), metrics.pr_curve(y, s, positive)
+    share = float(np.mean(y))
     return Curves(label, roc["fpr"], roc["tpr"], pr["precision"], pr["recall"],
-                  metrics.auc(y, s), metrics.average_precision(y, s), float(np.mean(y)))
+                  metrics.auc(y, s), metrics.average_precision(y, s, positive),
+                  share if positive == "anomaly" else 1 - share, positive, share)
+
+
+def share_label(share: float | None) -> str:
+    """"20 % anomalies": the test set's anomaly share, said beside every AP, PR curve and F1."""
+    return "" if share is None else f"{100 * share:.0f} % anomalies"
 
 
 def at_threshold(results: dict, threshold: float) -> dict:

@@ -9,7 +9,7 @@ import numpy as np
 from deepad.data import generators
 from deepad.views.common import image_tile
 
-__all__ = ["REQUIREMENT_WORDS", "unmet_requirements", "command_caveats", "ALTERATION_LABELS",
+__all__ = ["REQUIREMENT_WORDS", "unmet_requirements", "method_setup", "command_caveats", "ALTERATION_LABELS",
            "ALTERATION_PARAMS", "alteration_param_range", "alteration_setup",
            "setup_problem", "check_setup", "alteration_preview"]
 
@@ -29,6 +29,30 @@ def unmet_requirements(method: str, setup: dict, params: dict) -> list[tuple[str
     setup = SimpleNamespace(**{f: setup.get(f) or 0 for f in REQUIREMENT_WORDS})
     cfg = spec.Config(**params)
     return [(r.setup_field, r.count(cfg)) for r in spec.requires if r.problem(method, setup, cfg)]
+
+
+def method_setup(method: str, params: dict | None, class_labels, normal: list[int]) -> dict:
+    """The set-up values choosing `method` fills into the Train form: its paper's
+    (`DetectorSpec.default_setup`: known anomalies, known normals, pollution, test set's anomaly
+    share; each field at its plain default where the method's paper says nothing). A share of
+    known anomalies becomes the count the split will draw for classes `normal` of a dataset
+    with labels `class_labels`, since the form asks for a count."""
+    from deepad.data.setups import SetupConfig
+    from deepad.detectors import registry
+
+    base = SetupConfig()
+    values = {"known_anomalies": base.known_anomalies, "known_normals": base.known_normals,
+              "pollution": base.pollution, "test_anomaly_share": base.test_anomaly_share}
+    values.update(registry.spec(method).default_setup(params))
+    k = values["known_anomalies"]
+    if 0 < k < 1:
+        labels = np.asarray(class_labels)
+        n_norm = 0
+        for c in normal:  # the training share of each class, as the split draws it
+            n = int(np.sum(labels == c))
+            n_norm += n - int(round(n * base.test_fraction)) - int(round(n * base.val_fraction))
+        values["known_anomalies"] = max(1, int(round(k * n_norm)))
+    return values
 
 
 def command_caveats(config) -> list[str]:

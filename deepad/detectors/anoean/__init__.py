@@ -39,7 +39,9 @@ SPEC = DetectorSpec(
     records=lambda cfg: {"train": cfg.epochs},
     explorable={"lr": (1e-4, 1e-2)},
     requires=(Requirement("known_anomalies", 1, noun="labelled anomalies", flag="--known-anomalies"),),
-    presets=("anoean-one-vs-all", "anoean-n-vs-m"),
+    # paper 004: 10 % labelled anomalies in training, a test set of 80 % normal / 20 % anomalies
+    setup_defaults={"known_anomalies": 0.1, "test_anomaly_share": 0.2},
+    presets=("anoean-one-vs-all", "anoean-n-vs-m", "anoean-paper"),
     smoke={"epochs": 2},
     order=3,
 )

@@ -40,7 +40,7 @@ SPEC = DetectorSpec(
     records=lambda cfg: {"train": cfg.epochs},
     explorable={"alpha": (0.1, 0.9), "lr": (1e-4, 1e-2)},
     hypersphere=True,
-    presets=("deep-svdd-vae-one-vs-all",),
+    presets=("deep-svdd-vae-one-vs-all", "deep-svdd-vae-paper"),
     smoke={"epochs": 2},
     order=1,
 )

@@ -80,7 +80,8 @@ SPEC = DetectorSpec(
     explorable={"lr": (1e-4, 1e-2)},
     requires=(Requirement("known_anomalies", 1, noun="labelled anomalies", flag="--known-anomalies"),),
     preprocess={"image": "unit", "*": "minmax"},  # inputs in [0, 1], as the synthetic anomalies assume
-    presets=("r2ad2-semi", "r2ad2-polluted"),
+    setup_defaults={"known_anomalies": 100},  # paper 002: 100 labelled anomalies
+    presets=("r2ad2-semi", "r2ad2-polluted", "r2ad2-paper"),
     smoke={"t0": 1, "t": 1, "n_snapshots": 2, "ae_epochs": 2, "epochs": 2, "rep_dim": 2},
     order=2,
 )

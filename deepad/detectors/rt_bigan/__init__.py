@@ -89,6 +89,8 @@ SPEC = DetectorSpec(
     explorable=BIGAN_EXPLORABLE,
     requires=(Requirement("known_normals", "n_adapt", noun="known normals", flag="--known-normals"),),
     preprocess=BIGAN_PREPROCESS,
+    # paper 003: a few known normals (5-10) and polluted training data (20 % here, as its presets)
+    setup_defaults={"known_normals": 10, "pollution": 0.2},
     presets=("rt-bigan-polluted", "rt-bigan-fashion-pollution"),
     smoke={"meta_iterations": 4, "inner_steps": 2, "adapt_steps": 3, "rounds": 2, "round_epochs": 1,
            "task_size": 5, "n_adapt": 5},
