@@ -78,21 +78,29 @@ def roc_figure(curves: list, point: dict | None = None) -> go.Figure:
 
 
 def pr_figure(curves: list, point: dict | None = None) -> go.Figure:
-    """Precision-recall curves; `point` (recall, precision at the current threshold) marked."""
+    """Precision–recall curves of the curves' positive class (anomaly, or normal: most normal
+    first); each legend entry says its AP and its test set's share of anomalies, on which AP and
+    the chance line depend. `point` (recall, precision of the anomaly class at the current
+    threshold) is marked on anomaly curves."""
     fig = go.Figure()
+    positive = curves[0].positive if curves else "anomaly"
+    noun = "anomalies" if positive == "anomaly" else "normal samples"
     for i, c in enumerate(curves):
         ap = f"{c.ap:.3f}" if c.ap is not None else "n/a"
-        fig.add_trace(go.Scatter(x=c.recall, y=c.precision, mode="lines", name=f"{c.label} (AP {ap})",
+        share = f", {100 * c.anomaly_share:.0f} % anomalies" if c.anomaly_share is not None else ""
+        fig.add_trace(go.Scatter(x=c.recall, y=c.precision, mode="lines", name=f"{c.label} (AP {ap}{share})",
                                  line=dict(color=PALETTE[i % len(PALETTE)], width=2.5), hovertemplate="recall %{x:.3f}<br>precision %{y:.3f}"))
     if curves:
         fig.add_hline(y=curves[0].base_rate, line=dict(dash="dot", color="grey"),
-                      annotation_text="share of anomalies (chance)", annotation_position="bottom right")
-    if point is not None:
+                      annotation_text=f"share of {noun} (chance)", annotation_position="bottom right")
+    if point is not None and positive == "anomaly":
         _operating_point(fig, point["recall"], point["precision"],
                          f"recall {point['recall']:.2f}, precision {point['precision']:.2f}")
-    fig.update_xaxes(title="recall (anomalies caught)", range=[0, 1])
-    fig.update_yaxes(title="precision (flagged that are anomalies)", range=[0, 1.01])
-    return _layout(fig, "Precision–recall curve")
+    caught = "anomalies caught" if positive == "anomaly" else "normal samples kept as normal"
+    fig.update_xaxes(title=f"recall ({caught})", range=[0, 1])
+    fig.update_yaxes(title=f"precision (called {positive} that are {positive})", range=[0, 1.01])
+    title = "Precision–recall curve" + ("" if positive == "anomaly" else ", normal as the positive class")
+    return _layout(fig, title)
 
 
 def score_histogram(scores: np.ndarray, truth: np.ndarray, threshold: float | None = None,

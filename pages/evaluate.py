@@ -33,7 +33,11 @@ st.session_state["roc.overlay"] = [i for i in st.session_state.get("roc.overlay"
 overlay = st.multiselect("Overlay other finished runs", list(by_id), key="roc.overlay",
                          format_func=lambda i: short(by_id[i]), placeholder="none",
                          help="Draw their curves on the same axes to compare methods or settings.")
-mine = vm.curves(short(run), results)
+positive = st.radio("Precision–recall of", ["anomaly", "normal"], key="roc.positive", horizontal=True,
+                    format_func={"anomaly": "anomalies", "normal": "normal samples"}.get,
+                    help="Which class the PR curve and its AP treat as positive. With normal samples, "
+                         "the most normal-scored come first (paper 004 reports both).")
+mine = vm.curves(short(run), results, positive)
 if mine is None:
     st.warning("The test part holds a single class, so ROC and PR curves are not defined.")
     st.stop()
@@ -47,7 +51,7 @@ if overlay:
 all_curves = [mine]
 for other_id in overlay:
     other_results = ui.results_of(by_id[other_id])
-    other = vm.curves(short(by_id[other_id]), other_results) if other_results is not None else None
+    other = vm.curves(short(by_id[other_id]), other_results, positive) if other_results is not None else None
     if other is not None:
         all_curves.append(other)
 
@@ -55,10 +59,11 @@ share = vm.test_share_text(run, results)
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("ROC AUC", f"{mine.auc:.3f}", help="Probability that a random anomaly scores higher than a "
           f"random normal sample. 1 is perfect, 0.5 is chance. Measured on {share}.")
-c2.metric(f"average precision (chance: {mine.base_rate:.2f})", f"{mine.ap:.3f}",
-          help="Area under the precision–recall curve. Random scores get the share of anomalies, "
-          f"here {100 * mine.base_rate:.1f} %: AP depends on that share, AUC does not.")
-c3.metric("anomalies in the test part", f"{100 * mine.base_rate:.1f} %")
+c2.metric(f"average precision ({vm.share_label(mine.anomaly_share)})", f"{mine.ap:.3f}",
+          help=f"Area under the precision–recall curve of the {positive} class. Random scores get the "
+               f"{positive} class's share of the test set, here {100 * mine.base_rate:.1f} %: AP depends "
+               "on that share, AUC does not.")
+c3.metric("anomalies in the test part", f"{100 * mine.anomaly_share:.1f} %")
 c4.metric("test samples", len(results["test_scores"]))
 st.caption(f"Both measured on the test part: {share}.")
 
@@ -82,7 +87,9 @@ m = vm.at_threshold(results, thr)
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("precision", f"{m['precision']:.3f}", help="Flagged samples that are truly anomalies.")
 c2.metric("recall", f"{m['recall']:.3f}", help="Anomalies that are flagged.")
-c3.metric("F1", f"{m['f1']:.3f}", help="Harmonic mean of precision and recall.")
+c3.metric(f"F1 ({vm.share_label(mine.anomaly_share)})", f"{m['f1']:.3f}",
+          help="Harmonic mean of precision and recall; like AP it depends on the test set's share of "
+               "anomalies.")
 c4.metric("flagged", f"{100 * vm.flagged_share(results['test_scores'], thr):.1f} %",
           help="Share of test samples above the threshold.")
 
