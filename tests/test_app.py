@@ -393,7 +393,15 @@ def test_a_run_started_on_train_shows_its_results_on_every_page(empty_env):
         assert "Finished" in texts(at)
         at.switch_page("pages/evaluate.py").run()
         assert not at.exception and charts(at) == 4
-        assert {m.label for m in at.metric} >= {"ROC AUC", "precision", "recall", "F1"}
+        labels = {m.label for m in at.metric}
+        assert labels >= {"ROC AUC", "precision", "recall"}
+        share = f"{100 * run.summary['test_anomaly_share']:.0f} % anomalies"  # said beside AP and F1
+        assert {f"F1 ({share})", f"average precision ({share})"} <= labels, labels
+        ap_anomaly = next(m.value for m in at.metric if m.label.startswith("average precision"))
+        at.radio(key="roc.positive").set_value("normal").run()  # the PR curve of the normal class
+        assert not at.exception and charts(at) == 4
+        ap_normal = next(m.value for m in at.metric if m.label.startswith("average precision"))
+        assert float(ap_normal) == pytest.approx(run.summary["ap_normal"], abs=1e-3) and ap_normal != ap_anomaly
         at.switch_page("pages/latent.py").run()
         assert not at.exception and vega_charts(at) >= 2 and charts(at) >= 2  # PCA, scores; distances, snapshots
         assert "UMAP is switched off" in texts(at)
@@ -554,8 +562,17 @@ def test_the_train_page_draws_every_detectors_hyperparameters(empty_env):
         keys = {w.key for kind in ("checkbox", "selectbox", "slider", "select_slider", "number_input",
                                    "text_input") for w in getattr(at, kind)}
         assert {f"train.p.{method}.{name}" for name in cls.Config.model_fields} <= keys, method
+        # choosing the method filled in its paper's set-up, so it can start as it is ...
+        filled = registry.spec(method).default_setup()
+        assert at.number_input(key="train.known_normals").value == filled.get("known_normals", 0), method
+        assert at.slider(key="train.pollution").value == filled.get("pollution", 0.0), method
+        assert at.selectbox(key="train.test_share").value == filled.get("test_anomaly_share"), method
+        assert not at.button(key="start-run").disabled, method
         if cls.needs_known_anomalies:
-            assert at.button(key="start-run").disabled  # and the warning says why
+            known = at.number_input(key="train.known.mnist5k")
+            assert known.value == (100 if method == "r2ad2" else 30), method  # AnoEAN: 10 % of 300
+            known.set_value(0).run()  # ... and without them it cannot, and the warning says why
+            assert at.button(key="start-run").disabled
             assert any("Known anomalies" in w.value for w in at.warning)
 
 
