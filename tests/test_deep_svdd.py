@@ -260,7 +260,6 @@ def test_representation_size_follows_the_input_shape_unless_set(name):
     for shape, params, dim in (((3, 32, 32), {}, 128), ((1, 28, 28), {}, 32), ((3, 32, 32), {"rep_dim": 16}, 16)):
         det = registry.get(name)(params, seed=0)
         det._build(shape) if name != "deep-svdd-vae" else det._build(shape, "gaussian")
-        det.fitted = True
         x = np.random.default_rng(0).random((4, *shape), dtype=np.float32)
         assert det.rep_dim == dim
         if name != "ae":
