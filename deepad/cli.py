@@ -22,7 +22,7 @@ import typing
 from pydantic import ValidationError
 
 from deepad.data.setups import SetupConfig
-from deepad.errors import DeepADError
+from deepad.errors import DeepADError, describe_os_error
 
 EXIT_BAD_INPUT = 2
 
@@ -189,6 +189,9 @@ def config_from_args(args: argparse.Namespace) -> dict:
             raise DeepADError(f"{_flag(name)} does not apply to method {method}; its parameters are: "
                               + ", ".join(_flag(n) for n in own))
         params[name] = value
+    if args.dataset is not None and not args.dataset.strip():
+        raise DeepADError(f"--dataset={args.dataset!r}: give a dataset name (`python -m deepad datasets` "
+                          "lists them) or your own file with --data")
     dataset = args.dataset or base["dataset"]
     setup = dict(base["setup"]) if dataset == base["dataset"] and not args.data else {}
     if args.data:
@@ -283,6 +286,7 @@ def _short_number(value: object) -> str:
 
 
 def _cmd_train(args) -> int:
+    from deepad.runfolder import CONFIG
     from deepad.store import RunStore
     from deepad.training.runner import create_run, execute
 
@@ -303,10 +307,19 @@ def _cmd_train(args) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.set())  # Ctrl-C: cancel, keep the history
     try:
         print(f"run {run.run_id} in {run.path}", file=sys.stderr, flush=True)
-        execute(run, cfg, store, on_event=on_event, should_stop=stop.is_set)
+        try:
+            execute(run, cfg, store, on_event=on_event, should_stop=stop.is_set)
+        except OSError:
+            if not run.files.has(CONFIG):
+                raise DeepADError(f"run folder {run.path} was removed while the run trained; nothing of "
+                                  "the run is kept (train it again)") from None
+            raise
     finally:
         signal.signal(signal.SIGINT, previous)
     _TRAINED.set()
+    if not run.files.has(CONFIG):
+        raise DeepADError(f"run folder {run.path} was removed while the run trained; nothing of the run "
+                          "is kept (train it again)")
     run = store.get(run.run_id)
     if run.state != "finished":
         print(f"run {run.state}: {run.status.get('error') or ''} {run.status.get('hint') or ''}".rstrip(),
@@ -438,9 +451,12 @@ def _cmd_list(args) -> int:
 
     for run in RunStore(args.runs_dir).list():
         s = run.summary
-        print(json.dumps({"run_id": run.run_id, "state": run.state, "method": run.config.get("method"),
-                          "dataset": run.config.get("dataset"), "normal": run.config.get("setup", {}).get("normal"),
-                          "auc": s.get("auc"), "collapsed": s.get("collapsed")}))
+        row = {"run_id": run.run_id, "state": run.state, "method": run.config.get("method"),
+               "dataset": run.config.get("dataset"), "normal": (run.config.get("setup") or {}).get("normal"),
+               "auc": s.get("auc"), "collapsed": s.get("collapsed")}
+        if run.damage:
+            row["damaged"] = run.damage
+        print(json.dumps(row))
     return 0
 
 
@@ -530,4 +546,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except ValidationError as exc:  # should not happen: configs are validated into DeepADError
         print(f"error: {exc.errors()[0]['msg']}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:  # a full disk, a folder removed or not writable: one line, what would fix it
+        print(f"error: {describe_os_error(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT

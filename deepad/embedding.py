@@ -22,13 +22,13 @@ import os
 import queue
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 
-from deepad.store import RunRecord, atomic_save_npz
+from deepad.runfolder import RESULTS, UMAP, DamagedFile
+from deepad.store import RunRecord
 
-UMAP_FILE = "umap.npz"
+UMAP_FILE = UMAP
 UMAP_MAX_POINTS = 20_000  # larger test sets are projected on a fixed random subset
 UMAP_PARAMS = {"n_neighbors": 15, "min_dist": 0.1, "n_epochs": 200, "random_state": 0}
 _UMAP_LOCK = threading.Lock()
@@ -83,24 +83,20 @@ def umap_2d(emb: np.ndarray, **params) -> np.ndarray:
             return umap.UMAP(n_components=2, **kw).fit_transform(emb).astype(np.float32)
 
 
-def _source_stamp(run_path: Path) -> int:
-    f = run_path / "results.npz"
-    return f.stat().st_mtime_ns if f.exists() else 0
+def _source_stamp(run: RunRecord) -> int:
+    return run.files.stamp(RESULTS)
 
 
 def load_umap(run: RunRecord) -> dict[str, np.ndarray] | None:
     """The cached projection of a run's test embeddings ({"xy", "index"}: rows of the test set),
     or None when there is none yet or it was made from older results."""
-    f = run.path / UMAP_FILE
-    if not f.exists():
-        return None
     try:
-        with np.load(f, allow_pickle=False) as z:
-            if int(z["stamp"]) != _source_stamp(run.path):
-                return None
-            return {"xy": z["xy"], "index": z["index"]}
-    except (OSError, KeyError, ValueError):
+        z = run.files.read_umap()
+    except (DamagedFile, OSError):
+        return None  # computed again
+    if z is None or int(z["stamp"]) != _source_stamp(run):
         return None
+    return {"xy": z["xy"], "index": z["index"]}
 
 
 def _subset(n: int) -> np.ndarray:
@@ -121,11 +117,11 @@ def compute_umap(run: RunRecord) -> dict[str, np.ndarray]:
         raise NothingToProject("the run has no saved test embeddings")
     if len(results["test_emb"]) < 3:
         raise NothingToProject(f"UMAP needs at least 3 test samples; the run has {len(results['test_emb'])}")
-    stamp = _source_stamp(run.path)
+    stamp = _source_stamp(run)
     index = _subset(len(results["test_emb"]))
     xy = umap_2d(results["test_emb"][index])
     if run.path.exists():  # the run may have been deleted meanwhile
-        atomic_save_npz(run.path / UMAP_FILE, xy=xy, index=index, stamp=np.int64(stamp))
+        run.files.write_umap(xy, index, stamp)
     return {"xy": xy, "index": index}
 
 

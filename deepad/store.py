@@ -1,35 +1,38 @@
-"""Runs on disk. One folder per run under the runs directory:
+"""Runs on disk: one folder per run under the runs folder (its files: `deepad.runfolder`).
 
-    config.json      the validated RunConfig (written first)
-    status.json      state, epoch, error, owner process, summary (always replaced atomically)
-    history.jsonl    one JSON record per epoch, appended as training goes
-    snapshots.npz    probe-set embeddings per epoch (for watching collapse happen)
-    split.json       classes, preprocessing parameters, sample indices
-    results.npz      test (and training) scores, labels, embeddings
-    model.pt         the detector's weights (Detector.save)
+Reading never writes. A run whose status says "queued" or "running" but whose owner process is
+gone is reported as "interrupted" when read; only a process that supervises or owns the run writes
+that back (`RunStore.mark_interrupted`, which reads the status again first). A run with a file that
+cannot be used is listed as "damaged" with the file and the reason, and never stops the other runs
+from being listed or shown.
 
-Every file is written to a temporary name and renamed into place, and status.json is written last,
-so a crash leaves either the last good state or a run whose owner process is gone: such a run is
-reported as "interrupted" when read.
+Only real folders directly inside the runs folder are runs: an entry that is a symbolic link, or
+resolves outside the runs folder, is skipped and never written to or deleted. Run ids are checked
+(letters, digits, `.`, `_`, `-`; at most 128 characters) wherever one comes in.
 """
 
 from __future__ import annotations
 
-import json
 import os
+import re
 import secrets
 import shutil
 import socket
+import stat
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from deepad.errors import DeepADError
+from deepad.errors import DeepADError, describe_os_error
+from deepad.runfolder import (  # noqa: F401  (re-exported: the writers many callers use)
+    CONFIG, LIVE_STATES, MODEL, RESULTS, SNAPSHOTS, STATES, DamagedFile, RunFolder, atomic_save_npz,
+    atomic_write_bytes, atomic_write_json)
 
-LIVE_STATES = ("queued", "running")
+DAMAGED = "damaged"
+RUN_ID_MAX = 128
+_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 def resolve_runs_dir(arg: str | Path | None = None) -> Path:
@@ -42,33 +45,18 @@ def resolve_runs_dir(arg: str | Path | None = None) -> Path:
     return Path.home() / ".deepad" / "runs"
 
 
-def _json_default(o):
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(f"cannot store {type(o).__name__} as JSON")
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def atomic_write_json(path: Path, obj: Any) -> None:
-    atomic_write_bytes(path, json.dumps(obj, indent=1, default=_json_default).encode())
-
-
-def atomic_save_npz(path: Path, **arrays) -> None:
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp.npz")
-    np.savez_compressed(tmp, **arrays)
-    os.replace(tmp, path)
+def check_run_id(run_id) -> str:
+    """The run id itself, or DeepADError saying what a run id looks like."""
+    if not isinstance(run_id, str) or not run_id:
+        raise DeepADError("run id: give the id of a run; `python -m deepad list` shows them")
+    shown = repr(run_id if len(run_id) <= 60 else run_id[:57] + "...")
+    if len(run_id) > RUN_ID_MAX:
+        raise DeepADError(f"run id {shown}: {len(run_id)} characters, at most {RUN_ID_MAX} are allowed; "
+                          "`python -m deepad list` shows the runs")
+    if not _RUN_ID.fullmatch(run_id):
+        raise DeepADError(f"run id {shown}: only letters, digits, '.', '_' and '-' are allowed (and it "
+                          "starts with a letter or digit); `python -m deepad list` shows the runs")
+    return run_id
 
 
 def _process_token(pid: int) -> str | None:
@@ -76,7 +64,7 @@ def _process_token(pid: int) -> str | None:
     try:
         with open(f"/proc/{pid}/stat") as f:
             return f.read().rsplit(")", 1)[1].split()[19]
-    except OSError:
+    except (OSError, IndexError):
         return None
 
 
@@ -84,13 +72,13 @@ def _owner() -> dict:
     return {"pid": os.getpid(), "host": socket.gethostname(), "token": _process_token(os.getpid())}
 
 
-def _owner_alive(owner: dict | None) -> bool:
+def owner_alive(owner: dict | None) -> bool:
     if not owner:
         return False
     if owner.get("host") != socket.gethostname():
         return True  # cannot tell from here; trust the record
     pid = owner.get("pid")
-    if pid is None:
+    if not isinstance(pid, int) or pid <= 0:
         return False
     token = _process_token(pid)
     if owner.get("token") is not None:
@@ -102,118 +90,252 @@ def _owner_alive(owner: dict | None) -> bool:
         return False
 
 
+INTERRUPTED_ERROR = "the process running it stopped before it finished"
+
+
 @dataclass
 class RunRecord:
-    """A run as read from disk (a snapshot; read again to see progress)."""
+    """A run as read from disk (a snapshot; read again to see progress). `damage` lists the files
+    that could not be used ("file: reason"); such a run's state is "damaged"."""
 
     run_id: str
     path: Path
     config: dict
     status: dict
+    damage: list[str] = field(default_factory=list)
+
+    @property
+    def files(self) -> RunFolder:
+        return RunFolder(self.path)
 
     @property
     def state(self) -> str:
-        return self.status.get("state", "interrupted")
+        return DAMAGED if self.damage else self.status.get("state", "interrupted")
 
     @property
     def summary(self) -> dict:
-        return self.status.get("summary") or {}
+        s = self.status.get("summary")
+        return s if isinstance(s, dict) else {}
+
+    def _noted(self, exc: DamagedFile) -> None:
+        if str(exc) not in self.damage:
+            self.damage.append(str(exc))
 
     def history(self) -> list[dict]:
-        return read_history(self.path)
+        try:
+            return self.files.read_history()
+        except DamagedFile as exc:
+            self._noted(exc)
+            return []
 
     def results(self) -> dict[str, np.ndarray] | None:
-        f = self.path / "results.npz"
-        if not f.exists():
+        """results.npz; None before the run has finished, or when the file is damaged (then the
+        damage is added to `damage`)."""
+        try:
+            return self.files.read_results()
+        except DamagedFile as exc:
+            self._noted(exc)
             return None
-        with np.load(f, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
 
     def snapshots(self) -> dict[str, np.ndarray] | None:
-        f = self.path / "snapshots.npz"
-        if not f.exists():
+        try:
+            return self.files.read_snapshots()
+        except DamagedFile as exc:
+            self._noted(exc)
             return None
-        with np.load(f, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
 
     def split_info(self) -> dict:
-        f = self.path / "split.json"
-        return json.loads(f.read_text()) if f.exists() else {}
+        try:
+            return self.files.read_split()
+        except DamagedFile as exc:
+            self._noted(exc)
+            return {}
 
     def to_json(self) -> dict:
-        return {"run_id": self.run_id, "path": str(self.path), "state": self.state,
-                "config": self.config, "status": self.status}
+        out = {"run_id": self.run_id, "path": str(self.path), "state": self.state,
+               "config": self.config, "status": self.status}
+        if self.damage:
+            out["damaged"] = self.damage
+        return out
 
 
 def read_history(path: Path) -> list[dict]:
-    f = path / "history.jsonl"
-    if not f.exists():
-        return []
-    out = []
-    for line in f.read_text().splitlines():
-        try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
-            break  # a line cut short by a crash: keep what came before it
-    return out
+    return RunFolder(path).read_history()
 
 
 class RunStore:
     def __init__(self, root: str | Path | None = None):
         self.root = resolve_runs_dir(root)
 
-    # -- writing ------------------------------------------------------------------------------
-    def create(self, config: dict, method: str) -> RunRecord:
-        self.root.mkdir(parents=True, exist_ok=True)
-        run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{method}-{secrets.token_hex(3)}"
+    # -- where runs are -----------------------------------------------------------------------------
+    def _not_a_folder(self) -> DeepADError:
+        return DeepADError(f"runs folder {self.root} is a file, not a folder; give another one with "
+                           "--runs-dir (or $DEEPAD_RUNS_DIR), or move that file away")
+
+    def _run_path(self, run_id: str) -> Path:
+        """The folder of an existing run, checked to be a real folder inside the runs folder."""
+        check_run_id(run_id)
         path = self.root / run_id
-        path.mkdir()
-        atomic_write_json(path / "config.json", config)
+        missing = DeepADError(f"no run {run_id!r} in {self.root}; `python -m deepad list` shows the runs")
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            raise missing from None
+        except NotADirectoryError:
+            raise self._not_a_folder() from None
+        except OSError as exc:
+            raise DeepADError(describe_os_error(exc)) from None
+        if os.path.islink(path):
+            raise DeepADError(f"{path} is a symbolic link; deepad only opens run folders that are inside "
+                              f"{self.root} itself")
+        if not stat.S_ISDIR(st.st_mode):
+            raise missing
+        try:
+            inside = path.resolve().parent == self.root.resolve()
+        except OSError:
+            inside = False
+        if not inside:
+            raise DeepADError(f"{path} resolves outside {self.root}; deepad only opens run folders inside it")
+        return path
+
+    # -- writing (by the process that owns the run) -----------------------------------------------
+    def create(self, config: dict, method: str) -> RunRecord:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise self._not_a_folder() from None
+        except OSError as exc:
+            raise DeepADError(f"runs folder {self.root} cannot be created: {describe_os_error(exc)}") from None
+        if not self.root.is_dir():
+            raise self._not_a_folder()
+        run_id = check_run_id(f"{time.strftime('%Y%m%d-%H%M%S')}-{method}-{secrets.token_hex(3)}")
+        path = self.root / run_id
         status = {"state": "queued", "created": time.time(), "epoch": 0, "owner": _owner()}
-        atomic_write_json(path / "status.json", status)
+        try:
+            path.mkdir()
+            folder = RunFolder(path)
+            folder.write_config(config)
+            folder.write_status(status)
+        except OSError as exc:
+            shutil.rmtree(path, ignore_errors=True)  # a half-made run is no run
+            raise DeepADError(f"cannot create a run in {self.root}: {describe_os_error(exc)}") from None
         return RunRecord(run_id, path, config, status)
 
     def update_status(self, run: RunRecord, **fields) -> dict:
-        run.status = {**run.status, **fields, "updated": time.time()}
+        status = {**run.status, **fields, "updated": time.time()}
         if fields.get("state") in LIVE_STATES:
-            run.status["owner"] = _owner()
-        atomic_write_json(run.path / "status.json", run.status)
-        return run.status
+            status["owner"] = _owner()
+        run.files.write_status(status)
+        run.status = status
+        return status
+
+    def write_final_status(self, run: RunRecord, **fields) -> dict:
+        """The run's last status. When it cannot be written (a full disk, say), a short "failed"
+        status naming why takes its place: in the folder next to it if there is room for it, else
+        over the old one; the error is raised only when even that fails (the folder is gone)."""
+        try:
+            return self.update_status(run, **fields)
+        except OSError as exc:
+            reason = f"the run's final state could not be written: {describe_os_error(exc)}"
+        short = {"state": "failed", "error": reason, "hint": "", "epoch": run.status.get("epoch"),
+                 "created": run.status.get("created"), "ended": time.time(), "updated": time.time()}
+        run.status = short
+        try:
+            run.files.write_status(short)
+        except OSError:
+            run.files.write_status_in_place(short)
+        return short
 
     @staticmethod
     def append_history(run: RunRecord, record: dict) -> None:
-        with open(run.path / "history.jsonl", "a") as f:
-            f.write(json.dumps(record, default=_json_default) + "\n")
-            f.flush()
+        run.files.append_history(record)
 
-    # -- reading ------------------------------------------------------------------------------
+    def mark_interrupted(self, run_id: str) -> RunRecord:
+        """For a process supervising runs: write "interrupted" into a run whose status says it is
+        live but whose owner is gone (the status is read again just before, so a run that has just
+        ended keeps its state)."""
+        path = self._run_path(run_id)
+        folder = RunFolder(path)
+        status = folder.read_status()
+        if status.get("state") in LIVE_STATES and not owner_alive(status.get("owner")):
+            status = {**status, "state": "interrupted", "error": INTERRUPTED_ERROR, "updated": time.time()}
+            folder.write_status(status)
+        return self.get(run_id)
+
+    # -- reading (never writes) ----------------------------------------------------------------------
     def get(self, run_id: str) -> RunRecord:
-        path = self.root / run_id
-        if not run_id or "/" in run_id or run_id.startswith(".") or not (path / "config.json").exists():
-            raise DeepADError(f"no run {run_id!r} in {self.root}; `python -m deepad list` shows the runs")
-        config = json.loads((path / "config.json").read_text())
+        """The run as on disk; DeepADError when there is no such run (a damaged one is returned,
+        with its damage listed)."""
+        path = self._run_path(run_id)
+        folder = RunFolder(path)
+        damage: list[str] = []
         try:
-            status = json.loads((path / "status.json").read_text())
-        except (OSError, json.JSONDecodeError):
-            status = {"state": "interrupted", "error": "status file missing or unreadable"}
-        run = RunRecord(run_id, path, config, status)
-        if run.state in LIVE_STATES and not _owner_alive(status.get("owner")):
-            self.update_status(run, state="interrupted",
-                               error="the process running it stopped before it finished")
-        return run
+            config = folder.read_config()
+        except FileNotFoundError:
+            raise DeepADError(f"no run {run_id!r} in {self.root}; `python -m deepad list` shows the runs") from None
+        except DamagedFile as exc:
+            config, damage = {}, [str(exc)]
+        except OSError as exc:
+            config, damage = {}, [f"{CONFIG}: {describe_os_error(exc)}"]
+        status = self._read_status(folder, damage)
+        for check in (folder.read_split, folder.read_diagnostics, folder.check_arrays):
+            try:
+                check()
+            except DamagedFile as exc:
+                damage.append(str(exc))
+            except OSError as exc:
+                damage.append(describe_os_error(exc))
+        return RunRecord(run_id, path, config, status, damage)
+
+    @staticmethod
+    def _read_status(folder: RunFolder, damage: list[str]) -> dict:
+        try:
+            status = folder.read_status()
+        except FileNotFoundError:
+            return {"state": "interrupted", "error": "the run has no status file: it stopped while being created"}
+        except (DamagedFile, OSError) as exc:
+            damage.append(str(exc) if isinstance(exc, DamagedFile) else describe_os_error(exc))
+            return {"state": "interrupted"}
+        if status["state"] in LIVE_STATES and not owner_alive(status.get("owner")):
+            # read again: the owner may have written its last state and exited since
+            try:
+                again = folder.read_status()
+            except (FileNotFoundError, DamagedFile, OSError):
+                again = status
+            if again["state"] not in LIVE_STATES:
+                return again
+            return {**status, "state": "interrupted", "error": INTERRUPTED_ERROR}
+        return status
 
     def list(self) -> list[RunRecord]:
-        if not self.root.exists():
+        """Every run, newest first; damaged ones included (state "damaged")."""
+        try:
+            entries = sorted(os.scandir(self.root), key=lambda e: e.name, reverse=True)
+        except FileNotFoundError:
             return []
+        except NotADirectoryError:
+            raise self._not_a_folder() from None
+        except OSError as exc:
+            raise DeepADError(f"runs folder {self.root} cannot be read: {describe_os_error(exc)}") from None
         runs = []
-        for p in sorted(self.root.iterdir(), reverse=True):
-            if p.is_dir() and (p / "config.json").exists():
-                try:
-                    runs.append(self.get(p.name))
-                except (DeepADError, json.JSONDecodeError, OSError):
+        for entry in entries:
+            try:
+                if entry.is_symlink() or not entry.is_dir(follow_symlinks=False):
                     continue
+                check_run_id(entry.name)
+                runs.append(self.get(entry.name))
+            except DeepADError:
+                continue  # not a run (no config.json, a name deepad never gives)
+            except OSError as exc:
+                runs.append(RunRecord(entry.name, Path(entry.path), {}, {"state": "interrupted"},
+                                      [describe_os_error(exc)]))
         return runs
 
     def delete(self, run_id: str) -> None:
-        run = self.get(run_id)
-        shutil.rmtree(run.path)
+        path = self._run_path(run_id)
+        if not os.path.lexists(path / CONFIG):
+            raise DeepADError(f"{path} holds no run (no {CONFIG}); nothing was deleted")
+        try:
+            shutil.rmtree(path)
+        except OSError as exc:
+            raise DeepADError(f"run {run_id} could not be deleted: {describe_os_error(exc)}") from None

@@ -6,6 +6,10 @@ import annotated_types
 from pydantic import BaseModel, ValidationError
 
 
+def _bound(v) -> str:
+    return str(v) if isinstance(v, int) else f"{v:g}"
+
+
 def allowed_range(model: type[BaseModel] | None, loc: tuple) -> str | None:
     """The interval a numeric field of `model` (nested fields by their path `loc`) accepts, as
     "(0, 1]" from its gt / ge / lt / le constraints; None when the field has no bound."""
@@ -20,13 +24,13 @@ def allowed_range(model: type[BaseModel] | None, loc: tuple) -> str | None:
     lo = hi = None
     for m in field.metadata:
         if isinstance(m, annotated_types.Gt):
-            lo = f"({m.gt:g}"
+            lo = f"({_bound(m.gt)}"
         elif isinstance(m, annotated_types.Ge):
-            lo = f"[{m.ge:g}"
+            lo = f"[{_bound(m.ge)}"
         elif isinstance(m, annotated_types.Lt):
-            hi = f"{m.lt:g})"
+            hi = f"{_bound(m.lt)})"
         elif isinstance(m, annotated_types.Le):
-            hi = f"{m.le:g}]"
+            hi = f"{_bound(m.le)}]"
     if lo is None and hi is None:
         return None
     return f"{lo or '(-inf'}, {hi or 'inf)'}"

@@ -7,8 +7,10 @@ Numbers come from `deepad.views`, figures from `deepad.figures`; this module onl
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import os
+import re
 from pathlib import Path
 
 import streamlit as st
@@ -18,6 +20,7 @@ from deepad import views as vm
 from deepad.warmup import warm_up_server
 from deepad.errors import DeepADError
 from deepad.live import HistoryReader, refresh_seconds
+from deepad.runfolder import RESULTS, DamagedFile, RunFolder
 from deepad.store import RunRecord, RunStore
 from deepad.training.manager import RunManager
 from deepad.training.reload import run_dataset
@@ -39,6 +42,22 @@ STATE_BADGES = {"queued": ("hourglass_empty", "gray"), "running": ("autorenew", 
                 "cancelled": ("stop_circle", "orange"), "interrupted": ("warning", "orange")}
 VERDICT_BADGES = {"healthy": ("check_circle", "green"), "at risk": ("warning", "orange"),
                   "collapsed": ("compress", "red")}
+
+
+# --- user strings on the page ------------------------------------------------------------------
+_MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&=\"'@/])")
+
+
+def esc(text) -> str:
+    """A user's string (a run id, a title, a file or column name, an error naming them) for a place
+    that renders markdown (st.markdown, st.caption, st.info, ...): every markup character is escaped,
+    so it is shown as the text it is, never as a link, an image, HTML or formatting."""
+    return _MARKUP.sub(r"\\\1", str(text)).replace("\n", " ")
+
+
+def plot_text(text) -> str:
+    """A user's string for a Plotly title or legend (which render a little HTML)."""
+    return html.escape(str(text), quote=False)
 
 
 # --- entering a page ----------------------------------------------------------------------------
@@ -187,17 +206,18 @@ def file_stamp(path: Path) -> int:
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _load_results(path: str, stamp: int) -> dict | None:
-    run_path = Path(path)
-    if not (run_path / "results.npz").exists():
-        return None
-    return RunRecord(run_path.name, run_path, {}, {}).results()
+    return RunFolder(path).read_results()
 
 
 def results_of(run: RunRecord) -> dict | None:
-    """Test results (cached per run and file version), or None before the run has finished."""
+    """Test results (cached per run and file version), or None before the run has finished or when
+    the file is damaged (the damage is then in `run.damage`)."""
     try:
-        return _load_results(str(run.path), file_stamp(run.path / "results.npz"))
-    except (OSError, ValueError):
+        return _load_results(str(run.path), run.files.stamp(RESULTS))
+    except DamagedFile as exc:
+        run.damage.append(str(exc)) if str(exc) not in run.damage else None
+        return None
+    except OSError:
         return None
 
 

@@ -31,7 +31,9 @@ from dataclasses import dataclass
 from typing import Literal, Optional
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from deepad.configbase import ConfigModel
 
 from deepad.data import generators
 from deepad.data.datasets import Dataset
@@ -82,10 +84,9 @@ class Split:
         return self.dataset.kind
 
 
-class SetupConfig(BaseModel):
+class SetupConfig(ConfigModel):
     """Which classes are normal and what the training data holds."""
 
-    model_config = ConfigDict(extra="forbid")
 
     normal: list[int] = Field(default_factory=lambda: [0], min_length=1,
                               description="normal class(es); several make an n-vs-m set-up")

@@ -8,10 +8,11 @@ tests only ever use these calls.
 
 from __future__ import annotations
 
+import pickle  # only for its error type: nothing is ever unpickled
 import time
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Optional
+from typing import Any, BinaryIO, Callable, ClassVar, Optional
 
 import numpy as np
 import torch
@@ -28,6 +29,34 @@ __all__ = ["Cancelled", "Detector", "DetectorConfig", "EpochCallback", "EpochClo
 # snapshot an optional (n_probe, d) embedding of a fixed probe set, for watching collapse happen.
 EpochCallback = Callable[[dict, Optional[np.ndarray]], None]
 StopFlag = Callable[[], bool]
+
+
+MODEL_FORMAT = "deepad-model-1"
+_NUMPY = "__numpy__"
+
+
+def _to_plain(obj):
+    """numpy arrays become tensors (marked, to come back as arrays), so the file holds only what
+    torch.load(weights_only=True) accepts."""
+    if isinstance(obj, np.ndarray):
+        return {_NUMPY: torch.from_numpy(np.ascontiguousarray(obj))}
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, dict):
+        return type(obj)((k, _to_plain(v)) for k, v in obj.items())
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to_plain(v) for v in obj)
+    return obj
+
+
+def _from_plain(obj):
+    if isinstance(obj, dict):
+        if set(obj) == {_NUMPY} and isinstance(obj[_NUMPY], torch.Tensor):
+            return obj[_NUMPY].cpu().numpy()
+        return type(obj)((k, _from_plain(v)) for k, v in obj.items())
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_from_plain(v) for v in obj)
+    return obj
 
 
 class Cancelled(Exception):
@@ -104,18 +133,39 @@ class Detector(ABC):
     def load_state(self, state: dict[str, Any]) -> None:
         ...
 
-    def save(self, path: str | Path) -> None:
-        blob = {"name": self.name, "config": self.config.model_dump(), "seed": self.seed,
-                "center": self.center, "radius": self.radius, "threshold": self._threshold,
-                "state": self.state()}
-        torch.save(blob, path)
+    def save(self, file: str | Path | BinaryIO) -> None:
+        """Write the trained detector: tensors, arrays and plain data in a torch file, which
+        `load` reads without unpickling anything (torch.load(weights_only=True))."""
+        blob = {"format": MODEL_FORMAT, "name": self.name, "config": self.config.model_dump(),
+                "seed": self.seed, "center": self.center, "radius": self.radius,
+                "threshold": self._threshold, "state": self.state()}
+        torch.save(_to_plain(blob), file)
 
     @classmethod
-    def load(cls, path: str | Path, device: str = "cpu") -> "Detector":
-        blob = torch.load(path, map_location=device, weights_only=False)
-        det = cls(blob["config"], device=device, seed=blob["seed"])
-        det.load_state(blob["state"])
-        det.center, det.radius, det._threshold = blob["center"], blob["radius"], blob["threshold"]
+    def load(cls, file: str | Path | BinaryIO, device: str = "cpu") -> "Detector":
+        """A detector saved by `save`. DeepADError for anything else: the file is read with
+        torch.load(weights_only=True), which refuses every pickled object but tensors and plain
+        data, so loading a crafted file never runs its code."""
+        try:
+            blob = torch.load(file, map_location=device, weights_only=True)
+        except Exception as exc:  # noqa: BLE001  (an UnpicklingError, a zip error, a cut-short file)
+            detail = ("it holds Python objects other than tensors and plain data"
+                      if isinstance(exc, pickle.UnpicklingError)
+                      else (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160])
+            raise DeepADError(f"not a model file deepad wrote, refused without running anything in it "
+                              f"({detail})") from None
+        if not isinstance(blob, dict) or blob.get("format") != MODEL_FORMAT or blob.get("name") != cls.name:
+            found = blob.get("name") if isinstance(blob, dict) else type(blob).__name__
+            raise DeepADError(f"not a {cls.name} model saved by this version of deepad (found {found!r}); "
+                              "train the run again")
+        blob = _from_plain(blob)
+        try:
+            det = cls(blob["config"], device=device, seed=blob["seed"])
+            det.load_state(blob["state"])
+            det.center, det.radius, det._threshold = blob["center"], blob["radius"], blob["threshold"]
+        except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as exc:
+            raise DeepADError(f"the {cls.name} model file does not fit its detector ({type(exc).__name__}: "
+                              f"{str(exc)[:160]})") from None
         return det
 
     # -- helpers shared by implementations -----------------------------------------------------

@@ -16,12 +16,15 @@ from typing import Any, Callable, Mapping, Optional
 
 from pydantic import BaseModel, ConfigDict
 
+from deepad.configbase import ConfigModel
 
-class DetectorConfig(BaseModel):
-    """Base of every detector's typed config. Field metadata drives dashboard widgets and CLI flags:
-    `description` is the help text; `json_schema_extra={"widget": "slider"|"log"|...}` is a hint."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+class DetectorConfig(ConfigModel):
+    """Base of every detector's typed config (numbers finite, whole numbers within 64 bits). Field
+    metadata drives dashboard widgets and CLI flags: `description` is the help text;
+    `json_schema_extra={"widget": "slider"|"log"|...}` is a hint."""
+
+    model_config = ConfigDict(validate_assignment=True)
 
 
 @dataclass(frozen=True)

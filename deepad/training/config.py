@@ -5,24 +5,23 @@ from __future__ import annotations
 from typing import Any, Literal, Optional
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
+from deepad.configbase import ConfigModel
 from deepad.data.setups import SetupConfig
 from deepad.errors import DeepADError
 from deepad.sweeps import SweepTag
 from deepad.validation import allowed_range, format_validation_error  # noqa: F401  (re-exported)
 
 
-class RunConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    dataset: str = Field("mnist5k", description="dataset name (see `python -m deepad datasets`)")
+class RunConfig(ConfigModel):
+    dataset: str = Field("mnist5k", min_length=1, description="dataset name (see `python -m deepad datasets`)")
     data_dir: Optional[str] = Field(None, description="folder with torchvision datasets")
     download: bool = Field(False, description="download a torchvision dataset when missing")
     setup: SetupConfig = Field(default_factory=SetupConfig)
     method: str = Field("deep-svdd", description="detector name (see `python -m deepad methods`)")
     params: dict[str, Any] = Field(default_factory=dict, description="the detector's hyperparameters")
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, le=2 ** 32 - 1)
     device: Literal["auto", "cpu", "cuda"] = "auto"
     title: str = ""
     sweep: Optional[SweepTag] = Field(None, description="the sweep this run is a trial of (None: a single run)")

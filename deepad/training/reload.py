@@ -18,20 +18,23 @@ def run_dataset(run: RunRecord) -> Dataset:
     """The run's dataset, for showing its samples again. A user's file is read from the copy kept
     in the run's `data/` folder when the path in the config no longer leads to it (the runs folder
     was moved). Raises DeepADError when it cannot be loaded."""
-    name = run.config["dataset"]
+    name = run.config.get("dataset")
+    if not isinstance(name, str) or not name:
+        raise DeepADError(f"run {run.run_id}: its config names no dataset ({'; '.join(run.damage)})")
     if name.startswith("file:"):
         path, options = parse_user_dataset_name(name)
-        kept = run.path / "data" / Path(path).name
-        if not Path(path).exists() and kept.exists():
+        kept = run.files.data_dir / Path(path).name
+        if not Path(path).exists() and kept.is_file() and not kept.is_symlink():
             name = user_dataset_name(kept, **options)
     return load_dataset(name, data_dir=run.config.get("data_dir"))
 
 
 def run_detector(run: RunRecord, device: str = "cpu"):
-    """The run's trained detector, loaded from its saved model."""
+    """The run's trained detector, loaded from its saved model (tensors and plain data only, never
+    unpickled); DeepADError when there is none or the file is not one deepad wrote."""
     from deepad.detectors import registry
 
-    f = run.path / "model.pt"
-    if not f.exists():
-        raise DeepADError(f"run {run.run_id} has no saved model (state: {run.state})")
-    return registry.get(run.config["method"]).load(f, device=device)
+    try:
+        return run.files.load_model(registry.get(run.config.get("method")), device=device)
+    except FileNotFoundError:
+        raise DeepADError(f"run {run.run_id} has no saved model (state: {run.state})") from None

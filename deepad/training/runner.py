@@ -23,12 +23,13 @@ from deepad.data.setups import Split, make_split
 from deepad.detectors import registry
 from deepad.detectors.base import Cancelled
 from deepad.diagnostics import collapse_summary, final_report
-from deepad.errors import DeepADError, TrainingFailed
-from deepad.store import RunRecord, RunStore, atomic_save_npz, atomic_write_json
+from deepad.errors import DeepADError, TrainingFailed, describe_os_error
+from deepad.store import RunRecord, RunStore
 from deepad.training.config import RunConfig, validate_config
 
 EventCallback = Callable[[str, dict], None]  # (run_id, epoch record)
 SNAPSHOT_SAVE_S = 2.0  # while training, the per-epoch probe embeddings are written at most this often
+SNAPSHOT_CAP = 256  # at most this many per-epoch snapshots are kept (evenly thinned beyond)
 STOP_FILE = "stop.request"  # its presence in a run's folder asks the process training it to stop
 STOP_POLL_S = 0.2  # how often the stop file is looked for
 
@@ -88,18 +89,21 @@ def _keep_user_data(run: RunRecord, cfg: RunConfig) -> RunConfig:
     rel = store_upload(path, run.path, **options)
     cfg = cfg.model_copy(update={"dataset": user_dataset_name((run.path / rel).resolve(), **options)})
     run.config = cfg.model_dump()
-    atomic_write_json(run.path / "config.json", run.config)
+    run.files.write_config(run.config)
     return cfg
 
 
 def execute(run: RunRecord, cfg: RunConfig, store: RunStore, on_event: EventCallback | None = None,
             should_stop: Callable[[], bool] | None = None) -> RunRecord:
+    """Train the run and write its folder. A file that cannot be written while training (a full
+    disk) fails the run with the reason; when even its final status cannot be written the run's
+    status is replaced by a short "failed" one (see `RunStore.write_final_status`). OSError is raised
+    only when the run's folder itself is gone."""
     t0 = time.perf_counter()
     should_stop = _stop_flag(run, should_stop)
     device = cfg.resolved_device()
-    store.update_status(run, state="running", started=time.time(), device=device)
-    snapshots: list[np.ndarray] = []
-    snap_epochs: list[int] = []
+    run.files.remove_temporaries()  # left by an earlier process killed mid-write
+    kept = _Snapshots(SNAPSHOT_CAP)
     n_records = 0
     last_snapshot_save, snapshot_save_cost = time.monotonic(), 0.0
 
@@ -110,8 +114,7 @@ def execute(run: RunRecord, cfg: RunConfig, store: RunStore, on_event: EventCall
         record["step"] = n_records
         store.append_history(run, record)
         if snapshot is not None:
-            snapshots.append(snapshot)
-            snap_epochs.append(n_records)
+            kept.add(snapshot, n_records)
             # live views watch them grow; the file is rewritten whole, so at most every
             # SNAPSHOT_SAVE_S seconds and never for more than a tenth of the training time
             if time.monotonic() - last_snapshot_save > max(SNAPSHOT_SAVE_S, 10 * snapshot_save_cost):
@@ -125,11 +128,18 @@ def execute(run: RunRecord, cfg: RunConfig, store: RunStore, on_event: EventCall
             on_event(run.run_id, record)
 
     def save_snapshots() -> None:
-        if snapshots:
-            atomic_save_npz(run.path / "snapshots.npz", emb=np.stack(snapshots),
-                            step=np.asarray(snap_epochs))
+        if kept.emb:
+            run.files.write_snapshots(np.stack(kept.emb), np.asarray(kept.steps))
 
+    def keep_snapshots() -> None:
+        try:
+            save_snapshots()
+        except OSError:
+            pass  # the run's outcome matters more; the last snapshots written stay
+
+    final: dict
     try:
+        store.update_status(run, state="running", started=time.time(), device=device)
         if should_stop():
             raise Cancelled()
         with torch.random.fork_rng(devices=[]):
@@ -140,35 +150,59 @@ def execute(run: RunRecord, cfg: RunConfig, store: RunStore, on_event: EventCall
             if should_stop():
                 raise Cancelled()
             summary = _finish(run, det, split)
+        save_snapshots()
+        summary["seconds"] = time.perf_counter() - t0
+        final = {"state": "finished", "summary": summary, "seconds": summary["seconds"]}
     except Cancelled:
-        save_snapshots()
-        store.update_status(run, state="cancelled", ended=time.time(),
-                            seconds=time.perf_counter() - t0)
-        return run
+        keep_snapshots()
+        final = {"state": "cancelled", "seconds": time.perf_counter() - t0}
     except TrainingFailed as exc:
-        save_snapshots()
-        store.update_status(run, state="failed", ended=time.time(), error=str(exc), hint=exc.hint,
-                            failed_epoch=exc.epoch, seconds=time.perf_counter() - t0)
-        return run
+        keep_snapshots()
+        final = {"state": "failed", "error": str(exc), "hint": exc.hint, "failed_epoch": exc.epoch,
+                 "seconds": time.perf_counter() - t0}
     except DeepADError as exc:
-        store.update_status(run, state="failed", ended=time.time(), error=str(exc), hint="",
-                            seconds=time.perf_counter() - t0)
-        return run
+        final = {"state": "failed", "error": str(exc), "hint": "", "seconds": time.perf_counter() - t0}
+    except OSError as exc:  # a full disk, the run's folder removed: say which file and why
+        final = {"state": "failed", "error": describe_os_error(exc),
+                 "hint": "the run's files could not be written", "seconds": time.perf_counter() - t0}
     except Exception as exc:  # a bug or an exhausted resource: keep the run, say what happened
-        store.update_status(run, state="failed", ended=time.time(), error=f"{type(exc).__name__}: {exc}",
-                            hint="see traceback.txt in the run folder",
-                            seconds=time.perf_counter() - t0)
-        (run.path / "traceback.txt").write_text(traceback.format_exc())
-        return run
-    save_snapshots()
-    summary["seconds"] = time.perf_counter() - t0
-    store.update_status(run, state="finished", ended=time.time(), summary=summary,
-                        seconds=summary["seconds"])
+        final = {"state": "failed", "error": f"{type(exc).__name__}: {exc}",
+                 "hint": "see traceback.txt in the run folder", "seconds": time.perf_counter() - t0}
+        try:
+            run.files.write_traceback(traceback.format_exc())
+        except OSError:
+            final["hint"] = ""
+    store.write_final_status(run, ended=time.time(), **final)
     return run
 
 
+class _Snapshots:
+    """The per-epoch probe embeddings kept for the file: every one until there are `cap`, then
+    every second, fourth, ... (evenly spaced, the latest always kept), so the file stays bounded."""
+
+    def __init__(self, cap: int):
+        self.cap, self.stride, self.count = cap, 1, 0
+        self.emb: list[np.ndarray] = []
+        self.steps: list[int] = []
+        self._k: list[int] = []
+
+    def add(self, emb: np.ndarray, step: int) -> None:
+        if self._k and self._k[-1] % self.stride:
+            del self.emb[-1], self.steps[-1], self._k[-1]  # kept only as the latest
+        self.emb.append(emb)
+        self.steps.append(step)
+        self._k.append(self.count)
+        self.count += 1
+        if len(self.emb) > self.cap:
+            self.stride *= 2
+            keep = [i for i, k in enumerate(self._k) if k % self.stride == 0 or i == len(self._k) - 1]
+            self.emb = [self.emb[i] for i in keep]
+            self.steps = [self.steps[i] for i in keep]
+            self._k = [self._k[i] for i in keep]
+
+
 def _save_split(run: RunRecord, split: Split) -> None:
-    atomic_write_json(run.path / "split.json", {
+    run.files.write_split({
         "dataset": split.dataset.name, "kind": split.kind, "classes": split.dataset.classes,
         "normal": split.normal, "anomaly": split.anomaly, "input_shape": list(split.input_shape),
         "preprocess": split.preprocess, "sizes": {"train": len(split.train), "val": len(split.val),
@@ -195,10 +229,10 @@ def _finish(run: RunRecord, det, split: Split) -> dict:
         arrays["test_raw"] = test.raw.astype(np.float16)
     if det.center is not None:
         arrays["center"] = np.asarray(det.center, dtype=np.float32)
-    atomic_save_npz(run.path / "results.npz", **arrays)
+    run.files.write_results(**arrays)
     if report is not None:
-        atomic_write_json(run.path / "diagnostics.json", report)
-    det.save(run.path / "model.pt")
+        run.files.write_diagnostics(report)
+    run.files.save_model(det)
     return summary
 
 

@@ -4,7 +4,6 @@ features of the flattened input (as Ruff et al. do), fitted on the samples not l
 
 from __future__ import annotations
 
-import pickle
 import time
 
 import numpy as np
@@ -46,8 +45,22 @@ class ShallowDetector(Detector):
         return self._features(x).astype(np.float32)
 
     def state(self) -> dict:
-        return {"pickle": pickle.dumps({k: v for k, v in self.__dict__.items()
-                                        if k in ("pca", "model", "data", "bandwidth")})}
+        """Arrays and numbers only (never a pickle): the PCA basis and what the model needs to
+        score again (`_model_state`)."""
+        pca = None if self.pca is None else {"mean": self.pca.mean_, "components": self.pca.components_}
+        return {"pca": pca, "model": self._model_state()}
 
     def load_state(self, state: dict) -> None:
-        self.__dict__.update(pickle.loads(state["pickle"]))
+        p = state["pca"]
+        self.pca = None if p is None else PCABasis(np.asarray(p["mean"]), np.asarray(p["components"]))
+        self._load_model_state(state["model"])
+
+
+class PCABasis:
+    """A fitted PCA's `transform` from its mean and components (no whitening, as fitted here)."""
+
+    def __init__(self, mean: np.ndarray, components: np.ndarray):
+        self.mean_, self.components_ = mean, components
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        return (np.asarray(x, dtype=np.float64) - self.mean_) @ self.components_.T

@@ -41,3 +41,9 @@ class KDE(ShallowDetector):
 
     def _score_features(self, f):
         return -gaussian_kde_logpdf(f, self.data, self.bandwidth)
+
+    def _model_state(self):
+        return {"data": self.data, "bandwidth": float(self.bandwidth)}
+
+    def _load_model_state(self, state):
+        self.data, self.bandwidth = np.asarray(state["data"]), float(state["bandwidth"])
