@@ -6,12 +6,16 @@ run and page in the URL (`?run=...&page=...`) so a reload or a shared link reope
 Runs train in worker processes supervised by one process-wide run manager (see `pages/_ui.py`).
 """
 
+from pathlib import Path
+
 import streamlit as st
 
 from deepad import views as vm
 from pages import _ui as ui
 
-st.set_page_config(page_title="DeepAD Studio", page_icon=":material/radar:", layout="wide")
+# the icon is a file served by this server: a material icon as page icon is fetched from a font CDN
+st.set_page_config(page_title="DeepAD Studio", page_icon=str(Path(__file__).parent / "assets" / "icon.png"),
+                   layout="wide")
 
 ui.warm_up()  # once per server process, in the background: UMAP compilation, the default dataset
 ui.presenter_mode()  # larger fonts and thicker lines, from the sidebar toggle or ?present=1
@@ -31,7 +35,7 @@ current_url = next(u for u, p in pages.items() if p.title == current.title)
 # --- the current run: from this session, else the URL, else the newest run ---------------------
 runs = ui.store().list()
 if ui.RUN_KEY not in st.session_state:
-    st.session_state[ui.RUN_KEY] = st.query_params.get("run") or (runs[0].run_id if runs else None)
+    st.session_state[ui.RUN_KEY] = ui.run_id_from_url() or (runs[0].run_id if runs else None)
 run_id = st.session_state[ui.RUN_KEY]
 
 # A link such as /?page=roc&run=ID opens that page once, on the session's first run.
@@ -62,12 +66,12 @@ def _sidebar_status(run_id: str) -> None:
     seen[run_id] = live
     text = vm.status_text(run, ui.manager().queue_position(run_id))
     st.markdown(ui.badge(run.state))
-    if run.state == "failed":
-        st.error(text)
+    if run.state in ("failed", "damaged"):
+        st.error(ui.esc(text))
     elif run.state in ("cancelled", "interrupted"):
-        st.warning(text)
+        st.warning(ui.esc(text))
     else:
-        st.caption(text)
+        st.caption(ui.esc(text))
     if live:
         p = vm.progress(run, len(ui.history_of(run)))
         st.progress(p.fraction, text=p.text)
@@ -78,6 +82,7 @@ def _sidebar_status(run_id: str) -> None:
 
 
 with st.sidebar:
+    ui.url_note()
     ids = [r.run_id for r in runs]
     labels = {r.run_id: vm.run_label(r) for r in runs}
     options = ids if (run_id is None or run_id in ids) else [run_id, *ids]
@@ -95,7 +100,7 @@ with st.sidebar:
     active, training = ui.manager().active_ids(), ui.manager().running_ids()
     queued = (f"{len(training)} run(s) training and {len(active) - len(training)} queued in this server, at "
               f"most {ui.manager().max_parallel} at once, each in a process of its own.  \n" if active else "")
-    st.caption(f"{queued}Runs folder: `{ui.store().root}`")  # one element, so a redraw never shows it twice
+    st.caption(f"{queued}Runs folder: {ui.esc(ui.store().root)}")  # one element, so a redraw never shows it twice
     st.toggle("Presenter mode", key=ui.PRESENTER_KEY,
               help="Larger text and thicker lines for a projector, on every page (also in the address: "
                    "?present=1).")

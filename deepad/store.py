@@ -202,17 +202,25 @@ class RunStore:
     def create(self, config: dict, method: str) -> RunRecord:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-        except (FileExistsError, NotADirectoryError):
+        except FileExistsError:
             raise self._not_a_folder() from None
         except OSError as exc:
             raise DeepADError(f"runs folder {self.root} cannot be created: {describe_os_error(exc)}") from None
         if not self.root.is_dir():
             raise self._not_a_folder()
-        run_id = check_run_id(f"{time.strftime('%Y%m%d-%H%M%S')}-{method}-{secrets.token_hex(3)}")
-        path = self.root / run_id
         status = {"state": "queued", "created": time.time(), "epoch": 0, "owner": _owner()}
+        for attempt in range(5):  # run ids carry a short random part: a clash is rare, try again
+            run_id = check_run_id(f"{time.strftime('%Y%m%d-%H%M%S')}-{method}-{secrets.token_hex(3)}")
+            path = self.root / run_id
+            try:
+                path.mkdir()
+                break
+            except FileExistsError:
+                if attempt == 4:
+                    raise DeepADError(f"cannot create a run in {self.root}: five new run ids were taken") from None
+            except OSError as exc:
+                raise DeepADError(f"cannot create a run in {self.root}: {describe_os_error(exc)}") from None
         try:
-            path.mkdir()
             folder = RunFolder(path)
             folder.write_config(config)
             folder.write_status(status)

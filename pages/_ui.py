@@ -21,7 +21,7 @@ from deepad.warmup import warm_up_server
 from deepad.errors import DeepADError
 from deepad.live import HistoryReader, refresh_seconds
 from deepad.runfolder import RESULTS, DamagedFile, RunFolder
-from deepad.store import RunRecord, RunStore
+from deepad.store import RunRecord, RunStore, check_run_id
 from deepad.training.manager import RunManager
 from deepad.training.reload import run_dataset
 
@@ -38,7 +38,7 @@ PAGES = {  # file -> (title, url path, icon)
 }
 LIVE_REFRESH_S = 1.5  # how often live views poll the run on disk (see also `refresh_every`)
 STATE_BADGES = {"queued": ("hourglass_empty", "gray"), "running": ("autorenew", "blue"),
-                "finished": ("check_circle", "green"), "failed": ("error", "red"),
+                "finished": ("check_circle", "green"), "failed": ("error", "red"), "damaged": ("broken_image", "red"),
                 "cancelled": ("stop_circle", "orange"), "interrupted": ("warning", "orange")}
 VERDICT_BADGES = {"healthy": ("check_circle", "green"), "at risk": ("warning", "orange"),
                   "collapsed": ("compress", "red")}
@@ -125,7 +125,27 @@ def current_run_id() -> str | None:
     return st.session_state.get(RUN_KEY)
 
 
+def run_id_from_url() -> str | None:
+    """The ?run= of the address when it is a well-formed run id; otherwise None, and a note for
+    `url_note` to show."""
+    wanted = st.query_params.get("run")
+    if not wanted:
+        return None
+    try:
+        return check_run_id(wanted)
+    except DeepADError as exc:
+        st.session_state["_url_note"] = f"The address names no run: {exc}"
+        return None
+
+
+def url_note() -> None:
+    """Why the address's ?run= was not opened (shown until another run is picked)."""
+    if st.session_state.get("_url_note"):
+        st.warning(esc(st.session_state["_url_note"]))
+
+
 def select_run(run_id: str | None) -> None:
+    st.session_state.pop("_url_note", None)
     st.session_state[RUN_KEY] = run_id
     if run_id:
         st.query_params["run"] = run_id
@@ -150,8 +170,13 @@ def current_run() -> RunRecord | None:
         return None
     run = get_run(run_id)
     if run is None:
-        st.warning(f"Run `{run_id}` is not in `{store().root}` (it may have been deleted). "
-                   "Pick another run in the sidebar.")
+        st.warning(f"Run {esc(run_id)} is not in {esc(store().root)} (it may have been deleted, or the "
+                   "address names no run). Pick another run in the sidebar.")
+    elif not run.config:  # its config is unreadable: nothing about it can be shown
+        st.error(f"This run is damaged: {esc('; '.join(run.damage))}. Pick another run in the sidebar.")
+        return None
+    elif run.damage:
+        st.error(f"This run is damaged: {esc('; '.join(run.damage))}. What can still be read is shown.")
     return run
 
 
@@ -178,22 +203,22 @@ def refresh_every(run: RunRecord) -> float | None:
 def badge(text: str, kind: str = "state") -> str:
     """Markdown for a coloured badge: a run state or a collapse verdict."""
     icon, colour = (STATE_BADGES if kind == "state" else VERDICT_BADGES).get(text, ("help", "gray"))
-    return f":{colour}-badge[:material/{icon}: {text}]"
+    return f":{colour}-badge[:material/{icon}: {esc(text)}]"
 
 
 def status_box(run: RunRecord) -> None:
     """What the run is doing, in a box coloured by how it went."""
     text = vm.status_text(run, manager().queue_position(run.run_id))
-    if run.state == "failed":
-        st.error(text)
+    if run.state in ("failed", "damaged"):
+        st.error(esc(text))
     elif run.state in ("cancelled", "interrupted"):
-        st.warning(text)
+        st.warning(esc(text))
     else:
-        st.info(text)
+        st.info(esc(text))
 
 
 def run_heading(run: RunRecord) -> None:
-    st.markdown(f"**{vm.run_title(run)}** · `{run.run_id}` · {badge(run.state)}")
+    st.markdown(f"**{esc(vm.run_title(run))}** · {esc(run.run_id)} · {badge(run.state)}")
 
 
 def file_stamp(path: Path) -> int:
@@ -226,7 +251,7 @@ def dataset_of(run: RunRecord):
     try:
         return run_dataset(run)
     except DeepADError as exc:
-        st.warning(f"The samples cannot be shown: {exc}")
+        st.warning(f"The samples cannot be shown: {esc(exc)}")
         return None
 
 
@@ -236,13 +261,15 @@ def require_results(run: RunRecord) -> dict | None:
     if results is not None:
         return results
     if vm.is_live(run):
-        st.info(f"{vm.status_text(run, manager().queue_position(run.run_id))} Its test results appear "
+        st.info(f"{esc(vm.status_text(run, manager().queue_position(run.run_id)))} Its test results appear "
                 "here when it finishes; follow it live on **Runs / live**.")
         st.page_link("pages/runs.py", label="Follow it live", icon=":material/monitoring:")
     elif run.state == "failed":
-        st.error(vm.status_text(run))
+        st.error(esc(vm.status_text(run)))
+    elif run.damage:
+        st.error(f"Its results cannot be shown: {esc('; '.join(run.damage))}.")
     else:
-        st.warning(f"{vm.status_text(run)} It has no test results, so there is nothing to show here; "
+        st.warning(f"{esc(vm.status_text(run))} It has no test results, so there is nothing to show here; "
                    "its training curves are on **Runs / live** and **Collapse**.")
     return None
 

@@ -54,7 +54,7 @@ def run_section(run_id: str) -> None:
     """The verdict and the diagnostics over epochs of one run (refreshed while it trains)."""
     run = ui.get_run(run_id)
     if run is None:
-        st.warning(f"Run `{run_id}` is gone (deleted?).")
+        st.warning(f"Run {ui.esc(run_id)} is gone (deleted?).")
         return
     seen = st.session_state.setdefault("_collapse_live_seen", {})
     if seen.get(run_id) and not vm.is_live(run):  # it just ended: redraw with the final verdict
@@ -144,7 +144,7 @@ def compare_section() -> None:
     if left == right:
         st.caption("The same run on both sides.")
     elif rows:
-        st.markdown("**They differ in:** " + ", ".join(f"`{r['setting']}` {r['left']} → {r['right']}"
+        st.markdown("**They differ in:** " + ", ".join(f"`{r['setting']}` {ui.esc(r['left'])} → {ui.esc(r['right'])}"
                                                       for r in rows))
         st.dataframe([{"setting": r["setting"], "left run": r["left"], "right run": r["right"]} for r in rows],
                      hide_index=True)
@@ -156,13 +156,13 @@ def compare_section() -> None:
             s = r.summary
             applies = vm.verdict_applies(r)
             verdict = s.get("verdict") or vm.latest_collapse(r, r.history()).get("verdict")
-            st.markdown(f"**{vm.run_title(r)}** · {ui.badge(r.state, 'state')}")
+            st.markdown(f"**{ui.esc(vm.run_title(r))}** · {ui.badge(r.state, 'state')}")
             st.markdown(("Verdict: " + ui.badge(verdict, "verdict")) if applies and verdict
                         else ("Verdict: not yet judged" if applies else "Verdict: does not apply"))
             if s.get("auc") is not None:
                 st.caption(f"test AUC {s['auc']:.3f}")
-    frames = {vm.run_label(r): vm.history_frame(r.history()) for r in (a, b)} if left != right else \
-        {vm.run_label(a): vm.history_frame(a.history())}
+    frames = {ui.plot_text(vm.run_label(r)): vm.history_frame(r.history()) for r in (a, b)} if left != right \
+        else {ui.plot_text(vm.run_label(a)): vm.history_frame(a.history())}
     names = {**vm.loss_names(), **{k: v[0] for k, v in vm.diagnostics().items()}}
     metrics = [("spread_ratio", True), ("loss", True), ("eff_rank", False), ("val_auc", False)]
     shown = [(m, log) for m, log in metrics if any(m in f and f[m].notna().any() for f in frames.values())]

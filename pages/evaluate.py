@@ -37,7 +37,7 @@ positive = st.radio("Precision–recall of", ["anomaly", "normal"], key="roc.pos
                     format_func={"anomaly": "anomalies", "normal": "normal samples"}.get,
                     help="Which class the PR curve and its AP treat as positive. With normal samples, "
                          "the most normal-scored come first (paper 004 reports both).")
-mine = vm.curves(short(run), results, positive)
+mine = vm.curves(ui.plot_text(short(run)), results, positive)
 if mine is None:
     st.warning("The test part holds a single class, so ROC and PR curves are not defined.")
     st.stop()
@@ -51,7 +51,8 @@ if overlay:
 all_curves = [mine]
 for other_id in overlay:
     other_results = ui.results_of(by_id[other_id])
-    other = vm.curves(short(by_id[other_id]), other_results, positive) if other_results is not None else None
+    other = (vm.curves(ui.plot_text(short(by_id[other_id])), other_results, positive)
+             if other_results is not None else None)
     if other is not None:
         all_curves.append(other)
 

@@ -155,7 +155,7 @@ if results is not None and "test_emb" in results:
                 st.caption("UMAP keeps neighbourhoods: samples close here are close in φ. Distances "
                            "between far-apart groups mean little.")
             elif status.startswith("failed"):
-                st.warning(f"UMAP could not be computed: {status.removeprefix('failed: ')}. The PCA "
+                st.warning(f"UMAP could not be computed: {ui.esc(status.removeprefix('failed: '))}. The PCA "
                            "view on the left shows the same points.")
             else:
                 st.fragment(umap_pending, run_every=2.0)(run.run_id)

@@ -36,7 +36,7 @@ def live_view(run_id: str) -> None:
     """Progress, loss curves, regularizer numbers and collapse gauges of one run."""
     run = ui.get_run(run_id)
     if run is None:
-        st.warning(f"Run `{run_id}` is gone (deleted?).")
+        st.warning(f"Run {ui.esc(run_id)} is gone (deleted?).")
         return
     seen = st.session_state.setdefault("_runs_live_seen", {})
     if seen.get(run_id) and not vm.is_live(run):  # just ended: redraw everything once
@@ -112,7 +112,7 @@ if run is not None:
                 ui.store().delete(run.run_id)
                 remaining = ui.store().list()
                 ui.select_run(remaining[0].run_id if remaining else None)
-                st.toast(f"Deleted {run.run_id}.")
+                st.toast(f"Deleted {ui.esc(run.run_id)}.")
                 st.rerun()
     c2.checkbox("log scale", value=True, key="runs.logloss", help="Loss curves on a log scale.")
 
@@ -122,7 +122,7 @@ if run is not None:
         st.caption("The same run from a terminal (the CLI drives the same library):")
         st.code(train_command(run.config), language="bash", wrap_lines=True)
         for note in vm.command_caveats(run.config):
-            st.caption(f"Not expressible on the command line: {note}.")
+            st.caption(f"Not expressible on the command line: {ui.esc(note)}.")
         c1, c2, c3 = st.columns(3)
         c1.download_button("Config (JSON)", vm.config_json(run), file_name=f"{run.run_id}-config.json",
                            mime="application/json", icon=":material/download:", on_click="ignore",
@@ -165,7 +165,7 @@ if queued:
                                        sorted(queued, key=mgr.queue_position)))
 runs = ui.store().list()
 if not runs:
-    st.info(f"No runs in `{ui.store().root}` yet. Start one on the **Train** page.")
+    st.info(f"No runs in {ui.esc(ui.store().root)} yet. Start one on the **Train** page.")
 else:
     st.caption("Click a row to make it the current run. AUC: area under the ROC curve on the test "
                "part (1 = perfect, 0.5 = chance); collapse: the verdict on the final embeddings.")

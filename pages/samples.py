@@ -37,7 +37,7 @@ def show(rows, empty: str) -> None:
 
 
 if "test_raw" in results:
-    made = ((run.split_info().get("alterations") or {}).get("test") or {}).get("kind", "altered")
+    made = ui.esc(((run.split_info().get("alterations") or {}).get("test") or {}).get("kind", "altered"))
     st.caption(f"The anomalies of this run are {made} copies of natural images; they are shown as the "
                "detector scored them, not as the images they were made from.")
 if ds.kind == "image":

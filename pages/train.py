@@ -59,7 +59,7 @@ def start(config: dict) -> None:
     try:
         run_id = ui.manager().start(config)
     except DeepADError as exc:
-        st.error(str(exc))
+        st.error(ui.esc(exc))
         return
     ui.select_run(run_id)
     ui.projector().project_when_finished(ui.manager(), run_id)
@@ -188,12 +188,12 @@ def upload_section():
         size = (int(ss.get(f"{rkey}.h", 32)), int(ss.get(f"{rkey}.w", 32)))
     check = ui.checked_upload(staged, label, drop, size)
     if check.bad_rows:
-        (st.warning if drop else st.error)(check.bad_rows)
+        (st.warning if drop else st.error)(ui.esc(check.bad_rows))
         st.checkbox("Drop these rows", key=dkey,
                     help="Train and test without the rows that have missing, NaN or infinite values.")
     if check.mixed_sizes or ss.get(rkey, False):
         if check.mixed_sizes:
-            st.error(check.mixed_sizes)
+            st.error(ui.esc(check.mixed_sizes))
         c1, c2, c3 = st.columns([2, 1, 1])
         c1.checkbox("Resize every image", key=rkey, help="Bilinear resize of every image to one size.")
         for k, v, name, col in ((f"{rkey}.h", check.size_hint[0], "height", c2),
@@ -203,14 +203,14 @@ def upload_section():
     if check.needs_label:
         st.info("Choose the column that holds the labels.")
     if check.error:
-        st.error(check.error)
+        st.error(ui.esc(check.error))
     if check.dataset is None or check.dataset_name is None:
         st.stop()
     ds_ = check.dataset
     if drop and check.bad_rows:
         st.success(f"Rows with bad values dropped: {len(ds_.y)} samples remain.")
     st.caption(f"{len(ds_.y)} samples of shape {'×'.join(map(str, ds_.input_shape))} ({ds_.kind}); "
-               f"classes: {', '.join(ds_.classes[:20])}{' …' if len(ds_.classes) > 20 else ''}")
+               f"classes: {ui.esc(', '.join(ds_.classes[:20]))}{' …' if len(ds_.classes) > 20 else ''}")
     return check.dataset_name, ds_
 
 
@@ -256,7 +256,7 @@ else:
     try:
         ds = load_dataset(dataset)
     except DeepADError as exc:
-        st.error(f"**This dataset is not available here.** {exc}")
+        st.error(f"**This dataset is not available here.** {ui.esc(exc)}")
         st.stop()
     default_normal = list(info.default_normal)
 classes = ds.classes
@@ -362,7 +362,7 @@ setup = {"normal": normal, "anomaly": anomaly or None, "known_anomalies": known,
 setup = vm.alteration_setup(setup, alteration, alt_param, len(classes), train=train_alt, val=val_alt)
 setup_error = vm.setup_problem(setup, ds, seed) if normal else None
 if setup_error:
-    st.error(setup_error)
+    st.error(ui.esc(setup_error))
 elif alteration != "none":
     parts = [("test", "Test anomalies")]
     if train_alt is not None and known:
@@ -376,7 +376,7 @@ elif alteration != "none":
                 originals, altered = ui.alteration_preview(dataset, json.dumps(setup, sort_keys=True),
                                                            int(seed), part)
             except DeepADError as exc:
-                st.error(str(exc))
+                st.error(ui.esc(exc))
                 break
             kind_, param_ = SetupConfig(**setup).alteration_plan()[part]
             st.caption(f"{what}: {kind_}, {vm.ALTERATION_PARAMS[kind_][0].split(':')[0]} = {param_}")
@@ -436,7 +436,7 @@ with st.sidebar:
     st.text_input("Name (optional)", key="train.title", placeholder="e.g. bias on, no regularizer")
     config["title"] = ss["train.title"]
     if problems:
-        st.error("Start is blocked until this is fixed:\n\n" + "\n".join(f"- {p}" for p in problems),
+        st.error("Start is blocked until this is fixed:\n\n" + "\n".join(f"- {ui.esc(p)}" for p in problems),
                  icon=":material/block:")
     if st.button("Start", type="primary", icon=":material/play_arrow:", disabled=bool(problems),
                  key="start-run", use_container_width=True):
@@ -448,4 +448,4 @@ if not problems:
         try:
             st.code(train_command(config), language="bash", wrap_lines=True)
         except (DeepADError, ValueError) as exc:
-            st.caption(str(exc))
+            st.caption(ui.esc(exc))

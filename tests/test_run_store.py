@@ -64,10 +64,14 @@ def tree_state(root: Path) -> dict[str, str]:
 
 
 def run_cli(*argv) -> tuple[int, str, str]:
-    env = {**os.environ, "PYTHONPATH": os.getcwd(), "OMP_NUM_THREADS": "1"}
-    p = subprocess.run([sys.executable, "-m", "deepad", *argv], capture_output=True, text=True, env=env,
-                       timeout=300)
-    return p.returncode, p.stdout, p.stderr
+    """`python -m deepad ARGV` in this process: (exit status, stdout, stderr)."""
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        rc = cli.main([str(a) for a in argv])
+    return rc, out.getvalue(), err.getvalue()
 
 
 def cut(path: Path, keep: float = 0.5) -> None:

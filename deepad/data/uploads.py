@@ -52,7 +52,9 @@ from deepad.errors import BadValuesError, DeepADError, MixedImageSizesError
 DEFAULT_MAX_BYTES = 200 * 2 ** 20
 MAX_CLASSES = 100
 MAX_FILES = 200_000
+MAX_COLUMNS = 10_000
 MAX_IMAGE_PIXELS = 4096 * 4096
+MAX_DECODED_BYTES = 2 ** 30  # decoded images of one upload, as float32
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 LABEL_NAMES = ("label", "labels", "y", "class", "target")
@@ -336,8 +338,15 @@ def _read_table(src: _Source):
                           "UTF-8 encoding") from None
     if not text.strip():
         raise DeepADError(f"{src.label}: the file is empty; a CSV needs a header line and data rows")
+    sep = _sniff_delimiter(text[:65536])
     with _reading(src, "CSV"):
-        df = pd.read_csv(io.StringIO(text), sep=_sniff_delimiter(text[:65536]), engine="c",
+        end = text.find("\n")
+        header = next(csv.reader([text[:end if end >= 0 else len(text)]], delimiter=sep), [])
+    if len(header) > MAX_COLUMNS:
+        raise DeepADError(f"{src.label}: has {len(header)} columns, more than {MAX_COLUMNS}; keep the "
+                          "features that matter (or reduce them, e.g. with PCA) before uploading")
+    with _reading(src, "CSV"):
+        df = pd.read_csv(io.StringIO(text), sep=sep, engine="c",
                          skipinitialspace=True, dtype=str, keep_default_na=False).fillna("")
     if len(df) == 0:
         raise DeepADError(f"{src.label}: has a header but no data rows")
@@ -361,27 +370,26 @@ def _pick_label_column(src: _Source, columns: list[str], label_column: str | Non
 
 def _numeric_columns(df, features: list[str]) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
     """(numeric columns, skipped text columns, values (n, d) float64, bad-cell mask (n, d)).
-    A column is numeric when at least half of its non-empty cells are numbers."""
+    A column is numeric when at least half of its non-empty cells are numbers. Every cell is
+    converted in one vectorised pass."""
     import pandas as pd
 
-    keep, skipped, cols, bads = [], [], [], []
-    for name in features:
-        cells = df[name].astype(str).str.strip()
-        empty = cells.isin(_EMPTY_CELLS)
-        values = pd.to_numeric(cells.where(~empty), errors="coerce").to_numpy(dtype=np.float64)
-        nonempty = ~empty.to_numpy()
-        if name == "" or name.startswith("Unnamed: ") or nonempty.sum() == 0 \
-                or (~np.isnan(values))[nonempty].mean() < 0.5:
-            skipped.append(name)
-            continue
-        with np.errstate(over="ignore"):
-            too_big = np.abs(values) > np.finfo(np.float32).max
-        keep.append(name)
-        cols.append(values)
-        bads.append(~np.isfinite(values) | too_big)
-    if not keep:
-        return keep, skipped, np.zeros((len(df), 0)), np.zeros((len(df), 0), bool)
-    return keep, skipped, np.stack(cols, axis=1), np.stack(bads, axis=1)
+    if not features:
+        return [], [], np.zeros((len(df), 0)), np.zeros((len(df), 0), bool)
+    cells = np.char.strip(df[features].to_numpy(dtype=str))
+    empty = np.isin(cells, _EMPTY_CELLS)
+    values = pd.to_numeric(pd.Series(cells.ravel()), errors="coerce").to_numpy(dtype=np.float64, copy=True)
+    values = values.reshape(cells.shape)
+    values[empty] = np.nan
+    n_nonempty = (~empty).sum(axis=0)
+    numbers = (~np.isnan(values) & ~empty).sum(axis=0)
+    unnamed = np.array([name == "" or name.startswith("Unnamed: ") for name in features])
+    keep = ~unnamed & (n_nonempty > 0) & (numbers >= 0.5 * n_nonempty)
+    x = values[:, keep]
+    with np.errstate(over="ignore", invalid="ignore"):
+        bad = ~np.isfinite(x) | (np.abs(x) > np.finfo(np.float32).max)
+    names = [f for f, k in zip(features, keep) if k]
+    return names, [f for f, k in zip(features, keep) if not k], x, bad
 
 
 def _load_csv(src: _Source, label_column: str | None, drop_bad_rows: bool, max_classes: int) -> Dataset:
@@ -658,25 +666,64 @@ def _sizes_message(src: _Source, sizes: dict[tuple[int, int], list[str]]) -> str
 
 def _load_images(src: _Source, files: list[_ImageFile], image_size: Any, max_bytes: int,
                  max_classes: int) -> Dataset:
+    """Two passes: every image's header first (its size and mode, nothing decoded), so a set that
+    would not fit in memory is refused before any pixel is decoded; then each image is decoded into
+    its place in one preallocated array."""
     size = _parse_image_size(image_size)
     pairs = _class_layout(src, files)
     labels = np.array([c for c, _ in pairs], dtype=object)
     y, classes = _encode_classes(src, labels, max_classes, "the class sub-folders")
-    images = [_decode_image(src, f) for _, f in pairs]
+    headers = [_image_header(src, f) for _, f in pairs]
     sizes: dict[tuple[int, int], list[str]] = {}
-    for (_, f), img in zip(pairs, images):
-        sizes.setdefault(img.size, []).append("/".join(f.parts))
+    for (_, f), (wh, _) in zip(pairs, headers):
+        sizes.setdefault(wh, []).append("/".join(f.parts))
     if size is None and len(sizes) > 1:
         (w0, h0) = max(sizes, key=lambda s: len(sizes[s]))
         raise MixedImageSizesError(_sizes_message(src, sizes), suggested=(h0, w0))
-    gray = all(img.mode in ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F") for img in images)
-    h, w = size or (images[0].height, images[0].width)
-    decoded = len(images) * (1 if gray else 3) * h * w * 4
-    if decoded > 10 * max_bytes:
-        raise DeepADError(f"{src.label}: {len(images)} images of {h}×{w} would take {_mb(decoded)} in "
-                          f"memory; choose a smaller image_size")
-    x = np.stack([_image_array(img, gray, size) for img in images]).astype(np.float32)
+    gray = all(mode in _GRAY_MODES for _, mode in headers)
+    (w1, h1) = headers[0][0]
+    h, w = size or (h1, w1)
+    channels = 1 if gray else 3
+    decoded = len(pairs) * channels * h * w * 4 + max(a * b for (a, b), _ in headers) * 4 * 4
+    limit = max_decoded_bytes(max_bytes)
+    if decoded > limit:
+        raise DeepADError(f"{src.label}: {len(pairs)} images of {h}×{w} pixels × {channels} channel"
+                          f"{'s' if channels > 1 else ''} would take {_mb(decoded)} in memory, over the "
+                          f"limit of {_mb(limit)}; choose a smaller image_size (CLI --image-size) or "
+                          "fewer images")
+    x = np.empty((len(pairs), channels, h, w), dtype=np.float32)
+    for i, (_, f) in enumerate(pairs):
+        img = _decode_image(src, f)
+        x[i] = _image_array(img, gray, size)
+        img.close()
     return Dataset(src.display_name, x, y, classes, "image")
+
+
+_GRAY_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
+
+
+def max_decoded_bytes(max_bytes: int) -> int:
+    """How much memory decoded images may take: ten times the file size limit, at most 1 GiB."""
+    return min(10 * max_bytes, MAX_DECODED_BYTES)
+
+
+def _image_header(src: _Source, f: _ImageFile) -> tuple[tuple[int, int], str]:
+    """((width, height), mode) from the image's header alone (PIL's open decodes no pixels)."""
+    from PIL import Image
+
+    name = "/".join(f.parts)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(f.read())) as img:
+                wh, mode = img.size, img.mode
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) + _READ_ERRORS as exc:
+        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+        raise DeepADError(f"{src.label}: {name} could not be read as an image ({detail})") from None
+    if wh[0] * wh[1] > MAX_IMAGE_PIXELS:
+        raise DeepADError(f"{src.label}: {name} is {wh[0]}×{wh[1]} pixels, over the limit of "
+                          f"{MAX_IMAGE_PIXELS} pixels per image")
+    return wh, mode
 
 
 def _load_image_zip(src: _Source, image_size: Any, max_bytes: int, max_classes: int) -> Dataset:
@@ -955,6 +1002,9 @@ def parse_user_dataset_name(name: str, options: dict | None = None) -> tuple[str
             from_name["max_bytes"] = int(from_name["max_bytes"])
         except ValueError:
             raise DeepADError(f"max_bytes={from_name['max_bytes']!r}: give a whole number of bytes") from None
+        if from_name["max_bytes"] > DEFAULT_MAX_BYTES:  # a shared name or link must not lift the limit
+            raise DeepADError(f"max_bytes={from_name['max_bytes']}: a dataset name can lower the size "
+                              f"limit, not raise it above {DEFAULT_MAX_BYTES} bytes")
     extra = _clean_options(options)
     for key, value in extra.items():
         if key in from_name and _split_values(from_name[key]) != _split_values(value):

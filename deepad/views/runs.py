@@ -76,6 +76,9 @@ def status_text(run: RunRecord, queue_position: int | None = None) -> str:
         return f"Failed{at}: {str(s.get('error') or 'unknown error').rstrip('.')}.{hint}"
     if st == "cancelled":
         return f"Cancelled at epoch {s.get('epoch', 0)}; the curves up to then are kept."
+    if st == "damaged":
+        return (f"Damaged: {'; '.join(run.damage)}. The other runs are not affected; what can still be "
+                "read of this one is shown.")
     if st == "interrupted":
         why = str(s.get("error") or "").rstrip(".")
         if not why or why.startswith("the process running it stopped"):
