@@ -10,6 +10,8 @@
     model.pt          the detector's weights: tensors and plain data only, never a pickle
     umap.npz          the cached 2-D projection of the test embeddings
     traceback.txt     what went wrong, when a run failed on an unexpected error
+    worker.log        the output of the worker process that trained it (in the dashboard)
+    stop.request      present while someone asks the process training the run to stop
     data/             the user's own data file, when the run trained on one
 
 Every write goes to a temporary name in the folder and is renamed into place; the temporary file
@@ -45,8 +47,11 @@ DIAGNOSTICS = "diagnostics.json"
 MODEL = "model.pt"
 UMAP = "umap.npz"
 TRACEBACK = "traceback.txt"
+WORKER_LOG = "worker.log"
+STOP_REQUEST = "stop.request"
 DATA = "data"
-FILES = (CONFIG, STATUS, HISTORY, SNAPSHOTS, SPLIT, RESULTS, DIAGNOSTICS, MODEL, UMAP, TRACEBACK)
+FILES = (CONFIG, STATUS, HISTORY, SNAPSHOTS, SPLIT, RESULTS, DIAGNOSTICS, MODEL, UMAP, TRACEBACK, WORKER_LOG,
+         STOP_REQUEST)
 
 STATES = ("queued", "running", "finished", "failed", "cancelled", "interrupted")
 LIVE_STATES = ("queued", "running")
@@ -436,6 +441,11 @@ class RunFolder:
 
     def write_traceback(self, text: str) -> None:
         atomic_write_bytes(self.file(TRACEBACK), text.encode())
+
+    def write_file(self, name: str, data: bytes) -> None:
+        """One run file by its name (e.g. the files a sweep's trial sends back); ValueError for a
+        name that is not a run file, so nothing is ever written outside the folder."""
+        atomic_write_bytes(self.file(name), data)
 
     # -- checks ------------------------------------------------------------------------------------------
     def _check_npz_cheaply(self, name: str, spec: dict, required: tuple[str, ...]) -> None:

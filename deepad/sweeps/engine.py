@@ -25,7 +25,8 @@ from typing import Callable
 import ray
 
 from deepad.errors import DeepADError
-from deepad.store import RunRecord, RunStore, atomic_write_bytes, atomic_write_json
+from deepad.runfolder import FILES
+from deepad.store import RunRecord, RunStore
 from deepad.sweeps import check_address, resolve_address  # noqa: F401  (part of this module's interface)
 from deepad.sweeps import trial as trial_mod
 from deepad.training.config import RunConfig
@@ -221,10 +222,9 @@ def _land(store: RunStore, t: _Trial, result: dict, shared: bool) -> None:
         return
     files = result["files"]
     status = files.pop("status.json", None)
-    for rel, data in files.items():
-        target = t.run.path / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(target, data)
+    for name, data in files.items():
+        if name in FILES:  # only run files, by name: nothing a trial sends lands outside its folder
+            t.run.files.write_file(name, data)
     if status is None:
         _end(store, t, state="failed", error="the trial came back without its status")
         return
@@ -233,7 +233,7 @@ def _land(store: RunStore, t: _Trial, result: dict, shared: bool) -> None:
     final = json.loads(status)
     final.pop("owner", None)
     final["ray"] = result["node"]
-    atomic_write_json(t.run.path / "status.json", final)
+    t.run.files.write_status(final)
 
 
 def _end(store: RunStore, t: _Trial, **fields) -> None:

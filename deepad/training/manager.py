@@ -23,12 +23,13 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
+from deepad import runfolder
 from deepad.store import LIVE_STATES, RunRecord, RunStore
 from deepad.training.config import RunConfig
 from deepad.training.runner import create_run, request_stop
 from deepad.training.worker import THREAD_VARS
 
-WORKER_LOG = "worker.log"  # the worker's own output (tracebacks of crashes), in the run's folder
+WORKER_LOG = runfolder.WORKER_LOG  # the worker's own output (tracebacks of crashes), in the run's folder
 CANCEL_GRACE_S = 5.0  # a cancelled worker that has not stopped by then is terminated
 SUPERVISE_S = 0.2  # how often the supervisor looks at its workers
 

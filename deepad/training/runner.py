@@ -24,13 +24,14 @@ from deepad.detectors import registry
 from deepad.detectors.base import Cancelled
 from deepad.diagnostics import collapse_summary, final_report
 from deepad.errors import DeepADError, TrainingFailed, describe_os_error
+from deepad.runfolder import STOP_REQUEST
 from deepad.store import RunRecord, RunStore
 from deepad.training.config import RunConfig, validate_config
 
 EventCallback = Callable[[str, dict], None]  # (run_id, epoch record)
 SNAPSHOT_SAVE_S = 2.0  # while training, the per-epoch probe embeddings are written at most this often
 SNAPSHOT_CAP = 256  # at most this many per-epoch snapshots are kept (evenly thinned beyond)
-STOP_FILE = "stop.request"  # its presence in a run's folder asks the process training it to stop
+STOP_FILE = STOP_REQUEST  # its presence in a run's folder asks the process training it to stop
 STOP_POLL_S = 0.2  # how often the stop file is looked for
 
 
