@@ -108,3 +108,28 @@ def test_a_dataset_name_cannot_lift_the_size_limit():
     with pytest.raises(DeepADError, match="can lower the size limit, not raise it"):
         parse_user_dataset_name(f"file:/data/x.csv?max_bytes={DEFAULT_MAX_BYTES + 1}")
     assert parse_user_dataset_name("file:/data/x.csv?max_bytes=1000")[1]["max_bytes"] == 1000
+
+
+def test_staged_uploads_are_removed_after_a_day_and_kept_under_a_total(tmp_path):
+    import time
+
+    from deepad.data.uploads import prune_staged, save_upload_bytes
+
+    def csv(seed: int) -> bytes:
+        rng = np.random.default_rng(seed)
+        rows = "\n".join(f"{a:.3f},{b:.3f},{'ok' if i % 3 else 'bad'}"
+                         for i, (a, b) in enumerate(rng.normal(size=(30, 2))))
+        return ("f1,f2,label\n" + rows + "\n").encode()
+
+    folder = tmp_path / "uploads"
+    old = save_upload_bytes(csv(0), "old.csv", folder)
+    day_ago = time.time() - 2 * 24 * 3600
+    os.utime(old, (day_ago, day_ago))
+    (folder / "notes.txt").write_text("not a staged upload")
+    fresh = [save_upload_bytes(csv(i), f"f{i}.csv", folder) for i in range(1, 4)]
+    assert not old.exists() and all(p.exists() for p in fresh) and (folder / "notes.txt").exists()
+    assert save_upload_bytes(csv(1), "f1.csv", folder) == fresh[0]  # the same content is kept once
+    size = fresh[0].stat().st_size
+    removed = prune_staged(folder, keep_bytes=2 * size + size // 2)
+    assert removed == [fresh[1]]  # the oldest unused one; f1 was just used again
+    assert sorted(p.name for p in folder.iterdir()) == sorted([fresh[0].name, fresh[2].name, "notes.txt"])

@@ -939,9 +939,40 @@ def save_upload_bytes(data: bytes, filename: str, folder: str | os.PathLike, **l
     folder.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256(bytes(data)).hexdigest()[:16]
     dest = folder / f"{digest}-{_safe_filename(_source_from_bytes(data, filename).label)}"
-    if not dest.exists():
+    prune_staged(folder, keep_bytes=STAGED_MAX_BYTES - len(data), spare=dest)
+    if dest.is_file() and not dest.is_symlink():
+        os.utime(dest)  # used again: the newest
+    else:
         _write_atomic(dest, lambda f: f.write(bytes(data)))
     return dest
+
+
+STAGED_MAX_AGE_S = 24 * 3600  # a staged upload no run has copied within a day is removed
+STAGED_MAX_BYTES = 4 * DEFAULT_MAX_BYTES  # staged uploads together: the oldest go first beyond this
+
+
+def prune_staged(folder: str | os.PathLike, keep_bytes: int = STAGED_MAX_BYTES,
+                 max_age_s: float = STAGED_MAX_AGE_S, spare: Path | None = None) -> list[Path]:
+    """Remove staged uploads older than `max_age_s`, then the oldest until the rest take at most
+    `keep_bytes` (a run keeps its own copy, so a staged file is only needed until its run starts).
+    Only regular files named as `save_upload_bytes` names them are touched; returns the removed."""
+    import time
+
+    entries = []
+    for p in Path(folder).iterdir():
+        if p == spare or p.is_symlink() or not p.is_file() or not re.fullmatch(r"[0-9a-f]{16}-.+", p.name):
+            continue
+        st = p.stat()
+        entries.append((st.st_mtime, st.st_size, p))
+    removed, now = [], time.time()
+    entries.sort()
+    total = sum(size for _, size, _ in entries)
+    for mtime, size, p in entries:
+        if now - mtime > max_age_s or total > keep_bytes:
+            p.unlink(missing_ok=True)
+            removed.append(p)
+            total -= size
+    return removed
 
 
 # --- "file:" dataset names ----------------------------------------------------------------------
