@@ -48,11 +48,18 @@ VERDICT_BADGES = {"healthy": ("check_circle", "green"), "at risk": ("warning", "
 _MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&=\"'@/])")
 
 
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z]):(?=//)|(?<=\bwww)(?=\.)|(?<=@)")
+_WORD_JOINER = "\u2060"
+
+
 def esc(text) -> str:
     """A user's string (a run id, a title, a file or column name, an error naming them) for a place
     that renders markdown (st.markdown, st.caption, st.info, ...): every markup character is escaped,
-    so it is shown as the text it is, never as a link, an image, HTML or formatting."""
-    return _MARKUP.sub(r"\\\1", str(text)).replace("\n", " ")
+    so it is shown as the text it is, never as a link, an image, HTML or formatting. Web addresses
+    and e-mail addresses, which markdown links even when escaped, get an invisible word joiner
+    (after "scheme:", "www" and "@") so that they stay text."""
+    text = _AUTOLINK.sub(lambda m: m.group(0) + _WORD_JOINER, str(text))
+    return _MARKUP.sub(r"\\\1", text).replace("\n", " ")
 
 
 def plot_text(text) -> str:

@@ -23,7 +23,7 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = list(UI_PAGES)
 EVIL = "evil.example"
 PAYLOAD = (f"![pwn](http://{EVIL}/a.png) [click me](http://{EVIL}/) <img src=http://{EVIL}/b.png> "
-           f"**bold** :red[red] $x^2$ www.{EVIL}")
+           f"**bold** :red[red] $x^2$ www.{EVIL} me@{EVIL}")
 RAW_MARKUP = ("](http", "<img", "**bold**", ":red[", "$x^2$", f"www.{EVIL}")
 
 
@@ -41,6 +41,9 @@ def assert_no_markup(at: AppTest) -> None:
         unescaped = re.sub(r"\\.", "", text)
         for raw in RAW_MARKUP:
             assert raw not in unescaped, f"{raw!r} would render as markup in {text!r}"
+        shown = re.sub(r"\\(.)", r"\1", text)  # as markdown shows it: addresses are linked even then
+        for address in ("http://", f"www.{EVIL}", f"@{EVIL}"):
+            assert address not in shown, f"{address!r} would become a link in {text!r}"
 
 
 def open_page(page: str, run_id: str | None = None) -> AppTest:

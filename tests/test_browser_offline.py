@@ -22,7 +22,8 @@ REPO = Path(__file__).resolve().parent.parent
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run", "--disable-quic"]
 EVIL = "evil.example"
-TITLE = f"![pwn](http://{EVIL}/a.png) [click me](http://{EVIL}/) <img src=http://{EVIL}/b.png> **bold**"
+TITLE = (f"![pwn](http://{EVIL}/a.png) [click me](http://{EVIL}/) <img src=http://{EVIL}/b.png> **bold** "
+         f"www.{EVIL} me@{EVIL}")
 
 if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium chromium-driver)",
@@ -97,7 +98,9 @@ def test_no_request_leaves_the_machine_and_markup_is_shown_as_text(hostile_serve
                 page.goto(url + link)
                 page.get_by_role("heading", name=heading, exact=True).wait_for()
                 _wait_idle(page)
-                assert page.locator(f'img[src*="{EVIL}"], a[href*="{EVIL}"], [style*="{EVIL}"]').count() == 0
+                found = page.eval_on_selector_all(f'img[src*="{EVIL}"], a[href*="{EVIL}"], [style*="{EVIL}"]',
+                                                  "els => els.map(e => e.parentElement.outerHTML.slice(0, 400))")
+                assert found == [], found
                 if "x%5D" in link:
                     page.get_by_text("The address names no run").wait_for()
                 elif "train" not in link:
