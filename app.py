@@ -11,6 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from deepad import views as vm
+from deepad.errors import DeepADError
 from pages import _ui as ui
 
 # the icon is a file served by this server: a material icon as page icon is fetched from a font CDN
@@ -33,7 +34,11 @@ current = st.navigation({
 current_url = next(u for u, p in pages.items() if p.title == current.title)
 
 # --- the current run: from this session, else the URL, else the newest run ---------------------
-runs = ui.store().list()
+try:
+    runs = ui.store().list()
+except DeepADError as exc:  # the runs folder is a file, or cannot be read
+    st.error(ui.esc(exc))
+    runs = []
 if ui.RUN_KEY not in st.session_state:
     st.session_state[ui.RUN_KEY] = ui.run_id_from_url() or (runs[0].run_id if runs else None)
 run_id = st.session_state[ui.RUN_KEY]

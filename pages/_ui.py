@@ -91,6 +91,15 @@ def store() -> RunStore:
     return RunStore()
 
 
+def all_runs() -> list[RunRecord]:
+    """Every run in the runs folder, newest first; [] when the folder cannot be read (app.py says
+    why in the sidebar)."""
+    try:
+        return store().list()
+    except DeepADError:
+        return []
+
+
 def manager() -> RunManager:
     return _manager(str(store().root))
 

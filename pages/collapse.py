@@ -122,7 +122,7 @@ if run is not None:
 
 def compare_section() -> None:
     """Two runs side by side: the settings they differ in, then their curves on shared axes."""
-    runs = ui.store().list()
+    runs = ui.all_runs()
     by_id = {r.run_id: r for r in runs}
     if len(by_id) < 2:
         st.info("Start a lesson on **Train** (one click runs a trigger and its fix) or any two runs to "
@@ -177,4 +177,4 @@ st.subheader("Compare two runs side by side")
 st.caption("A lesson's trigger and fix differ in one setting: see which keeps its spread. Any two runs "
            "can be picked.")
 st.fragment(compare_section, run_every=ui.LIVE_REFRESH_S if any(
-    vm.is_live(r) for r in ui.store().list()[:4]) else None)()
+    vm.is_live(r) for r in ui.all_runs()[:4]) else None)()

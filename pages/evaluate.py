@@ -27,7 +27,7 @@ def short(r) -> str:
     return f"{vm.run_title(r)} [{r.run_id[-6:]}]"
 
 
-others = [r for r in ui.store().list() if r.run_id != run.run_id and r.state == "finished"]
+others = [r for r in ui.all_runs() if r.run_id != run.run_id and r.state == "finished"]
 by_id = {r.run_id: r for r in others}
 st.session_state["roc.overlay"] = [i for i in st.session_state.get("roc.overlay", []) if i in by_id]
 overlay = st.multiselect("Overlay other finished runs", list(by_id), key="roc.overlay",

@@ -170,7 +170,7 @@ def open_run(run_id: str) -> None:
 
 
 def grid_results(grid_id: str) -> None:
-    grids = vm.explore_grids(ui.store().list())
+    grids = vm.explore_grids(ui.all_runs())
     g = grids.get(grid_id)
     if g is None:
         st.warning("This sweep's runs are gone (deleted?).")
@@ -222,7 +222,7 @@ def grid_results(grid_id: str) -> None:
 
 
 st.subheader("4 · Results")
-grids = vm.explore_grids(ui.store().list())
+grids = vm.explore_grids(ui.all_runs())
 if not grids:
     st.info("No sweep yet: launch one above.")
     st.stop()

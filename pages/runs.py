@@ -7,6 +7,7 @@ import streamlit as st
 from deepad import figures
 from deepad import views as vm
 from deepad.cli import train_command
+from deepad.errors import DeepADError
 from pages import _ui as ui
 
 ui.require_app(__file__)
@@ -109,11 +110,15 @@ if run is not None:
         with c1.popover("Delete", icon=":material/delete:"):
             st.write("Delete this run's folder and everything in it?")
             if st.button("Yes, delete", type="primary", key="runs.delete"):
-                ui.store().delete(run.run_id)
-                remaining = ui.store().list()
-                ui.select_run(remaining[0].run_id if remaining else None)
-                st.toast(f"Deleted {ui.esc(run.run_id)}.")
-                st.rerun()
+                try:
+                    ui.store().delete(run.run_id)
+                except DeepADError as exc:
+                    st.error(ui.esc(exc))
+                else:
+                    remaining = ui.all_runs()
+                    ui.select_run(remaining[0].run_id if remaining else None)
+                    st.toast(f"Deleted {ui.esc(run.run_id)}.")
+                    st.rerun()
     c2.checkbox("log scale", value=True, key="runs.logloss", help="Loss curves on a log scale.")
 
     st.fragment(live_view, run_every=ui.refresh_every(run))(run.run_id)
@@ -163,7 +168,7 @@ queued = [i for i in mgr.active_ids() if mgr.queue_position(i)]
 if queued:
     st.caption("Waiting: " + ", ".join(f"{mgr.queue_position(i)}. `{i}`" for i in
                                        sorted(queued, key=mgr.queue_position)))
-runs = ui.store().list()
+runs = ui.all_runs()
 if not runs:
     st.info(f"No runs in {ui.esc(ui.store().root)} yet. Start one on the **Train** page.")
 else:

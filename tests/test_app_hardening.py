@@ -143,3 +143,13 @@ def test_csv_column_names_with_markup_are_shown_as_text(monkeypatch, tmp_path):
     bad_rows = [t for t in shown_texts(at) if "non\\-numeric values" in t or "non-numeric values" in t]
     assert bad_rows and "http" in bad_rows[0] and "](http" not in bad_rows[0]
     assert not os.path.exists(tmp_path / "runs")
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p != "pages/train.py"])
+def test_a_runs_folder_that_is_a_file_is_a_message_on_every_page(monkeypatch, tmp_path, page):
+    not_a_folder = tmp_path / "runs"
+    not_a_folder.write_text("oops")
+    monkeypatch.setenv("DEEPAD_RUNS_DIR", str(not_a_folder))
+    monkeypatch.setenv("DEEPAD_UMAP", "off")
+    at = open_page(page)
+    assert any("is a file, not a folder" in t for t in shown_texts(at))
