@@ -45,21 +45,27 @@ VERDICT_BADGES = {"healthy": ("check_circle", "green"), "at risk": ("warning", "
 
 
 # --- user strings on the page ------------------------------------------------------------------
-_MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&=\"'@/])")
-
-
+# What markdown (CommonMark as Streamlit renders it) would read as markup in a single line:
+# emphasis, code, links and images (brackets), HTML and autolinks (angle brackets), strikethrough,
+# maths; an underscore only where it can open or close emphasis (not inside a word such as
+# known_anomalies); a list or heading marker only at the start.
+_MARKUP = re.compile(r"([\\`*\[\]<>~$#|])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_LEADING = re.compile(r"^(\s*)([-+=]|\d+(?=[.)]))")
 _AUTOLINK = re.compile(r"(?i)(?<=[a-z]):(?=//)|(?<=\bwww)(?=\.)|(?<=@)")
 _WORD_JOINER = "\u2060"
 
 
 def esc(text) -> str:
     """A user's string (a run id, a title, a file or column name, an error naming them) for a place
-    that renders markdown (st.markdown, st.caption, st.info, ...): every markup character is escaped,
-    so it is shown as the text it is, never as a link, an image, HTML or formatting. Web addresses
-    and e-mail addresses, which markdown links even when escaped, get an invisible word joiner
+    that renders markdown (st.markdown, st.caption, st.info, ...): what markdown would read as markup
+    is escaped, so it is shown as the text it is, never as a link, an image, HTML or formatting.
+    Web and e-mail addresses, which markdown links even when escaped, get an invisible word joiner
     (after "scheme:", "www" and "@") so that they stay text."""
-    text = _AUTOLINK.sub(lambda m: m.group(0) + _WORD_JOINER, str(text))
-    return _MARKUP.sub(r"\\\1", text).replace("\n", " ")
+    text = " ".join(str(text).splitlines())
+    text = _AUTOLINK.sub(lambda m: m.group(0) + _WORD_JOINER, text)
+    text = _MARKUP.sub(lambda m: "\\" + m.group(0), text)
+    return _LEADING.sub(lambda m: m.group(1) + ("\\" + m.group(2) if not m.group(2).isdigit()
+                                                  else m.group(2) + "\\"), text)
 
 
 def plot_text(text) -> str:

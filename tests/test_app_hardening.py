@@ -109,7 +109,7 @@ def test_a_damaged_run_shows_what_is_wrong_and_the_pages_still_work(hostile_env,
     _, ids = hostile_env
     at = open_page(page, ids[kind])
     wrong = "results.npz" if kind == "damaged" else "config.json"
-    assert any("damaged" in t and wrong.replace(".", "\\.") in t for t in shown_texts(at)), shown_texts(at)
+    assert any("damaged" in t and wrong in t for t in shown_texts(at)), shown_texts(at)
 
 
 def test_a_symlinked_run_is_not_listed_and_never_the_current_run(hostile_env):
