@@ -39,7 +39,7 @@ def upload_kind(filename: str) -> str:
 
 def _ui_message(message: str) -> str:
     """The loader's message with its CLI / keyword advice replaced by the page's own controls."""
-    message = re.sub(r"set drop_bad_rows=True \(CLI --drop-bad-rows\)", "tick **Drop these rows** below",
+    message = re.sub(r"set drop_bad_rows=True \(CLI --drop-bad-rows\)", "tick \"Drop these rows\" below",
                      message)
     return re.sub(r"give image_size \(CLI --image-size\), e\.g\. [^;]*?to resize them all",
                   "tick **Resize every image** below to resize them all", message)
