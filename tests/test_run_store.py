@@ -122,7 +122,7 @@ def _drop(path: Path, name: str) -> None:
 def test_a_damaged_file_marks_its_run_damaged_and_leaves_the_others(runs, case, capsys):
     root, ids = runs
     file, damage, reason = DAMAGE[case]
-    victim = ids[1] if file != "snapshots.npz" else ids[2]  # the KDE run has no snapshots
+    victim = ids[2] if file in ("snapshots.npz", "diagnostics.json") else ids[1]  # KDE has neither
     damage(root / victim / file)
     before = tree_state(root)
 
