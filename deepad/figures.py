@@ -229,12 +229,15 @@ def collapse_gauges(spread_ratio: float | None, eff_rank: float | None, dim: int
         v = float(np.clip(np.log10(max(spread_ratio, 1e-12)), lo, hi))
         c, r = np.log10(D.COLLAPSED_BELOW), np.log10(D.AT_RISK_BELOW)
         fig.add_trace(go.Indicator(
-            mode="gauge", value=v, title=dict(text=f"spread ratio {spread_ratio:.2g}", font=dict(size=13)),
+            mode="gauge", value=v, title=dict(text="spread ratio", font=dict(size=13)),
             gauge=dict(axis=dict(range=[lo, hi], tickvals=[lo, c, r, 0, hi],
                                  ticktext=["1e-5", f"{D.COLLAPSED_BELOW:g}", f"{D.AT_RISK_BELOW:g}", "1", "10"]),
                        bar=dict(color="black", thickness=0.25),
                        steps=[dict(range=[lo, c], color="#f4a5a5"), dict(range=[c, r], color="#fcd9a8"),
                               dict(range=[r, hi], color="#bfe5bf")])), row=1, col=1)
+        dom = fig.data[-1].domain  # the ratio itself in the dial's centre (the dial is log10 of it)
+        fig.add_annotation(text=f"{spread_ratio:.2g}", showarrow=False, font=dict(size=18),
+                           x=(dom.x[0] + dom.x[1]) / 2, y=dom.y[0] + 0.12, xref="paper", yref="paper")
     if eff_rank is not None and dim:
         fig.add_trace(go.Indicator(
             mode="number", value=eff_rank, number=dict(valueformat=".1f", suffix=f" / {dim}"),
@@ -243,7 +246,7 @@ def collapse_gauges(spread_ratio: float | None, eff_rank: float | None, dim: int
         fig.add_trace(go.Indicator(
             mode="number", value=const_dims, number=dict(suffix=f" / {dim}", valueformat=".0f"),
             title=dict(text="constant dimensions", font=dict(size=13))), row=1, col=3)
-    fig.update_layout(height=200, margin=dict(l=25, r=25, t=40, b=5))
+    fig.update_layout(height=200, margin=dict(l=45, r=25, t=40, b=5))  # room for the dial's "1e-5"
     return _styled(fig)
 
 

@@ -50,7 +50,9 @@ VERDICT_BADGES = {"healthy": ("check_circle", "green"), "at risk": ("warning", "
 # maths; an underscore only where it can open or close emphasis (not inside a word such as
 # known_anomalies); a list or heading marker only at the start.
 _MARKUP = re.compile(r"([\\`*\[\]<>~$#|])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
-_LEADING = re.compile(r"^(\s*)([-+=]|\d+(?=[.)]))")
+# a list marker or heading underline only counts when a space or the end follows it ("1. ", "- ",
+# a line of "="): "0.01" or "-5" at the start of a fragment stays as it is
+_LEADING = re.compile(r"^(\s*)([-+=](?=\s|$)|\d+(?=[.)](?:\s|$)))")
 _AUTOLINK = re.compile(r"(?i)(?<=[a-z]):(?=//)|(?<=\bwww)(?=\.)|(?<=@)")
 _WORD_JOINER = "\u2060"
 
