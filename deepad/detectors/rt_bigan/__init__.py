@@ -28,12 +28,14 @@ class RtBiGANConfig(BiGANConfig):
         "meta_step to meta_step_final (Nichol et al.); adam: paper 003's Algorithm 1, an Adam step at "
         "meta_lr with gradient Φ − W (at 1e-4 it moves no weight by more than 0.005 in 50 iterations)")
     meta_step: float = Field(1.0, gt=0, le=1, description="ε of the first meta-iteration (interpolate; "
-                             "supervised-reptile: 1.0)", json_schema_extra={"widget": "slider", "step": 0.05})
+                             "supervised-reptile: 1.0)", json_schema_extra={"widget": "slider", "step": 0.05,
+                                                                 "when": {"meta_update": ["interpolate"]}})
     meta_step_final: float = Field(0.0, ge=0, le=1, description="ε of the last meta-iteration "
                                    "(interpolate; supervised-reptile: 0)",
-                                   json_schema_extra={"widget": "slider", "step": 0.05})
+                                   json_schema_extra={"widget": "slider", "step": 0.05,
+                                                      "when": {"meta_update": ["interpolate"]}})
     meta_lr: float = Field(1e-4, gt=0, le=1, description="Adam learning rate of the meta-update on Φ − W "
-                           "(adam)", json_schema_extra={"widget": "log"})
+                           "(adam)", json_schema_extra={"widget": "log", "when": {"meta_update": ["adam"]}})
     n_adapt: int = Field(10, ge=2, le=10000, description="known-normal samples the meta-model adapts on "
                          "(the paper uses 5–10); taken from the set-up's known normals")
     adapt_steps: int = Field(300, ge=1, le=100000, description="adversarial steps of the adaptation (the "
@@ -53,12 +55,14 @@ class RtBiGANConfig(BiGANConfig):
     known_normal_quantile: float = Field(1.0, gt=0, le=1, description="known-normals rule: the quantile "
                                          "of the known normals' scores below which a training sample "
                                          "counts as normal (1: the highest-scoring known normal)",
-                                         json_schema_extra={"widget": "slider", "step": 0.05})
+                                         json_schema_extra={"widget": "slider", "step": 0.05,
+                                                            "when": {"pseudo_label": ["known-normals"]}})
     threshold_quantile: float = Field(0.5, gt=0, le=1, description="share rule: each round keeps as "
                                       "pseudo-normal the training samples scoring below this quantile "
                                       "(0.5 assumes only that anomalies are a minority; setting it to "
                                       "1 − the true pollution would be an oracle)",
-                                      json_schema_extra={"widget": "slider", "step": 0.05})
+                                      json_schema_extra={"widget": "slider", "step": 0.05,
+                                                         "when": {"pseudo_label": ["share"]}})
 
     @model_validator(mode="after")
     def _check_adaptation(self):
