@@ -87,7 +87,7 @@ def _add_run_options(t: argparse.ArgumentParser, sweep: bool = False) -> None:
             continue
         choices = _literal_choices(info.annotation)
         s_group.add_argument(_flag(name), dest=f"setup_{name}", default=None, metavar="VALUE",
-                             help=(info.description or "") + (f" ({' | '.join(choices)})" if choices else ""))
+                             help=_help(info.description, choices))
     t.add_argument("--method", default=None, help="detector (`python -m deepad methods`); default deep-svdd")
     t.add_argument("--seed", type=int, default=None, help="random seed; default 0")
     t.add_argument("--device", default="auto", help="auto | cpu | cuda")
@@ -100,11 +100,17 @@ def _add_run_options(t: argparse.ArgumentParser, sweep: bool = False) -> None:
     for name, (ann, info) in sorted(_method_fields().items()):
         if ann is bool:
             g.add_argument(_flag(name), dest=f"param_{name}", action=argparse.BooleanOptionalAction,
-                           default=None, help=info.description)
+                           default=None, help=_help(info.description))
         else:
             choices = _literal_choices(ann)
             g.add_argument(_flag(name), dest=f"param_{name}", default=None, metavar="VALUE",
-                           help=(info.description or "") + (f" ({' | '.join(choices)})" if choices else ""))
+                           help=_help(info.description, choices))
+
+
+def _help(description: str | None, choices: list | None = None) -> str:
+    """A config field's description as argparse help (which reads '%' as a format character)."""
+    text = (description or "") + (f" ({' | '.join(choices)})" if choices else "")
+    return text.replace("%", "%%")
 
 
 def build_parser() -> argparse.ArgumentParser:
