@@ -191,7 +191,9 @@ def _train_and_visit(server, page, runs_dir):
 
     go(page, "Latent space", "Latent space")
     assert charts(page, 3) >= 3  # PCA (at once, whatever UMAP is doing), distances, epoch snapshots
-    assert page.locator("canvas").count() > 0  # WebGL scatter
+    # the latent map (Vega-Lite) draws its points once its chunk has loaded
+    page.locator('[data-testid="stVegaLiteChart"] .mark-symbol path').first.wait_for(timeout=60_000)
+    assert page.locator('[data-testid="stVegaLiteChart"] .mark-symbol path').count() > 100
     shot(page, "4-latent")
 
     go(page, "Samples", "Samples")
