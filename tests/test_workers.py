@@ -18,7 +18,7 @@ from deepad.store import RunStore  # noqa: E402
 from tests.test_app import PAGES, empty_env, manager_of, open_page, texts  # noqa: E402,F401
 
 LONG = {"dataset": "digits", "method": "deep-svdd",
-        "params": {"epochs": 500, "pretrain_epochs": 0, "batch_size": 512}}
+        "params": {"epochs": 10000, "pretrain_epochs": 0, "batch_size": 512}}  # ended by the tests
 SHORT = {"dataset": "digits", "method": "deep-svdd", "params": {"epochs": 2, "pretrain_epochs": 1}}
 
 
@@ -91,7 +91,7 @@ def test_the_setting_queues_runs_or_trains_them_side_by_side_and_cancel_ends_the
 
 def test_a_command_line_run_is_followed_and_cancelled_from_the_runs_page(empty_env):
     env = {**os.environ, "PYTHONPATH": os.getcwd(), "OMP_NUM_THREADS": "1"}
-    child = subprocess.Popen([sys.executable, "-m", "deepad", "train", "--dataset", "digits", "--epochs", "500",
+    child = subprocess.Popen([sys.executable, "-m", "deepad", "train", "--dataset", "digits", "--epochs", "10000",
                               "--pretrain-epochs", "0", "--batch-size", "512", "--runs-dir", str(empty_env),
                               "--quiet"], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
