@@ -41,3 +41,68 @@ def runs_dir(tmp_path, monkeypatch):
     d = tmp_path / "runs"
     monkeypatch.setenv("DEEPAD_RUNS_DIR", str(d))
     return d
+
+
+# --- the dashboard in a real browser (tests marked `browser`) ---------------------------------------
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Chromium driven by Playwright, for one test module (skipped where either is missing)."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium chromium-driver)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def dashboard():
+    """dashboard(runs_dir, log, umap="off") -> URL: `python serve.py` (what `make run` starts) on a free
+    port of 127.0.0.1 over that runs folder, once its health endpoint answers; stopped after the module."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    servers = []
+
+    def start(runs_dir: Path, log: Path, umap: str = "off") -> str:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        env = {**os.environ, "DEEPAD_RUNS_DIR": str(runs_dir), "PYTHONPATH": str(repo), "DEEPAD_UMAP": umap}
+        out = open(log, "w")
+        proc = subprocess.Popen([sys.executable, "serve.py", "--server.headless", "true", "--server.port", str(port),
+                                 "--server.address", "127.0.0.1"],  # the rest from .streamlit/config.toml
+                                cwd=repo, env=env, stdout=out, stderr=subprocess.STDOUT)
+        servers.append((proc, out))
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.read().decode().strip() == "ok":
+                        return url
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the server did not start:\n" + Path(log).read_text())
+            time.sleep(0.2)  # polling the health endpoint, not waiting for the app
+
+    yield start
+    for proc, out in servers:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        out.close()

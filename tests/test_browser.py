@@ -8,35 +8,15 @@ test-artifacts/screenshots/. Every wait is for an element or a state, never a fi
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 REPO = Path(__file__).resolve().parent.parent
 SHOTS = REPO / "test-artifacts" / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
-
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium chromium-driver)",
-                allow_module_level=True)
-playwright = pytest.importorskip("playwright.sync_api")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -45,49 +25,18 @@ def runs_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(runs_dir):
+def server(chromium, dashboard, runs_dir):
     """`python serve.py` (`make run`'s `streamlit run app.py` with the warm-up started at launch) on
-    a free port with an empty runs folder; yields its URL."""
-    tmp = runs_dir.parent
-    port = _free_port()
-    env = {**os.environ, "DEEPAD_RUNS_DIR": str(runs_dir), "PYTHONPATH": str(REPO), "DEEPAD_UMAP": "on"}
-    log = open(tmp / "server.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "serve.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    try:
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.read().decode().strip() == "ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the server did not start:\n" + (tmp / "server.log").read_text())
-            time.sleep(0.2)  # polling the health endpoint, not waiting for the app
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    a free port with an empty runs folder, UMAP on; its URL."""
+    return dashboard(runs_dir, runs_dir.parent / "server.log", umap="on")
 
 
 @pytest.fixture(scope="module")
-def page(server):
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        pg = browser.new_page(viewport={"width": 1440, "height": 1000})
-        pg.set_default_timeout(60_000)
-        yield pg
-        browser.close()
+def page(chromium, server):
+    pg = chromium.new_page(viewport={"width": 1440, "height": 1000})
+    pg.set_default_timeout(60_000)
+    yield pg
+    pg.close()
 
 
 _CONTENT_HEIGHT = """() => Math.max(...[...document.querySelectorAll('*')]
