@@ -298,6 +298,26 @@ def require_results(run: RunRecord) -> dict | None:
     return None
 
 
+def page_run() -> RunRecord:
+    """The preamble of a page about one run: the current run under its heading; where there is none
+    (or it cannot be read), the page says why and ends there."""
+    run = current_run()
+    if run is None:
+        st.stop()
+    run_heading(run)
+    return run
+
+
+def page_run_results() -> tuple[RunRecord, dict]:
+    """`page_run`, then the run's test results; where there are none (yet), the page says why and
+    ends there."""
+    run = page_run()
+    results = require_results(run)
+    if results is None:
+        st.stop()
+    return run, results
+
+
 def sample_images(run: RunRecord, results: dict, rows, ds) -> None:
     """Test samples as a grid of images with their captions; altered copies (image-alteration
     set-ups) are drawn as they were scored, not as the natural images they were made from."""

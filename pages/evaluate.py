@@ -14,13 +14,7 @@ st.caption("How well do the anomaly scores separate normal from anomalous test s
            "gives every sample a score (higher = more anomalous); a threshold turns scores into "
            "decisions.")
 
-run = ui.current_run()
-if run is None:
-    st.stop()
-ui.run_heading(run)
-results = ui.require_results(run)
-if results is None:
-    st.stop()
+run, results = ui.page_run_results()
 
 
 def short(r) -> str:

@@ -16,10 +16,7 @@ st.caption("Each dot is one test sample's representation φ(x): the space the me
            "decision in, squeezed to two dimensions. Normal samples should gather, anomalies "
            "should land apart.")
 
-run = ui.current_run()
-if run is None:
-    st.stop()
-ui.run_heading(run)
+run = ui.page_run()
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

@@ -11,13 +11,7 @@ st.title("Samples")
 st.caption("What the detector finds most normal and most anomalous, with each sample's true class "
            "and score, and the mistakes it makes at the current threshold.")
 
-run = ui.current_run()
-if run is None:
-    st.stop()
-ui.run_heading(run)
-results = ui.require_results(run)
-if results is None:
-    st.stop()
+run, results = ui.page_run_results()
 ds = ui.dataset_of(run)
 if ds is None:
     st.stop()

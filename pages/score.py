@@ -20,13 +20,7 @@ st.caption("Give the current run something it has never seen and watch what it m
            "anomaly score against the run's threshold, where the input lands among the test samples "
            "in the latent map, and the training samples it is closest to.")
 
-run = ui.current_run()
-if run is None:
-    st.stop()
-ui.run_heading(run)
-results = ui.require_results(run)
-if results is None:
-    st.stop()
+run, results = ui.page_run_results()
 if not (run.path / "model.pt").exists():
     st.warning("This run kept no model, so nothing new can be scored with it.")
     st.stop()
