@@ -349,7 +349,7 @@ def _snapshot_traces(view, i: int) -> list:
         traces.append(go.Scatter(x=xy[:, 0], y=xy[:, 1], mode="markers", name="probe samples",
                                  marker=dict(size=6, opacity=0.75, color=NORMAL_COLOUR)))
     if view.centre is not None:
-        traces.append(go.Scatter(x=[view.centre[0]], y=[view.centre[1]], mode="markers", name="centre c",
+        traces.append(go.Scatter(x=[view.centre[i, 0]], y=[view.centre[i, 1]], mode="markers", name="centre c",
                                  marker=dict(symbol="x", size=16, color="black", line=dict(width=2))))
     return traces
 

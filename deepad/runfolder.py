@@ -3,7 +3,7 @@
     config.json       the validated RunConfig (written first)
     status.json       state, epoch, error, owner process, summary (replaced atomically, last)
     history.jsonl     one JSON record per epoch, appended as training goes
-    snapshots.npz     probe-set embeddings per epoch (for watching collapse happen)
+    snapshots.npz     probe-set embeddings per epoch, with the centre c of each (for watching collapse happen)
     split.json        classes, preprocessing parameters, sample indices
     results.npz       test (and training) scores, labels, embeddings
     diagnostics.json  the collapse report of the final embeddings
@@ -136,7 +136,7 @@ _RESULTS_SPEC = {"test_scores": (1, "test"), "test_target": (1, "test"), "test_y
                  "train_scores": (1, "train"), "train_target": (1, "train"), "train_semi": (1, "train"),
                  "train_index": (1, "train"), "center": (1, None)}
 _RESULTS_REQUIRED = ("test_scores", "test_target")
-_SNAPSHOTS_SPEC = {"emb": (3, "step"), "step": (1, "step")}
+_SNAPSHOTS_SPEC = {"emb": (3, "step"), "step": (1, "step"), "center": (2, "step")}
 _UMAP_SPEC = {"xy": (2, "point"), "index": (1, "point"), "stamp": (0, None)}
 
 
@@ -408,11 +408,13 @@ class RunFolder:
         atomic_save_npz(self.file(RESULTS), **arrays)
 
     def read_snapshots(self) -> dict[str, np.ndarray] | None:
-        """snapshots.npz: {"emb": (records, probes, d), "step": (records,)}, or None."""
+        """snapshots.npz: {"emb": (records, probes, d), "step": (records,)} and, for a method with a
+        centre, "center": (records, d), the centre c when each snapshot was taken; or None."""
         return self._read_npz(SNAPSHOTS, _SNAPSHOTS_SPEC, ("emb", "step"))
 
-    def write_snapshots(self, emb: np.ndarray, step: np.ndarray) -> None:
-        atomic_save_npz(self.file(SNAPSHOTS), emb=emb, step=step)
+    def write_snapshots(self, emb: np.ndarray, step: np.ndarray, center: np.ndarray | None = None) -> None:
+        arrays = {"emb": emb, "step": step} if center is None else {"emb": emb, "step": step, "center": center}
+        atomic_save_npz(self.file(SNAPSHOTS), **arrays)
 
     def read_umap(self) -> dict[str, np.ndarray] | None:
         return self._read_npz(UMAP, _UMAP_SPEC, ("xy", "index", "stamp"))

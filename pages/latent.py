@@ -202,10 +202,11 @@ def snapshot_section(run_id: str) -> None:
         return
     n = len(snap.steps)
     if live:
+        with_c = ", with the centre c as a black cross" if snap.centre is not None else ""
         st.caption(f"Live: a fixed set of validation samples embedded after each epoch, now epoch "
-                   f"{int(snap.epochs[-1])}. Watch the cloud: a healthy run keeps a spread-out cloud while "
-                   "it shrinks towards c; a collapsing one falls onto a single point. Once the run has "
-                   "ended, a play button animates every epoch and a slider scrubs through them.")
+                   f"{int(snap.epochs[-1])}{with_c}. Watch the cloud: a healthy run keeps a spread-out "
+                   "cloud while it shrinks towards c; a collapsing one falls onto a single point. Once "
+                   "the run has ended, a play button animates every epoch and a slider scrubs through them.")
         i = n - 1
         left, right = st.columns([3, 2])
         left.plotly_chart(figures.snapshot_scatter(snap, i), key="latent.snap")
@@ -225,7 +226,7 @@ def snapshot_section(run_id: str) -> None:
     right.caption("The red band is where the verdict says collapsed, the orange one at risk.")
     if snap.dist is not None:
         right.plotly_chart(figures.snapshot_distances(snap, i), key="latent.snapdist")
-        right.caption("Distances of the same samples to the (final) centre c at that epoch: in a "
+        right.caption("Distances of the same samples to the centre c at that epoch: in a "
                       "collapsed run normals and anomalies land at the same distance.")
 
 

@@ -107,6 +107,7 @@ def execute(run: RunRecord, cfg: RunConfig, store: RunStore, on_event: EventCall
     kept = _Snapshots(SNAPSHOT_CAP)
     n_records = 0
     last_snapshot_save, snapshot_save_cost = time.monotonic(), 0.0
+    det = None  # the detector, once built: its centre c is kept with each snapshot
 
     def on_epoch(record: dict, snapshot: np.ndarray | None = None) -> None:
         nonlocal n_records, last_snapshot_save, snapshot_save_cost
@@ -115,7 +116,7 @@ def execute(run: RunRecord, cfg: RunConfig, store: RunStore, on_event: EventCall
         record["step"] = n_records
         store.append_history(run, record)
         if snapshot is not None:
-            kept.add(snapshot, n_records)
+            kept.add(snapshot, n_records, getattr(det, "center", None))
             # live views watch them grow; the file is rewritten whole, so at most every
             # SNAPSHOT_SAVE_S seconds and never for more than a tenth of the training time
             if time.monotonic() - last_snapshot_save > max(SNAPSHOT_SAVE_S, 10 * snapshot_save_cost):
@@ -130,7 +131,7 @@ def execute(run: RunRecord, cfg: RunConfig, store: RunStore, on_event: EventCall
 
     def save_snapshots() -> None:
         if kept.emb:
-            run.files.write_snapshots(np.stack(kept.emb), np.asarray(kept.steps))
+            run.files.write_snapshots(np.stack(kept.emb), np.asarray(kept.steps), kept.centre_array())
 
     def keep_snapshots() -> None:
         try:
@@ -178,20 +179,26 @@ def execute(run: RunRecord, cfg: RunConfig, store: RunStore, on_event: EventCall
 
 
 class _Snapshots:
-    """The per-epoch probe embeddings kept for the file: every one until there are `cap`, then
-    every second, fourth, ... (evenly spaced, the latest always kept), so the file stays bounded."""
+    """The per-epoch probe embeddings kept for the file, with the method's centre c when each was
+    taken (so the centre is drawn while the run trains, and where it was at each epoch of a run
+    whose centre is learnt): every one until there are `cap`, then every second, fourth, ...
+    (evenly spaced, the latest always kept), so the file stays bounded."""
 
     def __init__(self, cap: int):
         self.cap, self.stride, self.count = cap, 1, 0
         self.emb: list[np.ndarray] = []
         self.steps: list[int] = []
+        self.centres: list[np.ndarray | None] = []
         self._k: list[int] = []
 
-    def add(self, emb: np.ndarray, step: int) -> None:
+    def add(self, emb: np.ndarray, step: int, centre: np.ndarray | None = None) -> None:
         if self._k and self._k[-1] % self.stride:
-            del self.emb[-1], self.steps[-1], self._k[-1]  # kept only as the latest
+            del self.emb[-1], self.steps[-1], self.centres[-1], self._k[-1]  # kept only as the latest
         self.emb.append(emb)
         self.steps.append(step)
+        d = emb.shape[-1] if emb.ndim == 2 else None
+        self.centres.append(np.asarray(centre, dtype=np.float32).copy()
+                            if centre is not None and np.shape(centre) == (d,) else None)
         self._k.append(self.count)
         self.count += 1
         if len(self.emb) > self.cap:
@@ -199,7 +206,14 @@ class _Snapshots:
             keep = [i for i, k in enumerate(self._k) if k % self.stride == 0 or i == len(self._k) - 1]
             self.emb = [self.emb[i] for i in keep]
             self.steps = [self.steps[i] for i in keep]
+            self.centres = [self.centres[i] for i in keep]
             self._k = [self._k[i] for i in keep]
+
+    def centre_array(self) -> np.ndarray | None:
+        """(snapshots, d) when every kept snapshot has its centre, else None."""
+        if not self.centres or any(c is None for c in self.centres):
+            return None
+        return np.stack(self.centres)
 
 
 def _save_split(run: RunRecord, split: Split) -> None:

@@ -120,7 +120,7 @@ class SnapshotView:
     xy: np.ndarray  # (n_snapshots, n_probe, 2), one fixed PCA basis for all epochs
     spread: np.ndarray  # spread ratio per snapshot (collapse when it heads to 0)
     truth: np.ndarray | None  # probe samples' ground truth (1 anomaly) when it can be recovered
-    centre: np.ndarray | None  # the centre in the same view
+    centre: np.ndarray | None  # (n_snapshots, 2): the centre c in the same view at each snapshot
     lim: tuple[float, float, float, float]  # x0, x1, y0, y1 covering every epoch
     dist: np.ndarray | None = None  # (n_snapshots, n_probe) distances to c in φ, when there is a c
     spread_title: str = "Spread ratio of the training probe (the verdict's measure)"
@@ -139,7 +139,8 @@ def snapshot_view(snapshots: dict, centre: np.ndarray | None = None, truth: np.n
     n, p, d = emb.shape
     basis = pca_basis(emb.reshape(n * p, d))
     xy = pca_project(emb.reshape(n * p, d), basis).reshape(n, p, 2)
-    c = pca_project(np.asarray(centre).reshape(1, -1), basis)[0] if centre is not None else None
+    centres = _snapshot_centres(snapshots.get("center"), centre, n, d)  # (n, d) or None
+    c = pca_project(centres, basis) if centres is not None else None
     steps = np.asarray(snapshots.get("step", np.arange(1, n + 1)))
     recorded = {r.get("step"): r for r in history or []}  # the numbers measured during training
     ratios = [recorded.get(int(s), {}).get("spread_ratio") for s in steps]
@@ -149,11 +150,11 @@ def snapshot_view(snapshots: dict, centre: np.ndarray | None = None, truth: np.n
         first = max(spread_of(emb[0]), 1e-300)
         spread = np.array([spread_of(e) / first for e in emb])
         title = "Spread of the probe embeddings relative to the first snapshot"
-    dist = (np.sqrt(((emb.astype(np.float64) - np.asarray(centre, dtype=np.float64)) ** 2).sum(axis=2))
-            if centre is not None and np.asarray(centre).shape == (d,) else None)
+    dist = (np.sqrt(((emb.astype(np.float64) - centres[:, None, :]) ** 2).sum(axis=2))
+            if centres is not None else None)
     lo, hi = xy.reshape(-1, 2).min(axis=0), xy.reshape(-1, 2).max(axis=0)
     if c is not None and np.all(c >= lo - 0.5 * (hi - lo)) and np.all(c <= hi + 0.5 * (hi - lo)):
-        lo, hi = np.minimum(lo, c), np.maximum(hi, c)
+        lo, hi = np.minimum(lo, c.min(axis=0)), np.maximum(hi, c.max(axis=0))
     else:
         c = None  # far outside the cloud: showing it would shrink the cloud to a dot
     pad = np.maximum((hi - lo) * 0.05, 1e-9)
@@ -162,6 +163,16 @@ def snapshot_view(snapshots: dict, centre: np.ndarray | None = None, truth: np.n
     epochs = np.array([recorded.get(int(s), {}).get("epoch") or int(s) for s in steps])
     return SnapshotView(steps, epochs, xy, spread, truth, c,
                         (lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1]), dist, title)
+
+
+def _snapshot_centres(recorded, final, n: int, d: int) -> np.ndarray | None:
+    """The centre at each of n snapshots: as recorded with them (while training, and where a
+    learnt centre moved), else the run's final centre at every one; None without a centre."""
+    if recorded is not None and np.shape(recorded) == (n, d):
+        return np.asarray(recorded, dtype=np.float64)
+    if final is not None and np.shape(final) == (d,):
+        return np.repeat(np.asarray(final, dtype=np.float64)[None, :], n, axis=0)
+    return None
 
 
 def probe_truth(run: RunRecord) -> np.ndarray | None:
