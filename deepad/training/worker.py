@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     threads = max(1, args.threads)
     for var in THREAD_VARS:
         os.environ[var] = str(threads)
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"  # numpy's small arrays; torch's threads train
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
