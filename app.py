@@ -1,9 +1,10 @@
 """DeepAD Studio: the dashboard's entry point (`streamlit run app.py`).
 
-It runs on every interaction, around whichever page is open: it builds the navigation over the
-modules in `pages/`, shows the current run and its status in the sidebar, and keeps the current
-run and page in the URL (`?run=...&page=...`) so a reload or a shared link reopens the same view.
-Runs train in worker processes supervised by one process-wide run manager (see `pages/_ui.py`).
+It runs on every interaction, around whichever page is open: it builds the navigation from the
+page registry in `pages/__init__.py`, shows the current run and its status in the sidebar, and
+keeps the current run in the address (`/latent?run=...`, the page being its path), so a reload or a
+shared link reopens the same page on the same run. Runs train in worker processes supervised by
+one process-wide run manager (see `pages/ui/server.py`).
 """
 
 from pathlib import Path
@@ -12,7 +13,7 @@ import streamlit as st
 
 from deepad import views as vm
 from deepad.errors import DeepADError
-from pages import _ui as ui
+from pages import DEFAULT, PAGES, ui
 
 # the icon is a file served by this server: a material icon as page icon is fetched from a font CDN
 st.set_page_config(page_title="DeepAD Studio", page_icon=str(Path(__file__).parent / "assets" / "icon.png"),
@@ -23,15 +24,19 @@ ui.presenter_mode()  # larger fonts and thicker lines, from the sidebar toggle o
 ui.keep_widget_state(("train.", "explore."))
 
 # --- pages ---------------------------------------------------------------------------------------
-pages = {url: st.Page(path, title=title, url_path=url, icon=icon, default=(url == "train"))
-         for path, (title, url, icon) in ui.PAGES.items()}
-current = st.navigation({
-    "Train and follow": [pages["train"], pages["runs"]],
-    "Look at the current run": [pages["roc"], pages["latent"], pages["samples"], pages["collapse"],
-                                pages["score"]],
-    "Try many settings": [pages["explore"]],
-})
-current_url = next(u for u, p in pages.items() if p.title == current.title)
+# Streamlit gives the default page the root address ("/") and no other, so the default is a hidden
+# page that opens Train: then /train, like every page's own address, is a link that works.
+pages = {p.url: st.Page(p.path, title=p.title, url_path=p.url, icon=p.icon) for p in PAGES}
+
+
+def _home() -> None:
+    st.switch_page(pages[DEFAULT], query_params=st.query_params.to_dict())
+
+
+sections: dict[str, list] = {"": [st.Page(_home, title="DeepAD Studio", default=True, visibility="hidden")]}
+for p in PAGES:
+    sections.setdefault(p.section, []).append(pages[p.url])
+current = st.navigation(sections)
 
 # --- the current run: from this session, else the URL, else the newest run ---------------------
 try:
@@ -42,13 +47,6 @@ except DeepADError as exc:  # the runs folder is a file, or cannot be read
 if ui.RUN_KEY not in st.session_state:
     st.session_state[ui.RUN_KEY] = ui.run_id_from_url() or (runs[0].run_id if runs else None)
 run_id = st.session_state[ui.RUN_KEY]
-
-# A link such as /?page=roc&run=ID opens that page once, on the session's first run.
-if not st.session_state.get("_opened_from_url"):
-    st.session_state["_opened_from_url"] = True
-    wanted = st.query_params.get("page")
-    if wanted in pages and wanted != current_url:
-        st.switch_page(pages[wanted], query_params={"run": run_id} if run_id else None)
 
 
 def _picked():
@@ -63,12 +61,7 @@ def _sidebar_status(run_id: str) -> None:
     if run is None:
         st.warning("This run is not on disk (deleted?). Pick another one.")
         return
-    seen = st.session_state.setdefault("_live_seen", {})
     live = vm.is_live(run)
-    if seen.get(run_id) and not live:  # it just ended: redraw the whole page with its results
-        seen[run_id] = False
-        st.rerun()
-    seen[run_id] = live
     text = vm.status_text(run, ui.manager().queue_position(run_id))
     st.markdown(ui.badge(run.state))
     if run.state in ("failed", "damaged"):
@@ -99,9 +92,7 @@ with st.sidebar:
                  help="Every page shows this run. It is also in the page's address, so a reload or a "
                       "shared link opens the same run.")
     if run_id:
-        run_now = ui.get_run(run_id)
-        live = run_now is not None and vm.is_live(run_now)
-        st.fragment(_sidebar_status, run_every=ui.refresh_every(run_now) if live else None)(run_id)
+        ui.live_fragment(_sidebar_status, run_id)
     active, training = ui.manager().active_ids(), ui.manager().running_ids()
     queued = (f"{len(training)} run(s) training and {len(active) - len(training)} queued in this server, at "
               f"most {ui.manager().max_parallel} at once, each in a process of its own.  \n" if active else "")
@@ -110,12 +101,9 @@ with st.sidebar:
               help="Larger text and thicker lines for a projector, on every page (also in the address: "
                    "?present=1).")
 
-st.session_state["_entered_via_app"] = True  # (see ui.require_app)
-
-# --- the address bar mirrors the view ----------------------------------------------------------
+# --- the address bar mirrors the view (the page is its path) -------------------------------------
 if run_id:
     st.query_params["run"] = run_id
-st.query_params["page"] = current_url
 if st.session_state.get(ui.PRESENTER_KEY):
     st.query_params["present"] = "1"
 elif "present" in st.query_params:

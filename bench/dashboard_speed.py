@@ -30,8 +30,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 APP = str(REPO / "app.py")
-PAGES = ["pages/runs.py", "pages/evaluate.py", "pages/latent.py", "pages/samples.py", "pages/collapse.py",
-         "pages/explore.py"]
+PAGES = [f"pages/screens/{name}.py" for name in ("runs", "evaluate", "latent", "samples", "collapse", "explore")]
 
 
 def synthetic_run(root: Path, n: int, dim: int = 32, epochs: int = 30, seed: int = 0) -> str:
@@ -95,35 +94,33 @@ def open_app(run_id: str):
 
 
 def bench_run_end_to_roc(root: Path) -> None:
-    from pages import _ui
+    from pages.ui.server import _manager
 
-    manager = _ui._manager(str(root))
+    manager = _manager(str(root))
     run_id = manager.start({"dataset": "digits", "method": "deep-svdd", "params": {"epochs": 3, "pretrain_epochs": 1}})
     at = open_app(run_id)
     at.run()
-    at.switch_page("pages/runs.py").run()  # the live view, as a user would watch it
+    at.switch_page("pages/screens/runs.py").run()  # the live view, as a user would watch it
     run = manager.wait(run_id, timeout=300)
     ended = run.status["ended"]
     refresh = timed_run(at)  # the live view's refresh that sees the run ended
-    roc = timed_run(at.switch_page("pages/evaluate.py"))
+    roc = timed_run(at.switch_page("pages/screens/evaluate.py"))
     drawn = time.time()
     if len(at.get("plotly_chart")) != 4:
         print("   (the ROC page did not draw its four charts: the figure below is not meaningful)")
     print(f"1. run end -> ROC page drawn: {drawn - ended:.2f} s after the run ended "
-          f"(live-view refresh {refresh:.2f} s + ROC page {roc:.2f} s; in a browser add up to "
-          f"{_ui.LIVE_REFRESH_S} s for the live view's next poll)")
+          f"(live-view refresh {refresh:.2f} s + ROC page {roc:.2f} s; in a browser add the live view's "
+          "next poll, 1 to 5 s: deepad.live.refresh_seconds)")
     manager.shutdown()
 
 
 def bench_pages(run_id: str, n: int) -> None:
     print(f"2. page render times for a run with {n} test points (first render / again):")
-    from pages._ui import PAGES as URLS
-
     open_app(run_id).run()  # a first session pays the imports and the process-wide caches
     for page in PAGES:
         at = open_app(run_id)  # a new session on a link to the page: app.py draws it with the sidebar
-        at.query_params["page"] = URLS[page][1]
-        first = timed_run(at)
+        at.run()  # registers the pages; then the link opens one
+        first = timed_run(at.switch_page(page))
         again = [timed_run(at) for _ in range(3)]
         drawn = f"{len(at.get('plotly_chart'))} charts, {len(at.image)} image grids, {len(at.dataframe)} tables"
         print(f"   {page:<20} {first:6.2f} s / {statistics.median(again):6.2f} s   ({drawn})")

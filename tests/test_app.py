@@ -6,7 +6,7 @@ behind its pages.
   it should;
 - a short run started from the Train page trains in the background and its results appear on the
   ROC, Latent, Samples and Collapse pages (the test waits on the run's state, never a fixed time);
-- cancel and delete from the Runs page; a shared link (?page=...&run=...) reopens the view;
+- cancel and delete from the Runs page; a shared link (/latent?run=...) reopens the view;
 - image-alteration set-ups on Train (preview, a short block-permutation run whose Samples show the
   altered anomalies), and a user's own file through the page's st.file_uploader (AppTest drives it):
   a CSV trains and is kept with its run, NaN rows are reported and can be dropped, mixed image sizes
@@ -38,15 +38,15 @@ from deepad.detectors import registry  # noqa: E402
 from deepad.store import RunStore  # noqa: E402
 from deepad.training.config import validate_config  # noqa: E402
 from deepad.training.runner import execute, train  # noqa: E402
-from pages._ui import PAGES as UI_PAGES  # noqa: E402
+from pages import DEFAULT, PAGES as REGISTRY, page_path  # noqa: E402
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-TITLES = {"pages/train.py": "Train a detector", "pages/runs.py": "Runs",
-          "pages/evaluate.py": "ROC curves and scores", "pages/latent.py": "Latent space",
-          "pages/samples.py": "Samples", "pages/collapse.py": "Hypersphere collapse",
-          "pages/explore.py": "Explore hyperparameters", "pages/score.py": "Score your own input"}
-PAGES = ["pages/train.py", "pages/runs.py", "pages/evaluate.py", "pages/latent.py", "pages/samples.py",
-         "pages/collapse.py", "pages/explore.py", "pages/score.py"]
+TITLES = {"pages/screens/train.py": "Train a detector", "pages/screens/runs.py": "Runs",
+          "pages/screens/evaluate.py": "ROC curves and scores", "pages/screens/latent.py": "Latent space",
+          "pages/screens/samples.py": "Samples", "pages/screens/collapse.py": "Hypersphere collapse",
+          "pages/screens/explore.py": "Explore hyperparameters", "pages/screens/score.py": "Score your own input"}
+PAGES = [p.path for p in REGISTRY]
+DEFAULT_PAGE = page_path(DEFAULT)
 TINY = {"epochs": 2, "pretrain_epochs": 1}
 
 
@@ -110,12 +110,12 @@ def open_page(page: str, run_id: str | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     if run_id:
         at.query_params["run"] = run_id
-    at.query_params["page"] = UI_PAGES[page][1]
-    at.run()
+    at.run()  # the address / opens Train; this first run registers the pages (st.navigation) ...
+    if page != DEFAULT_PAGE:
+        at.switch_page(page).run()  # ... so that a link opens another (AppTest then stays on it)
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == TITLES[page]
     assert at.sidebar.selectbox(key="run_picker") is not None  # drawn by app.py around the page
-    assert at.query_params["page"] == UI_PAGES[page][1]
     return at
 
 
@@ -143,16 +143,16 @@ def vega_charts(at: AppTest) -> int:
 
 
 def manager_of(root: Path):
-    from pages import _ui
+    from pages.ui.server import _manager
 
-    return _ui._manager(str(root))
+    return _manager(str(root))
 
 
 # --- every page, empty folder and every kind of run --------------------------------------------------
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_runs_on_an_empty_runs_folder(empty_env, page):
     at = open_page(page)
-    if page not in ("pages/train.py", "pages/explore.py", "pages/runs.py"):
+    if page not in ("pages/screens/train.py", "pages/screens/explore.py", "pages/screens/runs.py"):
         assert "No run selected" in texts(at)
 
 
@@ -163,39 +163,39 @@ def test_every_page_runs_for_every_kind_of_run(runs_env, page, kind):
     at = open_page(page, ids[kind])
     assert at.session_state["run_id"] == ids[kind]
     shown = texts(at)
-    if page == "pages/train.py":
+    if page == "pages/screens/train.py":
         return
-    if kind == "missing" and page != "pages/explore.py":
+    if kind == "missing" and page != "pages/screens/explore.py":
         assert "not in" in shown and "deleted" in shown
-    if kind == "failed" and page in ("pages/runs.py", "pages/evaluate.py"):
+    if kind == "failed" and page in ("pages/screens/runs.py", "pages/screens/evaluate.py"):
         assert "Failed at epoch 2" in shown and "nan" in shown
-    if kind == "cancelled" and page == "pages/runs.py":
+    if kind == "cancelled" and page == "pages/screens/runs.py":
         assert "Cancelled" in shown and charts(at) >= 1  # its curves are kept
-    if kind == "interrupted" and page == "pages/runs.py":
+    if kind == "interrupted" and page == "pages/screens/runs.py":
         assert "Interrupted" in shown
     if kind in ("finished", "toy", "tabular"):
-        if page == "pages/evaluate.py":
+        if page == "pages/screens/evaluate.py":
             assert charts(at) == 4 and any(m.label == "ROC AUC" for m in at.metric)
-        if page == "pages/samples.py":
+        if page == "pages/screens/samples.py":
             assert (len(at.image) >= 2) if kind == "finished" else len(at.dataframe) >= 2
-        if page == "pages/collapse.py":
+        if page == "pages/screens/collapse.py":
             if kind == "tabular":  # an isolation forest is not a hypersphere: no verdict
                 assert "does not apply" in shown and "### Verdict" not in shown
             else:
                 assert "Verdict:" in shown and charts(at) >= 1
-        if page == "pages/latent.py":  # the PCA view and the score histogram, the distances where there is a centre
+        if page == "pages/screens/latent.py":  # the PCA view and the score histogram, the distances where there is a centre
             assert vega_charts(at) >= 2 and charts(at) >= (0 if kind == "tabular" else 1)
-    if kind == "toy" and page == "pages/latent.py":
+    if kind == "toy" and page == "pages/screens/latent.py":
         assert "The input plane" in shown and "Distance to the centre" in shown
-    if kind in ("toy", "tabular") and page == "pages/score.py":  # a point / a row scored at once
+    if kind in ("toy", "tabular") and page == "pages/screens/score.py":  # a point / a row scored at once
         assert any(m.label == "anomaly score" for m in at.metric) and charts(at) >= (3 if kind == "toy" else 2)
-    if kind == "finished" and page == "pages/score.py":
+    if kind == "finished" and page == "pages/screens/score.py":
         assert "Draw something on the canvas" in shown
 
 
 def test_sidebar_shows_the_current_run_and_lists_all_runs(runs_env):
     root, ids = runs_env
-    at = open_page("pages/train.py", ids["failed"])
+    at = open_page("pages/screens/train.py", ids["failed"])
     picker = at.sidebar.selectbox(key="run_picker")
     assert set(picker.options) >= {vm.run_label(RunStore(root).get(i)) for i in ids.values() if i != ids["missing"]}
     assert any("Failed at epoch 2" in e.value for e in at.sidebar.error)
@@ -208,15 +208,15 @@ def test_a_shared_link_reopens_the_page_and_the_run(runs_env):
     ids = runs_env[1]
     at = AppTest.from_file(APP, default_timeout=60)
     at.query_params["run"] = ids["toy"]
-    at.query_params["page"] = "latent"
     at.run()
+    at.switch_page("pages/screens/latent.py").run()
     assert not at.exception
     assert at.title[0].value == "Latent space"
     assert at.session_state["run_id"] == ids["toy"]
 
 
 def test_a_set_up_the_data_cannot_supply_is_refused_on_train_and_nothing_is_written(empty_env):
-    at = open_page("pages/train.py")
+    at = open_page("pages/screens/train.py")
     at.selectbox(key="train.dataset").set_value("digits").run()
     at.number_input(key="train.known.digits").set_value(5000).run()
     at.button(key="start-run").click().run()
@@ -258,7 +258,7 @@ def widget(at: AppTest, key: str):
 @pytest.mark.parametrize("method", registry.names())
 def test_the_started_run_has_exactly_the_settings_the_form_shows(empty_env, method):
     cls = registry.get(method)
-    at = open_page("pages/train.py")
+    at = open_page("pages/screens/train.py")
     at.selectbox(key="train.dataset").set_value("digits").run()
     at.selectbox(key="train.method").set_value(method).run()
     for field, need in vm.unmet_requirements(method, {}, {}):  # what the method declares it needs
@@ -293,7 +293,7 @@ def test_the_started_run_has_exactly_the_settings_the_form_shows(empty_env, meth
 
 
 def test_an_out_of_range_or_empty_setting_blocks_start_and_says_what_is_allowed(empty_env):
-    at = open_page("pages/train.py")
+    at = open_page("pages/screens/train.py")
     at.selectbox(key="train.dataset").set_value("digits").run()
     at.number_input(key="train.p.deep-svdd.epochs").set_value(100000).run()
     assert not at.exception
@@ -322,7 +322,7 @@ def test_the_cli_says_the_same_as_the_form(tmp_path, capsys):
 
 
 def test_settings_that_cannot_matter_are_disabled_with_the_reason(empty_env):
-    at = open_page("pages/train.py")
+    at = open_page("pages/screens/train.py")
     key = "train.p.deep-svdd."
 
     def disabled(name: str) -> bool:
@@ -342,7 +342,7 @@ def test_settings_that_cannot_matter_are_disabled_with_the_reason(empty_env):
 
 
 def test_reset_restores_the_defaults(empty_env):
-    at = open_page("pages/train.py")
+    at = open_page("pages/screens/train.py")
     defaults = registry.get("deep-svdd").Config().model_dump()
     assert form_params(at, "deep-svdd") == defaults
     at.selectbox(key="train.p.deep-svdd.reg").set_value("variance")
@@ -358,7 +358,7 @@ def test_presets_are_picked_with_their_description_and_fill_the_form(empty_env):
     from deepad.presets import load_presets
 
     preset = load_presets()["collapse-fix-low-lr"]
-    at = open_page("pages/train.py")
+    at = open_page("pages/screens/train.py")
     assert at.button(key="preset-start").disabled
     at.selectbox(key="train.preset").set_value("collapse-fix-low-lr").run()
     assert preset.description in texts(at)
@@ -372,7 +372,7 @@ def test_presets_are_picked_with_their_description_and_fill_the_form(empty_env):
 
 # --- a run started from the Train page ---------------------------------------------------------------
 def test_a_run_started_on_train_shows_its_results_on_every_page(empty_env):
-    at = open_page("pages/train.py")
+    at = open_page("pages/screens/train.py")
     at.selectbox(key="train.dataset").set_value("digits").run()
     at.number_input(key="train.p.deep-svdd.epochs").set_value(2)
     at.number_input(key="train.p.deep-svdd.pretrain_epochs").set_value(1)
@@ -391,7 +391,7 @@ def test_a_run_started_on_train_shows_its_results_on_every_page(empty_env):
         at.run()  # run_every does not fire under AppTest: run again to see the finished run
         assert not at.exception
         assert "Finished" in texts(at)
-        at.switch_page("pages/evaluate.py").run()
+        at.switch_page("pages/screens/evaluate.py").run()
         assert not at.exception and charts(at) == 4
         labels = {m.label for m in at.metric}
         assert labels >= {"ROC AUC", "precision", "recall"}
@@ -402,12 +402,12 @@ def test_a_run_started_on_train_shows_its_results_on_every_page(empty_env):
         assert not at.exception and charts(at) == 4
         ap_normal = next(m.value for m in at.metric if m.label.startswith("average precision"))
         assert float(ap_normal) == pytest.approx(run.summary["ap_normal"], abs=1e-3) and ap_normal != ap_anomaly
-        at.switch_page("pages/latent.py").run()
+        at.switch_page("pages/screens/latent.py").run()
         assert not at.exception and vega_charts(at) >= 2 and charts(at) >= 2  # PCA, scores; distances, snapshots
         assert "UMAP is switched off" in texts(at)
-        at.switch_page("pages/samples.py").run()
+        at.switch_page("pages/screens/samples.py").run()
         assert not at.exception and len(at.image) >= 4  # four groups of images
-        at.switch_page("pages/collapse.py").run()
+        at.switch_page("pages/screens/collapse.py").run()
         assert not at.exception and "Verdict:" in texts(at) and charts(at) >= 4
     finally:
         manager.shutdown()
@@ -418,7 +418,7 @@ def test_a_lesson_button_queues_its_trigger_and_fix_and_the_comparison_shows_the
 
     presets = load_presets()
     trigger, fix = (presets[n] for n in lessons(presets)["learning-rate"])
-    at = open_page("pages/train.py")
+    at = open_page("pages/screens/train.py")
     at.button(key="lesson.learning-rate").click().run()
     assert not at.exception, [e.value for e in at.exception]
     manager = manager_of(empty_env)
@@ -453,7 +453,7 @@ def test_cancel_from_the_runs_page_keeps_the_curves(empty_env):
         while not store.get(run_id).history():  # wait for the first epoch record
             manager.wait(run_id, timeout=0.2)
             assert manager.is_active(run_id)
-        at = open_page("pages/runs.py", run_id)  # a new session (a reload) re-attaches to the live run
+        at = open_page("pages/screens/runs.py", run_id)  # a new session (a reload) re-attaches to the live run
         assert "Training on" in texts(at) and len(at.get("progress")) >= 1
         pid = manager.worker_pid(run_id)
         assert pid is not None and pid != os.getpid()  # trained in a worker process
@@ -475,7 +475,7 @@ def test_the_latent_page_shows_the_snapshots_of_a_run_while_it_trains(empty_env)
         while not snaps.exists():  # written every couple of seconds while training
             manager.wait(run_id, timeout=0.2)
             assert manager.is_active(run_id), RunStore(empty_env).get(run_id).status
-        at = open_page("pages/latent.py", run_id)
+        at = open_page("pages/screens/latent.py", run_id)
         shown = texts(at)
         assert "Live: a fixed set of validation samples" in shown, shown
         assert charts(at) >= 2 and not at.select_slider  # the latest epoch, no scrubber yet
@@ -494,17 +494,17 @@ def test_delete_from_the_runs_page(runs_on_disk, tmp_path, monkeypatch):
         shutil.copytree(root / ids[kind], mine / ids[kind])
     monkeypatch.setenv("DEEPAD_RUNS_DIR", str(mine))
     monkeypatch.setenv("DEEPAD_UMAP", "off")
-    at = open_page("pages/runs.py", ids["finished"])
+    at = open_page("pages/screens/runs.py", ids["finished"])
     at.button(key="runs.delete").click().run()
     assert not at.exception
     assert not (mine / ids["finished"]).exists() and (mine / ids["tabular"]).exists()
     assert at.session_state["run_id"] == ids["tabular"]
-    at.switch_page("pages/evaluate.py").run()
+    at.switch_page("pages/screens/evaluate.py").run()
     assert not at.exception
 
 
 def test_explore_launches_a_grid_and_shows_it(empty_env):
-    at = open_page("pages/explore.py")
+    at = open_page("pages/screens/explore.py")
     at.selectbox(key="explore.dataset").set_value("digits").run()
     at.selectbox(key="explore.axis.a.deep-svdd").set_value("lr").run()
     at.select_slider(key="explore_range.deep-svdd.lr").set_value((0.001, 0.01))
@@ -555,7 +555,7 @@ def test_explore_range_values_and_settings_that_cannot_matter():
 
 
 def test_the_train_page_draws_every_detectors_hyperparameters(empty_env):
-    at = open_page("pages/train.py")
+    at = open_page("pages/screens/train.py")
     for method, cls in registry.all_detectors().items():
         at.selectbox(key="train.method").set_value(method).run()
         assert not at.exception, (method, [e.value for e in at.exception])
@@ -578,7 +578,7 @@ def test_the_train_page_draws_every_detectors_hyperparameters(empty_env):
 
 def test_a_dataset_that_is_not_on_disk_explains_how_to_get_it(empty_env, monkeypatch, tmp_path):
     monkeypatch.setenv("DEEPAD_DATA_DIR", str(tmp_path / "no-data"))
-    at = open_page("pages/train.py")
+    at = open_page("pages/screens/train.py")
     at.selectbox(key="train.dataset").set_value("fashion-mnist").run()
     assert not at.exception
     message = " ".join(e.value for e in at.error)
@@ -587,7 +587,7 @@ def test_a_dataset_that_is_not_on_disk_explains_how_to_get_it(empty_env, monkeyp
 
 def test_a_preset_whose_data_is_not_on_disk_says_so_and_writes_nothing(empty_env, monkeypatch, tmp_path):
     monkeypatch.setenv("DEEPAD_DATA_DIR", str(tmp_path / "no-data"))
-    at = open_page("pages/train.py")
+    at = open_page("pages/screens/train.py")
     at.selectbox(key="train.preset").set_value("rt-bigan-fashion-pollution").run()
     at.button(key="preset-start").click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -599,7 +599,7 @@ def test_a_preset_whose_data_is_not_on_disk_says_so_and_writes_nothing(empty_env
 
 
 def test_explore_refuses_an_axis_that_cannot_matter_and_a_log_range_from_zero(empty_env):
-    at = open_page("pages/explore.py")
+    at = open_page("pages/screens/explore.py")
     at.selectbox(key="explore.axis.a.deep-svdd").set_value("k").run()  # the default base run has no regularizer
     assert not at.exception
     assert any("k is the noise regularizer's number of random labels" in e.value for e in at.error)
@@ -647,7 +647,7 @@ def _files_under(folder: Path) -> list[Path]:
 def test_block_permutation_preview_run_and_altered_samples(empty_env):
     from deepad.data.datasets import load_dataset
 
-    at = open_page("pages/train.py")
+    at = open_page("pages/screens/train.py")
     at.selectbox(key="train.dataset").set_value("digits").run()
     assert len(at.image) == 0  # no preview for the usual set-up
     at.selectbox(key="train.alteration").set_value("block-permutation").run()
@@ -662,7 +662,7 @@ def test_block_permutation_preview_run_and_altered_samples(empty_env):
         assert run.state == "finished", run.status
         setup = run.config["setup"]
         assert setup["alteration"] == "block-permutation" and setup["normal"] == list(range(10))
-        at.switch_page("pages/samples.py").run()
+        at.switch_page("pages/screens/samples.py").run()
         assert not at.exception, [e.value for e in at.exception]
         assert len(at.image) >= 4 and "block-permutation copies" in texts(at)
         # what the page draws (views.sample_inputs): altered anomalies, natural normals
@@ -686,7 +686,7 @@ def test_block_permutation_preview_run_and_altered_samples(empty_env):
 def test_alteration_widgets_allow_only_valid_setups(empty_env):
     from deepad.data.datasets import load_dataset
 
-    at = open_page("pages/train.py")
+    at = open_page("pages/screens/train.py")
     at.selectbox(key="train.dataset").set_value("breast-cancer").run()
     assert not [w for w in at.selectbox if w.key == "train.alteration"]  # images only
     at.selectbox(key="train.dataset").set_value("digits").run()
@@ -709,7 +709,7 @@ def test_alteration_widgets_allow_only_valid_setups(empty_env):
 
 
 def test_an_uploaded_csv_trains_and_is_kept_with_its_run(empty_env):
-    at = open_page("pages/train.py")
+    at = open_page("pages/screens/train.py")
     _upload(at, "measurements.csv", _csv_bytes())
     assert any("label" in i.value for i in at.info)  # no column named label: the user picks it
     assert not [b for b in at.button if b.key == "start-run"]  # nothing to start before the label is known
@@ -726,7 +726,7 @@ def test_an_uploaded_csv_trains_and_is_kept_with_its_run(empty_env):
         assert run.config["setup"]["normal"] == [1]
         assert run.config["dataset"].startswith(f"file:{run.path}/data/")  # the run's own copy
         assert run.summary["auc"] > 0.8
-        at.switch_page("pages/samples.py").run()  # reopened from the run's copy
+        at.switch_page("pages/screens/samples.py").run()  # reopened from the run's copy
         assert not at.exception and len(at.dataframe) >= 2
     finally:
         manager.shutdown()
@@ -739,7 +739,7 @@ def test_an_uploaded_csv_with_nan_offers_to_drop_the_rows(empty_env):
     check = vm.check_upload("m.csv", data, label_column="kind", drop_bad_rows=True)
     assert len(check.dataset.y) == 198
 
-    at = open_page("pages/train.py")
+    at = open_page("pages/screens/train.py")
     _upload(at, "m.csv", data)
     at.selectbox(key=_key(at, "selectbox", "train.upload.label.")).set_value("kind").run()
     message = " ".join(e.value for e in at.error)
@@ -789,7 +789,7 @@ def test_a_bad_upload_shows_the_error_and_writes_nothing(empty_env, name):
         with zipfile.ZipFile(buf, "w") as zf:
             zf.writestr("../evil/0.png", b"not an image")
         data = buf.getvalue()
-    at = open_page("pages/train.py")
+    at = open_page("pages/screens/train.py")
     _upload(at, name, data)
     message = " ".join(e.value for e in at.error)
     assert ("pickles" in message) if name.endswith(".pkl") else ("outside the archive" in message)
@@ -1043,7 +1043,7 @@ def test_evaluation_reads_well(runs_on_disk, tmp_path):
 
 def test_presenter_mode_carries_over_every_page_and_the_address(runs_env):
     ids = runs_env[1]
-    at = open_page("pages/evaluate.py", ids["finished"])
+    at = open_page("pages/screens/evaluate.py", ids["finished"])
     assert "present" not in at.query_params and not at.get("html")
     small = [c for c in at.get("plotly_chart")][0].proto.spec
     at.sidebar.toggle(key="presenter").set_value(True).run()
@@ -1053,8 +1053,9 @@ def test_presenter_mode_carries_over_every_page_and_the_address(runs_env):
     assert json.loads(big)["layout"]["font"]["size"] == figures.PRESENTER["font"]
     assert "font" not in json.loads(small)["layout"] or json.loads(small)["layout"]["font"].get("size") is None
     link = AppTest.from_file(APP, default_timeout=60)  # a link to another page opens with it on
-    link.query_params.update({"page": "latent", "run": ids["finished"], "present": "1"})
+    link.query_params.update({"run": ids["finished"], "present": "1"})
     link.run()
+    link.switch_page("pages/screens/latent.py").run()
     assert not link.exception and link.title[0].value == "Latent space"
     assert link.session_state["presenter"] and link.get("html")
     distances = json.loads(link.get("plotly_chart")[0].proto.spec)
@@ -1076,7 +1077,7 @@ def test_a_method_without_a_centre_gets_no_verdict_and_its_own_loss_names_on_col
     run = train({"dataset": "digits", "method": "anoean", "setup": {"known_anomalies": 20},
                  "params": dict(registry.spec("anoean").smoke)}, RunStore(empty_env))
     assert run.state == "finished" and run.summary["verdict"] is None
-    at = open_page("pages/collapse.py", run.run_id)
+    at = open_page("pages/screens/collapse.py", run.run_id)
     shown = texts(at)
     assert "does not apply" in shown and "### Verdict" not in shown
     figs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]

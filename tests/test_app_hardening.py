@@ -17,10 +17,10 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from deepad.store import RunStore  # noqa: E402
 from deepad.training.runner import train  # noqa: E402
-from pages._ui import PAGES as UI_PAGES  # noqa: E402
+from pages import DEFAULT, PAGES as REGISTRY, page_path  # noqa: E402
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGES = list(UI_PAGES)
+PAGES = [p.path for p in REGISTRY]
 EVIL = "evil.example"
 PAYLOAD = (f"![pwn](http://{EVIL}/a.png) [click me](http://{EVIL}/) <img src=http://{EVIL}/b.png> "
            f"**bold** :red[red] $x^2$ www.{EVIL} me@{EVIL}")
@@ -50,8 +50,9 @@ def open_page(page: str, run_id: str | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     if run_id is not None:
         at.query_params["run"] = run_id
-    at.query_params["page"] = UI_PAGES[page][1]
-    at.run()
+    at.run()  # the address / opens Train; this first run registers the pages (st.navigation) ...
+    if page != page_path(DEFAULT):
+        at.switch_page(page).run()  # ... so that a link opens another (AppTest then stays on it)
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -90,11 +91,11 @@ def test_a_title_with_markup_is_shown_as_text_on_every_page(hostile_env, page):
     _, ids = hostile_env
     at = open_page(page, ids["titled"])
     assert_no_markup(at)
-    if page not in ("pages/train.py", "pages/explore.py"):
+    if page not in ("pages/screens/train.py", "pages/screens/explore.py"):
         assert any("click me" in t and EVIL in t.replace("\\", "") for t in shown_texts(at))
 
 
-@pytest.mark.parametrize("page", ["pages/runs.py", "pages/evaluate.py", "pages/latent.py"])
+@pytest.mark.parametrize("page", ["pages/screens/runs.py", "pages/screens/evaluate.py", "pages/screens/latent.py"])
 def test_markup_in_the_address_is_shown_as_text(hostile_env, page):
     at = open_page(page, f"x](http://{EVIL}/c.png)")
     assert_no_markup(at)
@@ -103,7 +104,7 @@ def test_markup_in_the_address_is_shown_as_text(hostile_env, page):
     assert at.session_state["run_id"] != f"x](http://{EVIL}/c.png)"
 
 
-@pytest.mark.parametrize("page", [p for p in PAGES if p not in ("pages/train.py", "pages/explore.py")])
+@pytest.mark.parametrize("page", [p for p in PAGES if p not in ("pages/screens/train.py", "pages/screens/explore.py")])
 @pytest.mark.parametrize("kind", ["damaged", "not an object"])
 def test_a_damaged_run_shows_what_is_wrong_and_the_pages_still_work(hostile_env, page, kind):
     _, ids = hostile_env
@@ -114,11 +115,11 @@ def test_a_damaged_run_shows_what_is_wrong_and_the_pages_still_work(hostile_env,
 
 def test_a_symlinked_run_is_not_listed_and_never_the_current_run(hostile_env):
     root, ids = hostile_env
-    at = open_page("pages/runs.py")
+    at = open_page("pages/screens/runs.py")
     picker = at.sidebar.selectbox(key="run_picker")
     assert ids["link"] not in picker.options and at.session_state["run_id"] != ids["link"]
     assert not any("outside the runs folder" in t for t in shown_texts(at))
-    at = open_page("pages/runs.py", ids["link"])
+    at = open_page("pages/screens/runs.py", ids["link"])
     assert not any("outside the runs folder" in t for t in shown_texts(at))
     assert (root / ids["link"]).is_symlink() and (root.parent / "outside-run" / "status.json").exists()
 
@@ -132,7 +133,7 @@ def test_csv_column_names_with_markup_are_shown_as_text(monkeypatch, tmp_path):
     df = pd.DataFrame(rng.normal(size=(60, 2)), columns=[f"![c](http://{EVIL}/d.png)", "<b>plain</b>"])
     df.iloc[3, 0] = np.nan
     df["kind"] = ["ok"] * 45 + ["bad"] * 15
-    at = open_page("pages/train.py")
+    at = open_page("pages/screens/train.py")
     at.radio(key="train.source").set_value("upload").run()
     at.file_uploader(key="upload-file").upload("m.csv", df.to_csv(index=False).encode()).run()
     assert not at.exception, [e.value for e in at.exception]
@@ -145,7 +146,7 @@ def test_csv_column_names_with_markup_are_shown_as_text(monkeypatch, tmp_path):
     assert not os.path.exists(tmp_path / "runs")
 
 
-@pytest.mark.parametrize("page", [p for p in PAGES if p != "pages/train.py"])
+@pytest.mark.parametrize("page", [p for p in PAGES if p != "pages/screens/train.py"])
 def test_a_runs_folder_that_is_a_file_is_a_message_on_every_page(monkeypatch, tmp_path, page):
     not_a_folder = tmp_path / "runs"
     not_a_folder.write_text("oops")

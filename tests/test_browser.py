@@ -163,7 +163,7 @@ def _train_and_visit(server, page, runs_dir):
     shot(page, "7-explore")
 
     # a reload (or a shared link) reopens the same page and run
-    page.goto(f"{server}/?page=roc&run={run_id}")
+    page.goto(f"{server}/roc?run={run_id}")
     page.get_by_role("heading", name="ROC curves and scores", exact=True).wait_for()
     wait_idle(page)
     assert run_id in page.url and charts(page, 4) >= 4
@@ -186,7 +186,7 @@ def digits_run(runs_dir) -> str:
 
 
 def open_run_page(page, server, url: str, run_id: str, heading: str) -> None:
-    page.goto(f"{server}/?page={url}&run={run_id}")
+    page.goto(f"{server}/{url}?run={run_id}")
     page.get_by_role("heading", name=heading, exact=True).wait_for()
     wait_idle(page)
 
@@ -238,3 +238,45 @@ def test_presenter_mode_enlarges_the_text(server, page, digits_run):
     go(page, "Samples", "Samples")  # still on, on another page
     assert page.evaluate(size) > before and "present=1" in page.url
     shot(page, "11-presenter")
+
+
+HEADINGS = {"train": "Train a detector", "runs": "Runs", "roc": "ROC curves and scores", "latent": "Latent space",
+            "samples": "Samples", "collapse": "Hypersphere collapse", "score": "Score your own input",
+            "explore": "Explore hyperparameters"}
+# every link the sidebar's navigation has drawn, from the page's first paint on
+_RECORD_NAV = """window.__nav = new Set();
+new MutationObserver(() => document.querySelectorAll('[data-testid="stSidebarNav"] a')
+    .forEach(a => window.__nav.add(a.textContent.trim()))).observe(document, {subtree: true, childList: true});"""
+
+
+def test_a_fresh_server_opens_every_direct_link_with_the_apps_own_navigation(chromium, dashboard, tmp_path):
+    """A link to a page is the first request of a server no one has opened (then every other page's
+    link): it opens that page on that run, no "Page not found", and the sidebar only ever lists the
+    registry's pages (Streamlit's older routing would list the scripts of pages/ by file name)."""
+    from deepad.store import RunStore
+    from deepad.training.runner import train
+    from pages import PAGES
+
+    run_id = train({"dataset": "blobs", "method": "kde", "setup": {"normal": [0]}}, RunStore(tmp_path / "runs")).run_id
+    server = dashboard(tmp_path / "runs", tmp_path / "server.log")
+    assert set(HEADINGS) == {p.url for p in PAGES}
+    pg = chromium.new_page(viewport={"width": 1300, "height": 900})
+    pg.set_default_timeout(120_000)
+    pg.add_init_script(_RECORD_NAV)
+    try:
+        for url in ["latent", *(u for u in HEADINGS if u != "latent")]:
+            pg.goto(f"{server}/{url}?run={run_id}")
+            pg.get_by_role("heading", name=HEADINGS[url], exact=True).wait_for()
+            wait_idle(pg)
+            assert pg.get_by_text("Page not found").count() == 0, url
+            assert re.search(rf"/{url}\?(.*&)?run={run_id}", pg.url), pg.url
+            assert run_id[-6:] in pg.get_by_role("combobox", name="Current run").input_value(), url
+            drawn = pg.evaluate("[...window.__nav]")  # each "<icon name><title>"
+            titles = {p.title for p in PAGES}
+            assert all(any(d.endswith(t) for t in titles) for d in drawn), (url, drawn)
+            assert all(any(d.endswith(t) for d in drawn) for t in titles), (url, drawn)
+        pg.goto(server)  # the root address opens Train
+        pg.get_by_role("heading", name=HEADINGS["train"], exact=True).wait_for()
+        assert pg.url.rstrip("/").endswith("/train") or "/train?" in pg.url, pg.url
+    finally:
+        pg.close()

@@ -40,11 +40,11 @@ def test_no_request_leaves_the_machine_and_markup_is_shown_as_text(chromium, hos
     page.set_default_timeout(120_000)
     page.on("request", lambda r: requests.append(r.url))
     try:
-        for link, heading in ((f"/?page=runs&run={run_id}", "Runs"),
-                              (f"/?page=roc&run={run_id}", "ROC curves and scores"),
-                              (f"/?page=latent&run={run_id}", "Latent space"),
-                              ("/?page=runs&run=" + urllib.parse.quote(f"x](http://{EVIL}/c.png)"), "Runs"),
-                              ("/?page=train", "Train a detector")):
+        for link, heading in ((f"/runs?run={run_id}", "Runs"),
+                              (f"/roc?run={run_id}", "ROC curves and scores"),
+                              (f"/latent?run={run_id}", "Latent space"),
+                              ("/runs?run=" + urllib.parse.quote(f"x](http://{EVIL}/c.png)"), "Runs"),
+                              ("/train", "Train a detector")):
             page.goto(url + link)
             page.get_by_role("heading", name=heading, exact=True).wait_for()
             _wait_idle(page)

@@ -74,7 +74,7 @@ def test_the_runs_page_parses_only_the_records_appended_since_its_last_look(tmp_
     store.update_status(run, state="running", epoch=3)  # this process plays the trainer
     for e in range(1, 4):
         store.append_history(run, {"phase": "train", "epoch": e, "step": e, "loss": 1 / e, "seconds": 0.5})
-    at = open_page("pages/runs.py", run.run_id)
+    at = open_page("pages/screens/runs.py", run.run_id)
     reader = at.session_state["_history_readers"][str(run.path)]
     assert len(reader.records) == 3 and reader.parsed_lines == 3
     for e in range(4, 6):

@@ -178,8 +178,7 @@ DASHBOARD = """
 import json
 from streamlit.testing.v1 import AppTest
 at = AppTest.from_file("app.py", default_timeout=120)
-at.query_params["page"] = "train"
-at.run()
+at.run()  # the address / opens Train
 picker = at.selectbox(key="train.method")
 offered = "Distance to the mean" in picker.options  # shown by title
 picker.set_value("mean-distance").run()
@@ -223,3 +222,16 @@ def test_a_detector_folder_dropped_in_appears_everywhere(tmp_path):
     out = json.loads(trained.stdout.strip().splitlines()[-1])
     assert out["state"] == "finished" and out["method"] == "mean-distance" and 0.5 < out["auc"] <= 1, out
     assert json.loads((Path(out["path"]) / "config.json").read_text())["params"] == {"power": 1.0}
+
+
+# -- the dashboard's pages ---------------------------------------------------------------------------
+def test_pages_are_registered_once_and_the_legacy_router_finds_none():
+    from pages import PAGES
+
+    # Streamlit's older multipage routing lists and routes to every `pages/*.py` (the top level
+    # only, `__init__.py` and dot-files excepted: streamlit.runtime.scriptrunner's _mpa_v1)
+    legacy = [p.name for p in (ROOT / "pages").glob("*.py") if p.name != "__init__.py" and not p.name.startswith(".")]
+    assert legacy == []
+    scripts = {f"pages/screens/{p.name}" for p in (ROOT / "pages" / "screens").glob("*.py") if p.name != "__init__.py"}
+    assert {p.path for p in PAGES} == scripts
+    assert len({p.url for p in PAGES}) == len(PAGES)

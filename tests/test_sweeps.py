@@ -208,14 +208,13 @@ def test_explore_launches_a_sweep_on_ray_and_fills_its_table(ray_head, tmp_path,
     from streamlit.testing.v1 import AppTest
 
     from deepad import views as vm
-    from pages._ui import PAGES
 
     runs = tmp_path / "runs"
     monkeypatch.setenv("DEEPAD_RUNS_DIR", str(runs))
     monkeypatch.setenv("DEEPAD_UMAP", "off")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.query_params["page"] = PAGES["pages/explore.py"][1]
     at.run()
+    at.switch_page("pages/screens/explore.py").run()
     at.selectbox(key="explore.dataset").set_value("digits").run()
     at.selectbox(key="explore.axis.a.deep-svdd").set_value("lr").run()
     at.select_slider(key="explore_range.deep-svdd.lr").set_value((0.001, 0.01))
@@ -241,7 +240,7 @@ def test_explore_launches_a_sweep_on_ray_and_fills_its_table(ray_head, tmp_path,
     table = at.dataframe[0].value
     assert sorted(table["lr"]) == [0.001, 0.01] and table["val AUC"].notna().all()
     at.selectbox(key=f"explore.open.{sweep_id}").set_value(table["run"][0])
-    at.button(key=f"explore.go.{sweep_id}").click().run()
+    at.button(key=f"explore-go.{sweep_id}").click().run()
     assert not at.exception and at.title[0].value == "Runs" and at.session_state["run_id"] == table["run"][0]
 
 

@@ -55,7 +55,7 @@ def test_a_worker_killed_mid_run_leaves_it_interrupted_and_the_next_run_starts(e
         manager.shutdown()
     for page in PAGES:  # the server carries on: every page, on the killed run
         assert not open_page(page, doomed).exception
-    at = open_page("pages/runs.py", doomed)
+    at = open_page("pages/screens/runs.py", doomed)
     assert "Interrupted" in texts(at) and "SIGKILL" in texts(at)
 
 
@@ -68,7 +68,7 @@ def test_the_setting_queues_runs_or_trains_them_side_by_side_and_cancel_ends_the
         wait_for_records(store, first, 2, manager)
         assert store.get(second).state == "queued" and manager.queue_position(second) == 1
         assert manager.worker_pid(second) is None
-        at = open_page("pages/runs.py", second)
+        at = open_page("pages/screens/runs.py", second)
         assert "position 1 in the queue" in texts(at)
         at.number_input(key="runs.parallel").set_value(2).run()  # the page's setting
         assert not at.exception and manager.max_parallel == 2
@@ -101,7 +101,7 @@ def test_a_command_line_run_is_followed_and_cancelled_from_the_runs_page(empty_e
             assert child.poll() is None and time.monotonic() < deadline
             time.sleep(0.1)
         run_id = runs[0].run_id
-        at = open_page("pages/runs.py", run_id)
+        at = open_page("pages/screens/runs.py", run_id)
         assert "Training on" in texts(at) and len(at.get("progress")) >= 1
         assert run_id in list(at.dataframe[0].value["run"])
         at.button(key="runs.cancel").click().run()

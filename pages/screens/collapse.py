@@ -7,9 +7,7 @@ import streamlit as st
 from deepad import figures
 from deepad import views as vm
 from deepad.diagnostics import EXPLANATION, NOT_APPLICABLE
-from pages import _ui as ui
-
-ui.require_app(__file__)
+from pages import ui
 
 st.title("Hypersphere collapse")
 st.caption("Has the network learned to map every input to the same point? Then all scores are alike "
@@ -56,11 +54,6 @@ def run_section(run_id: str) -> None:
     if run is None:
         st.warning(f"Run {ui.esc(run_id)} is gone (deleted?).")
         return
-    seen = st.session_state.setdefault("_collapse_live_seen", {})
-    if seen.get(run_id) and not vm.is_live(run):  # it just ended: redraw with the final verdict
-        seen[run_id] = False
-        st.rerun()
-    seen[run_id] = vm.is_live(run)
     ui.run_heading(run)
     history = run.history()
     df = vm.history_frame(history)
@@ -117,10 +110,10 @@ def run_section(run_id: str) -> None:
 
 run = ui.current_run()
 if run is not None:
-    st.fragment(run_section, run_every=ui.LIVE_REFRESH_S if vm.is_live(run) else None)(run.run_id)
+    ui.live_fragment(run_section, run.run_id)
 
 
-def compare_section() -> None:
+def compare_section(_: str) -> None:
     """Two runs side by side: the settings they differ in, then their curves on shared axes."""
     runs = ui.all_runs()
     by_id = {r.run_id: r for r in runs}
@@ -176,5 +169,11 @@ st.divider()
 st.subheader("Compare two runs side by side")
 st.caption("A lesson's trigger and fix differ in one setting: see which keeps its spread. Any two runs "
            "can be picked.")
-st.fragment(compare_section, run_every=ui.LIVE_REFRESH_S if any(
-    vm.is_live(r) for r in ui.all_runs()[:4]) else None)()
+
+
+def any_recent_run_live(_: str) -> float | None:
+    """Compared runs are usually among the newest: look again while one of the last four trains."""
+    return ui.LIVE_REFRESH_S if any(vm.is_live(r) for r in ui.all_runs()[:4]) else None
+
+
+ui.live_fragment(compare_section, "", every=any_recent_run_live)

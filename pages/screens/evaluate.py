@@ -5,9 +5,7 @@ import streamlit as st
 
 from deepad import figures
 from deepad import views as vm
-from pages import _ui as ui
-
-ui.require_app(__file__)
+from pages import ui
 
 st.title("ROC curves and scores")
 st.caption("How well do the anomaly scores separate normal from anomalous test samples? A detector "

@@ -7,9 +7,7 @@ import streamlit as st
 from deepad import embedding, figures
 from deepad import views as vm
 from deepad.training.reload import run_dataset
-from pages import _ui as ui
-
-ui.require_app(__file__)
+from pages import ui
 
 st.title("Latent space")
 st.caption("Each dot is one test sample's representation φ(x): the space the method makes its "
@@ -102,14 +100,16 @@ def touchable_map(frame, key: str, color_by: str, centre, title: str, hover) -> 
                     selection_mode=["pick", "box"], width="stretch")
 
 
-def umap_pending(run_id: str) -> None:
-    """Says UMAP is on its way; polled until it is ready (or failed), then redraws the page."""
+def umap_refresh(run_id: str) -> float | None:
+    """Look again every 2 s until the run's UMAP view is ready (or failed)."""
     r = ui.get_run(run_id)
-    if r is None:
-        return
+    status = ui.projector().status(r) if r is not None else "gone"
+    return None if status in ("ready", "gone") or status.startswith("failed") else 2.0
+
+
+def umap_pending(run_id: str) -> None:
+    """Says UMAP is on its way (the page is redrawn once it is ready)."""
     proj = ui.projector()
-    if proj.status(r) == "ready" or proj.status(r).startswith("failed"):
-        st.rerun()
     warm = "" if proj.warm_state == "ready" else " (UMAP is still warming up on this server)"
     st.info(f"UMAP view: computing in the background{warm}. It appears here by itself and is saved "
             "with the run; the PCA view on the left is complete meanwhile.")
@@ -155,7 +155,7 @@ if results is not None and "test_emb" in results:
                 st.warning(f"UMAP could not be computed: {ui.esc(status.removeprefix('failed: '))}. The PCA "
                            "view on the left shows the same points.")
             else:
-                st.fragment(umap_pending, run_every=2.0)(run.run_id)
+                ui.live_fragment(umap_pending, run.run_id, every=umap_refresh)
     st.altair_chart(figures.score_hist_chart(df, ui.current_threshold(run, results), selection()),
                     key="latent.hist", on_select=lambda: remember_selection("latent.hist", df),
                     selection_mode=["range"], width="stretch")
@@ -231,4 +231,4 @@ def snapshot_section(run_id: str) -> None:
 
 
 st.subheader("Watch training happen, epoch by epoch")
-st.fragment(snapshot_section, run_every=ui.LIVE_REFRESH_S if vm.is_live(run) else None)(run.run_id)
+ui.live_fragment(snapshot_section, run.run_id)

@@ -11,9 +11,7 @@ from deepad import views as vm
 from deepad.embedding import pca_basis, pca_project
 from deepad.errors import DeepADError
 from deepad.training.reload import run_dataset, run_detector
-from pages import _ui as ui
-
-ui.require_app(__file__)
+from pages import ui
 
 st.title("Score your own input")
 st.caption("Give the current run something it has never seen and watch what it makes of it: the "

@@ -3,9 +3,7 @@
 import streamlit as st
 
 from deepad import views as vm
-from pages import _ui as ui
-
-ui.require_app(__file__)
+from pages import page_path, ui
 
 st.title("Samples")
 st.caption("What the detector finds most normal and most anomalous, with each sample's true class "
@@ -64,7 +62,7 @@ errors = vm.errors_at(results, thr, n)
 st.caption(f"Threshold {thr:.4g} (the method's own unless changed on **ROC & scores**): "
            f"{errors['n_fp']} false positives and {errors['n_fn']} false negatives in "
            f"{len(results['test_scores'])} test samples.")
-st.page_link("pages/evaluate.py", label="Change the threshold", icon=":material/tune:")
+st.page_link(page_path("roc"), label="Change the threshold", icon=":material/tune:")
 left, right = st.columns(2)
 with left:
     st.markdown("**False positives**: normal samples flagged as anomalies (highest scores first)")

@@ -13,9 +13,7 @@ from deepad.errors import DeepADError
 from deepad.sweeps import check_address, count_trials, expand, new_sweep_id
 from deepad.sweeps import ranges
 from deepad.sweeps.launch import launcher
-from pages import _ui as ui
-
-ui.require_app(__file__)
+from pages import page_path, ui
 
 ss = st.session_state
 ENGINES = {"server": "this server's workers", "ray-local": "Ray on this machine", "ray": "a Ray cluster"}
@@ -166,7 +164,7 @@ with st.container(border=True):
 
 def open_run(run_id: str) -> None:
     ui.select_run(run_id)
-    st.switch_page("pages/runs.py", query_params={"run": run_id})
+    st.switch_page(page_path("runs"), query_params={"run": run_id})
 
 
 def grid_results(grid_id: str) -> None:
@@ -201,11 +199,11 @@ def grid_results(grid_id: str) -> None:
     if rows:
         ss[f"explore.open.{grid_id}"] = df["run"].iloc[rows[0]]
     choice = c1.selectbox("Open a trial's run", list(labels), format_func=labels.get, key=f"explore.open.{grid_id}")
-    if c2.button("Open run", key=f"explore.go.{grid_id}", icon=":material/open_in_new:") and choice:
+    if c2.button("Open run", key=f"explore-go.{grid_id}", icon=":material/open_in_new:") and choice:
         open_run(choice)
     live = any(vm.is_live(r) for r in g["runs"])
     proc = launcher().get(grid_id)
-    if live and st.button("Stop this sweep", key=f"explore.stop.{grid_id}", icon=":material/stop:"):
+    if live and st.button("Stop this sweep", key=f"explore-stop.{grid_id}", icon=":material/stop:"):
         if proc is not None:
             proc.cancel()
         for r in g["runs"]:
@@ -214,11 +212,6 @@ def grid_results(grid_id: str) -> None:
         st.toast("Stopping: runs not started are cancelled, running ones stop and keep their records.")
     if proc is not None and not proc.running() and proc.proc.returncode not in (0, 1, 130):
         st.error(f"The sweep's process ended with exit status {proc.proc.returncode}: {proc.log_tail(3)}")
-    seen = st.session_state.setdefault("_explore_live_seen", {})
-    if seen.get(grid_id) and not live:  # the last run just ended: stop polling
-        seen[grid_id] = False
-        st.rerun()
-    seen[grid_id] = live
 
 
 st.subheader("4 · Results")
@@ -232,5 +225,12 @@ if ss.get("explore.grid") not in ids:
 gid = st.selectbox("Sweep", ids, key="explore.grid",
                    format_func=lambda i: f"{' × '.join(grids[i]['axes'])}: {len(grids[i]['runs'])} runs "
                                          f"of {grids[i]['runs'][0].config.get('method')} ({i})")
-live = any(vm.is_live(r) for r in grids[gid]["runs"])
-st.fragment(grid_results, run_every=2.0 if live else None)(gid)
+
+
+def sweep_refresh(grid_id: str) -> float | None:
+    """Look again every 2 s while a run of the sweep is queued or training."""
+    grid = vm.explore_grids(ui.all_runs()).get(grid_id)
+    return 2.0 if grid is not None and any(vm.is_live(r) for r in grid["runs"]) else None
+
+
+ui.live_fragment(grid_results, gid, every=sweep_refresh)

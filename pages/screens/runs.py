@@ -8,9 +8,7 @@ from deepad import figures
 from deepad import views as vm
 from deepad.cli import train_command
 from deepad.errors import DeepADError
-from pages import _ui as ui
-
-ui.require_app(__file__)
+from pages import ui
 
 st.title("Runs")
 st.caption("The current run's training, live while it trains (the page refreshes itself), and a "
@@ -39,12 +37,6 @@ def live_view(run_id: str) -> None:
     if run is None:
         st.warning(f"Run {ui.esc(run_id)} is gone (deleted?).")
         return
-    seen = st.session_state.setdefault("_runs_live_seen", {})
-    if seen.get(run_id) and not vm.is_live(run):  # just ended: redraw everything once
-        seen[run_id] = False
-        st.rerun()
-    seen[run_id] = vm.is_live(run)
-
     history = ui.history_of(run)  # only the records appended since the last look are parsed
     ui.status_box(run)
     if vm.is_live(run):
@@ -121,7 +113,7 @@ if run is not None:
                     st.rerun()
     c2.checkbox("log scale", value=True, key="runs.logloss", help="Loss curves on a log scale.")
 
-    st.fragment(live_view, run_every=ui.refresh_every(run))(run.run_id)
+    ui.live_fragment(live_view, run.run_id)
 
     with st.expander("Export this run: config, command line, scores, figures"):
         st.caption("The same run from a terminal (the CLI drives the same library):")

@@ -1,0 +1,171 @@
+"""Widgets several pages share: the settings generated from a detector's pydantic config, the
+decision threshold of the ROC and Samples pages, the figures' download button, and keeping a
+form's values while its page is not shown."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import streamlit as st
+
+from deepad import views as vm
+from deepad.store import RunRecord
+
+
+# --- threshold shared by the ROC and Samples pages ---------------------------------------------------
+def threshold_control(run: RunRecord, results: dict, key: str) -> float:
+    """A slider over the score distribution; starts at the method's own threshold. The value is
+    remembered per run so the Samples page uses the same one."""
+    saved = st.session_state.setdefault("thresholds", {})
+    default = vm.default_threshold(run, results)
+    options = vm.threshold_options(results["test_scores"], default)
+    value = saved.get(run.run_id, default)
+    if value not in options:
+        value = min(options, key=lambda v: abs(v - value))
+    wkey = f"{key}.{run.run_id}"
+    if st.session_state.get(wkey) not in options:
+        st.session_state[wkey] = value
+
+    def remember():
+        saved[run.run_id] = st.session_state[wkey]
+
+    thr = st.select_slider(
+        "Decision threshold: scores above it are flagged as anomalies", options=options, key=wkey,
+        format_func=lambda v: f"{v:.4g}", on_change=remember,
+        help="Starts at the method's own threshold (for Deep SVDD: the radius R for soft-boundary, "
+             "else the 95th percentile of the training scores). The options follow the test scores' "
+             "distribution, so each step flags about the same number of extra samples.")
+    saved[run.run_id] = thr
+
+    def reset():
+        saved[run.run_id] = default
+        st.session_state[wkey] = default
+
+    st.button("Reset to the method's threshold", key=f"{wkey}.reset", on_click=reset,
+              disabled=abs(thr - default) <= 1e-12 * (1 + abs(default)))
+    return thr
+
+
+def current_threshold(run: RunRecord, results: dict) -> float:
+    return st.session_state.get("thresholds", {}).get(run.run_id, vm.default_threshold(run, results))
+
+
+# --- widgets generated from a pydantic config ---------------------------------------------------
+def config_widgets(config_cls, prefix: str, columns: int = 3, only: list[str] | None = None,
+                   defaults: dict | None = None) -> dict:
+    """Draw one widget per config field (see `views.field_specs`) and return their values.
+    Widget values persist under `prefix.<name>` in the session."""
+    order = {"select": 0, "bool": 1, "slider": 2, "log": 2, "int": 3, "float": 3}
+    specs = sorted((s for s in vm.field_specs(config_cls) if only is None or s.name in only),
+                   key=lambda s: order.get(s.kind, 4))  # choices, switches, sliders, numbers
+    cols = st.columns(columns)
+    values = {}
+    for i, spec in enumerate(specs):
+        key = f"{prefix}.{spec.name}"
+        _init(spec, key, (defaults or {}).get(spec.name, spec.default))
+        with cols[i % columns]:
+            values[spec.name] = _widget(spec, key)
+    return values
+
+
+def _init(spec: vm.FieldSpec, key: str, default) -> None:
+    if key not in st.session_state:
+        st.session_state[key] = default if spec.kind != "json" else str(default)
+
+
+def reset_config_widgets(config_cls, prefix: str) -> None:
+    """Forget the widgets' values, so that they are drawn with the config's defaults again."""
+    for spec in vm.field_specs(config_cls):
+        st.session_state.pop(f"{prefix}.{spec.name}", None)
+
+
+def grouped_config_widgets(config_cls, prefix: str, facts: dict | None = None) -> tuple[dict, dict]:
+    """The Train form's method settings: grouped (network, objective, collapse regularizer,
+    optimisation, method), the settings a lesson varies first and the rest under "Advanced";
+    a setting that cannot matter for the other values (its declared `when`) is drawn disabled
+    with the reason. Returns (params validated by the config or None, {field or "": message});
+    each message is also shown under its widget."""
+    specs = vm.field_specs(config_cls)
+    for spec in specs:
+        _init(spec, f"{prefix}.{spec.name}", spec.default)
+    current = {s.name: st.session_state[f"{prefix}.{s.name}"] for s in specs}
+    params, errors = vm.field_errors(config_cls, current)
+    context = {**(facts or {}), **current}
+
+    def draw(chosen: list[vm.FieldSpec]) -> None:
+        groups = [g for g in vm.FORM_GROUPS if any(s.group == g for s in chosen)]
+        cols = st.columns(max(len(groups), 2))
+        for col, group in zip(cols, groups):
+            with col:
+                st.markdown(f"**{vm.FORM_GROUPS[group]}**")
+                for spec in (s for s in chosen if s.group == group):
+                    reason = vm.inactive_reason(spec, context)
+                    _widget(spec, f"{prefix}.{spec.name}", disabled=reason is not None)
+                    if reason:
+                        st.caption(f":material/block: Inactive: {reason}.")
+                    if spec.name in errors:
+                        st.error(errors[spec.name], icon=":material/error:")
+
+    lesson = [s for s in specs if s.lesson]
+    rest = [s for s in specs if not s.lesson]
+    draw(lesson or rest)
+    if lesson and rest:
+        wrong = [s.name for s in rest if s.name in errors]
+        with st.expander(f"Advanced: {len(rest)} more settings" + (f" (check {', '.join(wrong)})" if wrong else ""),
+                         expanded=bool(wrong)):
+            draw(rest)
+    if "" in errors:
+        st.error(errors[""], icon=":material/error:")
+    return params, errors
+
+
+def _widget(spec: vm.FieldSpec, key: str, disabled: bool = False):
+    """One setting's widget. Numbers are typed freely (no clamping in the browser), so what is
+    shown is what is checked and trained; the config's validation says what is allowed."""
+    help_ = "  \n".join(p for p in (spec.help, f"Allowed: {spec.allowed}." if spec.allowed else "") if p) or None
+    if spec.kind == "bool":
+        return st.checkbox(spec.label, key=key, help=help_, disabled=disabled)
+    if spec.kind == "select":
+        if st.session_state[key] not in spec.options:
+            st.session_state[key] = spec.default
+        return st.selectbox(spec.label, spec.options, key=key, help=help_, disabled=disabled)
+    if spec.kind == "log":
+        options = list(spec.options)
+        if st.session_state[key] not in options:
+            options = sorted({*options, float(st.session_state[key])})
+        return st.select_slider(spec.label, options=options, key=key, help=help_, disabled=disabled,
+                                format_func=lambda v: f"{v:g}")
+    if spec.kind == "slider":
+        st.session_state[key] = min(max(st.session_state[key], spec.lo), spec.hi)
+        return st.slider(spec.label, min_value=spec.lo, max_value=spec.hi, step=spec.step, key=key,
+                         help=help_, disabled=disabled)
+    if spec.kind == "int":
+        return st.number_input(spec.label, value=None, step=int(spec.step or 1), key=key, help=help_,
+                               placeholder=spec.allowed, disabled=disabled)
+    if spec.kind == "float":
+        return st.number_input(spec.label, value=None, step=float(spec.step or 0.01), format="%g", key=key,
+                               help=help_, placeholder=spec.allowed, disabled=disabled)
+    return st.text_input(spec.label, key=key, help=help_, disabled=disabled)
+
+
+# --- exports -------------------------------------------------------------------------------------
+def download_figures(figs: list, title: str, file_name: str, key: str) -> None:
+    """A button that downloads the figures as one HTML page (built only when clicked)."""
+    from deepad.figures import figures_html
+
+    st.download_button("Figures (HTML)", data=lambda: figures_html(figs, title), file_name=file_name,
+                       mime="text/html", key=key, icon=":material/download:", on_click="ignore",
+                       help="An interactive HTML page with these figures; opens offline in any browser.")
+
+
+def keep_widget_state(prefixes: tuple[str, ...]) -> None:
+    """Streamlit forgets a widget's value when its page is not shown; re-storing the values on
+    every run keeps the Train and Explore forms as the user left them. Read-only states are left
+    as they are: a chart's selection here; buttons' keys must not start with these prefixes."""
+    for k in list(st.session_state.keys()):
+        if isinstance(k, str) and k.startswith(prefixes):
+            value = st.session_state[k]
+            if isinstance(value, Mapping) and "selection" in value:  # a chart's selection
+                continue
+            st.session_state[k] = value
+
