@@ -444,15 +444,21 @@ def test_a_lesson_button_queues_its_trigger_and_fix_and_the_comparison_shows_the
         manager.shutdown()
 
 
+def start_long_run(manager, until) -> str:
+    """Start a run that would train for minutes and wait until `until(its record)` holds (on its
+    files, never a fixed time); its id."""
+    run_id = manager.start({"dataset": "digits", "method": "deep-svdd",
+                            "params": {"epochs": 500, "pretrain_epochs": 0, "batch_size": 512}})
+    while not until(manager.store.get(run_id)):
+        manager.wait(run_id, timeout=0.2)
+        assert manager.is_active(run_id), manager.store.get(run_id).status
+    return run_id
+
+
 def test_cancel_from_the_runs_page_keeps_the_curves(empty_env):
     manager = manager_of(empty_env)
     try:
-        run_id = manager.start({"dataset": "digits", "method": "deep-svdd",
-                                "params": {"epochs": 500, "pretrain_epochs": 0, "batch_size": 512}})
-        store = RunStore(empty_env)
-        while not store.get(run_id).history():  # wait for the first epoch record
-            manager.wait(run_id, timeout=0.2)
-            assert manager.is_active(run_id)
+        run_id = start_long_run(manager, until=lambda run: run.history())  # its first epoch record
         at = open_page("pages/screens/runs.py", run_id)  # a new session (a reload) re-attaches to the live run
         assert "Training on" in texts(at) and len(at.get("progress")) >= 1
         pid = manager.worker_pid(run_id)
@@ -469,12 +475,8 @@ def test_cancel_from_the_runs_page_keeps_the_curves(empty_env):
 def test_the_latent_page_shows_the_snapshots_of_a_run_while_it_trains(empty_env):
     manager = manager_of(empty_env)
     try:
-        run_id = manager.start({"dataset": "digits", "method": "deep-svdd",
-                                "params": {"epochs": 500, "pretrain_epochs": 0, "batch_size": 512}})
-        snaps = RunStore(empty_env).get(run_id).path / "snapshots.npz"
-        while not snaps.exists():  # written every couple of seconds while training
-            manager.wait(run_id, timeout=0.2)
-            assert manager.is_active(run_id), RunStore(empty_env).get(run_id).status
+        # snapshots are written every couple of seconds while it trains
+        run_id = start_long_run(manager, until=lambda run: (run.path / "snapshots.npz").exists())
         at = open_page("pages/screens/latent.py", run_id)
         shown = texts(at)
         assert "Live: a fixed set of validation samples" in shown, shown
