@@ -123,7 +123,7 @@ def bench_pages(run_id: str, n: int) -> None:
         first = timed_run(at.switch_page(page))
         again = [timed_run(at) for _ in range(3)]
         drawn = f"{len(at.get('plotly_chart'))} charts, {len(at.image)} image grids, {len(at.dataframe)} tables"
-        print(f"   {page:<20} {first:6.2f} s / {statistics.median(again):6.2f} s   ({drawn})")
+        print(f"   {page:<28} {first:6.2f} s / {statistics.median(again):6.2f} s   ({drawn})")
 
 
 def bench_umap(root: Path, run_id: str, n: int) -> None:
