@@ -185,6 +185,7 @@ if results is not None and "test_emb" in results:
 else:
     ui.require_results(run)
 
+
 def snapshot_section(run_id: str) -> None:
     """The per-epoch probe embeddings: a scrubber once the run has ended; while it trains, the
     latest epoch, redrawn as new ones are written (every couple of seconds)."""

@@ -79,7 +79,6 @@ def current_run() -> RunRecord | None:
     return run
 
 
-
 def status_box(run: RunRecord) -> None:
     """What the run is doing, in a box coloured by how it went."""
     text = vm.status_text(run, manager().queue_position(run.run_id))

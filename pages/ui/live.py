@@ -37,7 +37,6 @@ def refresh_every(run: RunRecord) -> float | None:
     return refresh_seconds(history_of(run), run.state)
 
 
-
 def run_refresh(run_id: str) -> float | None:
     """`refresh_every` of the run with this id (None when it is gone or has ended)."""
     run = get_run(run_id)

@@ -16,7 +16,6 @@ VERDICT_BADGES = {"healthy": ("check_circle", "green"), "at risk": ("warning", "
                   "collapsed": ("compress", "red")}
 
 
-
 # --- user strings on the page ------------------------------------------------------------------
 # What markdown (CommonMark as Streamlit renders it) would read as markup in a single line:
 # emphasis, code, links and images (brackets), HTML and autolinks (angle brackets), strikethrough,
@@ -52,7 +51,6 @@ def badge(text: str, kind: str = "state") -> str:
     """Markdown for a coloured badge: a run state or a collapse verdict."""
     icon, colour = (STATE_BADGES if kind == "state" else VERDICT_BADGES).get(text, ("help", "gray"))
     return f":{colour}-badge[:material/{icon}: {esc(text)}]"
-
 
 
 # --- presenter mode ------------------------------------------------------------------------------

@@ -11,13 +11,14 @@ from pathlib import Path
 import streamlit as st
 
 from deepad import views as vm
-from deepad.errors import DeepADError
 from deepad.data.setups import SetupConfig
+from deepad.errors import DeepADError
 from pages.ui.look import esc
 from pages.ui.server import store
 
 ss = st.session_state
 ALTERATIONS = list(vm.ALTERATION_LABELS)
+
 
 @st.cache_data(max_entries=16, show_spinner="Altering a few images for the preview…")
 def alteration_preview(dataset: str, setup_json: str, seed: int, part: str = "test"):
@@ -160,7 +161,6 @@ def other_alteration(title: str, key: str, shape, where, disabled: bool = False,
     if kind == "same" or disabled:
         return None
     return kind, param_widget(kind, f"{key}.param.{kind}", shape, where)
-
 
 
 def alteration_previews(dataset: str, setup: dict, seed: int, parts: list[tuple[str, str]]) -> None:

@@ -79,7 +79,6 @@ def start_lesson(trigger, fix) -> None:
     st.switch_page(page_path("collapse"), query_params={"run": ids[0]})
 
 
-
 def preset_panel() -> None:
     """The collapse lessons' one-click buttons, then the preset picker."""
     presets = load_presets()
