@@ -92,10 +92,12 @@ class FileStamp:
         return True
 
 
-def refresh_seconds(records: list[dict], state: str, fastest: float = 1.0, slowest: float = 5.0) -> float | None:
+def refresh_seconds(records: list[dict], state: str, fastest: float = 2.0, slowest: float = 5.0) -> float | None:
     """How long a live view waits before looking again: None once the run has ended; while it is
     queued or loading, every couple of seconds; while it trains, about half the time an epoch
-    record takes to arrive (from the last few), between `fastest` and `slowest` seconds."""
+    record takes to arrive (from the last few), between `fastest` and `slowest` seconds. Each redraw
+    costs the browser a fresh drawing of the run's charts (about 0.3 of a core at one every 2 s on
+    this project's 2-core reference machine, `bench/live_view.py`), so 2 s is the quickest."""
     if state not in ("queued", "running"):
         return None
     if state == "queued" or not records:

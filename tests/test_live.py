@@ -58,8 +58,8 @@ def test_the_refresh_rhythm_follows_the_records():
     assert refresh_seconds([], "queued") == refresh_seconds([], "running") == 2.0
     quick = [{"seconds": 0.1}] * 5
     slow = [{"seconds": 30.0}] * 5
-    assert refresh_seconds(quick, "running") == 1.0 and refresh_seconds(slow, "running") == 5.0
-    assert refresh_seconds([{"seconds": 4.0}] * 3, "running") == 2.0
+    assert refresh_seconds(quick, "running") == 2.0 and refresh_seconds(slow, "running") == 5.0
+    assert refresh_seconds([{"seconds": 6.0}] * 3, "running") == 3.0  # half an epoch between the bounds
 
 
 def test_the_runs_page_parses_only_the_records_appended_since_its_last_look(tmp_path, monkeypatch):
