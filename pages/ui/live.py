@@ -55,7 +55,8 @@ def live_fragment(body: Callable[[str], None], subject: str,
         key = (body.__qualname__, subject)
         wait = every(subject)
         was, seen[key] = seen.get(key), wait is not None
-        if was and wait is None:  # it just ended: redraw everything once
+        if was and wait is None:  # it just ended: redraw everything once (every view of it with it)
+            seen.update({k: False for k in seen if k[1] == subject})
             st.rerun()
         body(subject)
 
