@@ -110,7 +110,7 @@ def bench_run_end_to_roc(root: Path) -> None:
         print("   (the ROC page did not draw its four charts: the figure below is not meaningful)")
     print(f"1. run end -> ROC page drawn: {drawn - ended:.2f} s after the run ended "
           f"(live-view refresh {refresh:.2f} s + ROC page {roc:.2f} s; in a browser add the live view's "
-          "next poll, 1 to 5 s: deepad.live.refresh_seconds)")
+          "next poll, 2 to 5 s: deepad.live.refresh_seconds)")
     manager.shutdown()
 
 

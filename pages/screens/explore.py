@@ -228,9 +228,9 @@ gid = st.selectbox("Sweep", ids, key="explore.grid",
 
 
 def sweep_refresh(grid_id: str) -> float | None:
-    """Look again every 2 s while a run of the sweep is queued or training."""
+    """Look again while a run of the sweep is queued or training."""
     grid = vm.explore_grids(ui.all_runs()).get(grid_id)
-    return 2.0 if grid is not None and any(vm.is_live(r) for r in grid["runs"]) else None
+    return ui.LIVE_REFRESH_S if grid is not None and any(vm.is_live(r) for r in grid["runs"]) else None
 
 
 ui.live_fragment(grid_results, gid, every=sweep_refresh)

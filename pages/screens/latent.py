@@ -101,10 +101,10 @@ def touchable_map(frame, key: str, color_by: str, centre, title: str, hover) -> 
 
 
 def umap_refresh(run_id: str) -> float | None:
-    """Look again every 2 s until the run's UMAP view is ready (or failed)."""
+    """Look again until the run's UMAP view is ready (or failed)."""
     r = ui.get_run(run_id)
     status = ui.projector().status(r) if r is not None else "gone"
-    return None if status in ("ready", "gone") or status.startswith("failed") else 2.0
+    return None if status in ("ready", "gone") or status.startswith("failed") else ui.LIVE_REFRESH_S
 
 
 def umap_pending(run_id: str) -> None:

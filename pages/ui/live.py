@@ -14,7 +14,7 @@ from deepad.live import HistoryReader, refresh_seconds
 from deepad.store import RunRecord
 from pages.ui.current import get_run
 
-LIVE_REFRESH_S = 1.5  # how often a live view of several runs looks again (one run: `refresh_every`)
+LIVE_REFRESH_S = 2.0  # how often a view of several runs, a sweep or UMAP looks again (one run: `refresh_every`)
 
 
 def history_of(run: RunRecord) -> list[dict]:
