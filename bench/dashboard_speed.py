@@ -49,10 +49,12 @@ def synthetic_run(root: Path, n: int, dim: int = 32, epochs: int = 30, seed: int
     emb = (center + rng.normal(0, 0.3, (n, dim)) * (1 + target[:, None])).astype(np.float32)
     scores = ((emb - center) ** 2).sum(axis=1).astype(np.float64)
     index = np.where(y == 0, rng.integers(0, 500, n), 500 * y + rng.integers(0, 500, n))
+    train_scores = scores[target == 0][:2000]  # the normals' scores stand in for the training set's
+    n_train = len(train_scores)
     atomic_save_npz(run.path / "results.npz", test_scores=scores, test_target=target, test_y=y,
-                    test_index=index, test_emb=emb, train_scores=scores[target == 0][:2000],
-                    train_target=np.zeros(2000, np.int64), train_semi=np.zeros(2000, np.int64),
-                    train_index=np.arange(2000), center=center)
+                    test_index=index, test_emb=emb, train_scores=train_scores,
+                    train_target=np.zeros(n_train, np.int64), train_semi=np.zeros(n_train, np.int64),
+                    train_index=np.arange(n_train), center=center)
     snaps = np.stack([center + rng.normal(0, 1.0 / (e + 1), (512, dim)) for e in range(epochs)]).astype(np.float32)
     atomic_save_npz(run.path / "snapshots.npz", emb=snaps, step=np.arange(1, epochs + 1))
     for e in range(1, epochs + 1):
@@ -63,7 +65,7 @@ def synthetic_run(root: Path, n: int, dim: int = 32, epochs: int = 30, seed: int
     atomic_write_json(run.path / "split.json", {
         "dataset": "mnist5k", "kind": "image", "classes": [str(i) for i in range(10)], "normal": [0],
         "anomaly": list(range(1, 10)), "input_shape": [1, 28, 28], "preprocess": {"method": "unit"},
-        "sizes": {"train": 2000, "val": 500, "test": n}, "feature_names": []})
+        "sizes": {"train": n_train, "val": 500, "test": n}, "feature_names": []})
     from deepad import metrics
     from deepad.diagnostics import CollapseMonitor, collapse_summary
 
@@ -72,7 +74,7 @@ def synthetic_run(root: Path, n: int, dim: int = 32, epochs: int = 30, seed: int
     report = monitor.final(emb, center)
     summary = {**metrics.summary(target, scores, float(np.percentile(scores[target == 0], 95))),
                "threshold": float(np.percentile(scores[target == 0], 95)), "radius": None,
-               "n_test": n, "n_train": 2000, **collapse_summary(report)}
+               "n_test": n, "n_train": n_train, **collapse_summary(report)}
     store.update_status(run, state="finished", epoch=epochs, summary=summary, seconds=1.0, ended=time.time())
     return run.run_id
 
