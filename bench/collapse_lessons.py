@@ -3,18 +3,22 @@
 class and several seeds; the final verdict on the training probe (deepad.diagnostics) of each.
 
     PYTHONPATH=. python bench/collapse_lessons.py                 # 10 digits x seeds 0-2
-    PYTHONPATH=. python bench/collapse_lessons.py --digits 0 3 --seeds 0
+    PYTHONPATH=. python bench/collapse_lessons.py --digits 0 3 --seeds 0 --jobs 1
+    PYTHONPATH=. python bench/collapse_lessons.py --jobs 2 --cache runs.jsonl   # resumable
 
 Prints one line per (preset, digit, seed), then the table: for each lesson the share of
 (digit, seed) cases where the trigger ends collapsed, where the fix ends healthy, and where both
-do, with the spread ratios' range and the median test AUC. One torch thread; presets that share
-their settings are trained once.
+do, with the spread ratios' range and the median test AUC. Every run trains on one torch thread,
+`--jobs` of them at once (separate processes); presets that share their settings are trained once.
+With `--cache FILE` every finished case is appended to FILE (one JSON line) and a case already
+there is not trained again, so an interrupted bench resumes where it stopped.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import sys
 import time
@@ -22,18 +26,23 @@ import time
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
-import torch  # noqa: E402
 
-from deepad import metrics  # noqa: E402
-from deepad.data import SetupConfig, load_dataset, make_split  # noqa: E402
-from deepad.detectors import registry  # noqa: E402
-from deepad.diagnostics import final_report  # noqa: E402
 from deepad.presets import lessons, load_presets  # noqa: E402
 
 
-def run_case(dataset, preset, digit: int, seed: int) -> dict:
-    cfg = preset.config
-    split = make_split(dataset, SetupConfig(**{**cfg.get("setup", {}), "normal": [digit]}), seed=seed)
+def run_case(job: tuple[dict, int, int]) -> dict:
+    """Train one preset's config with `digit` as the normal class and `seed`; its final verdict."""
+    import torch
+
+    from deepad import metrics
+    from deepad.data import SetupConfig, load_dataset, make_split
+    from deepad.detectors import registry
+    from deepad.diagnostics import final_report
+
+    torch.set_num_threads(1)
+    cfg, digit, seed = job
+    split = make_split(load_dataset("mnist5k"), SetupConfig(**{**cfg.get("setup", {}), "normal": [digit]}),
+                       seed=seed)
     det = registry.get(cfg["method"])(cfg["params"], seed=seed)
     t0 = time.perf_counter()
     det.fit(split.train)
@@ -43,37 +52,58 @@ def run_case(dataset, preset, digit: int, seed: int) -> dict:
             "auc": metrics.auc(split.test.target, det.score(split.test.x))}
 
 
+def effective_params(cfg: dict) -> dict:
+    """The params with defaults filled in, less those that cannot matter for the others (the
+    regularizer's settings without a regularizer, ...): presets that train the same run share it."""
+    from deepad.detectors import registry
+    from deepad.views.forms import field_specs, inactive_reason
+
+    config_cls = registry.spec(cfg["method"]).Config
+    values = config_cls(**cfg["params"]).model_dump()
+    return {f.name: values[f.name] for f in field_specs(config_cls) if inactive_reason(f, values) is None}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--digits", type=int, nargs="+", default=list(range(10)))
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--jobs", type=int, default=1, help="runs trained at once, one process and one thread each")
     ap.add_argument("--json", help="also write every case to this file")
+    ap.add_argument("--cache", help="JSON lines of finished cases: read first, appended to as cases finish")
     args = ap.parse_args(argv)
-    torch.set_num_threads(1)
-    dataset = load_dataset("mnist5k")
     presets = load_presets()
     pairs = lessons(presets)
-    cache: dict[str, dict] = {}
-    results: dict[str, dict] = {}
-    for lesson, names in sorted(pairs.items()):
-        for name in names:
-            p = presets[name]
-            key = json.dumps({k: p.config[k] for k in ("method", "params", "setup") if k in p.config},
-                             sort_keys=True)
-            for d in args.digits:
-                for s in args.seeds:
-                    ck = f"{key}|{d}|{s}"
-                    if ck not in cache:
-                        cache[ck] = run_case(dataset, p, d, s)
-                        r = cache[ck]
-                        print(f"{name:36s} digit {d} seed {s}: {r['verdict']:9s} spread ratio "
-                              f"{r['spread_ratio']:.2e}  AUC {r['auc']:.3f}  {r['seconds']:.1f} s", flush=True)
-                    results[f"{name}|{d}|{s}"] = cache[ck]
+    cases = [(d, s) for d in args.digits for s in args.seeds]
+
+    def key(name: str) -> str:
+        cfg = presets[name].config
+        return json.dumps({"method": cfg["method"], "setup": cfg.get("setup", {}),
+                           "params": effective_params(cfg)}, sort_keys=True)
+
+    distinct = {key(n): presets[n].config for names in pairs.values() for n in names}
+    trained: dict[tuple, dict] = {}
+    if args.cache and os.path.exists(args.cache):
+        with open(args.cache) as fh:
+            for line in fh:
+                row = json.loads(line)
+                trained[(row.pop("key"), row.pop("digit"), row.pop("seed"))] = row
+    jobs = [(k, d, s) for k in distinct for d, s in cases if (k, d, s) not in trained]
+    with multiprocessing.get_context("spawn").Pool(max(1, args.jobs)) as pool:
+        runs = pool.imap(run_case, [(distinct[k], d, s) for k, d, s in jobs])
+        for (k, d, s), r in zip(jobs, runs):
+            trained[(k, d, s)] = r
+            if args.cache:
+                with open(args.cache, "a") as fh:
+                    fh.write(json.dumps({"key": k, "digit": d, "seed": s, **r}) + "\n")
+            names = ", ".join(n for names in pairs.values() for n in names if key(n) == k)
+            print(f"{names:36s} digit {d} seed {s}: {r['verdict']:9s} spread ratio "
+                  f"{r['spread_ratio']:.2e}  AUC {r['auc']:.3f}  {r['seconds']:.1f} s", flush=True)
+    results = {f"{n}|{d}|{s}": trained[(key(n), d, s)] for names in pairs.values() for n in names
+               for d, s in cases}
     print()
     print("| lesson (differs in) | trigger collapsed | fix healthy | both | trigger spread ratio | "
           "fix spread ratio | median AUC trigger / fix | s per pair |")
     print("|---|---|---|---|---|---|---|---|")
-    cases = [(d, s) for d in args.digits for s in args.seeds]
     for lesson, (t, f) in sorted(pairs.items()):
         rt = [results[f"{t}|{d}|{s}"] for d, s in cases]
         rf = [results[f"{f}|{d}|{s}"] for d, s in cases]

@@ -17,9 +17,11 @@ The measure, on a fixed probe of the *training* samples the method pulls to c:
 
 The verdict (the rule is written once, here; `rule_text()` renders it for the README, the
 Collapse page and the CLI): **collapsed** once `spread_ratio` falls below `COLLAPSED_BELOW`,
-**at risk** below `AT_RISK_BELOW`, else **healthy**. A verdict moves back to a better one only when
-the ratio clears the boundary by the factor `HYSTERESIS`, so a ratio wobbling around a threshold
-does not flip the verdict from epoch to epoch. The final verdict is the same rule applied to the
+**at risk** below `AT_RISK_BELOW`, else **healthy**. A collapsed run stays collapsed until its ratio
+is back above `AT_RISK_BELOW`, and a run at risk is healthy again only once the ratio clears
+`AT_RISK_BELOW` by the factor `HYSTERESIS`, so a ratio wobbling around a threshold does not flip the
+verdict from epoch to epoch (a collapsed network trained by Adam at a high learning rate jitters:
+its ratio jumps from 1e-4 to 0.02 and back between epochs). The final verdict is the same rule applied to the
 trained model's embeddings of the same training probe, continuing from the last epoch's verdict.
 The thresholds come from `bench/collapse_lessons.py` (table in the README): the collapsing
 triggers end below 0.005 of their reference spread (most below 1e-3), the healthy runs (every fix,
@@ -66,18 +68,18 @@ def effective_rank(emb: np.ndarray) -> float:
 
 
 def judge(ratio: float | None, previous: str | None = None) -> str | None:
-    """The verdict for one measurement, given the verdict before it (hysteresis)."""
+    """The verdict for one measurement, given the verdict before it (hysteresis): a worse verdict
+    follows at once; a collapsed run stays collapsed until its ratio is back above the at-risk
+    boundary, and a run at risk becomes healthy only once the ratio clears that boundary by
+    HYSTERESIS."""
     if ratio is None or not np.isfinite(ratio):
         return previous
     plain = ("collapsed" if ratio < COLLAPSED_BELOW else "at risk" if ratio < AT_RISK_BELOW
              else "healthy")
     if previous not in VERDICTS or VERDICTS.index(plain) >= VERDICTS.index(previous):
         return plain  # the same or worse: follow at once
-    # better than before: only as far as the ratio clears each boundary by HYSTERESIS
-    if previous == "collapsed":
-        if ratio < COLLAPSED_BELOW * HYSTERESIS:
-            return "collapsed"
-        return "at risk" if ratio < AT_RISK_BELOW * HYSTERESIS else "healthy"
+    if previous == "collapsed" and ratio < AT_RISK_BELOW:
+        return "collapsed"
     return "at risk" if ratio < AT_RISK_BELOW * HYSTERESIS else "healthy"
 
 
@@ -174,8 +176,10 @@ def rule_text() -> str:
         f"*spread ratio* divides it by the spread at {REFERENCE_POINT}. "
         f"**Collapsed** when the spread ratio is below {COLLAPSED_BELOW:g} (less than "
         f"{100 * COLLAPSED_BELOW:g} % of the starting spread is left), **at risk** below "
-        f"{AT_RISK_BELOW:g}, otherwise **healthy**. A verdict improves only once the ratio clears "
-        f"the boundary by ×{HYSTERESIS:g} (hysteresis), so it does not flip on noise. The final "
+        f"{AT_RISK_BELOW:g}, otherwise **healthy**. A verdict improves only on a clear recovery "
+        f"(hysteresis): a collapsed run stays collapsed until the ratio is back above {AT_RISK_BELOW:g}, "
+        f"and a run at risk is healthy again once it clears {AT_RISK_BELOW:g} by ×{HYSTERESIS:g}, so "
+        "the verdict does not flip on noise. The final "
         "verdict is measured on the training probe with the trained model. Effective rank and "
         "constant dimensions are shown as numbers: an elongated cloud is not a collapsed one. "
         "The verdict applies only to methods that pull embeddings to a centre (Deep SVDD, Deep "

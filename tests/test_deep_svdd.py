@@ -283,3 +283,24 @@ def test_each_snapshot_carries_the_centre_so_it_is_drawn_while_training(runs_dir
     view = vm.snapshot_view(snaps, None, None, run.history())  # as while training: no results yet
     first = np.linalg.norm(snaps["emb"][0].astype(np.float64) - snaps["center"][0], axis=1)
     np.testing.assert_allclose(view.dist[0], first, rtol=1e-6)  # distances to that epoch's c
+
+
+def test_a_lesson_run_keeps_enough_snapshot_frames_spread_over_its_epochs(split_factory):
+    """The Latent page animates the snapshots: a lesson's short run (its preset's own recipe) keeps
+    at least ten, the first and the last epoch among them and none far from the next, while the
+    validation AUC stays within the extras' budget (not on every epoch)."""
+    from deepad.detectors.torch_utils import SNAPSHOT_FRAMES
+    from deepad.presets import load_presets
+
+    preset = load_presets()["collapse-trigger-bias"]
+    params = preset.config["params"]
+    split = split_factory(normal=[3], seed=1)
+    det = registry.get("deep-svdd")(params, seed=1)
+    records, frames = [], []
+    det.fit(split.train, split.val, on_epoch=lambda r, s=None: (records.append(r), frames.append(s)))
+    epochs = [r["epoch"] for r, s in zip(records, frames) if s is not None]
+    n = params["epochs"]
+    assert len(epochs) >= min(SNAPSHOT_FRAMES, 10) and epochs[0] == 1 and epochs[-1] == n
+    assert max(np.diff(epochs)) <= math.ceil(n / (SNAPSHOT_FRAMES - 1))
+    assert all(s.shape == frames[0].shape for s in frames if s is not None)
+    assert sum("val_auc" in r for r in records) < n

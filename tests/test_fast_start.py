@@ -108,6 +108,7 @@ def test_training_steps_as_torch_does_without_loading_its_compiler():
 
 
 def test_the_per_epoch_extras_keep_to_their_budget_and_say_which_epochs_have_them(runs_dir):
+    from deepad.detectors.torch_utils import frame_epochs
     from deepad.training.runner import train
 
     run = train({"dataset": "digits", "method": "deep-svdd", "params": {"epochs": 40, "pretrain_epochs": 2}})
@@ -121,6 +122,7 @@ def test_the_per_epoch_extras_keep_to_their_budget_and_say_which_epochs_have_the
     assert len(with_extras) < len(train_records)
     # the collapse verdict's own measure (a small training probe) is taken every epoch
     assert all("spread_ratio" in r and r["verdict"] for r in train_records)
-    snaps = run.snapshots()  # one per epoch that has extras, under that epoch's step
-    assert list(snaps["step"]) == [r["step"] for r in with_extras]
-    assert snaps["emb"].shape[0] == len(with_extras)
+    snaps = run.snapshots()  # one per epoch that has extras or is a scheduled frame, under its step
+    frames = [train_records[e]["step"] for e in sorted(frame_epochs(40))]
+    assert snaps["step"].tolist() == sorted({r["step"] for r in with_extras} | set(frames))
+    assert snaps["emb"].shape[0] == len(snaps["step"])

@@ -184,9 +184,9 @@ def test_finished_run_is_complete_on_disk_and_reloads(runs_dir):
     assert len(res["test_scores"]) == len(res["test_target"]) == run.summary["n_test"]
     assert res["test_emb"].shape == (run.summary["n_test"], 32)
     assert len(run.history()) == FAST["epochs"] + FAST["pretrain_epochs"]
-    snaps = run.snapshots()  # the epochs with extras (the first and the last at least; see torch_utils)
-    assert list(snaps["step"]) == [r["step"] for r in run.history() if "val_auc" in r]
-    assert snaps["emb"].shape[0] >= 2 and snaps["step"][-1] == len(run.history())
+    snaps = run.snapshots()  # a short run: every training epoch is a scheduled frame (see torch_utils)
+    assert snaps["step"].tolist() == [r["step"] for r in run.history() if r["phase"] == "train"]
+    assert snaps["emb"].shape[0] == FAST["epochs"] and snaps["step"][-1] == len(run.history())
     det = run_detector(RunStore().get(run.run_id))
     from deepad.data import SetupConfig, load_dataset, make_split
 
@@ -224,7 +224,8 @@ def test_cancel_keeps_history_and_marks_cancelled(runs_dir):
                 should_stop=stop)
     assert run.state == "cancelled"
     assert len(run.history()) == 3
-    assert list(run.snapshots()["step"]) == [r["step"] for r in run.history() if "val_auc" in r]
+    kept = run.snapshots()["step"].tolist()  # what was snapshot before the cancel is kept
+    assert {r["step"] for r in run.history() if "val_auc" in r} <= set(kept) <= {r["step"] for r in run.history()}
 
 
 def test_manager_runs_in_background_queues_and_cancels(runs_dir):

@@ -6,7 +6,11 @@ per-sample Python overhead would dominate the cost of a LeNet step.
 The per-epoch extras (validation AUC and the probe-set snapshot) get a
 budget: at most EXTRAS_SHARE of the time since the first of them, so that they never cost more
 than a small part of a run whose epochs are short. The first and the last epoch always have them;
-an epoch that has none simply lacks those keys in its record (and has no snapshot).
+an epoch that has none simply lacks those keys in its record (and has no snapshot). So that a
+short run still plays back as an animation, SNAPSHOT_FRAMES epochs spread evenly over the planned
+epochs always have at least the probe snapshot (the cheap part: one forward pass of PROBE_SIZE
+samples, a few milliseconds); their cost counts against the budget, so the other extras give way
+to them.
 """
 
 from __future__ import annotations
@@ -22,8 +26,9 @@ import torch
 
 from deepad import metrics
 
-PROBE_SIZE = 512  # samples whose embeddings are snapshot every epoch
+PROBE_SIZE = 256  # validation samples whose embeddings are snapshot
 EXTRAS_SHARE = 0.1  # the per-epoch extras take at most this share of the training time
+SNAPSHOT_FRAMES = 12  # epochs spread over a run's planned epochs that have a probe snapshot
 
 
 def _eager_optimizers() -> None:
@@ -69,14 +74,28 @@ _eager_optimizers()
 class _ExtrasBudget:
     """How much time a detector's fit has spent on the per-epoch extras, and since when."""
 
-    def __init__(self) -> None:
+    def __init__(self, planned: int | None = None) -> None:
         self.start = time.monotonic()
         self.spent = 0.0
         self.calls = 0
+        self.planned = planned
+        self.frames = frame_epochs(planned) if planned else frozenset()
 
     def due(self, last: bool) -> bool:
         self.calls += 1
         return self.calls == 1 or last or self.spent <= EXTRAS_SHARE * (time.monotonic() - self.start)
+
+    def frame_due(self) -> bool:
+        """The epoch just counted by `due` is one of the scheduled snapshot frames."""
+        return self.calls - 1 in self.frames
+
+
+def frame_epochs(planned: int, frames: int = SNAPSHOT_FRAMES) -> frozenset[int]:
+    """The epochs (from 0) of a run of `planned` epochs that have a scheduled probe snapshot:
+    `frames` of them spread evenly, the first and the last included."""
+    if planned <= 0:
+        return frozenset()
+    return frozenset(int(round(e)) for e in np.linspace(0, planned - 1, min(planned, frames)))
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -116,28 +135,31 @@ def batched(fn: Callable[[torch.Tensor], torch.Tensor], x: np.ndarray | torch.Te
     return torch.cat(outs).numpy() if outs else np.zeros((0,), np.float32)
 
 
-def probe_indices(n: int, seed: int) -> np.ndarray:
+def probe_indices(n: int, seed: int, size: int = PROBE_SIZE) -> np.ndarray:
+    """The rows of the validation part whose embeddings are snapshot (`size`: as many as a run's
+    snapshots hold, for runs written with another probe size)."""
     rng = np.random.default_rng(seed)
-    return np.sort(rng.permutation(n)[:PROBE_SIZE])
+    return np.sort(rng.permutation(n)[:size])
 
 
 def epoch_extras(detector, val, probe_x: np.ndarray | None, last: bool | None = None) -> tuple[dict, np.ndarray | None]:
     """Validation AUC for an epoch record, plus the probe-set snapshot (the Latent page plays them
-    back; the collapse numbers of centre methods come from `CollapseWatch`, every epoch); or
-    nothing, when this epoch is over the extras' budget (see the module docstring). `last`: this is
+    back; the collapse numbers of centre methods come from `CollapseWatch`, every epoch); only the
+    snapshot on a scheduled frame epoch over the budget; or nothing (see the module docstring). `last`: this is
     the fit's last epoch (by default: as many calls as the config's `epochs`; a detector whose
     config has no `epochs` gets the extras on every call)."""
     budget = detector.__dict__.get("_extras_budget")
+    epochs = getattr(getattr(detector, "config", None), "epochs", None)
     if budget is None:
-        budget = detector._extras_budget = _ExtrasBudget()
+        budget = detector._extras_budget = _ExtrasBudget(epochs if isinstance(epochs, int) else None)
     if last is None:  # one call per epoch of the config's `epochs`; without it, every call has them
-        epochs = getattr(getattr(detector, "config", None), "epochs", None)
         last = not isinstance(epochs, int) or budget.calls + 1 >= epochs
-    if not budget.due(last):
+    full = budget.due(last)
+    if not full and not budget.frame_due():
         return {}, None
     t0 = time.monotonic()
     try:
-        return _extras(detector, val, probe_x)
+        return _extras(detector, val if full else None, probe_x)
     finally:
         budget.spent += time.monotonic() - t0
 

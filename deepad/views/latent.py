@@ -175,10 +175,11 @@ def _snapshot_centres(recorded, final, n: int, d: int) -> np.ndarray | None:
     return None
 
 
-def probe_truth(run: RunRecord) -> np.ndarray | None:
-    """Ground truth of the probe samples whose embeddings were snapshot every epoch: the split is
-    a pure function of the run's config, so it is rebuilt here; None when that is not possible."""
-    from deepad.detectors.torch_utils import probe_indices
+def probe_truth(run: RunRecord, size: int | None = None) -> np.ndarray | None:
+    """Ground truth of the probe samples whose embeddings were snapshot: the split is a pure
+    function of the run's config, so it is rebuilt here; None when that is not possible. `size`:
+    the number of probe samples in the run's snapshots (runs written with another probe size)."""
+    from deepad.detectors.torch_utils import PROBE_SIZE, probe_indices
     from deepad.errors import DeepADError
     from deepad.training.config import RunConfig
     from deepad.training.runner import build_split, load_data
@@ -188,7 +189,7 @@ def probe_truth(run: RunRecord) -> np.ndarray | None:
         split = build_split(cfg, load_data(cfg))
     except (DeepADError, ValueError, TypeError):
         return None
-    return split.val.target[probe_indices(len(split.val), cfg.seed)]
+    return split.val.target[probe_indices(len(split.val), cfg.seed, size or PROBE_SIZE)]
 
 
 def has_input_plane(run: RunRecord) -> bool:

@@ -24,9 +24,9 @@ def pca_view(path: str, stamp: int, run_id: str):
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def probe_truth(run_id: str):
+def probe_truth(run_id: str, size: int):
     """Normal / anomaly of the probe samples (rebuilds the run's split once per run)."""
-    return vm.probe_truth(ui.get_run(run_id))
+    return vm.probe_truth(ui.get_run(run_id), size)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -36,7 +36,7 @@ def snapshot_view(run_id: str, stamp: int):
     if snaps is None:
         return None
     centre = (ui.results_of(r) or {}).get("center")
-    return vm.snapshot_view(snaps, centre, probe_truth(run_id), r.history())
+    return vm.snapshot_view(snaps, centre, probe_truth(run_id, int(snaps["emb"].shape[1])), r.history())
 
 
 @st.cache_data(max_entries=8, show_spinner="Scoring a grid over the input plane…")
