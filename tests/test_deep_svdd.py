@@ -287,8 +287,8 @@ def test_each_snapshot_carries_the_centre_so_it_is_drawn_while_training(runs_dir
 
 def test_a_lesson_run_keeps_enough_snapshot_frames_spread_over_its_epochs(split_factory):
     """The Latent page animates the snapshots: a lesson's short run (its preset's own recipe) keeps
-    at least ten, the first and the last epoch among them and none far from the next, while the
-    validation AUC stays within the extras' budget (not on every epoch)."""
+    at least ten, the first and the last epoch among them and none far from the next, whatever
+    the extras' time budget allows (it depends on the machine's speed)."""
     from deepad.detectors.torch_utils import SNAPSHOT_FRAMES
     from deepad.presets import load_presets
 
@@ -303,4 +303,3 @@ def test_a_lesson_run_keeps_enough_snapshot_frames_spread_over_its_epochs(split_
     assert len(epochs) >= min(SNAPSHOT_FRAMES, 10) and epochs[0] == 1 and epochs[-1] == n
     assert max(np.diff(epochs)) <= math.ceil(n / (SNAPSHOT_FRAMES - 1))
     assert all(s.shape == frames[0].shape for s in frames if s is not None)
-    assert sum("val_auc" in r for r in records) < n
