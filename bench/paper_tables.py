@@ -3,7 +3,8 @@ a markdown table of our mean ± std test AUC (and AP) beside the number the pape
 
     PYTHONPATH=. python bench/paper_tables.py [--papers 000,001,002,003,004] [--seeds 0,1,2]
         [--classes 0,...,9] [--datasets mnist5k,mnist] [--data-dir DIR] [--vae-alpha 1.0,0.1]
-        [--ablations reptile,threshold] [--ablation-classes 0,3,7] [--no-tables]
+        [--ablations reptile,threshold,versus] [--ablation-classes 0,3,7]
+        [--threshold-normals 0,3,7] [--threshold-pollutions 0.1,0.2,0.3] [--no-tables]
         [--quick] [--out [PATH]] [--sweep [--ray-address HOST:PORT] [--runs-dir DIR]]
 
 Ours are on MNIST-5k (5000 digits, 500 per class, embedded) with the presets' short recipes; the
@@ -15,12 +16,15 @@ paper 003's own set-up, MNIST polluted with Fashion-MNIST (dataset mnist-and-fas
 machine, or the cluster at --ray-address): the same command scales from here to a lab cluster, and
 every run is kept in the runs folder (the Explore page shows the sweep).
 
-Two Rt-BiGAN studies on MNIST-5k follow paper 003's table (the rt-bigan-polluted set-up: 20 %
+Three Rt-BiGAN studies on MNIST-5k follow paper 003's table (the rt-bigan-polluted set-up: 20 %
 unlabelled other digits, 10 known normals). `reptile`: the meta-initialised BiGAN against a
 randomly initialised one (meta_iterations 0), adapted on the same known normals; test AUC after
 adaptation and after self-training, per normal digit in --ablation-classes. `threshold`: from one
-adapted model per seed, self-training with each pseudo-label rule at several true pollution
-rates; test AUC, validation AUC and the pollution share of the last pseudo-normal set.
+adapted model per normal digit in --threshold-normals and seed, self-training with each
+pseudo-label rule at several true pollution rates; test AUC, validation AUC and the pollution
+share of the last pseudo-normal set. `versus`: Rt-BiGAN against EGBAD on the same polluted
+data (and Rt-BiGAN on the plain BiGAN, without EGBAD's spectral norm and weight average), per
+normal digit in --ablation-classes.
 They run only when --ablations names them; --no-tables runs the studies only.
 --out writes the tables to a file as well (bench/paper_tables.md when no path is given); printing
 is enough otherwise, and a generated file is not meant to be committed.
@@ -323,19 +327,30 @@ def rt_bigan_split(normal: int, seed: int, dataset, pollution: float | None = No
 PAPER_ADAPT_STEPS = 20  # paper 003, Sec. VI-C: "after fine-tuning 20 gradient steps"
 
 
-def reptile_ablation(dataset, classes: list[int], seeds: list[int], quick: bool) -> str:
-    """Meta-initialised vs randomly initialised Rt-BiGAN: test AUC after adaptation (scored when
-    the adaptation record arrives) and after self-training, same known normals and seeds."""
-    inits = {"meta": {}, "random": {"meta_iterations": 0}}
+def rt_bigan_runs(dataset, classes: list[int], seeds: list[int], quick: bool, paper_adaptation: bool,
+                  plain: bool) -> dict[str, np.ndarray]:
+    """The runs behind the `reptile` and `versus` studies, on the rt-bigan-polluted set-up moved to
+    each normal digit, one split per digit and seed shared by every run: EGBAD; Rt-BiGAN meta-
+    initialised (its defaults) and randomly initialised (meta_iterations 0), each scored on the
+    test set when its adaptation ends and after self-training; with `paper_adaptation` the same two
+    stopped after paper 003's 20 adaptation steps; with `plain` Rt-BiGAN on the plain BiGAN
+    (no spectral norm, no weight average). Each array: (digit, seed, value), values per key:
+    test AUC, validation AUC, then for Rt-BiGAN test AUC after adaptation, the pollution share of
+    the last pseudo-normal set and how far meta-training moved Φ."""
     quick_params = QUICK["rt-bigan"] if quick else {}
-    res = {k: np.full((len(classes), len(seeds), 3), np.nan) for k in inits}
-    shifts = []
+    runs = {"EGBAD": ("egbad", QUICK["egbad"] if quick else {}), "meta": ("rt-bigan", quick_params),
+            "random": ("rt-bigan", {**quick_params, "meta_iterations": 0})}
+    if plain:
+        runs["plain"] = ("rt-bigan", {**quick_params, "spectral_norm": False, "weight_average": 0.0})
+    res = {k: np.full((len(classes), len(seeds), 5), np.nan) for k in runs}
+    if paper_adaptation:
+        res.update({f"{k} {PAPER_ADAPT_STEPS} steps": np.full((len(classes), len(seeds), 5), np.nan)
+                    for k in ("meta", "random")})
     for i, c in enumerate(classes):
         for j, seed in enumerate(seeds):
-            cfg, split = rt_bigan_split(c, seed, dataset)
-            for name, change in inits.items():
-                params = {**cfg.params, **quick_params, **change}
-                det = registry.get("rt-bigan")(params, seed=seed)
+            _, split = rt_bigan_split(c, seed, dataset)
+            for name, (method, params) in runs.items():
+                det = registry.get(method)(params, seed=seed)
                 seen = {}
 
                 def record(rec, snap=None, det=det, seen=seen):
@@ -346,42 +361,57 @@ def reptile_ablation(dataset, classes: list[int], seeds: list[int], quick: bool)
 
                 t0 = time.perf_counter()
                 det.fit(split.train, on_epoch=record)
-                final = metrics.auc(split.test.target, det.score(split.test.x))
-                short = registry.get("rt-bigan")({**params, "adapt_steps": PAPER_ADAPT_STEPS, "rounds": 0},
-                                                 seed=seed).fit(split.train)
-                res[name][i, j] = (metrics.auc(split.test.target, short.score(split.test.x)),
-                                   seen["adapted"], final)
-                if "shift" in seen:
-                    shifts.append(seen["shift"])
-                print(f"  reptile ablation digit {c} seed {seed} {name}: adapted {PAPER_ADAPT_STEPS} steps "
-                      f"{res[name][i, j, 0]:.3f}, default steps {seen['adapted']:.3f}, self-trained {final:.3f} "
+                kept = split.train.target[det.pseudo_normal_rows].mean() if method == "rt-bigan" else np.nan
+                res[name][i, j] = (metrics.auc(split.test.target, det.score(split.test.x)),
+                                   metrics.auc(split.val.target, det.score(split.val.x)),
+                                   seen.get("adapted", np.nan), kept, seen.get("shift", np.nan))
+                print(f"  digit {c} seed {seed} {name}: test {res[name][i, j, 0]:.3f} val {res[name][i, j, 1]:.3f}"
+                      f" adapted {res[name][i, j, 2]:.3f} kept pollution {kept:.3f} shift {res[name][i, j, 4]:.3f} "
                       f"({time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
+                if paper_adaptation and name in ("meta", "random"):
+                    short = registry.get(method)({**params, "adapt_steps": PAPER_ADAPT_STEPS, "rounds": 0},
+                                                 seed=seed).fit(split.train)
+                    res[f"{name} {PAPER_ADAPT_STEPS} steps"][i, j, 0] = metrics.auc(split.test.target,
+                                                                                  short.score(split.test.x))
+    return res
+
+
+def reptile_table(res: dict[str, np.ndarray], classes: list[int], seeds: list[int]) -> str:
+    """Meta-initialised vs randomly initialised Rt-BiGAN: test AUC after adaptation and after
+    self-training, same known normals, splits and seeds."""
     defaults = registry.get("rt-bigan").Config()
+    stages = [(f"{k} {PAPER_ADAPT_STEPS} steps", 0, f"{PAPER_ADAPT_STEPS} adaptation steps")
+              for k in ("meta",) if f"{k} {PAPER_ADAPT_STEPS} steps" in res]
+    stages += [("", 2, f"{defaults.adapt_steps} adaptation steps"), ("", 0, "self-trained")]
+    head, cols = ["normal"], []
+    for key, k, label in stages:
+        for init in ("meta", "random"):
+            head.append(f"{init}: {label}")
+            cols.append((f"{init} {PAPER_ADAPT_STEPS} steps" if key else init, k))
     lines = ["### 003: does Reptile's meta-initialisation matter? (Rt-BiGAN ablation)", "",
              f"MNIST-5k, rt-bigan-polluted set-up moved to each normal digit (20 % unlabelled other digits, "
              f"10 known normals), seeds {','.join(map(str, seeds))}, test AUC mean ± std over seeds. meta: "
              f"{defaults.meta_iterations} Reptile meta-iterations (ε {defaults.meta_step:g} → "
              f"{defaults.meta_step_final:g}, {defaults.inner_steps} inner steps); random: none "
-             f"(meta_iterations 0). Both then adapt on the same known normals: {PAPER_ADAPT_STEPS} steps "
-             f"(paper 003's fine-tuning; no self-training) or the default {defaults.adapt_steps} steps, "
-             f"then self-train {defaults.rounds} rounds. Meta-training moved Φ by "
-             f"{np.mean(shifts):.2f} (‖Φ − Φ₀‖ / ‖Φ₀‖, mean over runs).", "",
-             f"| normal | meta: {PAPER_ADAPT_STEPS} steps | random: {PAPER_ADAPT_STEPS} steps | "
-             f"meta: {defaults.adapt_steps} steps | random: {defaults.adapt_steps} steps | "
-             "meta: self-trained | random: self-trained |", "|---|---|---|---|---|---|---|"]
+             f"(meta_iterations 0). Both then adapt on the same known normals and self-train "
+             f"{defaults.rounds} rounds. Meta-training moved Φ by "
+             f"{np.nanmean(res['meta'][:, :, 4]):.2f} (‖Φ − Φ₀‖ / ‖Φ₀‖, mean over runs).", "",
+             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for i, c in enumerate(classes + ["mean"]):
         pick = (lambda r, k: r[i, :, k]) if c != "mean" else (lambda r, k: r[:, :, k].mean(0))
-        cols = [str(c)] + [mean_std(pick(res[name], k), "fraction") for k in (0, 1, 2) for name in inits]
-        lines.append("| " + " | ".join(cols) + " |")
-    wins = [int(np.sum(res["meta"][:, :, k] > res["random"][:, :, k])) for k in (0, 1, 2)]
-    n = res["meta"][:, :, 0].size
-    lines += ["", f"meta beats random in {wins[0]}, {wins[1]} and {wins[2]} of {n} runs in the three stages "
+        lines.append("| " + " | ".join([str(c)] + [mean_std(pick(res[name], k), "fraction")
+                                                    for name, k in cols]) + " |")
+    wins = []
+    for m, r in zip(cols[::2], cols[1::2]):
+        wins.append(int(np.sum(res[m[0]][:, :, m[1]] > res[r[0]][:, :, r[1]])))
+    n = len(classes) * len(seeds)
+    lines += ["", f"meta beats random in {', '.join(map(str, wins))} of {n} runs at these stages "
               "(means over seeds in the last row)."]
     return "\n".join(lines) + "\n"
 
 
 THRESHOLD_RULES = {  # label -> Rt-BiGAN params; "oracle" is filled in per pollution rate
-    "known normals, max (default)": {"pseudo_label": "known-normals", "known_normal_quantile": 1.0},
+    "known normals, max": {"pseudo_label": "known-normals", "known_normal_quantile": 1.0},
     "known normals, median": {"pseudo_label": "known-normals", "known_normal_quantile": 0.5},
     "share 0.5": {"pseudo_label": "share", "threshold_quantile": 0.5},
     "share 0.8": {"pseudo_label": "share", "threshold_quantile": 0.8},
@@ -389,15 +419,17 @@ THRESHOLD_RULES = {  # label -> Rt-BiGAN params; "oracle" is filled in per pollu
 }
 
 
-def threshold_sensitivity(dataset, normal: int, seeds: list[int], pollutions: list[float], quick: bool) -> str:
-    """Self-training under each pseudo-label rule from the same adapted model (one per pollution
-    rate and seed): test AUC, validation AUC and the pollution share of the last pseudo-normal set."""
+def threshold_sensitivity(dataset, normals: list[int], seeds: list[int], pollutions: list[float],
+                          quick: bool) -> str:
+    """Self-training under each pseudo-label rule from the same adapted model (one per normal
+    digit, pollution rate and seed): test AUC, validation AUC and the pollution share of the last
+    pseudo-normal set, means (and the lowest test AUC) over digits and seeds."""
     quick_params = QUICK["rt-bigan"] if quick else {}
-    shape = (len(THRESHOLD_RULES), len(pollutions), len(seeds))
+    shape = (len(THRESHOLD_RULES), len(pollutions), len(normals) * len(seeds))
     test, val, share = np.full(shape, np.nan), np.full(shape, np.nan), np.full(shape, np.nan)
     adapted = np.full(shape[1:], np.nan)
     for p, pollution in enumerate(pollutions):
-        for j, seed in enumerate(seeds):
+        for j, (normal, seed) in enumerate((c, s) for c in normals for s in seeds):
             cfg, split = rt_bigan_split(normal, seed, dataset, pollution)
             params = {**cfg.params, **quick_params}
             rounds = registry.get("rt-bigan").Config(**params).rounds
@@ -411,21 +443,56 @@ def threshold_sensitivity(dataset, normal: int, seeds: list[int], pollutions: li
                 test[r, p, j] = metrics.auc(split.test.target, det.score(split.test.x))
                 val[r, p, j] = metrics.auc(split.val.target, det.score(split.val.x))
                 share[r, p, j] = split.train.target[det.pseudo_normal_rows].mean()
-                print(f"  threshold {label} pollution {pollution} seed {seed}: test {test[r, p, j]:.3f} "
-                      f"val {val[r, p, j]:.3f} kept pollution {share[r, p, j]:.3f}", file=sys.stderr, flush=True)
-    head = ["pseudo-label rule"] + [f"pollution {q:g}: test AUC / val AUC / kept pollution" for q in pollutions]
+                print(f"  threshold {label} digit {normal} pollution {pollution} seed {seed}: test "
+                      f"{test[r, p, j]:.3f} val {val[r, p, j]:.3f} kept pollution {share[r, p, j]:.3f}",
+                      file=sys.stderr, flush=True)
+    head = ["pseudo-label rule"] + [f"pollution {q:g}: test AUC (lowest) / val AUC / kept pollution"
+                                    for q in pollutions]
     lines = ["### 003: sensitivity of Rt-BiGAN's self-training to its pseudo-label rule", "",
-             f"MNIST-5k, digit {normal} normal, 10 known normals, seeds {','.join(map(str, seeds))}; per seed "
-             "and pollution rate one model is meta-trained and adapted, then self-trained under each rule. "
-             "Means over seeds. 'kept pollution' is the share of anomalies in the last round's "
+             f"MNIST-5k, normal digits {','.join(map(str, normals))}, 10 known normals, seeds "
+             f"{','.join(map(str, seeds))}; per digit, seed and pollution rate one model is meta-trained "
+             "and adapted, then self-trained under each rule. Means over digits and seeds (the lowest "
+             "test AUC in brackets). 'kept pollution' is the share of anomalies in the last round's "
              "pseudo-normal set (the training set holds the stated pollution). The adapted model before "
              "self-training: test AUC " + ", ".join(f"{adapted[p].mean():.3f} at {q:g}"
                                                     for p, q in enumerate(pollutions)) + ".", "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for r, label in enumerate(THRESHOLD_RULES):
-        cols = [label] + [f"{test[r, p].mean():.3f} / {val[r, p].mean():.3f} / {share[r, p].mean():.3f}"
-                          for p in range(len(pollutions))]
+    defaults = registry.get("rt-bigan").Config().model_dump()
+    for r, (label, rule) in enumerate(THRESHOLD_RULES.items()):
+        if rule and all(defaults[k] == v for k, v in rule.items()):
+            label += " (default)"
+        cols = [label] + [f"{test[r, p].mean():.3f} ({test[r, p].min():.3f}) / {val[r, p].mean():.3f} / "
+                          f"{share[r, p].mean():.3f}" for p in range(len(pollutions))]
         lines.append("| " + " | ".join(cols) + " |")
+    return "\n".join(lines) + "\n"
+
+
+VERSUS = {"EGBAD": "EGBAD", "meta": "Rt-BiGAN", "plain": "Rt-BiGAN, plain BiGAN (no spectral norm, no average)"}
+
+
+def versus_table(res: dict[str, np.ndarray], classes: list[int], seeds: list[int]) -> str:
+    """Paper 003's Table I comparison on MNIST-5k beyond the presets' digit: EGBAD and Rt-BiGAN
+    (and, when run, Rt-BiGAN without EGBAD's stabilisation) on the same polluted data."""
+    keys = [k for k in VERSUS if k in res]
+    lines = ["### 003: Rt-BiGAN against EGBAD on polluted data, several digits", "",
+             f"MNIST-5k, the rt-bigan-polluted set-up moved to each normal digit (20 % unlabelled other "
+             f"digits, 10 known normals; EGBAD trains on all of it), default recipes, seeds "
+             f"{','.join(map(str, seeds))}. Test AUC per seed; validation AUC and (Rt-BiGAN) the share of "
+             "anomalies in the last pseudo-normal set, means over seeds.", "",
+             "| normal | " + " | ".join(VERSUS[k] for k in keys) + " |", "|---|" + "---|" * len(keys)]
+    for i, c in enumerate(classes):
+        cols = [str(c)]
+        for k in keys:
+            r = res[k][i]
+            cell = " ".join(f"{v:.2f}" for v in r[:, 0]) + f" (val {r[:, 1].mean():.3f}"
+            cell += ")" if np.all(np.isnan(r[:, 3])) else f", kept {r[:, 3].mean():.3f})"
+            cols.append(cell)
+        lines.append("| " + " | ".join(cols) + " |")
+    lines.append("| mean (lowest) | " + " | ".join(
+        f"{res[k][:, :, 0].mean():.3f} ({res[k][:, :, 0].min():.3f})" for k in keys) + " |")
+    diff = res["meta"][:, :, 0] - res["EGBAD"][:, :, 0]
+    lines += ["", f"Rt-BiGAN − EGBAD, test AUC: mean {diff.mean():+.3f}, from {diff.min():+.3f} to "
+              f"{diff.max():+.3f}; Rt-BiGAN ahead in {int((diff > 0).sum())} of {diff.size} runs."]
     return "\n".join(lines) + "\n"
 
 
@@ -496,9 +563,14 @@ def main() -> None:
                     help="α values for Deep SVDD-VAE, e.g. 1.0,0.1 (default: the preset's)")
     ap.add_argument("--quick", action="store_true", help="a couple of epochs per run: smoke test only")
     ap.add_argument("--ablations", default="",
-                    help="Rt-BiGAN studies to run after the tables: reptile, threshold, or both")
-    ap.add_argument("--ablation-classes", default="0,3,7", help="normal digits of the Reptile ablation")
-    ap.add_argument("--threshold-normal", type=int, default=0, help="normal digit of the threshold study")
+                    help="Rt-BiGAN studies to run after the tables: reptile, threshold, versus")
+    ap.add_argument("--ablation-classes", default="0,3,7",
+                    help="normal digits of the reptile and versus studies")
+    ap.add_argument("--paper-adaptation", action="store_true",
+                    help="reptile: also stop both inits after paper 003's 20 adaptation steps")
+    ap.add_argument("--plain", action="store_true",
+                    help="versus: also Rt-BiGAN on the plain BiGAN (no spectral norm, no weight average)")
+    ap.add_argument("--threshold-normals", default="0", help="normal digits of the threshold study")
     ap.add_argument("--threshold-pollutions", default="0.1,0.2,0.3")
     ap.add_argument("--no-tables", action="store_true", help="run the Rt-BiGAN studies only")
     ap.add_argument("--threads", type=int, default=1)
@@ -520,9 +592,9 @@ def main() -> None:
     papers = [PAPERS[p] for p in args.papers.split(",")]
 
     ablations = [a for a in args.ablations.split(",") if a]
-    unknown = [a for a in ablations if a not in ("reptile", "threshold")]
+    unknown = [a for a in ablations if a not in ("reptile", "threshold", "versus")]
     if unknown:
-        ap.error(f"unknown ablation {unknown[0]!r}; choose from reptile, threshold")
+        ap.error(f"unknown ablation {unknown[0]!r}; choose from reptile, threshold, versus")
 
     args.scorer = SweepPlan() if args.sweep and not args.no_tables else None
     if args.scorer is not None:
@@ -532,11 +604,15 @@ def main() -> None:
     seeds = [int(s) for s in args.seeds.split(",")]
     if ablations:
         mnist5k = load_dataset("mnist5k")
-        if "reptile" in ablations:
-            doc.append(reptile_ablation(mnist5k, [int(c) for c in args.ablation_classes.split(",")], seeds,
-                                        args.quick))
+        classes = [int(c) for c in args.ablation_classes.split(",")]
+        if {"reptile", "versus"} & set(ablations):
+            res = rt_bigan_runs(mnist5k, classes, seeds, args.quick, args.paper_adaptation, args.plain)
+            if "reptile" in ablations:
+                doc.append(reptile_table(res, classes, seeds))
+            if "versus" in ablations:
+                doc.append(versus_table(res, classes, seeds))
         if "threshold" in ablations:
-            doc.append(threshold_sensitivity(mnist5k, args.threshold_normal, seeds,
+            doc.append(threshold_sensitivity(mnist5k, [int(c) for c in args.threshold_normals.split(",")], seeds,
                                              [float(q) for q in args.threshold_pollutions.split(",")],
                                              args.quick))
     text = "\n".join(doc)

@@ -329,7 +329,8 @@ def test_reptile_meta_training_moves_the_meta_weights(split_factory):
 
     split = contract_split(split_factory)
     seed_everything(0)
-    init = [p.detach().clone() for p in BiGAN((1, 28, 28), 32, 16, True).parameters()]
+    sn = registry.get("rt-bigan").Config().spectral_norm
+    init = [p.detach().clone() for p in BiGAN((1, 28, 28), 32, 16, True, sn).parameters()]
 
     def meta_weights(**params):
         det = registry.get("rt-bigan")({"adapt_steps": 1, "rounds": 0, **params}, seed=0)
@@ -407,28 +408,40 @@ def test_rt_bigan_adapted_on_ten_known_normals_already_detects(split_factory):
     assert metrics.auc(split.test.target, det.score(split.test.x)) > 0.85
 
 
-def test_stabilised_egbad_beats_rt_bigan_on_the_polluted_presets(split_factory):
-    """Paper 003's Table I on MNIST-5k (the rt-bigan-polluted and egbad-polluted presets): digit 0
-    normal, 20 % other digits as unlabelled pollution, default recipes, seeds 0-2. With the earlier
-    EGBAD recipe (no spectral normalisation, no weight averaging) EGBAD learned the other digits as
-    well and scored by ink, zeros last (AUC 0.36 / 0.36 / 0.21), and Rt-BiGAN, self-trained on a
-    pseudo-normal share equal to 1 - the true pollution, beat it. The stabilised EGBAD holds up
-    under this pollution (0.96 in seeds 0 and 1, one thread), while Rt-BiGAN without the oracle
-    share fails on some seeds (seed 1: 0.45): on this set-up the paper's ordering is reversed."""
+def test_rt_bigan_trains_the_stabilised_bigan_of_egbad():
+    """Both BiGAN methods default to a spectrally normalised discriminator and score with the
+    weights' moving average (Rt-BiGAN keeps it through self-training)."""
+    egbad, rt = registry.get("egbad").Config(), registry.get("rt-bigan").Config()
+    assert rt.spectral_norm and egbad.spectral_norm
+    assert rt.weight_average == egbad.weight_average > 0
+
+
+def test_stabilised_rt_bigan_self_trains_without_the_pollution_on_polluted_zeros(split_factory):
+    """Digit 0, 20 % other digits as unlabelled pollution, seed 1: on the plain BiGAN, self-training
+    with the last weights learned the pollution (its last pseudo-normal set held 30 % anomalies,
+    test AUC 0.45); with the moving average and spectral norm it keeps none and scores 0.975
+    (EGBAD 0.957; bench/paper_tables.py --ablations versus)."""
+    split = split_factory(normal=[0], pollution=0.2, known_normals=10, preprocess=UNIT, seed=1)
+    det = registry.get("rt-bigan")(seed=1).fit(split.train)
+    assert split.train.target[det.pseudo_normal_rows].mean() < 0.05
+    assert metrics.auc(split.test.target, det.score(split.test.x)) > 0.93
+
+
+def test_egbad_beats_rt_bigan_on_polluted_threes(split_factory):
+    """Paper 003's Table I ordering does not hold on every digit of MNIST-5k: with digit 3 normal
+    (20 % unlabelled other digits, 10 known normals, seed 0) the meta-initialised model adapts
+    badly (test AUC 0.46 after adaptation), self-training keeps 13 % pollution, and EGBAD trained
+    on all of it scores 0.78 against Rt-BiGAN's 0.68 (bench/paper_tables.py --ablations versus:
+    EGBAD ahead on digits 3, Rt-BiGAN on digit 0)."""
     from deepad.presets import get_preset
 
     presets = {name: get_preset(f"{name}-polluted").config for name in ("egbad", "rt-bigan")}
     assert presets["egbad"]["setup"] == presets["rt-bigan"]["setup"]
-    assert (presets["egbad"]["setup"]["normal"], presets["egbad"]["setup"]["pollution"]) == ([0], 0.2)
-    aucs = {"egbad": [], "rt-bigan": []}
-    for seed in (0, 1, 2):
-        split = split_factory(**presets["egbad"]["setup"], preprocess=UNIT, seed=seed)
-        for name in aucs:
-            det = registry.get(name)(presets[name]["params"], seed=seed).fit(split.train)
-            aucs[name].append(metrics.auc(split.test.target, det.score(split.test.x)))
-    rt, egbad = np.mean(aucs["rt-bigan"]), np.mean(aucs["egbad"])
-    assert egbad > 0.85 and min(aucs["egbad"]) > 0.7, aucs
-    assert egbad > rt, aucs
+    split = split_factory(**{**presets["egbad"]["setup"], "normal": [3]}, preprocess=UNIT, seed=0)
+    aucs = {name: metrics.auc(split.test.target,
+                              registry.get(name)(presets[name]["params"], seed=0).fit(split.train).score(split.test.x))
+            for name in presets}
+    assert aucs["egbad"] > aucs["rt-bigan"] + 0.05, aucs
 
 
 # -- Rt-BiGAN: bad input -----------------------------------------------------------------------

@@ -13,10 +13,15 @@ data. It trains and scores the BiGAN as EGBAD does (`deepad.detectors._shared.bi
      share (0.5) with the lowest scores, or, with `pseudo_label` "known-normals", those scoring
      at most a quantile of the known normals' scores (known normals always count as normal), train
      `round_epochs` epochs on that pseudo-normal set; repeat for `rounds` rounds, each round's
-     labels replacing the previous ones (the paper's "drop training").
+     labels replacing the previous ones (the paper's "drop training"). From the adapted weights
+     on, an exponential moving average of the weights is kept (`weight_average`, as EGBAD's): it
+     scores the candidates of each round and, at the end, the data. With the last weights
+     instead, a round could pseudo-label more anomalies than the training set holds.
 """
 
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 import torch
@@ -165,6 +170,8 @@ class RtBiGAN(BiGANDetector):
         cfg = self.config
         opts = self._optimizers(cfg.lr)
         normal = pool
+        if cfg.rounds > 0 and cfg.weight_average > 0:
+            self.average = copy.deepcopy(self.model)  # from the adapted weights on
         for r in range(cfg.rounds):
             self._check_stop(should_stop)
             scores = self.score_rows(x, pool)
@@ -173,6 +180,8 @@ class RtBiGAN(BiGANDetector):
             self._train_epochs(x[torch.as_tensor(normal, device=self.device)], cfg.round_epochs, opts, gen,
                                emit, should_stop, val, probe, first_epoch=r * cfg.round_epochs,
                                round=r + 1, pseudo_normal=len(normal), cut=cut)
+        if self.average is not None:  # the average is what scores from now on
+            self.model, self.average = self.average, None
         self.pseudo_normal_rows = normal  # the last round's pseudo-normal training rows
         return normal
 
@@ -192,7 +201,7 @@ class RtBiGAN(BiGANDetector):
         return float(np.quantile(scores, cfg.threshold_quantile))
 
     def score_rows(self, x: torch.Tensor, rows: np.ndarray) -> np.ndarray:
-        self.model.eval()
+        self.scorer.eval()
         return batched(self._score_tensor, x[torch.as_tensor(rows, device=self.device)],
                        self.device).astype(np.float64)
 
