@@ -9,7 +9,6 @@ tests only ever use these calls.
 from __future__ import annotations
 
 import pickle  # only for its error type: nothing is ever unpickled
-import time
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, ClassVar, Optional
@@ -20,10 +19,10 @@ from pydantic import ValidationError
 
 from deepad.data.setups import Part
 from deepad.detectors.spec import DetectorConfig, DetectorSpec
-from deepad.errors import DeepADError, TrainingFailed
+from deepad.errors import DeepADError
 from deepad.validation import format_validation_error
 
-__all__ = ["Cancelled", "Detector", "DetectorConfig", "EpochCallback", "EpochClock", "StopFlag"]
+__all__ = ["Cancelled", "Detector", "DetectorConfig", "EpochCallback", "StopFlag"]
 
 # on_epoch(metrics, snapshot): metrics is a flat dict of numbers (see README "Epoch records"),
 # snapshot an optional (n_probe, d) embedding of a fixed probe set, for watching collapse happen.
@@ -180,22 +179,3 @@ class Detector(ABC):
         if should_stop is not None and should_stop():
             raise Cancelled()
 
-
-class EpochClock:
-    """Measures an epoch and checks its losses are finite, for the per-epoch records."""
-
-    def __init__(self, epoch: int):
-        """`epoch` counts from 0 as in the training loop; messages count from 1 as in the records."""
-        self.epoch = epoch + 1
-        self.t0 = time.perf_counter()
-
-    def seconds(self) -> float:
-        return time.perf_counter() - self.t0
-
-    def check_finite(self, **losses: float) -> None:
-        for key, val in losses.items():
-            if not np.isfinite(val):
-                raise TrainingFailed(
-                    f"the {key} became {val} at epoch {self.epoch}", epoch=self.epoch,
-                    hint="lower the learning rate (--lr) or the regularizer weight, or enable "
-                         "autoencoder pretraining")

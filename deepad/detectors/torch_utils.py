@@ -1,16 +1,8 @@
-"""Training helpers shared by the deep detectors: device-resident batching and per-epoch records.
+"""Tensor helpers shared by the deep detectors: seeding, device-resident batching, the probe set
+and the epochs whose probe snapshot is scheduled.
 
 Small datasets live on the device as whole tensors and are batched by index: a DataLoader's
 per-sample Python overhead would dominate the cost of a LeNet step.
-
-The per-epoch extras (validation AUC and the probe-set snapshot) get a
-budget: at most EXTRAS_SHARE of the time since the first of them, so that they never cost more
-than a small part of a run whose epochs are short. The first and the last epoch always have them;
-an epoch that has none simply lacks those keys in its record (and has no snapshot). So that a
-short run still plays back as an animation, SNAPSHOT_FRAMES epochs spread evenly over the planned
-epochs always have at least the probe snapshot (the cheap part: one forward pass of PROBE_SIZE
-samples, a few milliseconds); their cost counts against the budget, so the other extras give way
-to them.
 """
 
 from __future__ import annotations
@@ -18,16 +10,12 @@ from __future__ import annotations
 import functools
 import inspect
 import random
-import time
 from typing import Callable, Iterator
 
 import numpy as np
 import torch
 
-from deepad import metrics
-
 PROBE_SIZE = 256  # validation samples whose embeddings are snapshot
-EXTRAS_SHARE = 0.1  # the per-epoch extras take at most this share of the training time
 SNAPSHOT_FRAMES = 12  # epochs spread over a run's planned epochs that have a probe snapshot
 
 
@@ -69,25 +57,6 @@ def _eager_optimizers() -> None:
 
 
 _eager_optimizers()
-
-
-class _ExtrasBudget:
-    """How much time a detector's fit has spent on the per-epoch extras, and since when."""
-
-    def __init__(self, planned: int | None = None) -> None:
-        self.start = time.monotonic()
-        self.spent = 0.0
-        self.calls = 0
-        self.planned = planned
-        self.frames = frame_epochs(planned) if planned else frozenset()
-
-    def due(self, last: bool) -> bool:
-        self.calls += 1
-        return self.calls == 1 or last or self.spent <= EXTRAS_SHARE * (time.monotonic() - self.start)
-
-    def frame_due(self) -> bool:
-        """The epoch just counted by `due` is one of the scheduled snapshot frames."""
-        return self.calls - 1 in self.frames
 
 
 def frame_epochs(planned: int, frames: int = SNAPSHOT_FRAMES) -> frozenset[int]:
@@ -141,65 +110,3 @@ def probe_indices(n: int, seed: int, size: int = PROBE_SIZE) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return np.sort(rng.permutation(n)[:size])
 
-
-def epoch_extras(detector, val, probe_x: np.ndarray | None, last: bool | None = None) -> tuple[dict, np.ndarray | None]:
-    """Validation AUC for an epoch record, plus the probe-set snapshot (the Latent page plays them
-    back; the collapse numbers of centre methods come from `CollapseWatch`, every epoch); only the
-    snapshot on a scheduled frame epoch over the budget; or nothing (see the module docstring). `last`: this is
-    the fit's last epoch (by default: as many calls as the config's `epochs`; a detector whose
-    config has no `epochs` gets the extras on every call)."""
-    budget = detector.__dict__.get("_extras_budget")
-    epochs = getattr(getattr(detector, "config", None), "epochs", None)
-    if budget is None:
-        budget = detector._extras_budget = _ExtrasBudget(epochs if isinstance(epochs, int) else None)
-    if last is None:  # one call per epoch of the config's `epochs`; without it, every call has them
-        last = not isinstance(epochs, int) or budget.calls + 1 >= epochs
-    full = budget.due(last)
-    if not full and not budget.frame_due():
-        return {}, None
-    t0 = time.monotonic()
-    try:
-        return _extras(detector, val if full else None, probe_x)
-    finally:
-        budget.spent += time.monotonic() - t0
-
-
-def _extras(detector, val, probe_x: np.ndarray | None) -> tuple[dict, np.ndarray | None]:
-    extras: dict = {}
-    if val is not None and len(val) and len(np.unique(val.target)) == 2:
-        extras["val_auc"] = metrics.auc(val.target, detector.score(val.x))
-    snapshot = None
-    if probe_x is not None and len(probe_x) > 1:
-        snapshot = detector.embed(probe_x).astype(np.float32)
-    return extras, snapshot
-
-
-def extras_from(val_target: np.ndarray | None, val_scores: np.ndarray | None) -> dict:
-    """The validation AUC `epoch_extras` records, from scores the caller already computed (for
-    detectors whose features are costly to recompute every epoch, e.g. R2-AD2's per-sample
-    gradients, which are computed once for the validation set and cached)."""
-    extras: dict = {}
-    if val_target is not None and val_scores is not None and len(np.unique(val_target)) == 2:
-        extras["val_auc"] = metrics.auc(val_target, val_scores)
-    return extras
-
-
-class CollapseWatch:
-    """The hypersphere collapse numbers of a centre method, measured on a fixed probe of the
-    training samples it pulls to c (see `deepad.diagnostics`): `start()` once c is set (the
-    reference), `record()` after every epoch (numbers and verdict for the epoch record)."""
-
-    def __init__(self, detector, train):
-        from deepad.diagnostics import CollapseMonitor, probe_rows
-
-        pulled = train.x[train.semi != -1]
-        self.detector = detector
-        self.probe = pulled[probe_rows(len(pulled), detector.seed)]
-        detector.collapse_monitor = self.monitor = CollapseMonitor()
-
-    def start(self) -> None:
-        self.monitor.start(self.detector.embed(self.probe), self.detector.center)
-
-    def record(self) -> dict:
-        rep = self.monitor.epoch(self.detector.embed(self.probe), self.detector.center)
-        return {k: rep[k] for k in ("spread_ratio", "spread", "eff_rank", "const_dims", "verdict")}

@@ -18,8 +18,9 @@ from torch.nn.utils import parametrize
 
 from deepad.data.setups import Part
 from deepad.detectors._shared.configs import BiGANConfig
-from deepad.detectors.base import Detector, EpochClock
-from deepad.detectors.torch_utils import (as_tensor, batched, epoch_extras, minibatches, probe_indices,
+from deepad.detectors.base import Detector
+from deepad.detectors.deep import EpochClock, epoch_extras
+from deepad.detectors.torch_utils import (as_tensor, batched, minibatches, probe_indices,
                                           seed_everything)
 from deepad.errors import DeepADError
 from deepad.nets.bigan import BiGAN, anomaly_score, average_into, discriminator_loss, encoder_generator_loss

@@ -17,8 +17,9 @@ import torch
 
 from deepad.data.setups import Part
 from deepad.detectors.ae import SPEC, AEConfig  # noqa: F401
-from deepad.detectors.base import Detector, EpochClock
-from deepad.detectors.torch_utils import (as_tensor, batched, epoch_extras, minibatches, probe_indices,
+from deepad.detectors.base import Detector
+from deepad.detectors.deep import EpochClock, epoch_extras
+from deepad.detectors.torch_utils import (as_tensor, batched, minibatches, probe_indices,
                                           seed_everything)
 from deepad.errors import DeepADError
 from deepad.nets import NetSpec, build_autoencoder, resolve_rep_dim

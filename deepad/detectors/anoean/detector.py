@@ -27,8 +27,9 @@ from torch import nn
 from deepad.data.setups import Part
 from deepad.detectors.anoean import SPEC, AnoEANConfig  # noqa: F401
 from deepad.detectors.anoean import losses as L
-from deepad.detectors.base import Detector, EpochClock
-from deepad.detectors.torch_utils import (as_tensor, batched, epoch_extras, minibatches, probe_indices,
+from deepad.detectors.base import Detector
+from deepad.detectors.deep import EpochClock, epoch_extras
+from deepad.detectors.torch_utils import (as_tensor, batched, minibatches, probe_indices,
                                           seed_everything)
 from deepad.errors import DeepADError
 from deepad.nets import NetSpec, build_encoder

@@ -11,10 +11,11 @@ import torch
 from torch import nn
 
 from deepad.data.setups import Part
-from deepad.detectors.base import Detector, EpochClock
+from deepad.detectors.base import Detector
+from deepad.detectors.deep import CollapseWatch, EpochClock, epoch_extras
 from deepad.detectors.deep_svdd import SPEC, DeepSVDDConfig  # noqa: F401
 from deepad.detectors.deep_svdd import losses as L
-from deepad.detectors.torch_utils import (CollapseWatch, as_tensor, batched, epoch_extras, minibatches,
+from deepad.detectors.torch_utils import (as_tensor, batched, minibatches,
                                           probe_indices, seed_everything)
 from deepad.nets import NetSpec, build_autoencoder, build_encoder, resolve_rep_dim
 

@@ -18,11 +18,12 @@ import numpy as np
 import torch
 
 from deepad.data.setups import Part
-from deepad.detectors.base import Detector, EpochClock
+from deepad.detectors.base import Detector
+from deepad.detectors.deep import CollapseWatch, EpochClock, epoch_extras
 from deepad.detectors.deep_svdd_vae import SPEC, DeepSVDDVAEConfig  # noqa: F401
 from deepad.detectors.deep_svdd_vae import losses as L
 from deepad.detectors.deep_svdd_vae.model import VAE
-from deepad.detectors.torch_utils import (CollapseWatch, as_tensor, batched, epoch_extras, minibatches,
+from deepad.detectors.torch_utils import (as_tensor, batched, minibatches,
                                           probe_indices, seed_everything)
 from deepad.errors import DeepADError
 from deepad.nets import resolve_rep_dim

@@ -37,11 +37,12 @@ from torch import nn
 
 from deepad import metrics
 from deepad.data.setups import Part
-from deepad.detectors.base import Detector, EpochClock
+from deepad.detectors.base import Detector
+from deepad.detectors.deep import EpochClock, extras_from
 from deepad.detectors.r2ad2 import SPEC, R2AD2Config, schedule_problem  # noqa: F401
 from deepad.detectors.r2ad2 import gradients as G
 from deepad.detectors.r2ad2.model import SIZES, AlarmNetwork
-from deepad.detectors.torch_utils import as_tensor, extras_from, minibatches, probe_indices, seed_everything
+from deepad.detectors.torch_utils import as_tensor, minibatches, probe_indices, seed_everything
 from deepad.errors import DeepADError
 from deepad.nets import NetSpec, build_autoencoder
 

@@ -28,10 +28,10 @@ import torch
 
 from deepad.data.setups import Part
 from deepad.detectors._shared.bigan import BiGANDetector
-from deepad.detectors.base import EpochClock
+from deepad.detectors.deep import EpochClock, epoch_extras
 from deepad.detectors.rt_bigan import SPEC, RtBiGANConfig  # noqa: F401
 from deepad.detectors.rt_bigan import reptile
-from deepad.detectors.torch_utils import as_tensor, batched, epoch_extras, probe_indices, seed_everything
+from deepad.detectors.torch_utils import as_tensor, batched, probe_indices, seed_everything
 from deepad.errors import DeepADError
 
 
