@@ -17,11 +17,8 @@ import torch
 
 from deepad.data.setups import Part
 from deepad.detectors.ae import SPEC, AEConfig  # noqa: F401
-from deepad.detectors.base import Detector
-from deepad.detectors.deep import EpochClock, epoch_extras
-from deepad.detectors.torch_utils import (as_tensor, batched, minibatches, probe_indices,
-                                          seed_everything)
-from deepad.errors import DeepADError
+from deepad.detectors.deep import DeepDetector, Phase
+from deepad.detectors.torch_utils import as_tensor, batched
 from deepad.nets import NetSpec, build_autoencoder, resolve_rep_dim
 
 
@@ -30,7 +27,7 @@ def reconstruction_error(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return (x_hat.reshape(x.shape) - x).pow(2).flatten(1).sum(dim=1)
 
 
-class AE(Detector):
+class AE(DeepDetector):
     spec = SPEC
 
     def _build(self, in_shape: tuple[int, ...]) -> None:
@@ -44,44 +41,33 @@ class AE(Detector):
         return (self.encoder, self.decoder)
 
     # -- training -----------------------------------------------------------------------------
-    def fit(self, train: Part, val: Part | None = None, on_epoch=None, should_stop=None):
-        cfg = self.config
-        gen = seed_everything(self.seed)
-        normal_x = train.x[train.semi != -1]
-        if len(normal_x) < 2:
-            raise DeepADError(f"the training set has {len(normal_x)} samples not labelled anomalous; "
-                              "the autoencoder needs at least 2")
+    def build(self, train: Part) -> None:
         self._build(train.x.shape[1:])
-        x = as_tensor(normal_x, self.device)
-        probe = val.x[probe_indices(len(val), self.seed)] if val is not None and len(val) > 1 else None
-        emit = on_epoch or (lambda rec, snap=None: None)
+
+    def check(self, train: Part) -> None:
+        self.require_normals(train)
+
+    def phases(self, train: Part, val: Part | None):
+        cfg = self.config
+        x = as_tensor(train.x[train.semi != -1], self.device)
         params = [p for m in self._modules() for p in m.parameters()]
         opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
-        for epoch in range(cfg.epochs):
-            clock = EpochClock(epoch)
+        def step(idx: torch.Tensor) -> dict:
+            xb = x[idx]
+            loss = reconstruction_error(self.decoder(self.encoder(xb)), xb).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            return {"loss": loss.item()}
+
+        def run_epoch(epoch: int) -> dict:
             for m in self._modules():
                 m.train()
-            total, n_batches = 0.0, 0
-            for idx in minibatches(len(x), cfg.batch_size, gen, self.device):
-                self._check_stop(should_stop)
-                xb = x[idx]
-                loss = reconstruction_error(self.decoder(self.encoder(xb)), xb).mean()
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                total += loss.item()
-                n_batches += 1
-            rec = {"loss": total / n_batches, "loss_rec": total / n_batches}
-            clock.check_finite(loss=rec["loss"])
-            rec.update(phase="train", epoch=epoch + 1)
-            extras, snap = epoch_extras(self, val, probe)
-            rec.update(extras)
-            rec["seconds"] = clock.seconds()
-            emit(rec, snap)
+            loss = self.batch_means(len(x), cfg.batch_size, step)["loss"]
+            return {"loss": loss, "loss_rec": loss}
 
-        self._threshold = float(np.percentile(self.score(normal_x), 95))
-        return self
+        yield Phase("train", cfg.epochs, run_epoch)
 
     def _eval(self) -> None:
         for m in self._modules():
