@@ -4,23 +4,19 @@ weighted by the adaptive c_t or a fixed weight."""
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import torch
 from torch import nn
 
 from deepad.data.setups import Part
-from deepad.detectors.base import Detector
-from deepad.detectors.deep import CollapseWatch, EpochClock, epoch_extras
+from deepad.detectors.deep import CollapseWatch, DeepDetector, Phase
 from deepad.detectors.deep_svdd import SPEC, DeepSVDDConfig  # noqa: F401
 from deepad.detectors.deep_svdd import losses as L
-from deepad.detectors.torch_utils import (as_tensor, batched, minibatches,
-                                          probe_indices, seed_everything)
+from deepad.detectors.torch_utils import as_tensor, batched, minibatches
 from deepad.nets import NetSpec, build_autoencoder, build_encoder, resolve_rep_dim
 
 
-class DeepSVDD(Detector):
+class DeepSVDD(DeepDetector):
     spec = SPEC
 
     # -- building -----------------------------------------------------------------------------
@@ -38,17 +34,16 @@ class DeepSVDD(Detector):
         self.c = torch.zeros(self.rep_dim, device=self.device)
 
     # -- training -----------------------------------------------------------------------------
-    def fit(self, train: Part, val: Part | None = None, on_epoch=None, should_stop=None):
-        cfg = self.config
-        gen = seed_everything(self.seed)
+    def build(self, train: Part) -> None:
         self._build(train.x.shape[1:])
+
+    def phases(self, train: Part, val: Part | None):
+        cfg = self.config
         x = as_tensor(train.x, self.device)
         semi = torch.as_tensor(train.semi, device=self.device)
-        probe = val.x[probe_indices(len(val), self.seed)] if val is not None and len(val) > 1 else None
-        emit = on_epoch or (lambda rec, snap=None: None)
 
         if cfg.pretrain_epochs > 0:
-            self._pretrain(x[semi != -1], gen, emit, should_stop)
+            yield from self._pretrain(x[semi != -1])
 
         self.c = self._initial_center(x[semi != -1])
         self.center = self.c.cpu().numpy()
@@ -66,60 +61,55 @@ class DeepSVDD(Detector):
 
         self.R = 0.0
         self.c_t = 0.0  # c_0 = 0 (paper 000)
-        for epoch in range(cfg.epochs):
-            clock = EpochClock(epoch)
-            self.net.train()
-            sums = {"loss": 0.0, "loss_svdd": 0.0, "loss_reg": 0.0, "weighted_reg": 0.0,
-                    "batch_var": 0.0, "mean_dist": 0.0}
-            n_batches = 0
-            d_t = L.variance_threshold(cfg.d0, epoch, cfg.r)
-            for idx in minibatches(len(x), cfg.batch_size, gen, self.device):
-                self._check_stop(should_stop)
-                z = self.net(x[idx])
-                dist = L.squared_distance(z, self.c)
-                loss_svdd = L.svdd_loss(dist, semi[idx], objective=cfg.objective, radius=self.R,
-                                        nu=cfg.nu, eta=cfg.eta)
-                loss_reg = self._reg_loss(z, d_t, gen)
-                if loss_reg is None:
-                    loss = loss_svdd
-                    weighted = 0.0
+
+        def step(idx: torch.Tensor, epoch: int, d_t: float) -> dict:
+            z = self.net(x[idx])
+            dist = L.squared_distance(z, self.c)
+            loss_svdd = L.svdd_loss(dist, semi[idx], objective=cfg.objective, radius=self.R,
+                                    nu=cfg.nu, eta=cfg.eta)
+            loss_reg = self._reg_loss(z, d_t, self.generator)
+            if loss_reg is None:
+                loss = loss_svdd
+                weighted = 0.0
+            else:
+                if cfg.weighting == "adaptive":
+                    self.c_t = L.adaptive_weight(self.c_t, loss_svdd.item(), loss_reg.item(),
+                                                 cfg.alpha, cfg.beta)
                 else:
-                    if cfg.weighting == "adaptive":
-                        self.c_t = L.adaptive_weight(self.c_t, loss_svdd.item(), loss_reg.item(),
-                                                     cfg.alpha, cfg.beta)
-                    else:
-                        self.c_t = cfg.reg_weight
-                    loss = loss_svdd + self.c_t * loss_reg
-                    weighted = self.c_t * loss_reg.item()
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                if cfg.objective == "soft-boundary" and epoch >= cfg.warmup_epochs:
-                    radius = L.soft_boundary_radius(dist, cfg.nu, semi[idx])
-                    self.R = self.R if radius is None else radius
-                sums["loss"] += loss.item()
-                sums["loss_svdd"] += loss_svdd.item()
-                sums["loss_reg"] += loss_reg.item() if loss_reg is not None else 0.0
-                sums["weighted_reg"] += weighted
-                sums["batch_var"] += L.minibatch_variance(z.detach()).item()
-                sums["mean_dist"] += dist.detach().mean().item()
-                n_batches += 1
-            rec = {k: v / n_batches for k, v in sums.items()}
-            clock.check_finite(loss=rec["loss"])
+                    self.c_t = cfg.reg_weight
+                loss = loss_svdd + self.c_t * loss_reg
+                weighted = self.c_t * loss_reg.item()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            if cfg.objective == "soft-boundary" and epoch >= cfg.warmup_epochs:
+                radius = L.soft_boundary_radius(dist, cfg.nu, semi[idx])
+                self.R = self.R if radius is None else radius
+            return {"loss": loss.item(), "loss_svdd": loss_svdd.item(),
+                    "loss_reg": loss_reg.item() if loss_reg is not None else 0.0, "weighted_reg": weighted,
+                    "batch_var": L.minibatch_variance(z.detach()).item(),
+                    "mean_dist": dist.detach().mean().item()}
+
+        def run_epoch(epoch: int) -> dict:
+            self.net.train()
+            d_t = L.variance_threshold(cfg.d0, epoch, cfg.r)
+            return self.batch_means(len(x), cfg.batch_size, lambda idx: step(idx, epoch, d_t))
+
+        def after(epoch: int) -> dict:
             if cfg.learnable_center:
                 self.center = self.c.detach().cpu().numpy()
             self.radius = self.R if cfg.objective == "soft-boundary" else None
-            rec.update(phase="train", epoch=epoch + 1, c_t=self.c_t if cfg.reg != "none" else None,
-                       var_threshold=d_t if cfg.reg == "variance" else None, R=self.R)
-            extras, snap = epoch_extras(self, val, probe)
-            rec.update(extras)
-            rec.update(watch.record())
-            rec["seconds"] = clock.seconds()
-            emit(rec, snap)
+            return {"c_t": self.c_t if cfg.reg != "none" else None,
+                    "var_threshold": L.variance_threshold(cfg.d0, epoch, cfg.r) if cfg.reg == "variance" else None,
+                    "R": self.R}
 
-        train_scores = self.score(train.x[train.semi != -1])
-        self._threshold = 0.0 if cfg.objective == "soft-boundary" else float(np.percentile(train_scores, 95))
-        return self
+        yield Phase("train", cfg.epochs, run_epoch, after=after, collapse=watch)
+
+    def finish(self, train: Part) -> None:
+        if self.config.objective == "soft-boundary":
+            self._threshold = 0.0
+        else:
+            super().finish(train)
 
     def _reg_loss(self, z: torch.Tensor, d_t: float, gen: torch.Generator):
         if self.config.reg == "noise":
@@ -128,29 +118,30 @@ class DeepSVDD(Detector):
             return L.variance_regularizer(z, d_t)
         return None
 
-    def _pretrain(self, x: torch.Tensor, gen, emit, should_stop) -> None:
+    def _pretrain(self, x: torch.Tensor):
+        """The autoencoder pretraining phase: φ's weights start from its encoder's."""
         cfg = self.config
         enc, dec = build_autoencoder(self.in_shape, self._spec())
         enc.load_state_dict(self.net.state_dict())
         enc, dec = enc.to(self.device), dec.to(self.device)
         ae = nn.Sequential(enc, dec)
         opt = torch.optim.Adam(ae.parameters(), lr=cfg.pretrain_lr, weight_decay=cfg.weight_decay)
-        for epoch in range(cfg.pretrain_epochs):
-            t0 = time.perf_counter()
+
+        def step(idx: torch.Tensor) -> dict:
+            xb = x[idx]
+            loss = ((ae(xb).view_as(xb) - xb) ** 2).flatten(1).sum(1).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            return {"loss": loss.item()}
+
+        def run_epoch(epoch: int) -> dict:
             ae.train()
-            total, n = 0.0, 0
-            for idx in minibatches(len(x), cfg.batch_size, gen, self.device):
-                self._check_stop(should_stop)
-                xb = x[idx]
-                loss = ((ae(xb).view_as(xb) - xb) ** 2).flatten(1).sum(1).mean()
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                total += loss.item()
-                n += 1
-            EpochClock(epoch).check_finite(reconstruction_loss=total / n)
-            emit({"phase": "pretrain", "epoch": epoch + 1, "loss": total / n, "loss_rec": total / n,
-                  "seconds": time.perf_counter() - t0}, None)
+            loss = self.batch_means(len(x), cfg.batch_size, step)["loss"]
+            return {"loss": loss, "loss_rec": loss}
+
+        yield Phase("pretrain", cfg.pretrain_epochs, run_epoch, finite={"reconstruction_loss": "loss"},
+                    extras=None)
         self.net.load_state_dict(enc.state_dict())
 
     @torch.no_grad()
