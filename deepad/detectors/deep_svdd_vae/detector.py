@@ -18,13 +18,11 @@ import numpy as np
 import torch
 
 from deepad.data.setups import Part
-from deepad.detectors.base import Detector
-from deepad.detectors.deep import CollapseWatch, EpochClock, epoch_extras
+from deepad.detectors.deep import CollapseWatch, DeepDetector, Phase
 from deepad.detectors.deep_svdd_vae import SPEC, DeepSVDDVAEConfig  # noqa: F401
 from deepad.detectors.deep_svdd_vae import losses as L
 from deepad.detectors.deep_svdd_vae.model import VAE
-from deepad.detectors.torch_utils import (as_tensor, batched, minibatches,
-                                          probe_indices, seed_everything)
+from deepad.detectors.torch_utils import as_tensor, batched
 from deepad.errors import DeepADError
 from deepad.nets import resolve_rep_dim
 
@@ -42,7 +40,7 @@ def resolve_likelihood(choice: str, x: np.ndarray) -> str:
     return choice
 
 
-class DeepSVDDVAE(Detector):
+class DeepSVDDVAE(DeepDetector):
     spec = SPEC
 
     def _build(self, in_shape: tuple[int, ...], likelihood: str) -> None:
@@ -53,57 +51,49 @@ class DeepSVDDVAE(Detector):
         self.c = torch.zeros(self.rep_dim, device=self.device)
 
     # -- training -----------------------------------------------------------------------------
-    def fit(self, train: Part, val: Part | None = None, on_epoch=None, should_stop=None):
+    def check(self, train: Part) -> None:
+        self.require_normals(train)
+
+    def build(self, train: Part) -> None:
+        self._build(train.x.shape[1:], resolve_likelihood(self.config.likelihood, train.x[train.semi != -1]))
+
+    def phases(self, train: Part, val: Part | None):
         cfg = self.config
-        gen = seed_everything(self.seed)
-        normal_x = train.x[train.semi != -1]
-        if len(normal_x) < 2:
-            raise DeepADError(f"the training set has {len(normal_x)} samples not labelled anomalous; "
-                              "Deep SVDD-VAE needs at least 2")
-        self._build(train.x.shape[1:], resolve_likelihood(cfg.likelihood, normal_x))
         nll = L.bernoulli_nll if self.likelihood == "bernoulli" else L.gaussian_nll
-        x = as_tensor(normal_x, self.device)
-        probe = val.x[probe_indices(len(val), self.seed)] if val is not None and len(val) > 1 else None
-        emit = on_epoch or (lambda rec, snap=None: None)
+        x = as_tensor(train.x[train.semi != -1], self.device)
         # Keras' RMSprop (the paper's framework) averages squared gradients with ρ = 0.9.
         opt = torch.optim.RMSprop(self.vae.parameters(), lr=cfg.lr, alpha=0.9,
                                   weight_decay=cfg.weight_decay)
         watch = CollapseWatch(self, train)
         watch.start()  # the reference: the latent means at initialisation
 
-        for epoch in range(cfg.epochs):
-            clock = EpochClock(epoch)
-            self.vae.train()
-            sums = {"loss": 0.0, "loss_rec": 0.0, "loss_kl": 0.0, "loss_svdd": 0.0}
-            n_batches = 0
-            for idx in minibatches(len(x), cfg.batch_size, gen, self.device):
-                self._check_stop(should_stop)
-                xb = x[idx]
-                mu, logvar = self.vae.encode(xb)
-                eps = torch.randn(mu.shape, generator=gen).to(self.device)
-                z = L.reparametrize(mu, logvar, eps)
-                dist = L.center_distance(mu, L.batch_center(mu))
-                parts = L.svdd_vae_loss(nll(self.vae.decode(z), xb), L.kl_to_standard_normal(mu, logvar),
-                                        dist, cfg.alpha)
-                opt.zero_grad(set_to_none=True)
-                parts["loss"].backward()
-                opt.step()
-                for k in sums:
-                    sums[k] += parts[k].item()
-                n_batches += 1
-            rec = {k: v / n_batches for k, v in sums.items()}
-            clock.check_finite(**rec)
-            self._set_center(x)
-            rec.update(phase="train", epoch=epoch + 1)
-            extras, snap = epoch_extras(self, val, probe)
-            rec.update(extras)
-            rec.update(watch.record())
-            rec["seconds"] = clock.seconds()
-            emit(rec, snap)
+        def step(idx: torch.Tensor) -> dict:
+            xb = x[idx]
+            mu, logvar = self.vae.encode(xb)
+            eps = torch.randn(mu.shape, generator=self.generator).to(self.device)
+            z = L.reparametrize(mu, logvar, eps)
+            dist = L.center_distance(mu, L.batch_center(mu))
+            parts = L.svdd_vae_loss(nll(self.vae.decode(z), xb), L.kl_to_standard_normal(mu, logvar),
+                                    dist, cfg.alpha)
+            opt.zero_grad(set_to_none=True)
+            parts["loss"].backward()
+            opt.step()
+            return {k: parts[k].item() for k in ("loss", "loss_rec", "loss_kl", "loss_svdd")}
 
-        self.radius = float(np.percentile(self.score(normal_x), 95))
-        self._threshold = self.radius
-        return self
+        def run_epoch(epoch: int) -> dict:
+            self.vae.train()
+            return self.batch_means(len(x), cfg.batch_size, step)
+
+        def after(epoch: int) -> dict:
+            self._set_center(x)
+            return {}
+
+        yield Phase("train", cfg.epochs, run_epoch, finite=("loss", "loss_rec", "loss_kl", "loss_svdd"),
+                    after=after, collapse=watch)
+
+    def finish(self, train: Part) -> None:
+        super().finish(train)
+        self.radius = self._threshold
 
     def _set_center(self, x: torch.Tensor) -> None:
         """c* = mean latent mean over the training data, with the network as it scores."""
