@@ -168,6 +168,8 @@ class DeepDetector(Detector):
     `build` and `phases`, and where it needs them `check` and `finish`; `score`, `embed`, `state`
     and `load_state` as every detector does."""
 
+    _should_stop: StopFlag | None = None  # while a fit runs
+
     # -- hooks --------------------------------------------------------------------------------
     def check(self, train: Part) -> None:
         """Refuse a training part the method cannot learn from (DeepADError), before any work."""
@@ -207,9 +209,14 @@ class DeepDetector(Detector):
         self._budget: _ExtrasBudget | None = None
 
     def run_phases(self, phases: Iterator[Phase]) -> None:
-        for phase in phases:
-            for e in range(phase.epochs):
-                self._run_epoch(phase, e)
+        """Every epoch of every phase; then the stop flag, the callback and the validation part are
+        let go (scoring after training is never cancelled)."""
+        try:
+            for phase in phases:
+                for e in range(phase.epochs):
+                    self._run_epoch(phase, e)
+        finally:
+            self._val = self._probe = self._emit = self._should_stop = None
 
     def _run_epoch(self, phase: Phase, e: int) -> None:
         epoch = phase.first_epoch + e
