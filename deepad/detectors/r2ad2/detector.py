@@ -28,8 +28,6 @@ for that.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -37,19 +35,18 @@ from torch import nn
 
 from deepad import metrics
 from deepad.data.setups import Part
-from deepad.detectors.base import Detector
-from deepad.detectors.deep import EpochClock, extras_from
+from deepad.detectors.deep import DeepDetector, Phase, extras_from
 from deepad.detectors.r2ad2 import SPEC, R2AD2Config, schedule_problem  # noqa: F401
 from deepad.detectors.r2ad2 import gradients as G
 from deepad.detectors.r2ad2.model import SIZES, AlarmNetwork
-from deepad.detectors.torch_utils import as_tensor, minibatches, probe_indices, seed_everything
+from deepad.detectors.torch_utils import as_tensor, probe_indices
 from deepad.errors import DeepADError
 from deepad.nets import NetSpec, build_autoencoder
 
 GRAD_CHUNK = 256  # samples scored by the alarm network at a time
 
 
-class R2AD2(Detector):
+class R2AD2(DeepDetector):
     spec = SPEC
 
     # -- building -----------------------------------------------------------------------------
@@ -61,7 +58,7 @@ class R2AD2(Detector):
         self.alarm = AlarmNetwork(self.n_params, SIZES[self.config.size]).to(self.device)
         self.snapshots: list[tuple[G.Params, G.Params]] = []
 
-    def _check(self, train: Part) -> None:
+    def check(self, train: Part) -> None:
         cfg = self.config
         problem = schedule_problem(cfg.t0, cfg.t, cfg.n_snapshots, cfg.ae_epochs)
         if problem:
@@ -83,73 +80,79 @@ class R2AD2(Detector):
                               "sample for the alarm network; raise holdout or use alarm_normals 'all'")
 
     # -- training -----------------------------------------------------------------------------
-    def fit(self, train: Part, val: Part | None = None, on_epoch=None, should_stop=None):
-        cfg = self.config
-        self._check(train)
-        gen = seed_everything(self.seed)
+    def build(self, train: Part) -> None:
         self._build(train.x.shape[1:])
-        emit = on_epoch or (lambda rec, snap=None: None)
+
+    def phases(self, train: Part, val: Part | None):
+        cfg = self.config
         x = as_tensor(train.x, self.device)
         y = torch.as_tensor(train.semi == -1, dtype=torch.float32, device=self.device)
 
         # 1. target autoencoder on the normal data, minus the held-back share
         normal = torch.as_tensor(np.flatnonzero(train.semi != -1), device=self.device)
-        normal = normal[torch.randperm(len(normal), generator=gen).to(self.device)]
+        normal = normal[torch.randperm(len(normal), generator=self.generator).to(self.device)]
         n_hold = int(round(cfg.holdout * len(normal)))
-        self._train_target(x[normal[n_hold:]], val, gen, emit, should_stop)
+        yield self._target_phase(x[normal[n_hold:]], val)
 
         # 2. gradient sequences of the real training data and of as many synthetic anomalies
-        t0 = time.perf_counter()
-        if cfg.alarm_normals == "held-back":
-            keep = torch.cat([normal[:n_hold], torch.as_tensor(np.flatnonzero(train.semi == -1),
-                                                                device=self.device)])
-            x, y = x[keep], y[keep]
-        g_real = self._features(x, should_stop)
-        x_syn = G.synthetic_anomalies(len(x), self.in_shape, gen).to(self.device)
-        g_syn = self._features(x_syn, should_stop)
         has_val = val is not None and len(val) > 1
-        g_val = self._features(as_tensor(val.x, self.device), should_stop) if has_val else None
-        probe = probe_indices(len(val), self.seed) if has_val else None
-        emit({"phase": "features", "epoch": 1, "n_features": self.n_params,
-              "seconds": time.perf_counter() - t0}, None)
+        features: dict[str, torch.Tensor] = {}
+
+        def compute_features(epoch: int) -> dict:
+            nonlocal x, y
+            if cfg.alarm_normals == "held-back":
+                keep = torch.cat([normal[:n_hold], torch.as_tensor(np.flatnonzero(train.semi == -1),
+                                                                    device=self.device)])
+                x, y = x[keep], y[keep]
+            features["real"] = self._features(x)
+            features["syn"] = self._features(G.synthetic_anomalies(len(x), self.in_shape, self.generator)
+                                             .to(self.device))
+            if has_val:
+                features["val"] = self._features(as_tensor(val.x, self.device))
+            return {"n_features": self.n_params}
+
+        yield Phase("features", 1, compute_features, finite=(), extras=None)
 
         # 3. alarm network, Eq. 2 with Eq. 3 for its batch norm
         opt = torch.optim.Adam(self.alarm.parameters(), lr=cfg.lr)
-        for epoch in range(cfg.epochs):
-            clock = EpochClock(epoch)
+        g_real = features["real"]
+
+        def step(idx: torch.Tensor, g_syn: torch.Tensor) -> dict:
+            loss_real, loss_syn = self._alarm_losses(g_real[idx], y[idx], g_syn)
+            loss = loss_real + loss_syn
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            return {"loss": loss.item(), "loss_real": loss_real.item(), "loss_synthetic": loss_syn.item()}
+
+        def run_epoch(epoch: int) -> dict:
             if epoch > 0 and cfg.resample_synthetic:
-                x_syn = G.synthetic_anomalies(len(x), self.in_shape, gen).to(self.device)
-                g_syn = self._features(x_syn, should_stop)
+                features["syn"] = self._features(G.synthetic_anomalies(len(x), self.in_shape, self.generator)
+                                                 .to(self.device))
+            g_syn = features["syn"]
             self.alarm.train()
-            syn_order = torch.randperm(len(g_syn), generator=gen).to(self.device)
-            sums = {"loss": 0.0, "loss_real": 0.0, "loss_synthetic": 0.0}
-            n_batches, start = 0, 0
-            for idx in minibatches(len(g_real), cfg.batch_size, gen, self.device):
-                self._check_stop(should_stop)
+            syn_order = torch.randperm(len(g_syn), generator=self.generator).to(self.device)
+            start = 0
+
+            def paired_step(idx: torch.Tensor) -> dict:
+                nonlocal start
                 sidx = syn_order[start:start + len(idx)]
                 start += len(idx)
-                loss_real, loss_syn = self._alarm_losses(g_real[idx], y[idx], g_syn[sidx])
-                loss = loss_real + loss_syn
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                sums["loss"] += loss.item()
-                sums["loss_real"] += loss_real.item()
-                sums["loss_synthetic"] += loss_syn.item()
-                n_batches += 1
-            rec = {k: v / n_batches for k, v in sums.items()}
-            clock.check_finite(loss=rec["loss"])
-            rec.update(phase="train", epoch=epoch + 1)
-            snap = None
-            if has_val:
-                logits, hidden = self._alarm_eval(g_val)
-                snap = hidden[probe].astype(np.float32)
-                rec.update(extras_from(val.target, logits))
-            rec["seconds"] = clock.seconds()
-            emit(rec, snap)
+                return step(idx, g_syn[sidx])
 
+            return self.batch_means(len(g_real), cfg.batch_size, paired_step)
+
+        def extras(epoch: int) -> tuple[dict, np.ndarray | None]:
+            """From the validation part's cached gradient features, every epoch."""
+            if not has_val:
+                return {}, None
+            logits, hidden = self._alarm_eval(features["val"])
+            return extras_from(val.target, logits), hidden[probe_indices(len(val), self.seed)].astype(np.float32)
+
+        yield Phase("train", cfg.epochs, run_epoch, extras=extras)
+
+    def finish(self, train: Part) -> None:
         self._threshold = 0.0  # logit 0 ⇔ anomaly probability 0.5
-        return self
 
     def _alarm_losses(self, g_real: torch.Tensor, y_real: torch.Tensor,
                       g_syn: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -163,42 +166,44 @@ class R2AD2(Detector):
         loss_syn = F.binary_cross_entropy_with_logits(logit_syn, torch.ones_like(logit_syn))
         return loss_real, loss_syn
 
-    def _train_target(self, x: torch.Tensor, val: Part | None, gen: torch.Generator, emit,
-                      should_stop) -> None:
+    def _target_phase(self, x: torch.Tensor, val: Part | None) -> Phase:
         """Train the autoencoder for T0 + (n_snapshots − 1)·T epochs on `x`, keeping a snapshot of
         its weights after epoch T0 and then after every further T epochs."""
         cfg = self.config
         snap_at = {cfg.t0 + j * cfg.t: j for j in range(cfg.n_snapshots)}
         opt = torch.optim.Adam(self.ae.parameters(), lr=cfg.ae_lr)
-        for epoch in range(max(snap_at)):
-            clock = EpochClock(epoch)
-            self.ae.train()
-            total, n = 0.0, 0
-            for idx in minibatches(len(x), cfg.ae_batch_size, gen, self.device):
-                self._check_stop(should_stop)
-                xb = x[idx]
-                loss = G.reconstruction_loss(self.ae(xb), xb).mean()
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                total += loss.item()
-                n += 1
-            clock.check_finite(reconstruction_loss=total / n)
-            rec = {"phase": "target", "epoch": epoch + 1, "loss": total / n, "loss_rec": total / n}
-            if epoch + 1 in snap_at:
-                self.snapshots.append(G.snapshot(self.ae))
-                rec["snapshot"] = snap_at[epoch + 1] + 1
-                if val is not None and len(val) > 1:
-                    rec["val_auc_recon"] = metrics.auc(
-                        val.target, self.reconstruction_error(val.x, len(self.snapshots) - 1))
-            rec["seconds"] = clock.seconds()
-            emit(rec, None)
 
-    def _features(self, x: torch.Tensor, should_stop=None) -> torch.Tensor:
+        def step(idx: torch.Tensor) -> dict:
+            xb = x[idx]
+            loss = G.reconstruction_loss(self.ae(xb), xb).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            return {"loss": loss.item()}
+
+        def run_epoch(epoch: int) -> dict:
+            self.ae.train()
+            loss = self.batch_means(len(x), cfg.ae_batch_size, step)["loss"]
+            return {"loss": loss, "loss_rec": loss}
+
+        def after(epoch: int) -> dict:
+            if epoch + 1 not in snap_at:
+                return {}
+            self.snapshots.append(G.snapshot(self.ae))
+            rec = {"snapshot": snap_at[epoch + 1] + 1}
+            if val is not None and len(val) > 1:
+                rec["val_auc_recon"] = metrics.auc(
+                    val.target, self.reconstruction_error(val.x, len(self.snapshots) - 1))
+            return rec
+
+        return Phase("target", max(snap_at), run_epoch, finite={"reconstruction_loss": "loss"},
+                     after=after, extras=None)
+
+    def _features(self, x: torch.Tensor) -> torch.Tensor:
         """Gradient sequences (n, T, D) for `x`, chunk by chunk (checking the stop flag between)."""
         outs, chunk = [], G.auto_chunk(self.n_params, x.shape[1:])
         for s in range(0, len(x), chunk):
-            self._check_stop(should_stop)
+            self.check_stop()
             outs.append(G.gradient_sequence(self.ae, self.snapshots, x[s:s + chunk], chunk))
         return torch.cat(outs) if outs else x.new_zeros((0, len(self.snapshots), self.n_params))
 
