@@ -113,7 +113,7 @@ def test_a_dataset_name_cannot_lift_the_size_limit():
 def test_staged_uploads_are_removed_after_a_day_and_kept_under_a_total(tmp_path):
     import time
 
-    from deepad.data.uploads import prune_staged, save_upload_bytes
+    from deepad.data.uploads import prune_staged, stage_upload_bytes
 
     def csv(seed: int) -> bytes:
         rng = np.random.default_rng(seed)
@@ -122,13 +122,13 @@ def test_staged_uploads_are_removed_after_a_day_and_kept_under_a_total(tmp_path)
         return ("f1,f2,label\n" + rows + "\n").encode()
 
     folder = tmp_path / "uploads"
-    old = save_upload_bytes(csv(0), "old.csv", folder)
+    old = stage_upload_bytes(csv(0), "old.csv", folder)
     day_ago = time.time() - 2 * 24 * 3600
     os.utime(old, (day_ago, day_ago))
     (folder / "notes.txt").write_text("not a staged upload")
-    fresh = [save_upload_bytes(csv(i), f"f{i}.csv", folder) for i in range(1, 4)]
+    fresh = [stage_upload_bytes(csv(i), f"f{i}.csv", folder) for i in range(1, 4)]
     assert not old.exists() and all(p.exists() for p in fresh) and (folder / "notes.txt").exists()
-    assert save_upload_bytes(csv(1), "f1.csv", folder) == fresh[0]  # the same content is kept once
+    assert stage_upload_bytes(csv(1), "f1.csv", folder) == fresh[0]  # the same content is kept once
     size = fresh[0].stat().st_size
     removed = prune_staged(folder, keep_bytes=2 * size + size // 2)
     assert removed == [fresh[1]]  # the oldest unused one; f1 was just used again

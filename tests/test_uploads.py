@@ -17,7 +17,7 @@ from deepad import metrics
 from deepad.data import SetupConfig, make_split
 from deepad.data.datasets import dataset_info, load_dataset
 from deepad.data.uploads import (load_user_bytes, load_user_data, normal_classes, parse_user_dataset_name,
-                                 save_upload_bytes, store_upload, store_upload_bytes, user_dataset_name)
+                                 stage_upload_bytes, copy_into_run, write_into_run, user_dataset_name)
 from deepad.detectors import registry
 from deepad.errors import DeepADError
 from deepad.training.reload import run_dataset
@@ -198,23 +198,23 @@ def test_store_upload_copies_the_validated_file_into_the_run(tmp_path):
     src.write_text(csv_text())
     run_dir = tmp_path / "run"
     run_dir.mkdir()
-    rel = store_upload(src, run_dir, label_column="status")
+    rel = copy_into_run(src, run_dir, label_column="status")
     assert rel == "data/sensors.csv" and (run_dir / rel).read_bytes() == src.read_bytes()
     again = load_user_data(run_dir / rel, label_column="status")
     assert np.array_equal(again.x, load_user_data(src, label_column="status").x)
-    rel2 = store_upload_bytes(src.read_bytes(), "my data (1).csv", run_dir, label_column="status")
+    rel2 = write_into_run(src.read_bytes(), "my data (1).csv", run_dir, label_column="status")
     assert rel2 == "data/my_data_1_.csv"
     assert sorted(p.name for p in (run_dir / "data").iterdir()) == ["my_data_1_.csv", "sensors.csv"]
 
 
 def test_an_upload_in_memory_is_kept_once_under_its_content_hash(tmp_path):
     data = csv_text().encode()
-    first = save_upload_bytes(data, "sensors.csv", tmp_path / "uploads", label_column="status")
-    again = save_upload_bytes(data, "sensors.csv", tmp_path / "uploads", label_column="status")
+    first = stage_upload_bytes(data, "sensors.csv", tmp_path / "uploads", label_column="status")
+    again = stage_upload_bytes(data, "sensors.csv", tmp_path / "uploads", label_column="status")
     assert first == again and first.name.endswith("-sensors.csv") and first.read_bytes() == data
     assert len(list((tmp_path / "uploads").iterdir())) == 1
     with pytest.raises(DeepADError, match="no such column"):
-        save_upload_bytes(data, "sensors.csv", tmp_path / "other", label_column="nope")
+        stage_upload_bytes(data, "sensors.csv", tmp_path / "other", label_column="nope")
     assert not (tmp_path / "other").exists()
 
 
@@ -226,7 +226,7 @@ def test_store_upload_keeps_an_image_folder_as_a_zip(tmp_path):
             (folder / cls / f"{i}.png").write_bytes(png_bytes(img))
     run_dir = tmp_path / "run"
     run_dir.mkdir()
-    rel = store_upload(folder, run_dir)
+    rel = copy_into_run(folder, run_dir)
     assert rel == "data/shots.zip"
     stored, original = load_user_data(run_dir / rel), load_user_data(folder)
     assert stored.classes == original.classes and np.array_equal(stored.x, original.x)
@@ -318,7 +318,7 @@ def test_bad_input_gets_a_clear_message_and_nothing_is_written(tmp_path, case):
     with pytest.raises(DeepADError, match=message):
         load_user_data(path, **options)
     with pytest.raises(DeepADError, match=message):
-        store_upload(path, run_dir, **options)
+        copy_into_run(path, run_dir, **options)
     with pytest.raises(DeepADError, match=message):
         load_user_bytes(path.read_bytes(), name, **options)
     assert tree(tmp_path) == before and not (run_dir / "data").exists()
@@ -349,7 +349,7 @@ def test_missing_path_and_bad_options_are_named(tmp_path):
     with pytest.raises(DeepADError, match="image_size='big'"):
         load_user_data(image_zip(tmp_path / "i.zip"), image_size="big")
     with pytest.raises(DeepADError, match="run folder .* does not exist"):
-        store_upload(path, tmp_path / "no-run", label_column="y")
+        copy_into_run(path, tmp_path / "no-run", label_column="y")
 
 
 # --- property-based: malformed input only ever raises DeepADError --------------------------------------

@@ -84,10 +84,10 @@ def create_run(cfg: RunConfig | dict, store: RunStore) -> tuple[RunRecord, RunCo
 def _keep_user_data(run: RunRecord, cfg: RunConfig) -> RunConfig:
     """Copy a user's file into the run's folder and point the config at the copy, so the run can be
     reopened after the original has moved or changed."""
-    from deepad.data.uploads import parse_user_dataset_name, store_upload, user_dataset_name
+    from deepad.data.uploads import parse_user_dataset_name, copy_into_run, user_dataset_name
 
     path, options = parse_user_dataset_name(cfg.dataset)
-    rel = store_upload(path, run.path, **options)
+    rel = copy_into_run(path, run.path, **options)
     cfg = cfg.model_copy(update={"dataset": user_dataset_name((run.path / rel).resolve(), **options)})
     run.config = cfg.model_dump()
     run.files.write_config(run.config)

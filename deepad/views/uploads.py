@@ -101,6 +101,6 @@ def stage_upload(check: UploadCheck, filename: str, data: bytes, folder, drop_ba
                "image_size": (f"{image_size[0]}x{image_size[1]}"
                               if image_size is not None and check.kind == "zip" else None)}
     options = {k: v for k, v in options.items() if v is not None}
-    path = uploads.save_upload_bytes(data, filename, folder, **options)
+    path = uploads.stage_upload_bytes(data, filename, folder, **options)
     check.dataset_name = uploads.user_dataset_name(Path(path).resolve(), **options)
     return check
