@@ -16,9 +16,6 @@ from typing import BinaryIO, Sequence
 from deepad.errors import DeepADError
 
 
-
-
-
 DEFAULT_MAX_BYTES = 200 * 2 ** 20
 
 
