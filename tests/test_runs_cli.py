@@ -64,7 +64,7 @@ def _smoke_flags(method: str) -> list[str]:
 
     flags = []
     for name, value in registry.spec(method).smoke.items():
-        flag = cli._flag(name)
+        flag = cli.flag_for(name)
         flags += ([flag if value else "--no-" + flag[2:]] if isinstance(value, bool) else [flag, str(value)])
     return flags
 

@@ -1,28 +1,17 @@
-"""`python -m deepad ...`: train a run (from options or a preset), list and show runs, score your own
-inputs with a finished run, list methods, datasets and presets.
-
-Method hyperparameters become flags automatically from each detector's config (`--nu`, `--k`,
-`--alpha`, ...), so the CLI, the dashboard and the tests share one definition and one validation.
-Bad input: one line on stderr naming the parameter, the value and what is allowed; exit status 2;
-nothing written. The last line printed by `train` is one JSON object.
-"""
+"""The command line and the run config, both ways: the parser (a flag for every setting of every
+method config, from its typed fields), `config_from_args` (options to a run config) and its
+inverse `train_command` (a run config to the command that trains it again)."""
 
 from __future__ import annotations
 
 import argparse
 import copy
 import json
-import os
 import shlex
-import signal
-import sys
-import threading
 import typing
 
-from pydantic import ValidationError
-
 from deepad.data.setups import SetupConfig
-from deepad.errors import DeepADError, describe_os_error
+from deepad.errors import DeepADError
 
 EXIT_BAD_INPUT = 2
 
@@ -46,7 +35,7 @@ def _literal_choices(annotation) -> tuple | None:
     return None
 
 
-def _flag(name: str) -> str:
+def flag_for(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
@@ -86,7 +75,7 @@ def _add_run_options(t: argparse.ArgumentParser, sweep: bool = False) -> None:
         if name in ("normal", "anomaly", "known_classes"):
             continue
         choices = _literal_choices(info.annotation)
-        s_group.add_argument(_flag(name), dest=f"setup_{name}", default=None, metavar="VALUE",
+        s_group.add_argument(flag_for(name), dest=f"setup_{name}", default=None, metavar="VALUE",
                              help=_help(info.description, choices))
     t.add_argument("--method", default=None, help="detector (`python -m deepad methods`); default deep-svdd")
     t.add_argument("--seed", type=int, default=None, help="random seed; default 0")
@@ -99,11 +88,11 @@ def _add_run_options(t: argparse.ArgumentParser, sweep: bool = False) -> None:
                              "`python -m deepad methods --verbose` lists them)")
     for name, (ann, info) in sorted(_method_fields().items()):
         if ann is bool:
-            g.add_argument(_flag(name), dest=f"param_{name}", action=argparse.BooleanOptionalAction,
+            g.add_argument(flag_for(name), dest=f"param_{name}", action=argparse.BooleanOptionalAction,
                            default=None, help=_help(info.description))
         else:
             choices = _literal_choices(ann)
-            g.add_argument(_flag(name), dest=f"param_{name}", default=None, metavar="VALUE",
+            g.add_argument(flag_for(name), dest=f"param_{name}", default=None, metavar="VALUE",
                            help=_help(info.description, choices))
 
 
@@ -192,8 +181,8 @@ def config_from_args(args: argparse.Namespace) -> dict:
             continue
         name = key.removeprefix("param_")
         if name not in own:
-            raise DeepADError(f"{_flag(name)} does not apply to method {method}; its parameters are: "
-                              + ", ".join(_flag(n) for n in own))
+            raise DeepADError(f"{flag_for(name)} does not apply to method {method}; its parameters are: "
+                              + ", ".join(flag_for(n) for n in own))
         params[name] = value
     if args.dataset is not None and not args.dataset.strip():
         raise DeepADError(f"--dataset={args.dataset!r}: give a dataset name (`python -m deepad datasets` "
@@ -289,270 +278,3 @@ def _short_number(value: object) -> str:
     if isinstance(value, float) and value == int(value):
         return str(int(value))
     return repr(value) if isinstance(value, float) else str(value)
-
-
-def _cmd_train(args) -> int:
-    from deepad.runfolder import CONFIG
-    from deepad.store import RunStore
-    from deepad.training.runner import create_run, execute
-
-    store = RunStore(args.runs_dir)
-    run, cfg = create_run(config_from_args(args), store)
-    stop = threading.Event()
-
-    def on_event(_run_id, rec):
-        if args.quiet:
-            return
-        keys = ("loss", "loss_svdd", "loss_reg", "c_t", "R", "val_auc", "spread_ratio")
-        shown = " ".join(f"{k}={rec[k]:.4g}" for k in keys if isinstance(rec.get(k), (int, float)))
-        if rec.get("verdict"):
-            shown += f" verdict={rec['verdict']}"
-        print(f"[{rec.get('phase', 'train')} {rec.get('epoch', '?')}] {shown}", file=sys.stderr, flush=True)
-
-    previous = signal.getsignal(signal.SIGINT)
-    signal.signal(signal.SIGINT, lambda *_: stop.set())  # Ctrl-C: cancel, keep the history
-    try:
-        print(f"run {run.run_id} in {run.path}", file=sys.stderr, flush=True)
-        try:
-            execute(run, cfg, store, on_event=on_event, should_stop=stop.is_set)
-        except OSError:
-            if not run.files.has(CONFIG):
-                raise DeepADError(f"run folder {run.path} was removed while the run trained; nothing of "
-                                  "the run is kept (train it again)") from None
-            raise
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    _TRAINED.set()
-    if not run.files.has(CONFIG):
-        raise DeepADError(f"run folder {run.path} was removed while the run trained; nothing of the run "
-                          "is kept (train it again)")
-    run = store.get(run.run_id)
-    if run.state != "finished":
-        print(f"run {run.state}: {run.status.get('error') or ''} {run.status.get('hint') or ''}".rstrip(),
-              file=sys.stderr)
-    print(json.dumps(_run_line(run)))
-    return {"finished": 0, "cancelled": 130}.get(run.state, 1)
-
-
-def _run_line(run) -> dict:
-    """The JSON object `train` prints last (and `sweep` once per trial) for a run as on disk."""
-    s, cfg = run.summary, run.config
-    out = {"run_id": run.run_id, "state": run.state, "method": cfg.get("method"), "dataset": cfg.get("dataset"),
-           "normal": (cfg.get("setup") or {}).get("normal"), "auc": s.get("auc"), "ap": s.get("ap"),
-           "f1": s.get("f1"), "n_test": s.get("n_test"), "n_test_anomalies": s.get("n_test_anomalies"),
-           "collapsed": s.get("collapsed"), "verdict": s.get("verdict"),
-           "seconds": round(run.status.get("seconds", 0.0), 3), "path": str(run.path)}
-    if s.get("verdict") is not None:  # null where the hypersphere verdict does not apply
-        from deepad.diagnostics import rule
-
-        out.update(spread_ratio=s.get("spread_ratio"), verdict_rule=rule())
-    if run.state != "finished":
-        out.update(error=run.status.get("error"), hint=run.status.get("hint"),
-                   epoch=run.status.get("failed_epoch", run.status.get("epoch")))
-    return out
-
-
-def sweep_configs(args: argparse.Namespace, sweep_id: str) -> list[dict]:
-    """The trial configs a `sweep` command line describes (not yet validated): the run config of
-    every train option given, times the --grid axes, --seeds and several --normal classes."""
-    from deepad.data.setups import SetupConfig
-    from deepad.detectors import registry
-    from deepad.sweeps import expand, parse_axis, split_values
-
-    axes: dict[str, list] = {}
-    for text in args.grid:
-        name, values = parse_axis(text)
-        if name in axes:
-            raise DeepADError(f"--grid {name} is given twice; give all its values in one --grid {name}=...")
-        if getattr(args, f"param_{name}", None) is not None or getattr(args, f"setup_{name}", None) is not None:
-            raise DeepADError(f"{_flag(name)} is given both as a fixed option and as --grid {name}; keep one")
-        axes[name] = values
-    if args.seeds is not None:
-        if args.seed is not None or "seed" in axes:
-            raise DeepADError("--seeds, --seed and --grid seed=... each set the seed; give only one of them")
-        axes["seed"] = split_values(args.seeds, "--seeds")
-    base_args = copy.copy(args)
-    if args.normal is not None and args.normal.strip().lower() != "all" and not args.data:
-        normals = split_values(args.normal, "--normal")
-        if "normal" in axes:
-            raise DeepADError("--normal and --grid normal=... both set the normal class; give only one")
-        if len(normals) > 1:
-            axes = {"normal": normals, **axes}
-        base_args.normal = normals[0] if len(normals) == 1 else None
-        if len(normals) == 1 and "+" in normals[0]:
-            base_args.normal = normals[0].replace("+", ",")
-    base = config_from_args(base_args)
-    method_fields = registry.spec(base["method"]).Config.model_fields
-    return expand(base, axes, sweep_id, method_fields, SetupConfig.model_fields)
-
-
-def _cmd_sweep(args) -> int:
-    from deepad.store import RunStore
-    from deepad.sweeps import check_address, new_sweep_id, resolve_address
-    from deepad.sweeps.runs import create_runs, validate_all
-
-    if args.max_concurrent is not None and args.max_concurrent < 1:
-        raise DeepADError(f"--max-concurrent={args.max_concurrent}: give at least 1")
-    sweep_id = new_sweep_id()
-    configs = sweep_configs(args, sweep_id)
-    cfgs = validate_all(configs)  # every trial, before anything is written or submitted
-    address = resolve_address(args.ray_address)
-    if address:
-        check_address(address)
-    store = RunStore(args.runs_dir)
-    trials = create_runs(cfgs, store)
-    return run_and_report(trials, store, sweep_id, address=address, max_concurrent=args.max_concurrent,
-                          shared=args.shared_runs_dir, quiet=args.quiet)
-
-
-def run_and_report(trials: list, store, sweep_id: str, *, address: str | None = None,
-                   max_concurrent: int | None = None, shared: bool = False, quiet: bool = False) -> int:
-    """Train prepared trials on Ray: a JSON line per ended trial, a progress bar on stderr, the
-    summary line last. Ctrl-C (SIGINT) or SIGTERM cancels; a second Ctrl-C stops running trials
-    at once. Exit status 0: all finished; 1: some failed; 130: cancelled."""
-    from deepad.sweeps import axis_values, engine  # engine imports Ray
-
-    stop, force = threading.Event(), threading.Event()
-
-    def on_sigint(*_):
-        (force if stop.is_set() else stop).set()
-        print("\ncancelling the sweep (Ctrl-C again to stop running trials at once)", file=sys.stderr, flush=True)
-
-    print(f"sweep {sweep_id}: {len(trials)} trials in {store.root}", file=sys.stderr, flush=True)
-    bar = None
-    if not quiet:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(trials), unit="trial", file=sys.stderr, dynamic_ncols=True,
-                   desc=f"sweep {sweep_id}", postfix={"failed": 0})
-
-    def on_trial_end(run, _cfg):
-        print(json.dumps({**_run_line(run), "sweep_id": sweep_id,
-                          "grid": {a: axis_values(run.config, a) for a in run.config["sweep"]["axes"]},
-                          "node": (run.status.get("ray") or {}).get("node_id")}), flush=True)
-
-    def on_progress(outcome):
-        if bar is not None:
-            bar.n = outcome.finished + outcome.failed + outcome.cancelled
-            bar.set_postfix(failed=outcome.failed, cancelled=outcome.cancelled)
-
-    previous = {sig: signal.signal(sig, on_sigint) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        outcome = engine.run_sweep(trials, store, sweep_id, address=address, max_concurrent=max_concurrent,
-                                   shared=shared, should_stop=stop.is_set, force_stop=force.is_set,
-                                   on_trial_end=on_trial_end, on_progress=on_progress)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        if bar is not None:
-            bar.close()
-    print(json.dumps({**outcome.summary(), "runs_dir": str(store.root)}), flush=True)
-    if outcome.cancelled:
-        return 130
-    return 1 if outcome.failed else 0
-
-
-def _cmd_list(args) -> int:
-    from deepad.store import RunStore
-
-    for run in RunStore(args.runs_dir).list():
-        s = run.summary
-        row = {"run_id": run.run_id, "state": run.state, "method": run.config.get("method"),
-               "dataset": run.config.get("dataset"), "normal": (run.config.get("setup") or {}).get("normal"),
-               "auc": s.get("auc"), "collapsed": s.get("collapsed")}
-        if run.damage:
-            row["damaged"] = run.damage
-        print(json.dumps(row))
-    return 0
-
-
-def _cmd_show(args) -> int:
-    from deepad.store import RunStore
-
-    run = RunStore(args.runs_dir).get(args.run_id)
-    out = run.to_json()
-    out["verdict"] = run.summary.get("verdict")  # null where the hypersphere verdict does not apply
-    if args.history:
-        out["history"] = run.history()
-    print(json.dumps(out, indent=1))
-    return 0
-
-
-def _cmd_score(args) -> int:
-    from deepad.scoring import score_file
-    from deepad.store import RunStore
-
-    for row in score_file(RunStore(args.runs_dir).get(args.run_id), args.data):
-        print(json.dumps(row))
-    return 0
-
-
-def _cmd_methods(args) -> int:
-    from deepad.detectors import registry
-
-    for name, spec in registry.specs().items():
-        row = {"method": name, "title": spec.title, "summary": spec.summary}
-        if args.verbose:
-            row["params"] = spec.Config().model_dump()
-        print(json.dumps(row))
-    return 0
-
-
-def _cmd_datasets(_args) -> int:
-    from deepad.data.datasets import CATALOG
-
-    for info in CATALOG.values():
-        print(json.dumps({"dataset": info.name, "title": info.title, "kind": info.kind,
-                          "embedded": info.embedded, "description": info.description}))
-    return 0
-
-
-def _cmd_presets(_args) -> int:
-    from deepad.presets import load_presets
-
-    for p in load_presets().values():
-        row = {"preset": p.name, "title": p.title, "group": p.group, "method": p.config["method"],
-               "dataset": p.config["dataset"], "description": p.description}
-        if p.lesson:
-            row.update(lesson=p.lesson, role=p.role, differs_in=list(p.differs_in), pair=p.pair)
-        print(json.dumps(row))
-    return 0
-
-
-def run_command_line() -> None:
-    """`python -m deepad`: run `main` and exit with its status. After `train` the process ends
-    without the interpreter's teardown, which takes seconds once torch is loaded; every file of
-    the run is closed and in place by then."""
-    code = main()
-    if _TRAINED.is_set():
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    sys.exit(code)
-
-
-_TRAINED = threading.Event()  # set by `train` once its run has ended
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    try:
-        args, unknown = parser.parse_known_args(argv)
-        if unknown:
-            parser.commands[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
-    except SystemExit as exc:  # argparse's errors (already printed, exit 2) and --help (exit 0)
-        return int(exc.code or 0)
-    handler = {"train": _cmd_train, "sweep": _cmd_sweep, "list": _cmd_list, "show": _cmd_show,
-               "score": _cmd_score, "methods": _cmd_methods,
-               "datasets": _cmd_datasets, "presets": _cmd_presets}[args.command]
-    try:
-        return handler(args)
-    except DeepADError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except ValidationError as exc:  # should not happen: configs are validated into DeepADError
-        print(f"error: {exc.errors()[0]['msg']}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except OSError as exc:  # a full disk, a folder removed or not writable: one line, what would fix it
-        print(f"error: {describe_os_error(exc)}", file=sys.stderr)
-        return EXIT_BAD_INPUT

@@ -1,0 +1,246 @@
+"""What each command does: train, sweep, list, show, score, methods, datasets, presets. Each returns
+the exit status; bad input is a DeepADError that `main` prints as one line (exit status 2)."""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import signal
+import sys
+import threading
+
+from deepad.cli.options import EXIT_BAD_INPUT, config_from_args, flag_for
+from deepad.data.setups import SetupConfig
+from deepad.errors import DeepADError
+
+
+def cmd_train(args) -> int:
+    from deepad.runfolder import CONFIG
+    from deepad.store import RunStore
+    from deepad.training.runner import create_run, execute
+
+    store = RunStore(args.runs_dir)
+    run, cfg = create_run(config_from_args(args), store)
+    stop = threading.Event()
+
+    def on_event(_run_id, rec):
+        if args.quiet:
+            return
+        keys = ("loss", "loss_svdd", "loss_reg", "c_t", "R", "val_auc", "spread_ratio")
+        shown = " ".join(f"{k}={rec[k]:.4g}" for k in keys if isinstance(rec.get(k), (int, float)))
+        if rec.get("verdict"):
+            shown += f" verdict={rec['verdict']}"
+        print(f"[{rec.get('phase', 'train')} {rec.get('epoch', '?')}] {shown}", file=sys.stderr, flush=True)
+
+    previous = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, lambda *_: stop.set())  # Ctrl-C: cancel, keep the history
+    try:
+        print(f"run {run.run_id} in {run.path}", file=sys.stderr, flush=True)
+        try:
+            execute(run, cfg, store, on_event=on_event, should_stop=stop.is_set)
+        except OSError:
+            if not run.files.has(CONFIG):
+                raise DeepADError(f"run folder {run.path} was removed while the run trained; nothing of "
+                                  "the run is kept (train it again)") from None
+            raise
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    TRAINED.set()
+    if not run.files.has(CONFIG):
+        raise DeepADError(f"run folder {run.path} was removed while the run trained; nothing of the run "
+                          "is kept (train it again)")
+    run = store.get(run.run_id)
+    if run.state != "finished":
+        print(f"run {run.state}: {run.status.get('error') or ''} {run.status.get('hint') or ''}".rstrip(),
+              file=sys.stderr)
+    print(json.dumps(_run_line(run)))
+    return {"finished": 0, "cancelled": 130}.get(run.state, 1)
+
+
+def _run_line(run) -> dict:
+    """The JSON object `train` prints last (and `sweep` once per trial) for a run as on disk."""
+    s, cfg = run.summary, run.config
+    out = {"run_id": run.run_id, "state": run.state, "method": cfg.get("method"), "dataset": cfg.get("dataset"),
+           "normal": (cfg.get("setup") or {}).get("normal"), "auc": s.get("auc"), "ap": s.get("ap"),
+           "f1": s.get("f1"), "n_test": s.get("n_test"), "n_test_anomalies": s.get("n_test_anomalies"),
+           "collapsed": s.get("collapsed"), "verdict": s.get("verdict"),
+           "seconds": round(run.status.get("seconds", 0.0), 3), "path": str(run.path)}
+    if s.get("verdict") is not None:  # null where the hypersphere verdict does not apply
+        from deepad.diagnostics import rule
+
+        out.update(spread_ratio=s.get("spread_ratio"), verdict_rule=rule())
+    if run.state != "finished":
+        out.update(error=run.status.get("error"), hint=run.status.get("hint"),
+                   epoch=run.status.get("failed_epoch", run.status.get("epoch")))
+    return out
+
+
+def sweep_configs(args: argparse.Namespace, sweep_id: str) -> list[dict]:
+    """The trial configs a `sweep` command line describes (not yet validated): the run config of
+    every train option given, times the --grid axes, --seeds and several --normal classes."""
+    from deepad.data.setups import SetupConfig
+    from deepad.detectors import registry
+    from deepad.sweeps import expand, parse_axis, split_values
+
+    axes: dict[str, list] = {}
+    for text in args.grid:
+        name, values = parse_axis(text)
+        if name in axes:
+            raise DeepADError(f"--grid {name} is given twice; give all its values in one --grid {name}=...")
+        if getattr(args, f"param_{name}", None) is not None or getattr(args, f"setup_{name}", None) is not None:
+            raise DeepADError(f"{flag_for(name)} is given both as a fixed option and as --grid {name}; keep one")
+        axes[name] = values
+    if args.seeds is not None:
+        if args.seed is not None or "seed" in axes:
+            raise DeepADError("--seeds, --seed and --grid seed=... each set the seed; give only one of them")
+        axes["seed"] = split_values(args.seeds, "--seeds")
+    base_args = copy.copy(args)
+    if args.normal is not None and args.normal.strip().lower() != "all" and not args.data:
+        normals = split_values(args.normal, "--normal")
+        if "normal" in axes:
+            raise DeepADError("--normal and --grid normal=... both set the normal class; give only one")
+        if len(normals) > 1:
+            axes = {"normal": normals, **axes}
+        base_args.normal = normals[0] if len(normals) == 1 else None
+        if len(normals) == 1 and "+" in normals[0]:
+            base_args.normal = normals[0].replace("+", ",")
+    base = config_from_args(base_args)
+    method_fields = registry.spec(base["method"]).Config.model_fields
+    return expand(base, axes, sweep_id, method_fields, SetupConfig.model_fields)
+
+
+def cmd_sweep(args) -> int:
+    from deepad.store import RunStore
+    from deepad.sweeps import check_address, new_sweep_id, resolve_address
+    from deepad.sweeps.runs import create_runs, validate_all
+
+    if args.max_concurrent is not None and args.max_concurrent < 1:
+        raise DeepADError(f"--max-concurrent={args.max_concurrent}: give at least 1")
+    sweep_id = new_sweep_id()
+    configs = sweep_configs(args, sweep_id)
+    cfgs = validate_all(configs)  # every trial, before anything is written or submitted
+    address = resolve_address(args.ray_address)
+    if address:
+        check_address(address)
+    store = RunStore(args.runs_dir)
+    trials = create_runs(cfgs, store)
+    return run_and_report(trials, store, sweep_id, address=address, max_concurrent=args.max_concurrent,
+                          shared=args.shared_runs_dir, quiet=args.quiet)
+
+
+def run_and_report(trials: list, store, sweep_id: str, *, address: str | None = None,
+                   max_concurrent: int | None = None, shared: bool = False, quiet: bool = False) -> int:
+    """Train prepared trials on Ray: a JSON line per ended trial, a progress bar on stderr, the
+    summary line last. Ctrl-C (SIGINT) or SIGTERM cancels; a second Ctrl-C stops running trials
+    at once. Exit status 0: all finished; 1: some failed; 130: cancelled."""
+    from deepad.sweeps import axis_values, engine  # engine imports Ray
+
+    stop, force = threading.Event(), threading.Event()
+
+    def on_sigint(*_):
+        (force if stop.is_set() else stop).set()
+        print("\ncancelling the sweep (Ctrl-C again to stop running trials at once)", file=sys.stderr, flush=True)
+
+    print(f"sweep {sweep_id}: {len(trials)} trials in {store.root}", file=sys.stderr, flush=True)
+    bar = None
+    if not quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(trials), unit="trial", file=sys.stderr, dynamic_ncols=True,
+                   desc=f"sweep {sweep_id}", postfix={"failed": 0})
+
+    def on_trial_end(run, _cfg):
+        print(json.dumps({**_run_line(run), "sweep_id": sweep_id,
+                          "grid": {a: axis_values(run.config, a) for a in run.config["sweep"]["axes"]},
+                          "node": (run.status.get("ray") or {}).get("node_id")}), flush=True)
+
+    def on_progress(outcome):
+        if bar is not None:
+            bar.n = outcome.finished + outcome.failed + outcome.cancelled
+            bar.set_postfix(failed=outcome.failed, cancelled=outcome.cancelled)
+
+    previous = {sig: signal.signal(sig, on_sigint) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        outcome = engine.run_sweep(trials, store, sweep_id, address=address, max_concurrent=max_concurrent,
+                                   shared=shared, should_stop=stop.is_set, force_stop=force.is_set,
+                                   on_trial_end=on_trial_end, on_progress=on_progress)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if bar is not None:
+            bar.close()
+    print(json.dumps({**outcome.summary(), "runs_dir": str(store.root)}), flush=True)
+    if outcome.cancelled:
+        return 130
+    return 1 if outcome.failed else 0
+
+
+def cmd_list(args) -> int:
+    from deepad.store import RunStore
+
+    for run in RunStore(args.runs_dir).list():
+        s = run.summary
+        row = {"run_id": run.run_id, "state": run.state, "method": run.config.get("method"),
+               "dataset": run.config.get("dataset"), "normal": (run.config.get("setup") or {}).get("normal"),
+               "auc": s.get("auc"), "collapsed": s.get("collapsed")}
+        if run.damage:
+            row["damaged"] = run.damage
+        print(json.dumps(row))
+    return 0
+
+
+def cmd_show(args) -> int:
+    from deepad.store import RunStore
+
+    run = RunStore(args.runs_dir).get(args.run_id)
+    out = run.to_json()
+    out["verdict"] = run.summary.get("verdict")  # null where the hypersphere verdict does not apply
+    if args.history:
+        out["history"] = run.history()
+    print(json.dumps(out, indent=1))
+    return 0
+
+
+def cmd_score(args) -> int:
+    from deepad.scoring import score_file
+    from deepad.store import RunStore
+
+    for row in score_file(RunStore(args.runs_dir).get(args.run_id), args.data):
+        print(json.dumps(row))
+    return 0
+
+
+def cmd_methods(args) -> int:
+    from deepad.detectors import registry
+
+    for name, spec in registry.specs().items():
+        row = {"method": name, "title": spec.title, "summary": spec.summary}
+        if args.verbose:
+            row["params"] = spec.Config().model_dump()
+        print(json.dumps(row))
+    return 0
+
+
+def cmd_datasets(_args) -> int:
+    from deepad.data.datasets import CATALOG
+
+    for info in CATALOG.values():
+        print(json.dumps({"dataset": info.name, "title": info.title, "kind": info.kind,
+                          "embedded": info.embedded, "description": info.description}))
+    return 0
+
+
+def cmd_presets(_args) -> int:
+    from deepad.presets import load_presets
+
+    for p in load_presets().values():
+        row = {"preset": p.name, "title": p.title, "group": p.group, "method": p.config["method"],
+               "dataset": p.config["dataset"], "description": p.description}
+        if p.lesson:
+            row.update(lesson=p.lesson, role=p.role, differs_in=list(p.differs_in), pair=p.pair)
+        print(json.dumps(row))
+    return 0
+
+
+TRAINED = threading.Event()  # set by `train` once its run has ended
