@@ -230,7 +230,7 @@ def test_test_anomaly_share_changes_ap_but_not_the_expected_auc(mnist):
     full AUC: it must lie within 4 standard errors of it (the standard error is measured from the
     subsets' spread, 30 draws). AP's chance level is the anomaly share, so AP must fall."""
     from deepad import metrics
-    from deepad.data.setups import anomaly_share_mask
+    from deepad.data.parts import anomaly_share_mask
     from deepad.detectors import registry
 
     for normal in (0, 6):

@@ -285,12 +285,12 @@ def test_preview_pairs_originals_with_their_altered_copies(digits):
 
 def test_fgsm_set_up_trains_its_classifier_once_per_dataset_and_seed(monkeypatch):
     """Checking a run's set-up and then training it build the same split: one classifier."""
-    from deepad.data import setups
+    from deepad.data import altered
 
     trained = []
     real = G.train_classifier
     monkeypatch.setattr(G, "train_classifier", lambda *a, **k: trained.append(1) or real(*a, **k))
-    monkeypatch.setattr(setups, "_CLASSIFIERS", type(setups._CLASSIFIERS)())
+    monkeypatch.setattr(altered, "_CLASSIFIERS", type(altered._CLASSIFIERS)())
     ds = load_dataset("digits")
     setup = SetupConfig(normal=[0, 1], alteration="fgsm", alteration_param=0.2)
     first = make_split(ds, setup, seed=5)

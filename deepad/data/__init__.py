@@ -1,4 +1,5 @@
 """Datasets (embedded and torchvision), experiment set-ups and preprocessing."""
 
 from deepad.data.datasets import CATALOG, Dataset, dataset_names, load_dataset  # noqa: F401
-from deepad.data.setups import Part, SetupConfig, Split, make_split  # noqa: F401
+from deepad.data.parts import Part, Split  # noqa: F401
+from deepad.data.setups import SetupConfig, make_split  # noqa: F401

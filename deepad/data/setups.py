@@ -6,82 +6,27 @@ validation part never draws on the test part. Then:
   pollution drawn from the anomaly classes' train pool;
 - val and test: the normal and anomaly classes' own pools, labelled.
 
-Image-alteration set-ups (`alteration` other than "none") make anomalies out of normal images
-instead of taking them from other classes:
-- "block-permutation" and "strokes" (paper 000, Sec. V-A): every class of the dataset is normal
-  (all natural images pooled; `normal` must list every class), and the anomalies are altered
-  copies: one anomalous counterpart per natural validation and test image. For the
-  semi-supervised variant (paper 000, Table VI) the known anomalies are altered copies of training
-  images made with `train_alteration`, which may differ from the test alteration (and
-  `val_alteration` may be a third one).
-- "fgsm" (paper 001, GTSRB): normal = the `normal` classes; a small classifier is trained on the
-  training pools of every class, and the test anomalies are FGSM-perturbed copies of the normal
-  test images (one per image), ε = `alteration_param`.
-Pollution, when asked for, is unlabelled altered copies (test alteration) of training images not
-used for known anomalies. Parts of these set-ups carry their unpreprocessed images in `raw`; their
-`index` is the row of the natural image a sample was made from.
+Image-alteration set-ups (`alteration` other than "none") are built by `deepad.data.altered`.
+The parts and the pieces both build on are in `deepad.data.parts`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import threading
-from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Literal, Optional
 
 import numpy as np
 from pydantic import Field, model_validator
 
 from deepad.configbase import ConfigModel
-
 from deepad.data import generators
+from deepad.data.altered import FGSM_CLASSIFIER_EPOCHS, alteration_split
 from deepad.data.datasets import Dataset
+from deepad.data.parts import Part, Split, anomaly_share_mask, check_normal_training, class_pools
 from deepad.data.preprocess import apply_preprocess, fit_preprocess
 from deepad.errors import DeepADError
 
+
 AlterationName = Literal["block-permutation", "strokes", "fgsm"]
-FGSM_CLASSIFIER_EPOCHS = 3
-
-
-@dataclass
-class Part:
-    x: np.ndarray  # preprocessed inputs
-    y: np.ndarray  # original class labels
-    target: np.ndarray  # ground truth: 1 anomaly, 0 normal (hidden from detectors during fit)
-    semi: np.ndarray  # what a detector may see: +1 known normal, -1 known anomaly, 0 unlabelled
-    index: np.ndarray  # row numbers in the dataset, to show the raw sample
-    # unpreprocessed inputs when some samples are not rows of the dataset (altered copies);
-    # None means the raw inputs are dataset.x[index]
-    raw: Optional[np.ndarray] = None
-
-    def __len__(self) -> int:
-        return len(self.y)
-
-    def raw_inputs(self, dataset: Dataset) -> np.ndarray:
-        """The samples as they were before preprocessing (altered copies included)."""
-        return self.raw if self.raw is not None else dataset.x[self.index]
-
-
-@dataclass
-class Split:
-    train: Part
-    val: Part
-    test: Part
-    dataset: Dataset
-    normal: list[int]
-    anomaly: list[int]
-    preprocess: dict
-    # image-alteration set-ups: part -> {"kind": ..., "param": ...} of the alteration used there
-    alterations: Optional[dict] = None
-
-    @property
-    def input_shape(self) -> tuple[int, ...]:
-        return tuple(self.train.x.shape[1:])
-
-    @property
-    def kind(self) -> str:
-        return self.dataset.kind
 
 
 class SetupConfig(ConfigModel):
@@ -232,15 +177,15 @@ def make_split(dataset: Dataset, setup: SetupConfig, seed: int = 0,
     """Pure and seeded: the same dataset, set-up and seed always give the same split.
     `preprocess` overrides `setup.preprocess == "auto"` (a detector's own preference)."""
 
-    if setup.alteration != "none":
-        return _alteration_split(dataset, setup, seed, preprocess)
     normal, anomaly = check_classes(setup, dataset)
+    if setup.alteration != "none":
+        return alteration_split(dataset, setup, normal, seed, preprocess)
     rng = np.random.default_rng(seed)
-    pools = _class_pools(dataset, normal + anomaly, setup, rng)
+    pools = class_pools(dataset, normal + anomaly, setup, rng)
 
     train_normal = np.concatenate([pools["train"][c] for c in normal])
     n_norm = len(train_normal)
-    _check_normal_training(n_norm, normal, dataset)
+    check_normal_training(n_norm, normal, dataset)
     # labelled anomalies
     k = setup.known_anomalies
     n_known = int(k) if k >= 1 else int(round(k * n_norm))
@@ -287,164 +232,6 @@ def make_split(dataset: Dataset, setup: SetupConfig, seed: int = 0,
     test = part(test_rows)
     return Split(train=part(train_idx, semi), val=part(held_out("val")), test=test,
                  dataset=dataset, normal=normal, anomaly=anomaly, preprocess=params)
-
-
-def anomaly_share_counts(n_normal: int, n_anomaly: int, share: float) -> tuple[int, int]:
-    """(normals, anomalies) to keep so that anomalies are `share` of the set, keeping as many
-    samples as possible: all normals and fewer anomalies, or, when the anomalies are too few for
-    that, all anomalies and fewer normals."""
-    want_anomalies = int(round(share / (1 - share) * n_normal))
-    if want_anomalies <= n_anomaly:
-        return n_normal, max(want_anomalies, 1)
-    return max(int(round((1 - share) / share * n_anomaly)), 1), n_anomaly
-
-
-def anomaly_share_mask(target: np.ndarray, share: float | None, seed: int) -> np.ndarray:
-    """Which samples of a test set (`target`: 1 anomaly, 0 normal) to keep so that anomalies are
-    `share` of it (None: all), drawn at random with a seeded stream of their own so that the
-    rest of the split does not change."""
-    target = np.asarray(target).astype(bool)
-    if share is None:
-        return np.ones(len(target), bool)
-    keep_n, keep_a = anomaly_share_counts(int(np.sum(~target)), int(np.sum(target)), share)
-    rng = np.random.default_rng([seed, 5])
-    keep = np.zeros(len(target), bool)
-    for mask, n_keep in ((~target, keep_n), (target, keep_a)):
-        keep[rng.permutation(np.flatnonzero(mask))[:n_keep]] = True
-    return keep
-
-
-# --- image-alteration set-ups ---------------------------------------------------------------------
-def _class_pools(dataset: Dataset, classes: list[int], setup: SetupConfig,
-                 rng: np.random.Generator) -> dict[str, dict[int, np.ndarray]]:
-    """Per class, disjoint train / val / test row numbers: the first `test_fraction` of a seeded
-    permutation of the class goes to test, the next `val_fraction` to validation, the rest to
-    training. Raises DeepADError when a class is too small for each part to get a sample."""
-    pools: dict[str, dict[int, np.ndarray]] = {"train": {}, "val": {}, "test": {}}
-    for c in classes:
-        idx = rng.permutation(np.flatnonzero(dataset.y == c))
-        n_test = int(round(len(idx) * setup.test_fraction))
-        n_val = int(round(len(idx) * setup.val_fraction))
-        if min(n_test, n_val, len(idx) - n_test - n_val) < 1:
-            need = next(n for n in range(3, 10_000) if min(round(n * setup.test_fraction),
-                                                           round(n * setup.val_fraction)) >= 1)
-            raise DeepADError(
-                f"class {dataset.classes[c]!r} of {dataset.name} has {len(idx)} sample(s): too few to give "
-                f"the training, validation (val_fraction={setup.val_fraction}) and test "
-                f"(test_fraction={setup.test_fraction}) parts one each; a class needs at least {need} "
-                "samples here (add samples, or raise val_fraction)")
-        pools["test"][c], pools["val"][c] = idx[:n_test], idx[n_test:n_test + n_val]
-        pools["train"][c] = idx[n_test + n_val:]
-    return pools
-
-
-def _check_normal_training(n_norm: int, normal: list[int], dataset: Dataset) -> None:
-    if n_norm < 2:
-        names = ", ".join(repr(dataset.classes[c]) for c in normal)
-        raise DeepADError(f"normal={','.join(map(str, normal))}: only {n_norm} training sample(s) of "
-                          f"class {names}; a detector needs at least 2 (use more data or more normal classes)")
-
-
-def _alteration_counts(setup: SetupConfig, n_norm: int) -> tuple[int, int]:
-    """(known anomalies, pollution) for an alteration set-up with n_norm natural training images;
-    each is an altered copy of a different training image."""
-
-    k = setup.known_anomalies
-    n_known = int(k) if k >= 1 else int(round(k * n_norm))
-    n_poll = int(round(setup.pollution / (1 - setup.pollution) * n_norm))
-    if n_known + n_poll > n_norm:
-        raise DeepADError(f"known_anomalies={n_known} and pollution={setup.pollution} ({n_poll} samples) "
-                          f"need {n_known + n_poll} altered copies of different training images, but "
-                          f"only {n_norm} exist; ask for fewer")
-    if setup.known_normals > n_norm:
-        raise DeepADError(f"known_normals={setup.known_normals}: only {n_norm} normal training "
-                          "samples exist")
-    return n_known, n_poll
-
-
-_CLASSIFIERS: OrderedDict = OrderedDict()  # (dataset, rows, seed) -> trained FGSM classifier
-_CLASSIFIERS_LOCK = threading.Lock()
-
-
-def _fgsm_classifier(dataset: Dataset, fit_rows: np.ndarray, seed: int):
-    """The small classifier FGSM perturbs against, trained once per dataset, training rows and
-    seed and kept for the last two: checking a run's set-up and training the run then share one.
-    The classifier is only read afterwards (FGSM differentiates with respect to the inputs)."""
-    key = (dataset.name, dataset.x.shape, hashlib.sha1(fit_rows.tobytes()).hexdigest(), seed)
-    with _CLASSIFIERS_LOCK:
-        if key in _CLASSIFIERS:
-            _CLASSIFIERS.move_to_end(key)
-            return _CLASSIFIERS[key]
-    model = generators.train_classifier(dataset.x[fit_rows], dataset.y[fit_rows],
-                                        epochs=FGSM_CLASSIFIER_EPOCHS, seed=seed)
-    with _CLASSIFIERS_LOCK:
-        _CLASSIFIERS[key] = model
-        while len(_CLASSIFIERS) > 2:
-            _CLASSIFIERS.popitem(last=False)
-    return model
-
-
-def _alterer(dataset: Dataset, plan: dict, pools: dict, seed: int):
-    """A function (rows, part, purpose) -> altered copies of dataset.x[rows], seeded per use. FGSM
-    uses one small classifier trained on the training pools of every class (never val or test)."""
-    model = None
-    if any(kind == "fgsm" for kind, _ in plan.values()):
-        fit_rows = np.sort(np.concatenate(list(pools["train"].values())))
-        model = _fgsm_classifier(dataset, fit_rows, seed)
-    streams = {"train": 1, "pollution": 2, "val": 3, "test": 4}
-
-    def alter(rows: np.ndarray, part: str, purpose: str) -> np.ndarray:
-        kind, param = plan[part]
-        if len(rows) == 0:
-            return dataset.x[rows].astype(np.float32)
-        rng = np.random.default_rng([seed, streams[purpose]])
-        return generators.alter(dataset.x[rows], kind, param, rng, model=model, labels=dataset.y[rows])
-
-    return alter
-
-
-def _alteration_split(dataset: Dataset, setup: SetupConfig, seed: int, preprocess: str | None) -> Split:
-    normal, _ = check_classes(setup, dataset)
-    plan = setup.alteration_plan()
-    rng = np.random.default_rng(seed)
-    pools = _class_pools(dataset, list(range(len(dataset.classes))), setup, rng)
-    alter = _alterer(dataset, plan, pools, seed)
-
-    train_nat = np.concatenate([pools["train"][c] for c in normal])
-    n_norm = len(train_nat)
-    _check_normal_training(n_norm, normal, dataset)
-    n_known, n_poll = _alteration_counts(setup, n_norm)
-    sources = train_nat[rng.permutation(n_norm)[:n_known + n_poll]]
-    known, polluted = sources[:n_known], sources[n_known:]
-    train_idx = np.concatenate([train_nat, known, polluted])
-    train_raw = np.concatenate([dataset.x[train_nat], alter(known, "train", "train"),
-                                alter(polluted, "test", "pollution")])
-    target = np.r_[np.zeros(n_norm), np.ones(n_known + n_poll)]
-    semi = np.r_[np.zeros(n_norm), -np.ones(n_known), np.zeros(n_poll)]
-    semi[rng.permutation(n_norm)[:setup.known_normals]] = 1
-    order = rng.permutation(len(train_idx))
-
-    method = setup.preprocess if setup.preprocess != "auto" else (preprocess or "gcn")
-    params = fit_preprocess(train_raw, method)
-
-    def part(idx: np.ndarray, raw: np.ndarray, target_: np.ndarray, semi_: np.ndarray) -> Part:
-        return Part(x=apply_preprocess(raw, params), y=dataset.y[idx], target=target_.astype(np.int64),
-                    semi=semi_.astype(np.int64), index=idx, raw=np.ascontiguousarray(raw, np.float32))
-
-    def held_out(name: str) -> Part:
-        nat = np.concatenate([pools[name][c] for c in normal])
-        idx = np.concatenate([nat, nat])
-        raw = np.concatenate([dataset.x[nat], alter(nat, name, name)])
-        tgt = np.r_[np.zeros(len(nat)), np.ones(len(nat))]
-        o = rng.permutation(len(idx))
-        if name == "test":
-            o = o[anomaly_share_mask(tgt[o], setup.test_anomaly_share, seed)]
-        return part(idx[o], raw[o], tgt[o], np.zeros(len(o)))
-
-    train = part(train_idx[order], train_raw[order], target[order], semi[order])
-    return Split(train=train, val=held_out("val"), test=held_out("test"), dataset=dataset,
-                 normal=normal, anomaly=[], preprocess=params,
-                 alterations={p: {"kind": k, "param": v} for p, (k, v) in plan.items()})
 
 
 def preview(dataset: Dataset, setup: SetupConfig, n: int = 8, seed: int = 0,

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from pydantic import ValidationError
 
-from deepad.data.setups import Part
+from deepad.data.parts import Part
 from deepad.detectors.spec import DetectorConfig, DetectorSpec
 from deepad.errors import DeepADError
 from deepad.validation import format_validation_error

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from deepad import metrics
-from deepad.data.setups import Part
+from deepad.data.parts import Part
 from deepad.detectors.base import Detector, EpochCallback, StopFlag
 from deepad.detectors.torch_utils import frame_epochs, minibatches, probe_indices, seed_everything
 from deepad.errors import DeepADError, TrainingFailed

@@ -19,7 +19,8 @@ import torch
 
 from deepad import metrics
 from deepad.data.datasets import Dataset, load_dataset
-from deepad.data.setups import Split, make_split
+from deepad.data.parts import Split
+from deepad.data.setups import make_split
 from deepad.detectors import registry
 from deepad.detectors.base import Cancelled
 from deepad.diagnostics import collapse_summary, final_report

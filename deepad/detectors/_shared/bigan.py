@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch.nn.utils import parametrize
 
-from deepad.data.setups import Part
+from deepad.data.parts import Part
 from deepad.detectors._shared.configs import BiGANConfig
 from deepad.detectors.base import Detector
 from deepad.detectors.deep import EpochClock, epoch_extras

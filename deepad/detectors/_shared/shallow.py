@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.decomposition import PCA
 
 from deepad import metrics
-from deepad.data.setups import Part
+from deepad.data.parts import Part
 from deepad.detectors._shared.configs import ShallowConfig
 from deepad.detectors.base import Detector
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from deepad.data.setups import Part
+from deepad.data.parts import Part
 from deepad.detectors.ae import SPEC, AEConfig  # noqa: F401
 from deepad.detectors.deep import DeepDetector, Phase
 from deepad.detectors.torch_utils import as_tensor, batched

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from deepad.data.setups import Part
+from deepad.data.parts import Part
 from deepad.detectors.anoean import SPEC, AnoEANConfig  # noqa: F401
 from deepad.detectors.anoean import losses as L
 from deepad.detectors.base import Detector

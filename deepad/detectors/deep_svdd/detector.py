@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from deepad.data.setups import Part
+from deepad.data.parts import Part
 from deepad.detectors.deep import CollapseWatch, DeepDetector, Phase
 from deepad.detectors.deep_svdd import SPEC, DeepSVDDConfig  # noqa: F401
 from deepad.detectors.deep_svdd import losses as L

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from deepad.data.setups import Part
+from deepad.data.parts import Part
 from deepad.detectors.deep import CollapseWatch, DeepDetector, Phase
 from deepad.detectors.deep_svdd_vae import SPEC, DeepSVDDVAEConfig  # noqa: F401
 from deepad.detectors.deep_svdd_vae import losses as L

@@ -10,7 +10,7 @@ import copy
 
 import torch
 
-from deepad.data.setups import Part
+from deepad.data.parts import Part
 from deepad.detectors._shared.bigan import BiGANDetector
 from deepad.detectors.egbad import SPEC, EGBADConfig  # noqa: F401
 

@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from deepad import metrics
-from deepad.data.setups import Part
+from deepad.data.parts import Part
 from deepad.detectors.deep import DeepDetector, Phase, extras_from
 from deepad.detectors.r2ad2 import SPEC, R2AD2Config, schedule_problem  # noqa: F401
 from deepad.detectors.r2ad2 import gradients as G

@@ -26,7 +26,7 @@ import copy
 import numpy as np
 import torch
 
-from deepad.data.setups import Part
+from deepad.data.parts import Part
 from deepad.detectors._shared.bigan import BiGANDetector
 from deepad.detectors.deep import EpochClock, epoch_extras
 from deepad.detectors.rt_bigan import SPEC, RtBiGANConfig  # noqa: F401
