@@ -19,23 +19,26 @@ is removed when the write fails (a full disk, a folder removed meanwhile). Nothi
 symbolic link: a run file that is a link is reported as damaged and is replaced, never written
 through. Every read checks the type and shape of what it reads and raises `DamagedFile` (naming the
 file and what is wrong) instead of handing on something a page would trip over.
-"""
+
+The typed records these files hold (status, config, split, the arrays' shapes) are in
+`deepad.runrecords`."""
 
 from __future__ import annotations
 
 import json
 import os
 import secrets
-import threading
-import zipfile
-import zlib
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Literal, Optional
+from typing import Any, BinaryIO, Callable
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from deepad.errors import DeepADError
+from deepad.runrecords import (NPZ_ERRORS, RESULTS_REQUIRED, RESULTS_SPEC, SNAPSHOTS_SPEC, UMAP_SPEC,
+                               ConfigRecord, DamagedFile, SplitRecord, Status, check_arrays, check_npz,
+                               npz_reason, open_read, validation_reason)
+
 
 CONFIG = "config.json"
 STATUS = "status.json"
@@ -52,122 +55,8 @@ STOP_REQUEST = "stop.request"
 DATA = "data"
 FILES = (CONFIG, STATUS, HISTORY, SNAPSHOTS, SPLIT, RESULTS, DIAGNOSTICS, MODEL, UMAP, TRACEBACK, WORKER_LOG,
          STOP_REQUEST)
-
-STATES = ("queued", "running", "finished", "failed", "cancelled", "interrupted")
-LIVE_STATES = ("queued", "running")
 TMP_SUFFIX = ".tmp"
 MAX_JSON_BYTES = 64 * 2 ** 20  # a config, status or split larger than this is not one deepad wrote
-
-_NPZ_ERRORS = (OSError, ValueError, EOFError, KeyError, TypeError, zipfile.BadZipFile,
-               zipfile.LargeZipFile, zlib.error, NotImplementedError)
-
-
-class DamagedFile(DeepADError):
-    """A run file that exists but cannot be used: `file` is its name, `reason` what is wrong."""
-
-    def __init__(self, file: str, reason: str):
-        super().__init__(f"{file}: {reason}")
-        self.file, self.reason = file, reason
-
-
-# --- typed records ---------------------------------------------------------------------------------
-class Owner(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    pid: Optional[int] = None
-    host: Optional[str] = None
-    token: Optional[str] = None
-
-
-class Status(BaseModel):
-    """status.json. Fields beyond these are kept as they are."""
-
-    model_config = ConfigDict(extra="allow")
-    state: Literal[STATES]
-    epoch: Optional[int] = None
-    phase: Optional[str] = None
-    created: Optional[float] = None
-    started: Optional[float] = None
-    ended: Optional[float] = None
-    updated: Optional[float] = None
-    seconds: Optional[float] = None
-    device: Optional[str] = None
-    error: Optional[str] = None
-    hint: Optional[str] = None
-    failed_epoch: Optional[int] = None
-    owner: Optional[Owner] = None
-    summary: Optional[dict] = None
-    last: Optional[dict] = None
-
-
-class ConfigRecord(BaseModel):
-    """What a reader needs of config.json (the full RunConfig is checked when a run is created)."""
-
-    model_config = ConfigDict(extra="allow")
-    method: str
-    dataset: str
-    title: str = ""
-    seed: Optional[int] = None
-    setup: dict = {}
-    params: dict = {}
-
-
-class SplitRecord(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    dataset: Optional[str] = None
-    kind: Optional[str] = None
-    classes: list[str] = []
-    normal: list[int] = []
-    anomaly: list[int] = []
-    input_shape: list[int] = []
-    preprocess: Any = None
-    sizes: dict[str, int] = {}
-    feature_names: Optional[list[str]] = None
-
-
-def _validation_reason(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err.get("loc", ())) or "the file"
-    return f"{where}: {err.get('msg', 'invalid')}"
-
-
-# npz contents: name -> (ndim, length group or None); arrays of one group share their first length
-_RESULTS_SPEC = {"test_scores": (1, "test"), "test_target": (1, "test"), "test_y": (1, "test"),
-                 "test_index": (1, "test"), "test_emb": (2, "test"), "test_raw": (None, "test"),
-                 "train_scores": (1, "train"), "train_target": (1, "train"), "train_semi": (1, "train"),
-                 "train_index": (1, "train"), "center": (1, None)}
-_RESULTS_REQUIRED = ("test_scores", "test_target")
-_SNAPSHOTS_SPEC = {"emb": (3, "step"), "step": (1, "step"), "center": (2, "step")}
-_UMAP_SPEC = {"xy": (2, "point"), "index": (1, "point"), "stamp": (0, None)}
-
-
-def _check_arrays(file: str, shapes: dict[str, tuple[tuple[int, ...], np.dtype]], spec: dict,
-                  required: tuple[str, ...]) -> None:
-    for name in required:
-        if name not in shapes:
-            raise DamagedFile(file, f"the array {name!r} is missing")
-    lengths: dict[str, tuple[str, int]] = {}
-    for name, (shape, dtype) in shapes.items():
-        if dtype.hasobject:
-            raise DamagedFile(file, f"the array {name!r} holds Python objects")
-        if name not in spec:
-            continue
-        ndim, group = spec[name]
-        if ndim is not None and len(shape) != ndim:
-            raise DamagedFile(file, f"the array {name!r} has shape {shape}, expected {ndim} dimension(s)")
-        if dtype.kind not in "biuf":
-            raise DamagedFile(file, f"the array {name!r} is of type {dtype}, expected numbers")
-        if group is not None:
-            n = shape[0] if shape else 0
-            if group in lengths and lengths[group][1] != n:
-                other, m = lengths[group]
-                raise DamagedFile(file, f"the arrays {other!r} ({m}) and {name!r} ({n}) differ in length")
-            lengths.setdefault(group, (name, n))
-
-
-# --- low-level file access (never through a symbolic link) -------------------------------------------
-def _open_read(path: Path) -> BinaryIO:
-    """Open a run file for reading; a symbolic link is refused (OSError ELOOP)."""
-    return os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb")
 
 
 def _tmp_path(path: Path) -> Path:
@@ -221,28 +110,6 @@ def atomic_save_npz(path: Path, **arrays) -> None:
     atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
 
 
-def _npz_shapes(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
-    """Array names, shapes and types of an .npz from its headers alone (no array is decoded)."""
-    out = {}
-    with _open_read(path) as fh, zipfile.ZipFile(fh) as zf:
-        for info in zf.infolist():
-            name = info.filename.removesuffix(".npy")
-            with zf.open(info) as f:
-                version = np.lib.format.read_magic(f)
-                read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                        else np.lib.format.read_array_header_2_0)
-                shape, _, dtype = read(f)
-            expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-            if not dtype.hasobject and info.file_size < expected:
-                raise DamagedFile(path.name, f"the array {name!r} is cut short")
-            out[name] = (tuple(shape), dtype)
-    return out
-
-
-_CHECK_CACHE: dict[tuple[str, int, int], str | None] = {}
-_CHECK_LOCK = threading.Lock()
-
-
 class RunFolder:
     """The files of the run folder at `path` (which the caller has checked is a real folder)."""
 
@@ -277,7 +144,7 @@ class RunFolder:
     def _read_json(self, name: str) -> Any:
         f = self.file(name)
         try:
-            with _open_read(f) as fh:
+            with open_read(f) as fh:
                 raw = fh.read(MAX_JSON_BYTES + 1)
         except FileNotFoundError:
             raise
@@ -300,7 +167,7 @@ class RunFolder:
         try:
             return model.model_validate(obj).model_dump(exclude_unset=True)
         except ValidationError as exc:
-            raise DamagedFile(name, _validation_reason(exc)) from None
+            raise DamagedFile(name, validation_reason(exc)) from None
 
     def read_config(self) -> dict:
         """config.json (FileNotFoundError when absent, DamagedFile when unusable)."""
@@ -368,7 +235,7 @@ class RunFolder:
         """The records of complete lines from byte `offset` on, and the offset after the last one
         taken (to read only what was appended since)."""
         try:
-            with _open_read(self.file(HISTORY)) as fh:
+            with open_read(self.file(HISTORY)) as fh:
                 fh.seek(offset)
                 raw = fh.read()
         except FileNotFoundError:
@@ -391,18 +258,18 @@ class RunFolder:
     def _read_npz(self, name: str, spec: dict, required: tuple[str, ...]) -> dict[str, np.ndarray] | None:
         f = self.file(name)
         try:
-            with _open_read(f) as fh, np.load(fh, allow_pickle=False) as z:
+            with open_read(f) as fh, np.load(fh, allow_pickle=False) as z:
                 arrays = {k: z[k] for k in z.files}
         except FileNotFoundError:
             return None
-        except _NPZ_ERRORS as exc:
-            raise DamagedFile(name, _npz_reason(f, exc)) from None
-        _check_arrays(name, {k: (v.shape, v.dtype) for k, v in arrays.items()}, spec, required)
+        except NPZ_ERRORS as exc:
+            raise DamagedFile(name, npz_reason(f, exc)) from None
+        check_arrays(name, {k: (v.shape, v.dtype) for k, v in arrays.items()}, spec, required)
         return arrays
 
     def read_results(self) -> dict[str, np.ndarray] | None:
         """results.npz (None before the run has finished)."""
-        return self._read_npz(RESULTS, _RESULTS_SPEC, _RESULTS_REQUIRED)
+        return self._read_npz(RESULTS, RESULTS_SPEC, RESULTS_REQUIRED)
 
     def write_results(self, **arrays: np.ndarray) -> None:
         atomic_save_npz(self.file(RESULTS), **arrays)
@@ -410,14 +277,14 @@ class RunFolder:
     def read_snapshots(self) -> dict[str, np.ndarray] | None:
         """snapshots.npz: {"emb": (records, probes, d), "step": (records,)} and, for a method with a
         centre, "center": (records, d), the centre c when each snapshot was taken; or None."""
-        return self._read_npz(SNAPSHOTS, _SNAPSHOTS_SPEC, ("emb", "step"))
+        return self._read_npz(SNAPSHOTS, SNAPSHOTS_SPEC, ("emb", "step"))
 
     def write_snapshots(self, emb: np.ndarray, step: np.ndarray, center: np.ndarray | None = None) -> None:
         arrays = {"emb": emb, "step": step} if center is None else {"emb": emb, "step": step, "center": center}
         atomic_save_npz(self.file(SNAPSHOTS), **arrays)
 
     def read_umap(self) -> dict[str, np.ndarray] | None:
-        return self._read_npz(UMAP, _UMAP_SPEC, ("xy", "index", "stamp"))
+        return self._read_npz(UMAP, UMAP_SPEC, ("xy", "index", "stamp"))
 
     def write_umap(self, xy: np.ndarray, index: np.ndarray, stamp: int) -> None:
         atomic_save_npz(self.file(UMAP), xy=xy, index=index, stamp=np.int64(stamp))
@@ -431,7 +298,7 @@ class RunFolder:
         unpickled), FileNotFoundError when there is none."""
         f = self.file(MODEL)
         try:
-            fh = _open_read(f)
+            fh = open_read(f)
         except FileNotFoundError:
             raise
         except OSError as exc:
@@ -451,38 +318,11 @@ class RunFolder:
         atomic_write_bytes(self.file(name), data)
 
     # -- checks ------------------------------------------------------------------------------------------
-    def _check_npz_cheaply(self, name: str, spec: dict, required: tuple[str, ...]) -> None:
-        f = self.file(name)
-        try:
-            st = os.lstat(f)
-        except FileNotFoundError:
-            return
-        key = (str(f), st.st_mtime_ns, st.st_size)
-        with _CHECK_LOCK:
-            if key in _CHECK_CACHE:
-                reason = _CHECK_CACHE[key]
-                if reason:
-                    raise DamagedFile(name, reason)
-                return
-        reason = None
-        try:
-            _check_arrays(name, _npz_shapes(f), spec, required)
-        except DamagedFile as exc:
-            reason = exc.reason
-        except _NPZ_ERRORS as exc:
-            reason = _npz_reason(f, exc)
-        with _CHECK_LOCK:
-            if len(_CHECK_CACHE) > 4096:
-                _CHECK_CACHE.clear()
-            _CHECK_CACHE[key] = reason
-        if reason:
-            raise DamagedFile(name, reason)
-
     def check_arrays(self) -> None:
         """Check results.npz and snapshots.npz from their headers (cheap; cached per file version);
         DamagedFile for the first that is unusable."""
-        self._check_npz_cheaply(RESULTS, _RESULTS_SPEC, _RESULTS_REQUIRED)
-        self._check_npz_cheaply(SNAPSHOTS, _SNAPSHOTS_SPEC, ("emb", "step"))
+        check_npz(self.file(RESULTS), RESULTS, RESULTS_SPEC, RESULTS_REQUIRED)
+        check_npz(self.file(SNAPSHOTS), SNAPSHOTS, SNAPSHOTS_SPEC, ("emb", "step"))
 
     def temporaries(self) -> list[Path]:
         """Temporary files left by writes that never finished (a process killed mid-write)."""
@@ -498,14 +338,3 @@ class RunFolder:
                 p.unlink()
             except OSError:
                 pass
-
-
-def _npz_reason(path: Path, exc: BaseException) -> str:
-    if os.path.islink(path):
-        return "is a symbolic link; run files must be regular files"
-    if isinstance(exc, zipfile.BadZipFile):
-        return "is not a complete .npz archive; it may have been cut short"
-    if isinstance(exc, OSError) and exc.strerror:
-        return f"cannot be read ({exc.strerror})"
-    detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
-    return f"cannot be read as arrays ({detail})"

@@ -27,8 +27,8 @@ import numpy as np
 
 from deepad.errors import DeepADError, describe_os_error
 from deepad.runfolder import (  # noqa: F401  (re-exported: the writers many callers use)
-    CONFIG, LIVE_STATES, MODEL, RESULTS, SNAPSHOTS, STATES, DamagedFile, RunFolder, atomic_save_npz,
-    atomic_write_bytes, atomic_write_json)
+    CONFIG, MODEL, RESULTS, SNAPSHOTS, RunFolder, atomic_save_npz, atomic_write_bytes, atomic_write_json)
+from deepad.runrecords import LIVE_STATES, DamagedFile
 
 DAMAGED = "damaged"
 RUN_ID_MAX = 128

@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deepad import runfolder
-from deepad.store import STATES, RunStore
+from deepad.runrecords import STATES
+from deepad.store import RunStore
 
 
 class Died(BaseException):
