@@ -16,14 +16,14 @@ import json
 import os
 from pathlib import Path
 
-HISTORY_FILE = "history.jsonl"
+from deepad.runfolder import HISTORY, RunFolder
 
 
 class HistoryReader:
     """The records of one run's history file, read incrementally. Not thread-safe: one per viewer."""
 
     def __init__(self, run_path: str | Path):
-        self.path = Path(run_path) / HISTORY_FILE
+        self.path = RunFolder(run_path).file(HISTORY)
         self.records: list[dict] = []
         self.offset = 0  # bytes of the file parsed into `records` (complete lines only)
         self.parsed_lines = 0  # lines parsed so far, all reads together (for tests and benches)

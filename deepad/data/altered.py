@@ -54,8 +54,6 @@ def _alteration_counts(setup: SetupConfig, n_norm: int) -> tuple[int, int]:
 
 
 _CLASSIFIERS: OrderedDict = OrderedDict()  # (dataset, rows, seed) -> trained FGSM classifier
-
-
 _CLASSIFIERS_LOCK = threading.Lock()
 
 

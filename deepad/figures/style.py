@@ -11,27 +11,13 @@ import plotly.graph_objects as go
 
 
 NORMAL_COLOUR = "#1f77b4"
-
-
 ANOMALY_COLOUR = "#d62728"
-
-
 TRUTH_COLOURS = {"normal": NORMAL_COLOUR, "anomaly": ANOMALY_COLOUR}
-
-
 VERDICT_COLOURS = {"healthy": "#2ca02c", "at risk": "#ff7f0e", "collapsed": "#d62728"}
-
-
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
            "#bcbd22", "#17becf"]  # distinct colours for several runs or metrics in one chart
-
-
 _MARGIN = dict(l=10, r=10, t=40, b=10)
-
-
 _STYLE = threading.local()  # per thread: each dashboard session draws its page in its own thread
-
-
 PRESENTER = {"font": 19, "title": 24, "line": 4.5, "height": 1.25}  # for a classroom projector
 
 

@@ -25,7 +25,7 @@ from typing import Callable
 import ray
 
 from deepad.errors import DeepADError
-from deepad.runfolder import FILES
+from deepad.runfolder import FILES, STATUS
 from deepad.store import RunRecord, RunStore
 from deepad.sweeps import check_address, resolve_address  # noqa: F401  (part of this module's interface)
 from deepad.sweeps import trial as trial_mod
@@ -167,7 +167,7 @@ def _drive(trials, store, outcome, max_concurrent, shared, should_stop, force_st
         while waiting and (max_concurrent is None or len(inflight) < max_concurrent):
             t = waiting.pop()
             files = {f.relative_to(t.run.path).as_posix(): f.read_bytes()
-                     for f in sorted((t.run.path / "data").rglob("*")) if f.is_file()}
+                     for f in sorted(t.run.files.data_dir.rglob("*")) if f.is_file()}
             t.ref = remote.remote(t.run.run_id, t.run.config, t.run.status, files, channel,
                                   str(t.run.path), str(store.root) if shared else None)
             inflight[t.ref] = t
@@ -221,7 +221,7 @@ def _land(store: RunStore, t: _Trial, result: dict, shared: bool) -> None:
         store.update_status(run, ray=result["node"])
         return
     files = result["files"]
-    status = files.pop("status.json", None)
+    status = files.pop(STATUS, None)
     for name, data in files.items():
         if name in FILES:  # only run files, by name: nothing a trial sends lands outside its folder
             t.run.files.write_file(name, data)

@@ -18,8 +18,10 @@ import tempfile
 import threading
 from pathlib import Path
 
+from deepad.runfolder import CONFIG
+
 STOP_POLL_S = 1.0  # how often a running trial asks whether the sweep was cancelled
-NOT_SHIPPED = ("config.json",)  # the driver wrote it; the node's copy may name node-local paths
+NOT_SHIPPED = (CONFIG,)  # the driver wrote it; the node's copy may name node-local paths
 
 
 class Channel:

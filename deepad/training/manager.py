@@ -12,7 +12,6 @@ beside the dashboard is listed and followed like any other. It never calls any U
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -23,13 +22,13 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
-from deepad import runfolder
+from deepad.errors import DeepADError
+from deepad.runfolder import WORKER_LOG, RunFolder
 from deepad.store import LIVE_STATES, RunRecord, RunStore
 from deepad.training.config import RunConfig
 from deepad.training.runner import create_run, request_stop
 from deepad.training.worker import THREAD_VARS
 
-WORKER_LOG = runfolder.WORKER_LOG  # the worker's own output (tracebacks of crashes), in the run's folder
 CANCEL_GRACE_S = 5.0  # a cancelled worker that has not stopped by then is terminated
 SUPERVISE_S = 0.2  # how often the supervisor looks at its workers
 
@@ -224,7 +223,7 @@ class RunManager:
         env = {**os.environ, **{var: threads for var in THREAD_VARS}}
         package_root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-        with open(run.path / WORKER_LOG, "ab") as log:
+        with open(run.files.file(WORKER_LOG), "ab") as log:  # the worker's own output (its crashes)
             return subprocess.Popen(
                 [sys.executable, "-m", "deepad.training.worker", str(run.path), "--threads", threads],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
@@ -278,14 +277,14 @@ def _signal_name(num: int) -> str:
 
 def _read_status(path: Path) -> dict:
     try:
-        return json.loads((path / "status.json").read_text())
-    except (OSError, ValueError):
+        return RunFolder(path).read_status()
+    except (OSError, DeepADError):
         return {}
 
 
 def _last_line(path: Path) -> str:
     try:
-        lines = (path / WORKER_LOG).read_text(errors="replace").strip().splitlines()
+        lines = RunFolder(path).file(WORKER_LOG).read_text(errors="replace").strip().splitlines()
     except OSError:
         return "no output"
     return lines[-1][:300] if lines else "no output"

@@ -25,25 +25,24 @@ from deepad.detectors import registry
 from deepad.detectors.base import Cancelled
 from deepad.diagnostics import collapse_summary, final_report
 from deepad.errors import DeepADError, TrainingFailed, describe_os_error
-from deepad.runfolder import STOP_REQUEST
+from deepad.runfolder import STOP_REQUEST, RunFolder
 from deepad.store import RunRecord, RunStore
 from deepad.training.config import RunConfig, validate_config
 
 EventCallback = Callable[[str, dict], None]  # (run_id, epoch record)
 SNAPSHOT_SAVE_S = 2.0  # while training, the per-epoch probe embeddings are written at most this often
 SNAPSHOT_CAP = 256  # at most this many per-epoch snapshots are kept (evenly thinned beyond)
-STOP_FILE = STOP_REQUEST  # its presence in a run's folder asks the process training it to stop
 STOP_POLL_S = 0.2  # how often the stop file is looked for
 
 
 def request_stop(run_path: Path) -> None:
     """Ask whichever process trains the run in `run_path` to stop after its current minibatch."""
-    (run_path / STOP_FILE).touch()
+    RunFolder(run_path).file(STOP_REQUEST).touch()  # its presence asks the process to stop
 
 
 def _stop_flag(run: RunRecord, should_stop: Callable[[], bool] | None) -> Callable[[], bool]:
     """`should_stop`, or the run's stop file (looked for at most every STOP_POLL_S seconds)."""
-    stop_file = run.path / STOP_FILE
+    stop_file = run.files.file(STOP_REQUEST)
     next_look, seen = 0.0, False
 
     def flag() -> bool:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from deepad.runfolder import MODEL
 from deepad.store import RunRecord
 from deepad.training.reload import run_dataset, run_detector
 from deepad.views.common import ANOMALY, NORMAL, class_names, distances, image_tile
@@ -195,7 +196,7 @@ def probe_truth(run: RunRecord, size: int | None = None) -> np.ndarray | None:
 def has_input_plane(run: RunRecord) -> bool:
     """2-D inputs (the toy sets) whose decision boundary can be drawn in the input plane."""
     info = run.split_info()
-    return info.get("input_shape") == [2] and (run.path / "model.pt").exists()
+    return info.get("input_shape") == [2] and run.files.has(MODEL)
 
 
 @dataclass

@@ -17,8 +17,6 @@ from deepad.errors import DeepADError
 
 
 FILE_PREFIX = "file:"
-
-
 OPTION_NAMES = ("label_column", "normal_values", "image_size", "drop_bad_rows", "max_bytes")
 
 

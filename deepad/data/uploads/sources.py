@@ -17,47 +17,19 @@ from deepad.errors import DeepADError
 
 
 DEFAULT_MAX_BYTES = 200 * 2 ** 20
-
-
 MAX_CLASSES = 100
-
-
 MAX_FILES = 200_000
-
-
 MAX_COLUMNS = 10_000
-
-
 MAX_IMAGE_PIXELS = 4096 * 4096
-
-
 MAX_DECODED_BYTES = 2 ** 30  # decoded images of one upload, as float32
-
-
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
-
-
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
-
-
 LABEL_NAMES = ("label", "labels", "y", "class", "target")
-
-
 ACCEPTED = ".csv, .npz, .zip of images (one sub-folder per class) or a folder of images"
-
-
 _PICKLE_LIKE = (".pkl", ".pickle", ".joblib", ".pt", ".pth", ".ckpt", ".sav", ".dill")
-
-
 _IGNORED_NAMES = ("__MACOSX", "Thumbs.db", "desktop.ini")
-
-
 _SYMLINK = 0o120000
-
-
 EMPTY_CELLS = ["", "nan", "NaN", "NA", "N/A", "null", "None"]
-
-
 READ_ERRORS = (ValueError, TypeError, OSError, EOFError, KeyError, IndexError, OverflowError,
                 RuntimeError, NotImplementedError, UnicodeError, zipfile.BadZipFile,
                 zipfile.LargeZipFile, zlib.error, csv.Error, MemoryError)

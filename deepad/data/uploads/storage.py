@@ -86,8 +86,6 @@ def stage_upload_bytes(data: bytes, filename: str, folder: str | os.PathLike, **
 
 
 STAGED_MAX_AGE_S = 24 * 3600  # a staged upload no run has copied within a day is removed
-
-
 STAGED_MAX_BYTES = 4 * DEFAULT_MAX_BYTES  # staged uploads together: the oldest go first beyond this
 
 
