@@ -1,6 +1,6 @@
-"""The package's shape: no import cycles inside `deepad/`, and a detector folder dropped into a copy
-of the package appears in the CLI, the dashboard's method list and trains, with no other file
-touched."""
+"""The package's shape: no import cycles inside `deepad/`, no module over the size limit, and a detector
+folder dropped into a copy of the package appears in the CLI, the dashboard's method list and trains,
+with no other file touched."""
 
 from __future__ import annotations
 
@@ -123,6 +123,28 @@ def test_no_import_cycles_inside_deepad():
     graph = {m: {d for d in deps if d not in parents(m)} for m, deps in graph.items()}
     found = cycles(graph)
     assert not found, "import cycles: " + "; ".join(" <-> ".join(c) for c in found)
+
+
+# -- module size ------------------------------------------------------------------------------------
+MAX_MODULE_LINES = 400  # a module a newcomer can read in one sitting; split a larger one by responsibility
+
+
+def oversized(package: Path, limit: int = MAX_MODULE_LINES) -> list[str]:
+    return sorted(f"{p.relative_to(package.parent)} ({n} lines)" for p in package.rglob("*.py")
+                  if (n := len(p.read_text().splitlines())) > limit)
+
+
+def test_the_size_check_finds_a_long_module(tmp_path):
+    pkg = tmp_path / "deepad"
+    pkg.mkdir()
+    (pkg / "short.py").write_text("x = 1\n" * MAX_MODULE_LINES)
+    (pkg / "long.py").write_text("x = 1\n" * (MAX_MODULE_LINES + 1))
+    assert oversized(pkg) == [f"deepad/long.py ({MAX_MODULE_LINES + 1} lines)"]
+
+
+def test_no_module_inside_deepad_is_over_the_size_limit():
+    found = oversized(PACKAGE)
+    assert not found, f"over {MAX_MODULE_LINES} lines: " + ", ".join(found)
 
 
 # -- a detector folder dropped in ----------------------------------------------------------------------
