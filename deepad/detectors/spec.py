@@ -75,6 +75,14 @@ VALIDATION_DIAGNOSTICS: dict[str, tuple[str, str, bool]] = {
     "val_auc": ("validation AUC", "how well scores separate anomalies on held-out data", False),
 }
 TOTAL_LOSS = {"loss": "total loss"}
+# the requirement of the semi-supervised methods that learn from labelled anomalies
+LABELLED_ANOMALIES = Requirement("known_anomalies", 1, noun="labelled anomalies", flag="--known-anomalies")
+
+
+def one_record_per_epoch(cfg: Any) -> dict[str, int]:
+    """The planned records of a method that writes one "train" record per epoch of its config's
+    `epochs`, or a single one when it has no epochs (a shallow model, fitted once)."""
+    return {"train": getattr(cfg, "epochs", 1)}
 
 
 @dataclass(frozen=True)
@@ -85,7 +93,8 @@ class DetectorSpec:
     - `losses`: loss components of its epoch records, name -> caption ("loss", the total, is common).
     - `diagnostics`: further numbers it records, name -> (title, caption, log axis).
     - `records`: config -> planned epoch records per phase ({"pretrain": 30, "train": 30}), for
-      progress; None when the method writes a single record at the end.
+      progress (by default one "train" record per epoch, see `one_record_per_epoch`); None when
+      the count is not known beforehand.
     - `explorable`: settings worth a sweep on the Explore page, name -> the (low, high) range it
       starts from.
     - `requires`: what the set-up must provide (checked before anything is written).
@@ -97,7 +106,8 @@ class DetectorSpec:
       set-up leaves them unset: the CLI's defaults and the Train form's (see `default_setup`).
     - `presets`: names of presets in assets/presets that show the method at its best.
     - `smoke`: settings with which every phase runs in seconds on a few hundred samples (the
-      contract tests train every detector with them).
+      contract tests train every detector with them); by default two epochs where the config has
+      `epochs`.
     - `order`: position in lists (the dashboard's picker, `python -m deepad methods`).
     """
 
@@ -108,15 +118,19 @@ class DetectorSpec:
     implementation: str
     losses: Mapping[str, str] = field(default_factory=dict)
     diagnostics: Mapping[str, tuple[str, str, bool]] = field(default_factory=dict)
-    records: Optional[Callable[[Any], dict[str, int]]] = None
+    records: Optional[Callable[[Any], dict[str, int]]] = one_record_per_epoch
     explorable: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     requires: tuple[Requirement, ...] = ()
     hypersphere: bool = False
     preprocess: Mapping[str, str] = field(default_factory=dict)
     setup_defaults: Mapping[str, Any] = field(default_factory=dict)
     presets: tuple[str, ...] = ()
-    smoke: Mapping[str, Any] = field(default_factory=dict)
+    smoke: Optional[Mapping[str, Any]] = None
     order: int = 100
+
+    def __post_init__(self) -> None:
+        if self.smoke is None:
+            object.__setattr__(self, "smoke", {"epochs": 2} if "epochs" in self.Config.model_fields else {})
 
     # -- derived ----------------------------------------------------------------------------------
     @property

@@ -22,9 +22,7 @@ SPEC = DetectorSpec(
     Config=AEConfig,
     implementation=f"{__name__}.detector:AE",
     losses={"loss_rec": "reconstruction"},
-    records=lambda cfg: {"train": cfg.epochs},
     explorable={"lr": (1e-4, 1e-2)},
     presets=("ae-one-vs-all", "ae-paper"),
-    smoke={"epochs": 2},
     order=4,
 )

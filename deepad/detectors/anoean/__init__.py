@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from deepad.detectors.spec import DetectorConfig, DetectorSpec, Requirement
+from deepad.detectors.spec import LABELLED_ANOMALIES, DetectorConfig, DetectorSpec
 
 
 class AnoEANConfig(DetectorConfig):
@@ -36,12 +36,10 @@ SPEC = DetectorSpec(
             "loss_d_normal": "discriminator: normal codes", "loss_d_anomaly": "discriminator: anomaly codes",
             "loss_e": "encoder", "loss_e_normal": "encoder: normal codes",
             "loss_e_anomaly": "encoder: anomaly codes"},
-    records=lambda cfg: {"train": cfg.epochs},
     explorable={"lr": (1e-4, 1e-2)},
-    requires=(Requirement("known_anomalies", 1, noun="labelled anomalies", flag="--known-anomalies"),),
+    requires=(LABELLED_ANOMALIES,),
     # paper 004: 10 % labelled anomalies in training, a test set of 80 % normal / 20 % anomalies
     setup_defaults={"known_anomalies": 0.1, "test_anomaly_share": 0.2},
     presets=("anoean-one-vs-all", "anoean-n-vs-m", "anoean-paper"),
-    smoke={"epochs": 2},
     order=3,
 )

@@ -37,10 +37,8 @@ SPEC = DetectorSpec(
     implementation=f"{__name__}.detector:DeepSVDDVAE",
     losses={"loss_rec": "reconstruction (negative log-likelihood)", "loss_kl": "KL to N(0, I)",
             "loss_svdd": "distance to the batch centre"},
-    records=lambda cfg: {"train": cfg.epochs},
     explorable={"alpha": (0.1, 0.9), "lr": (1e-4, 1e-2)},
     hypersphere=True,
     presets=("deep-svdd-vae-one-vs-all", "deep-svdd-vae-paper"),
-    smoke={"epochs": 2},
     order=1,
 )

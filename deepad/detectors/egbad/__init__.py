@@ -28,10 +28,8 @@ SPEC = DetectorSpec(
     Config=EGBADConfig,
     implementation=f"{__name__}.detector:EGBAD",
     losses=BIGAN_LOSSES,
-    records=lambda cfg: {"train": cfg.epochs},
     explorable=BIGAN_EXPLORABLE,
     preprocess=BIGAN_PREPROCESS,
     presets=("egbad-clean", "egbad-polluted", "egbad-fashion-clean", "egbad-fashion-pollution"),
-    smoke={"epochs": 2},
     order=5,
 )

@@ -16,7 +16,6 @@ SPEC = DetectorSpec(
     summary="Random trees isolate points; anomalies need fewer splits.",
     Config=IForestConfig,
     implementation=f"{__name__}.detector:IForest",
-    records=lambda cfg: {"train": 1},  # one record when the model is fitted
     smoke={"n_estimators": 20},
     order=7,
 )

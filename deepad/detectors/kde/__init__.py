@@ -16,6 +16,5 @@ SPEC = DetectorSpec(
     summary="Kernel density of the normal data; low density is anomalous.",
     Config=KDEConfig,
     implementation=f"{__name__}.detector:KDE",
-    records=lambda cfg: {"train": 1},  # one record when the model is fitted
     order=9,
 )

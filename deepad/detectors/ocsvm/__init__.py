@@ -18,7 +18,6 @@ SPEC = DetectorSpec(
     summary="A kernel boundary around the normal data (Schölkopf et al.).",
     Config=OCSVMConfig,
     implementation=f"{__name__}.detector:OCSVM",
-    records=lambda cfg: {"train": 1},  # one record when the model is fitted
     explorable={"nu": (0.05, 0.2)},
     order=8,
 )

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from deepad.detectors.spec import DetectorConfig, DetectorSpec, Requirement
+from deepad.detectors.spec import LABELLED_ANOMALIES, DetectorConfig, DetectorSpec
 
 
 def schedule_problem(t0: int, t: int, n_snapshots: int, ae_epochs: int) -> str | None:
@@ -78,7 +78,7 @@ SPEC = DetectorSpec(
                                    "the target autoencoder alone, at each snapshot", False)},
     records=_records,
     explorable={"lr": (1e-4, 1e-2)},
-    requires=(Requirement("known_anomalies", 1, noun="labelled anomalies", flag="--known-anomalies"),),
+    requires=(LABELLED_ANOMALIES,),
     preprocess={"image": "unit", "*": "minmax"},  # inputs in [0, 1], as the synthetic anomalies assume
     setup_defaults={"known_anomalies": 100},  # paper 002: 100 labelled anomalies
     presets=("r2ad2-semi", "r2ad2-polluted", "r2ad2-paper"),
