@@ -27,11 +27,8 @@ from torch import nn
 from deepad.data.parts import Part
 from deepad.detectors.anoean import SPEC, AnoEANConfig  # noqa: F401
 from deepad.detectors.anoean import losses as L
-from deepad.detectors.base import Detector
-from deepad.detectors.deep import EpochClock, epoch_extras
-from deepad.detectors.torch_utils import (as_tensor, batched, minibatches, probe_indices,
-                                          seed_everything)
-from deepad.errors import DeepADError
+from deepad.detectors.deep import DeepDetector, Phase
+from deepad.detectors.torch_utils import as_tensor, batched
 from deepad.nets import NetSpec, build_encoder
 
 
@@ -57,7 +54,7 @@ def discriminator(in_dim: int, hidden: tuple[int, ...] = DISC_HIDDEN) -> nn.Modu
     return nn.Sequential(*layers)
 
 
-class AnoEAN(Detector):
+class AnoEAN(DeepDetector):
     spec = SPEC
 
     def _build(self, in_shape: tuple[int, ...]) -> None:
@@ -71,15 +68,15 @@ class AnoEAN(Detector):
         self.cov = torch.eye(cfg.rep_dim, dtype=torch.float64, device=self.device)
 
     # -- training -----------------------------------------------------------------------------
-    def fit(self, train: Part, val: Part | None = None, on_epoch=None, should_stop=None):
+    def check(self, train: Part) -> None:
         self._require_known_anomalies(train)
-        n_normal = int(np.sum(train.semi != -1))
-        if n_normal < 2:
-            raise DeepADError(f"the training set has {n_normal} samples not labelled anomalous; AnoEAN "
-                              "needs at least 2 to fit the encoder and the normal Gaussian")
-        cfg = self.config
-        gen = seed_everything(self.seed)
+        self.require_normals(train, purpose=" to fit the encoder and the normal Gaussian")
+
+    def build(self, train: Part) -> None:
         self._build(train.x.shape[1:])
+
+    def phases(self, train: Part, val: Part | None):
+        cfg = self.config
         x_n = as_tensor(train.x[train.semi != -1], self.device)
         x_a = as_tensor(train.x[train.semi == -1], self.device)
         m_a = anomaly_share(cfg.batch_size, len(x_n), len(x_a))
@@ -87,53 +84,42 @@ class AnoEAN(Detector):
         if cfg.gaussian_fit == "validation" and val is not None and np.sum(val.target == 0) >= 2:
             x_fit = as_tensor(val.x[val.target == 0], self.device)
         self.fitted_on = "validation" if x_fit is not x_n else "training"
-        probe = val.x[probe_indices(len(val), self.seed)] if val is not None and len(val) > 1 else None
-        emit = on_epoch or (lambda rec, snap=None: None)
         betas = (cfg.beta1, 0.999)
         opt_e = torch.optim.Adam(self.encoder.parameters(), lr=cfg.lr, betas=betas)
         opt_d = torch.optim.Adam(self.disc.parameters(), lr=cfg.lr, betas=betas)
 
-        for epoch in range(cfg.epochs):
-            clock = EpochClock(epoch)
-            self.encoder.train()
-            sums: dict[str, float] = {}
-            n_batches = 0
-            for idx_n in minibatches(len(x_n), cfg.batch_size - m_a, gen, self.device):
-                self._check_stop(should_stop)
-                idx_a = torch.randint(len(x_a), (m_a,), generator=gen).to(self.device)
-                xb = torch.cat([x_n[idx_n], x_a[idx_a]])
-                n_n = len(idx_n)
-                # D steps, E frozen (its codes computed without a graph)
-                for _ in range(cfg.d_steps):
-                    with torch.no_grad():
-                        codes = self.encoder(xb)
-                    z = torch.randn((len(xb), cfg.rep_dim), generator=gen).to(self.device)
-                    d_parts = L.discriminator_loss(self.disc(z), self.disc(codes[:n_n]),
-                                                   self.disc(codes[n_n:]))
-                    opt_d.zero_grad(set_to_none=True)
-                    d_parts["loss_d"].backward()
-                    opt_d.step()
-                # E step, D frozen (only E's optimizer steps; D's gradients are cleared before its next step)
-                codes = self.encoder(xb)
-                e_parts = L.encoder_loss(self.disc(codes[:n_n]), self.disc(codes[n_n:]))
-                opt_e.zero_grad(set_to_none=True)
-                e_parts["loss_e"].backward()
-                opt_e.step()
-                for k, v in {**d_parts, **e_parts}.items():
-                    sums[k] = sums.get(k, 0.0) + v.item()
-                n_batches += 1
-            rec = {k: v / n_batches for k, v in sums.items()}
-            rec["loss"] = rec["loss_d"] + rec["loss_e"]
-            clock.check_finite(loss_d=rec["loss_d"], loss_e=rec["loss_e"])
-            self._fit_gaussian(x_fit)
-            rec.update(phase="train", epoch=epoch + 1, m_a=m_a)
-            extras, snap = epoch_extras(self, val, probe)
-            rec.update(extras)
-            rec["seconds"] = clock.seconds()
-            emit(rec, snap)
+        def step(idx_n: torch.Tensor) -> dict:
+            idx_a = torch.randint(len(x_a), (m_a,), generator=self.generator).to(self.device)
+            xb = torch.cat([x_n[idx_n], x_a[idx_a]])
+            n_n = len(idx_n)
+            # D steps, E frozen (its codes computed without a graph)
+            for _ in range(cfg.d_steps):
+                with torch.no_grad():
+                    codes = self.encoder(xb)
+                z = torch.randn((len(xb), cfg.rep_dim), generator=self.generator).to(self.device)
+                d_parts = L.discriminator_loss(self.disc(z), self.disc(codes[:n_n]), self.disc(codes[n_n:]))
+                opt_d.zero_grad(set_to_none=True)
+                d_parts["loss_d"].backward()
+                opt_d.step()
+            # E step, D frozen (only E's optimizer steps; D's gradients are cleared before its next step)
+            codes = self.encoder(xb)
+            e_parts = L.encoder_loss(self.disc(codes[:n_n]), self.disc(codes[n_n:]))
+            opt_e.zero_grad(set_to_none=True)
+            e_parts["loss_e"].backward()
+            opt_e.step()
+            return {k: v.item() for k, v in {**d_parts, **e_parts}.items()}
 
-        self._threshold = float(np.percentile(self.score(train.x[train.semi != -1]), 95))
-        return self
+        def run_epoch(epoch: int) -> dict:
+            self.encoder.train()
+            rec = self.batch_means(len(x_n), cfg.batch_size - m_a, step)
+            rec["loss"] = rec["loss_d"] + rec["loss_e"]
+            return rec
+
+        def after(epoch: int) -> dict:
+            self._fit_gaussian(x_fit)
+            return {"m_a": m_a}
+
+        yield Phase("train", cfg.epochs, run_epoch, finite=("loss_d", "loss_e"), after=after)
 
     def _fit_gaussian(self, x_n: torch.Tensor) -> None:
         """μ, Σ of the codes of the samples treated as normal, with the encoder as it scores."""
