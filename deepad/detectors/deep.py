@@ -101,17 +101,6 @@ class _ExtrasBudget:
         return self.calls - 1 in self.frames
 
 
-def epoch_extras(detector, val, probe_x: np.ndarray | None) -> tuple[dict, np.ndarray | None]:
-    """The per-epoch extras of a detector whose `fit` runs its own loop, with the budget counted
-    over its calls; a config's `epochs`-th call is its last (without `epochs`, every call has them)."""
-    epochs = getattr(getattr(detector, "config", None), "epochs", None)
-    budget = detector.__dict__.get("_extras_budget")
-    if budget is None:
-        budget = detector._extras_budget = _ExtrasBudget(epochs if isinstance(epochs, int) else None)
-    return _measure_extras(detector, val, probe_x, budget,
-                           always=not isinstance(epochs, int) or budget.calls + 1 >= epochs)
-
-
 def _measure_extras(detector: Detector, val: Part | None, probe_x: np.ndarray | None, budget: _ExtrasBudget,
                     always: bool) -> tuple[dict, np.ndarray | None]:
     """Validation AUC and the probe snapshot, when `budget` allows; only the snapshot on a scheduled

@@ -18,17 +18,14 @@ from torch.nn.utils import parametrize
 
 from deepad.data.parts import Part
 from deepad.detectors._shared.configs import BiGANConfig
-from deepad.detectors.base import Detector
-from deepad.detectors.deep import EpochClock, epoch_extras
-from deepad.detectors.torch_utils import (as_tensor, batched, minibatches, probe_indices,
-                                          seed_everything)
-from deepad.errors import DeepADError
+from deepad.detectors.deep import DeepDetector, Phase
+from deepad.detectors.torch_utils import batched
 from deepad.nets.bigan import BiGAN, anomaly_score, average_into, discriminator_loss, encoder_generator_loss
 
 BETAS = (0.5, 0.999)
 
 
-class BiGANDetector(Detector):
+class BiGANDetector(DeepDetector):
     """What EGBAD and Rt-BiGAN share: the networks, one adversarial step, training epochs, the score."""
 
     Config = BiGANConfig
@@ -46,19 +43,12 @@ class BiGANDetector(Detector):
         return (torch.optim.Adam(m.D.parameters(), lr=lr, betas=BETAS),
                 torch.optim.Adam(list(m.E.parameters()) + list(m.G.parameters()), lr=lr, betas=BETAS))
 
-    def _start(self, train: Part, val: Part | None, on_epoch):
-        """Seed, build (sigmoid output when the training data lie in [0, 1]) and return the pieces
-        every fit needs: generator, data tensor, candidate rows (not labelled anomalous), probe, emit."""
-        gen = seed_everything(self.seed)
-        pool = np.flatnonzero(train.semi != -1)
-        if len(pool) < 2:
-            raise DeepADError(f"the training set has {len(pool)} samples not labelled anomalous; "
-                              f"method {self.name} needs at least 2")
-        unit = float(train.x.min()) >= 0.0 and float(train.x.max()) <= 1.0
-        self._build(train.x.shape[1:], unit)
-        x = as_tensor(train.x, self.device)
-        probe = val.x[probe_indices(len(val), self.seed)] if val is not None and len(val) > 1 else None
-        return gen, x, pool, probe, on_epoch or (lambda rec, snap=None: None)
+    def check(self, train: Part) -> None:
+        self.require_normals(train)
+
+    def build(self, train: Part) -> None:
+        """Sigmoid output when the training data lie in [0, 1]."""
+        self._build(train.x.shape[1:], float(train.x.min()) >= 0.0 and float(train.x.max()) <= 1.0)
 
     # -- training -----------------------------------------------------------------------------
     def _step(self, xb: torch.Tensor, opt_d, opt_ge, gen: torch.Generator) -> tuple[float, float]:
@@ -85,28 +75,21 @@ class BiGANDetector(Detector):
         opt_ge.step()
         return loss_d.item(), loss_ge.item()
 
-    def _train_epochs(self, x: torch.Tensor, epochs: int, opts, gen, emit, should_stop, val, probe,
-                      first_epoch: int = 0, **fields) -> None:
+    def _train_phase(self, x: torch.Tensor, epochs: int, opts, first_epoch: int = 0, extras="budget",
+                     **fields) -> Phase:
         """`epochs` passes over `x` in minibatches, one record per epoch (with `fields` added)."""
-        for e in range(epochs):
-            clock = EpochClock(first_epoch + e)
+
+        def run_epoch(epoch: int) -> dict:
             sums, n = np.zeros(2), 0
-            for idx in minibatches(len(x), self.config.batch_size, gen, self.device):
-                self._check_stop(should_stop)
-                sums += self._step(x[idx], *opts, gen)
+            for idx in self.batches(len(x), self.config.batch_size):
+                sums += self._step(x[idx], *opts, self.generator)
                 n += 1
                 if self.average is not None:
                     average_into(self.average, self.model, self.config.weight_average)
-            rec = {"loss": float(sums.sum() / n), "loss_d": float(sums[0] / n), "loss_ge": float(sums[1] / n)}
-            clock.check_finite(**rec)
-            rec.update(phase="train", epoch=first_epoch + e + 1, **fields)
-            extras, snap = epoch_extras(self, val, probe)
-            rec.update(extras)
-            rec["seconds"] = clock.seconds()
-            emit(rec, snap)
+            return {"loss": float(sums.sum() / n), "loss_d": float(sums[0] / n), "loss_ge": float(sums[1] / n)}
 
-    def _finish(self, x_normal: np.ndarray) -> None:
-        self._threshold = float(np.percentile(self.score(x_normal), 95))
+        return Phase("train", epochs, run_epoch, finite=("loss", "loss_d", "loss_ge"), extras=extras,
+                     first_epoch=first_epoch, fields=fields)
 
     # -- using --------------------------------------------------------------------------------
     @property

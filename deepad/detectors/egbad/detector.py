@@ -8,23 +8,19 @@ from __future__ import annotations
 
 import copy
 
-import torch
-
 from deepad.data.parts import Part
 from deepad.detectors._shared.bigan import BiGANDetector
 from deepad.detectors.egbad import SPEC, EGBADConfig  # noqa: F401
+from deepad.detectors.torch_utils import as_tensor
 
 
 class EGBAD(BiGANDetector):
     spec = SPEC
 
-    def fit(self, train: Part, val: Part | None = None, on_epoch=None, should_stop=None):
-        gen, x, pool, probe, emit = self._start(train, val, on_epoch)
+    def phases(self, train: Part, val: Part | None):
         if self.config.weight_average > 0:
             self.average = copy.deepcopy(self.model)
-        self._train_epochs(x[torch.as_tensor(pool, device=self.device)], self.config.epochs,
-                           self._optimizers(self.config.lr), gen, emit, should_stop, val, probe)
+        x = as_tensor(train.x[train.semi != -1], self.device)
+        yield self._train_phase(x, self.config.epochs, self._optimizers(self.config.lr))
         if self.average is not None:  # the average is what scores from now on
             self.model, self.average = self.average, None
-        self._finish(train.x[pool])
-        return self

@@ -28,10 +28,10 @@ import torch
 
 from deepad.data.parts import Part
 from deepad.detectors._shared.bigan import BiGANDetector
-from deepad.detectors.deep import EpochClock, epoch_extras
+from deepad.detectors.deep import Phase
 from deepad.detectors.rt_bigan import SPEC, RtBiGANConfig  # noqa: F401
 from deepad.detectors.rt_bigan import reptile
-from deepad.detectors.torch_utils import as_tensor, batched, probe_indices, seed_everything
+from deepad.detectors.torch_utils import as_tensor, batched
 from deepad.errors import DeepADError
 
 
@@ -63,49 +63,50 @@ class RtBiGAN(BiGANDetector):
                 f"(set-up known_normals); lower n_adapt to at most {len(known)} or raise known_normals")
         return np.sort(rng.permutation(known)[:cfg.n_adapt])
 
-    def fit(self, train: Part, val: Part | None = None, on_epoch=None, should_stop=None):
+    def check(self, train: Part) -> None:
+        super().check(train)
         cfg = self.config
         n_keep = int(np.floor(cfg.threshold_quantile * np.sum(train.semi != -1)))
         if cfg.rounds > 0 and cfg.pseudo_label == "share" and n_keep < 2:
             raise DeepADError(f"threshold_quantile={cfg.threshold_quantile}: keeps {n_keep} training "
                               "samples as pseudo-normal; self-training needs at least 2, raise it")
-        gen, x, pool, probe, emit = self._start(train, val, on_epoch)
+
+    def phases(self, train: Part, val: Part | None):
+        cfg = self.config
+        x = as_tensor(train.x, self.device)
+        pool = np.flatnonzero(train.semi != -1)
         rng = np.random.default_rng(self.seed)
         adapt_rows = self._adaptation_rows(train, rng)
-        self._meta_train(x, [pool[g] for g in cluster_groups(train.x[pool], cfg.n_tasks, self.seed)],
-                         rng, gen, emit, should_stop, val, probe)
-        self._adapt(x[torch.as_tensor(adapt_rows, device=self.device)], rng, gen, emit, should_stop,
-                    val, probe)
-        normal = self._self_train(x, train.semi, pool, gen, emit, should_stop, val, probe)
-        self._finish(train.x[normal])
-        return self
+        yield self._meta_phase(x, [pool[g] for g in cluster_groups(train.x[pool], cfg.n_tasks, self.seed)], rng)
+        yield self._adapt_phase(x[torch.as_tensor(adapt_rows, device=self.device)], rng)
+        yield from self._self_train(x, train.semi, pool)
+
+    def finish(self, train: Part) -> None:
+        """The threshold from the last round's pseudo-normal training rows."""
+        self._threshold = float(np.percentile(self.score(train.x[self.pseudo_normal_rows]), 95))
 
     def self_train(self, train: Part, val: Part | None = None, on_epoch=None, should_stop=None):
         """Step 3 alone, from the current weights (e.g. a model fitted with rounds=0): the same
         training rows, so several pseudo-label rules can be compared from one adapted model."""
-        gen = seed_everything(self.seed)
-        pool = np.flatnonzero(train.semi != -1)
-        x = as_tensor(train.x, self.device)
-        probe = val.x[probe_indices(len(val), self.seed)] if val is not None and len(val) > 1 else None
-        normal = self._self_train(x, train.semi, pool, gen, on_epoch or (lambda rec, snap=None: None),
-                                  should_stop, val, probe)
-        self._finish(train.x[normal])
+        self.start_training(val, on_epoch, should_stop)
+        self.run_phases(self._self_train(as_tensor(train.x, self.device), train.semi,
+                                         np.flatnonzero(train.semi != -1)))
+        self.finish(train)
         return self
 
-    def _task_steps(self, xt: torch.Tensor, steps: int, rng: np.random.Generator, gen,
-                    should_stop) -> np.ndarray:
+    def _task_steps(self, xt: torch.Tensor, steps: int, rng: np.random.Generator) -> np.ndarray:
         """`steps` adversarial steps on a few samples `xt`, batches of task_size drawn from them, with
         fresh Adam optimisers (inner learning rate). Returns the mean (loss_d, loss_ge)."""
         opts = self._optimizers(self.config.inner_lr)
         sums = np.zeros(2)
         size = min(self.config.task_size, len(xt))
         for _ in range(steps):
-            self._check_stop(should_stop)
+            self.check_stop()
             idx = torch.as_tensor(rng.choice(len(xt), size=size, replace=False), device=self.device)
-            sums += self._step(xt[idx], *opts, gen)
+            sums += self._step(xt[idx], *opts, self.generator)
         return sums / steps
 
-    def _meta_train(self, x, groups, rng, gen, emit, should_stop, val, probe) -> None:
+    def _meta_phase(self, x: torch.Tensor, groups: list[np.ndarray], rng: np.random.Generator) -> Phase:
         """Algorithm 1; one record per tenth of the meta-iterations, with `meta_shift`, how far Φ has
         moved from its initialisation (‖Φ − Φ₀‖ / ‖Φ₀‖ over all weights)."""
         cfg = self.config
@@ -113,77 +114,72 @@ class RtBiGAN(BiGANDetector):
         phi_0 = reptile.clone(params)
         meta_opt = torch.optim.Adam(params, lr=cfg.meta_lr) if cfg.meta_update == "adam" else None
         block = max(1, int(np.ceil(cfg.meta_iterations / 10)))
-        clock, sums, n = EpochClock(0), np.zeros(2), 0
-        for it in range(cfg.meta_iterations):
-            phi = reptile.clone(params)  # Φ; the model's weights play W during the inner loop
-            adapted = []
-            for _ in range(cfg.meta_batch):
+
+        def run_block(b: int) -> dict:
+            sums, n = np.zeros(2), 0
+            last = min((b + 1) * block, cfg.meta_iterations)
+            for it in range(b * block, last):
+                phi = reptile.clone(params)  # Φ; the model's weights play W during the inner loop
+                adapted = []
+                for _ in range(cfg.meta_batch):
+                    with torch.no_grad():
+                        for p, w in zip(params, phi):
+                            p.copy_(w)
+                    task = torch.as_tensor(reptile.sample_task(groups, cfg.task_size, rng), device=self.device)
+                    sums += self._task_steps(x[task], cfg.inner_steps, rng)
+                    n += 1
+                    adapted.append(reptile.clone(params))
+                w_t = reptile.average(adapted)
+                step = reptile.annealed_step_size(it, cfg.meta_iterations, cfg.meta_step, cfg.meta_step_final)
                 with torch.no_grad():
-                    for p, w in zip(params, phi):
-                        p.copy_(w)
-                task = torch.as_tensor(reptile.sample_task(groups, cfg.task_size, rng), device=self.device)
-                sums += self._task_steps(x[task], cfg.inner_steps, rng, gen, should_stop)
-                n += 1
-                adapted.append(reptile.clone(params))
-            w_t = reptile.average(adapted)
-            step = reptile.annealed_step_size(it, cfg.meta_iterations, cfg.meta_step, cfg.meta_step_final)
-            with torch.no_grad():
-                if meta_opt is None:  # Reptile: Φ ← Φ + ε(W − Φ)
-                    for p, w in zip(params, reptile.interpolate(phi, w_t, step)):
-                        p.copy_(w)
-                else:  # Algorithm 1: Adam descends along Φ − W
-                    for p, w, g in zip(params, phi, reptile.meta_gradient(phi, w_t)):
-                        p.copy_(w)
-                        p.grad = g
-            if meta_opt is not None:
-                meta_opt.step()
-                meta_opt.zero_grad(set_to_none=True)
-            if (it + 1) % block == 0 or it + 1 == cfg.meta_iterations:
-                epoch = (it + 1 + block - 1) // block
-                rec = {"loss": float(sums.sum() / n), "loss_d": float(sums[0] / n),
-                       "loss_ge": float(sums[1] / n), "iteration": it + 1,
-                       "meta_shift": reptile.relative_distance(params, phi_0)}
-                if meta_opt is None:
-                    rec["meta_step"] = step
-                clock.check_finite(**{k: rec[k] for k in ("loss", "loss_d", "loss_ge")})
-                rec.update(phase="meta", epoch=epoch)
-                extras, snap = epoch_extras(self, val, probe)
-                rec.update(extras)
-                rec["seconds"] = clock.seconds()
-                emit(rec, snap)
-                clock, sums, n = EpochClock(epoch), np.zeros(2), 0
+                    if meta_opt is None:  # Reptile: Φ ← Φ + ε(W − Φ)
+                        for p, w in zip(params, reptile.interpolate(phi, w_t, step)):
+                            p.copy_(w)
+                    else:  # Algorithm 1: Adam descends along Φ − W
+                        for p, w, g in zip(params, phi, reptile.meta_gradient(phi, w_t)):
+                            p.copy_(w)
+                            p.grad = g
+                if meta_opt is not None:
+                    meta_opt.step()
+                    meta_opt.zero_grad(set_to_none=True)
+            rec = {"loss": float(sums.sum() / n), "loss_d": float(sums[0] / n), "loss_ge": float(sums[1] / n),
+                   "iteration": last, "meta_shift": reptile.relative_distance(params, phi_0)}
+            if meta_opt is None:
+                rec["meta_step"] = step
+            return rec
 
-    def _adapt(self, x_adapt, rng, gen, emit, should_stop, val, probe) -> None:
+        return Phase("meta", -(-cfg.meta_iterations // block), run_block, finite=("loss", "loss_d", "loss_ge"),
+                     extras="every")
+
+    def _adapt_phase(self, x_adapt: torch.Tensor, rng: np.random.Generator) -> Phase:
         """Step 2: adapt the meta-model on the known normals (Algorithm 2's fine-tuning steps)."""
-        clock = EpochClock(0)
-        losses = self._task_steps(x_adapt, self.config.adapt_steps, rng, gen, should_stop)
-        rec = {"loss": float(losses.sum()), "loss_d": float(losses[0]), "loss_ge": float(losses[1])}
-        clock.check_finite(**rec)
-        rec.update(phase="adapt", epoch=1, n_adapt=len(x_adapt))
-        extras, snap = epoch_extras(self, val, probe)
-        rec.update(extras)
-        rec["seconds"] = clock.seconds()
-        emit(rec, snap)
 
-    def _self_train(self, x, semi, pool, gen, emit, should_stop, val, probe) -> np.ndarray:
-        """Step 3: `rounds` rounds of score → pseudo-label → retrain. Returns the last pseudo-normal rows."""
+        def run(epoch: int) -> dict:
+            losses = self._task_steps(x_adapt, self.config.adapt_steps, rng)
+            return {"loss": float(losses.sum()), "loss_d": float(losses[0]), "loss_ge": float(losses[1])}
+
+        return Phase("adapt", 1, run, finite=("loss", "loss_d", "loss_ge"), extras="every",
+                     fields={"n_adapt": len(x_adapt)})
+
+    def _self_train(self, x: torch.Tensor, semi: np.ndarray, pool: np.ndarray):
+        """Step 3: `rounds` rounds of score → pseudo-label → retrain; `pseudo_normal_rows` holds the
+        last round's pseudo-normal training rows."""
         cfg = self.config
         opts = self._optimizers(cfg.lr)
         normal = pool
         if cfg.rounds > 0 and cfg.weight_average > 0:
             self.average = copy.deepcopy(self.model)  # from the adapted weights on
         for r in range(cfg.rounds):
-            self._check_stop(should_stop)
+            self.check_stop()
             scores = self.score_rows(x, pool)
             cut = self.pseudo_label_cut(scores, semi[pool])
             normal = pseudo_normal(scores, pool, semi, cut)
-            self._train_epochs(x[torch.as_tensor(normal, device=self.device)], cfg.round_epochs, opts, gen,
-                               emit, should_stop, val, probe, first_epoch=r * cfg.round_epochs,
-                               round=r + 1, pseudo_normal=len(normal), cut=cut)
+            yield self._train_phase(x[torch.as_tensor(normal, device=self.device)], cfg.round_epochs, opts,
+                                    first_epoch=r * cfg.round_epochs, extras="every",
+                                    round=r + 1, pseudo_normal=len(normal), cut=cut)
         if self.average is not None:  # the average is what scores from now on
             self.model, self.average = self.average, None
-        self.pseudo_normal_rows = normal  # the last round's pseudo-normal training rows
-        return normal
+        self.pseudo_normal_rows = normal
 
     def pseudo_label_cut(self, scores: np.ndarray, semi: np.ndarray) -> float:
         """The score at or below which a training sample is pseudo-normal, from the current model's
