@@ -6,6 +6,7 @@ import streamlit as st
 
 from deepad import embedding, figures
 from deepad import views as vm
+from deepad.runfolder import MODEL, RESULTS, SNAPSHOTS
 from deepad.training.reload import run_dataset
 from pages import ui
 
@@ -116,7 +117,7 @@ def umap_pending(run_id: str) -> None:
 
 
 results = ui.results_of(run)
-stamp = ui.file_stamp(run.path / "results.npz")
+stamp = run.files.stamp(RESULTS)
 if results is not None and "test_emb" in results:
     has_centre = "center" in results
     color_choices = ["truth", "class", "score"] + (["distance"] if has_centre else [])
@@ -175,7 +176,7 @@ if results is not None and "test_emb" in results:
     if vm.has_input_plane(run):
         st.subheader("The input plane")
         thr = ui.current_threshold(run, results)
-        grid = input_plane(run.run_id, ui.file_stamp(run.path / "model.pt"), thr)
+        grid = input_plane(run.run_id, run.files.stamp(MODEL), thr)
         figs.append(figures.decision_plane(grid))
         st.plotly_chart(figs[-1], key="latent.plane")
         st.caption("For 2-D data the decision can be drawn where the data lives: the shaded field is the "
@@ -193,7 +194,7 @@ def snapshot_section(run_id: str) -> None:
     if r is None:
         return
     live = vm.is_live(r)
-    snap = snapshot_view(run_id, ui.file_stamp(r.path / "snapshots.npz"))
+    snap = snapshot_view(run_id, r.files.stamp(SNAPSHOTS))
     if snap is None and live:
         st.caption("The first per-epoch snapshots appear here within seconds of training starting "
                    "(pretraining epochs have none).")
