@@ -5,7 +5,7 @@ BaseDeepLearningDetector owns its loop).
 the probe set whose embeddings are snapshot, then runs the method's `phases` one epoch at a time and
 sets the decision threshold (`finish`). Each epoch of a `Phase` is one call of its `run_epoch` (the
 method's pass over the data, returning the epoch's mean losses), then the loop checks the losses
-are finite, adds the method's numbers (`after`), the record's phase and epoch, the per-epoch extras
+are finite, adds the record's phase and epoch, the method's numbers (`after`), the per-epoch extras
 (validation AUC and the probe snapshot), the collapse numbers of centre methods and the epoch's
 seconds, and hands the record to `on_epoch`. `batches` yields minibatch indices and checks the stop
 flag before each one; `batch_means` averages a step's numbers over an epoch.
@@ -48,7 +48,8 @@ class Phase:
     from the name an error message uses to the record's key, or the keys themselves); `after(e)`,
     called once they are, returns further numbers for the record. `extras`: "budget" (validation
     AUC and probe snapshot within the budget), "every" (on every epoch), None, or a function of the
-    epoch returning (numbers, snapshot). `collapse` adds a centre method's collapse numbers.
+    epoch returning (numbers, snapshot). `collapse` adds a centre method's collapse numbers,
+    `fields` the same numbers to every record of the phase (a self-training round's number).
     Records count epochs from `first_epoch` + 1."""
 
     name: str
