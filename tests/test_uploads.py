@@ -193,7 +193,7 @@ def test_a_file_run_reopens_after_the_original_and_the_runs_folder_have_moved(tm
 
 
 # --- storing an upload with a run --------------------------------------------------------------------
-def test_store_upload_copies_the_validated_file_into_the_run(tmp_path):
+def test_copy_into_run_keeps_the_validated_file_in_the_run(tmp_path):
     src = tmp_path / "sensors.csv"
     src.write_text(csv_text())
     run_dir = tmp_path / "run"
@@ -218,7 +218,7 @@ def test_an_upload_in_memory_is_kept_once_under_its_content_hash(tmp_path):
     assert not (tmp_path / "other").exists()
 
 
-def test_store_upload_keeps_an_image_folder_as_a_zip(tmp_path):
+def test_copy_into_run_keeps_an_image_folder_as_a_zip(tmp_path):
     folder = tmp_path / "shots"
     for cls, anomalous in (("ok", False), ("nok", True)):
         (folder / cls).mkdir(parents=True)
