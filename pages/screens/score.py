@@ -10,6 +10,7 @@ from deepad import figures, scoring
 from deepad import views as vm
 from deepad.embedding import pca_basis, pca_project
 from deepad.errors import DeepADError
+from deepad.runfolder import MODEL, RESULTS
 from deepad.training.reload import run_dataset, run_detector
 from pages import ui
 
@@ -19,7 +20,7 @@ st.caption("Give the current run something it has never seen and watch what it m
            "in the latent map, and the training samples it is closest to.")
 
 run, results = ui.page_run_results()
-if not (run.path / "model.pt").exists():
+if not run.files.file(MODEL).exists():
     st.warning("This run kept no model, so nothing new can be scored with it.")
     st.stop()
 shape = scoring.expected_shape(run)
@@ -50,7 +51,7 @@ def latent_basis(path: str, stamp: int):
     return basis, pca_project(emb, basis)
 
 
-stamp = ui.file_stamp(run.path / "model.pt")
+stamp = run.files.stamp(MODEL)
 det = detector(str(run.path), stamp)
 thr = ui.current_threshold(run, results)
 
@@ -77,7 +78,7 @@ def show_result(x: np.ndarray) -> None:
         st.plotly_chart(figures.own_score_histogram(results["test_scores"], results["test_target"], thr, s),
                         key="score.hist")
     with right:
-        basis, xy = latent_basis(str(run.path), ui.file_stamp(run.path / "results.npz"))
+        basis, xy = latent_basis(str(run.path), run.files.stamp(RESULTS))
         df = vm.latent_frame(run, results, xy)
         p = pca_project(emb[None], basis)[0]
         fig = figures.latent_scatter(df, "truth", None, "Where it lands in the latent map (PCA of φ)", height=420)

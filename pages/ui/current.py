@@ -4,7 +4,6 @@ show."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import streamlit as st
 
@@ -92,14 +91,6 @@ def status_box(run: RunRecord) -> None:
 
 def run_heading(run: RunRecord) -> None:
     st.markdown(f"**{esc(vm.run_title(run))}** · {esc(run.run_id)} · {badge(run.state)}")
-
-
-def file_stamp(path: Path) -> int:
-    """A file's version for cache keys (0 when it does not exist)."""
-    try:
-        return path.stat().st_mtime_ns
-    except OSError:
-        return 0
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
