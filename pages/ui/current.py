@@ -4,7 +4,6 @@ show."""
 
 from __future__ import annotations
 
-
 import streamlit as st
 
 from deepad import views as vm
