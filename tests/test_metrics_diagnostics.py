@@ -34,6 +34,46 @@ def test_pr_curve_and_ap_with_normal_as_the_positive_class():
     assert s["ap_normal"] == metrics.average_precision(labels, scores, positive="normal")
 
 
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_metrics_agree_with_scikit_learn_on_random_scores_with_ties(seed):
+    """deepad's numpy metrics give scikit-learn's numbers: AUC, AP of either class, both curves and
+    the counts at a threshold, on small and large sets, with many ties and with none."""
+    from sklearn import metrics as skm
+
+    rng = np.random.default_rng(seed)
+    for trial in range(300):
+        n = int(rng.integers(2, 400))
+        labels = rng.integers(0, 2, n)
+        scores = (rng.integers(0, int(rng.integers(1, 15)), n).astype(float) if trial % 2
+                  else rng.normal(size=n))
+        if len(np.unique(labels)) < 2:
+            assert metrics.auc(labels, scores) is None and metrics.average_precision(labels, scores) is None
+            continue
+        assert metrics.auc(labels, scores) == pytest.approx(skm.roc_auc_score(labels, scores), abs=1e-12)
+        assert metrics.average_precision(labels, scores) == pytest.approx(
+            skm.average_precision_score(labels, scores), abs=1e-12)
+        assert metrics.average_precision(labels, scores, positive="normal") == pytest.approx(
+            skm.average_precision_score(1 - labels, -scores), abs=1e-12)
+        fpr, tpr, thr = skm.roc_curve(labels, scores)
+        roc = metrics.roc_curve(labels, scores)
+        np.testing.assert_allclose(roc["fpr"], fpr)
+        np.testing.assert_allclose(roc["tpr"], tpr)
+        np.testing.assert_array_equal(roc["threshold"], thr)
+        precision, recall, thr = skm.precision_recall_curve(labels, scores)
+        pr = metrics.pr_curve(labels, scores)
+        np.testing.assert_allclose(pr["precision"], precision)
+        np.testing.assert_allclose(pr["recall"], recall)
+        np.testing.assert_array_equal(pr["threshold"], thr)
+        t = float(rng.choice(scores))
+        pred = (scores > t).astype(int)
+        at = metrics.at_threshold(labels, scores, t)
+        counts = skm.confusion_matrix(labels, pred, labels=[0, 1]).ravel().tolist()
+        assert [at[k] for k in ("tn", "fp", "fn", "tp")] == counts
+        assert at["f1"] == pytest.approx(skm.f1_score(labels, pred, zero_division=0), abs=1e-12)
+        assert at["precision"] == pytest.approx(skm.precision_score(labels, pred, zero_division=0), abs=1e-12)
+
+
 def cloud(rng, n=400, dim=16, scales=None, offset=0.0):
     scales = np.ones(dim) if scales is None else np.asarray(scales, dtype=float)
     return offset + rng.normal(0, 1, (n, dim)) * scales
