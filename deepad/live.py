@@ -93,11 +93,10 @@ class FileStamp:
 
 
 def refresh_seconds(records: list[dict], state: str, fastest: float = 2.0, slowest: float = 5.0) -> float | None:
-    """How long a live view waits before looking again: None once the run has ended; while it is
-    queued or loading, every couple of seconds; while it trains, about half the time an epoch
-    record takes to arrive (from the last few), between `fastest` and `slowest` seconds. Each redraw
-    costs the browser a fresh drawing of the run's charts (about 0.3 of a core at one every 2 s on
-    this project's 2-core reference machine, `bench/live_view.py`), so 2 s is the quickest."""
+    """How long a live view's numbers wait before they are looked at again: None once the run has
+    ended; while it is queued or loading, every couple of seconds; while it trains, about half the
+    time an epoch record takes to arrive (from the last few), between `fastest` and `slowest`
+    seconds. Charts wait longer (`curves_refresh_seconds`)."""
     if state not in ("queued", "running"):
         return None
     if state == "queued" or not records:
@@ -107,3 +106,15 @@ def refresh_seconds(records: list[dict], state: str, fastest: float = 2.0, slowe
     if not recent:
         return 2.0
     return min(slowest, max(fastest, recent[len(recent) // 2] / 2))
+
+
+CURVES_EVERY = 2  # a live view's charts are drawn again on every second look at its numbers
+
+
+def curves_refresh_seconds(records: list[dict], state: str) -> float | None:
+    """How long a live view's charts wait before they are drawn again: `CURVES_EVERY` times the
+    numbers' wait (4–10 s; None once the run has ended, when everything is drawn once more).
+    Drawing the charts afresh is most of what a look costs the browser, and on a 2-core machine
+    whatever the browser uses is taken from the training (`bench/live_view.py`)."""
+    wait = refresh_seconds(records, state)
+    return None if wait is None else CURVES_EVERY * wait

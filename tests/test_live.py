@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from deepad.live import FileStamp, HistoryReader, refresh_seconds
+from deepad.live import FileStamp, HistoryReader, curves_refresh_seconds, refresh_seconds
 from deepad.store import RunStore, read_history
 
 
@@ -60,6 +60,10 @@ def test_the_refresh_rhythm_follows_the_records():
     slow = [{"seconds": 30.0}] * 5
     assert refresh_seconds(quick, "running") == 2.0 and refresh_seconds(slow, "running") == 5.0
     assert refresh_seconds([{"seconds": 6.0}] * 3, "running") == 3.0  # half an epoch between the bounds
+    # the charts are drawn again on every second look at the numbers, and not at all once it has ended
+    for records in ([], quick, slow, [{"seconds": 6.0}] * 3):
+        assert curves_refresh_seconds(records, "running") == 2 * refresh_seconds(records, "running")
+    assert curves_refresh_seconds(quick, "finished") is None and curves_refresh_seconds(quick, "cancelled") is None
 
 
 def test_the_runs_page_parses_only_the_records_appended_since_its_last_look(tmp_path, monkeypatch):

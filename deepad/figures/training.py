@@ -13,6 +13,13 @@ from plotly.subplots import make_subplots
 from deepad.figures.style import PALETTE, integer_ticks, layout, log_axis, styled
 
 
+MARKERS_UP_TO = 80  # a curve of more points is drawn as a line only: each marker is an element to draw
+
+
+def _mode(points: int) -> str:
+    return "lines+markers" if points <= MARKERS_UP_TO else "lines"
+
+
 def _epoch_axis(df: pd.DataFrame, columns: list[str]) -> tuple[str, str, pd.DataFrame]:
     """Which x to plot per-epoch records against: the training epoch when every plotted value
     comes from training epochs (collapse numbers), else the record number across pretraining
@@ -35,7 +42,7 @@ def history_figure(df: pd.DataFrame, columns: list[str], names: dict[str, str] |
         if col not in df:
             continue
         d = df[["step", "phase", "epoch", col]].dropna(subset=[col])
-        fig.add_trace(go.Scatter(x=d[x], y=d[col], mode="lines+markers", name=names.get(col, col),
+        fig.add_trace(go.Scatter(x=d[x], y=d[col], mode=_mode(len(d)), name=names.get(col, col),
                                  line=dict(color=PALETTE[i % len(PALETTE)]), showlegend=len(columns) > 1,
                                  customdata=np.c_[d["phase"], d["epoch"]],
                                  hovertemplate="%{customdata[0]} epoch %{customdata[1]}: %{y:.4g}"))
@@ -62,7 +69,7 @@ def history_grid(df: pd.DataFrame, columns: list[str], names: dict[str, str],
         r, c = i // cols + 1, i % cols + 1
         x, _, pre = _epoch_axis(df, [col])
         d = df[["step", "phase", "epoch", col]].dropna(subset=[col])
-        fig.add_trace(go.Scatter(x=d[x], y=d[col], mode="lines+markers", name=names.get(col, col),
+        fig.add_trace(go.Scatter(x=d[x], y=d[col], mode=_mode(len(d)), name=names.get(col, col),
                                  line=dict(color=PALETTE[i % len(PALETTE)]), showlegend=False,
                                  customdata=np.c_[d["phase"], d["epoch"]],
                                  hovertemplate="%{customdata[0]} epoch %{customdata[1]}: %{y:.4g}"),
@@ -119,7 +126,7 @@ def compare_figure(frames: dict[str, pd.DataFrame], column: str, title: str, log
         if column not in df:
             continue
         d = df[df["phase"] != "pretrain"].dropna(subset=[column]) if "phase" in df else df
-        fig.add_trace(go.Scatter(x=d["epoch"], y=d[column], mode="lines+markers", name=label,
+        fig.add_trace(go.Scatter(x=d["epoch"], y=d[column], mode=_mode(len(d)), name=label,
                                  line=dict(color=PALETTE[i % len(PALETTE)])))
     fig.update_xaxes(title="training epoch")
     integer_ticks(fig, pd.concat([f["epoch"] for f in frames.values() if "epoch" in f] or [pd.Series([])]))

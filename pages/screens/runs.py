@@ -31,8 +31,8 @@ def _curves(run, history: list[dict], df):
     return memo["figs"]
 
 
-def live_view(run_id: str) -> None:
-    """Progress, loss curves, regularizer numbers and collapse gauges of one run."""
+def live_numbers(run_id: str) -> None:
+    """Status, progress and the latest numbers of one run, looked at every couple of seconds."""
     run = ui.get_run(run_id)
     if run is None:
         st.warning(f"Run {ui.esc(run_id)} is gone (deleted?).")
@@ -43,7 +43,6 @@ def live_view(run_id: str) -> None:
         p = vm.progress(run, len(history))
         st.progress(p.fraction, text=p.text)
 
-    df = vm.history_frame(history)
     s = run.summary
     latest = vm.latest_collapse(run, history, vm.representation_dim(run, ui.results_of(run)))
     cols = st.columns(5)
@@ -62,8 +61,20 @@ def live_view(run_id: str) -> None:
                    if applies else "The method does not pull its embeddings to a centre, so the hypersphere "
                    "collapse verdict does not apply.")
 
+
+def live_curves(run_id: str) -> None:
+    """Loss curves, regularizer numbers and collapse gauges of one run, drawn again less often than
+    the numbers above them while it trains (drawing charts is what a look costs the browser)."""
+    run = ui.get_run(run_id)
+    if run is None:
+        return
+    history = ui.history_of(run)
+    df = vm.history_frame(history)
     if not len(df):
         return
+    if vm.is_live(run):
+        st.caption("The charts are drawn again every few seconds, less often than the numbers above.")
+    latest = vm.latest_collapse(run, history, vm.representation_dim(run, ui.results_of(run)))
     loss_fig, diag_fig = _curves(run, history, df)
     left, right = st.columns(2)
     with left:
@@ -113,7 +124,8 @@ if run is not None:
                     st.rerun()
     c2.checkbox("log scale", value=True, key="runs.logloss", help="Loss curves on a log scale.")
 
-    ui.live_fragment(live_view, run.run_id)
+    ui.live_fragment(live_numbers, run.run_id)
+    ui.live_fragment(live_curves, run.run_id, every=ui.curves_refresh)
 
     with st.expander("Export this run: config, command line, scores, figures"):
         st.caption("The same run from a terminal (the CLI drives the same library):")

@@ -10,7 +10,7 @@ from typing import Callable
 import streamlit as st
 
 from deepad import views as vm
-from deepad.live import HistoryReader, refresh_seconds
+from deepad.live import HistoryReader, curves_refresh_seconds, refresh_seconds
 from deepad.store import RunRecord
 from pages.ui.current import get_run
 
@@ -41,6 +41,15 @@ def run_refresh(run_id: str) -> float | None:
     """`refresh_every` of the run with this id (None when it is gone or has ended)."""
     run = get_run(run_id)
     return refresh_every(run) if run is not None else None
+
+
+def curves_refresh(run_id: str) -> float | None:
+    """How often the charts of a live view of this run are drawn again: less often than its numbers
+    (`deepad.live.curves_refresh_seconds`); None when the run is gone or has ended."""
+    run = get_run(run_id)
+    if run is None or not vm.is_live(run):
+        return None
+    return curves_refresh_seconds(history_of(run), run.state)
 
 
 def live_fragment(body: Callable[[str], None], subject: str,
