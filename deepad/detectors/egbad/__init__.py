@@ -9,15 +9,6 @@ from deepad.detectors.spec import DetectorSpec
 class EGBADConfig(BiGANConfig):
     epochs: int = Field(30, ge=1, le=10000, description="training epochs (scaled down from the papers' "
                         "full-MNIST runs for MNIST-5k)")
-    spectral_norm: bool = Field(True, description="spectrally normalise every layer of the "
-                                "discriminator (Miyato et al. 2018; ALAD). Without it (and without "
-                                "weight averaging) clean EGBAD failed on some seeds (digit 0, seed 2: "
-                                "test AUC 0.17)")
-    weight_average: float = Field(0.99, ge=0, lt=1, description="decay of the exponential moving "
-                                  "average of the weights that scores (EGBAD's code: 0.999 over "
-                                  "full-MNIST epochs; 0.99 averages the last ~100 steps here); "
-                                  "0 scores with the last weights",
-                                  json_schema_extra={"widget": "slider", "step": 0.01})
 
 
 SPEC = DetectorSpec(

@@ -11,13 +11,6 @@ from deepad.detectors.spec import DetectorSpec, Requirement
 
 
 class RtBiGANConfig(BiGANConfig):
-    spectral_norm: bool = Field(True, description="spectrally normalise every layer of the "
-                                "discriminator, as EGBAD's default (Miyato et al. 2018; ALAD)")
-    weight_average: float = Field(0.99, ge=0, lt=1, description="decay of the exponential moving "
-                                  "average of the weights kept through self-training, as EGBAD's: it "
-                                  "picks each round's pseudo-normal samples and scores at the end; 0 "
-                                  "uses the last weights",
-                                  json_schema_extra={"widget": "slider", "step": 0.01})
     n_tasks: int = Field(10, ge=1, le=1000, description="meta-training tasks come from this many k-means "
                          "clusters of the training data (1: tasks are random subsets)")
     task_size: int = Field(10, ge=2, le=1000, description="samples per meta-training task, and per "
