@@ -20,9 +20,12 @@ def _ranked_counts(labels, scores) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     labels, scores = np.asarray(labels).ravel(), np.asarray(scores, dtype=np.float64).ravel()
     if labels.shape != scores.shape:
         raise ValueError(f"{len(labels)} labels for {len(scores)} scores: give one label per score")
+    if np.isnan(scores).any():
+        raise ValueError(f"{int(np.isnan(scores).sum())} of {len(scores)} scores are NaN: every sample needs a "
+                         "score (a number, ±inf allowed) to be ranked")
     order = np.argsort(-scores, kind="stable")
     ranked, positive = scores[order], (labels[order] == 1)
-    last = np.r_[np.flatnonzero(np.diff(ranked)), len(ranked) - 1]  # the last sample of each distinct score
+    last = np.r_[np.flatnonzero(ranked[1:] != ranked[:-1]), len(ranked) - 1]  # the last of each distinct score
     tps = np.cumsum(positive)[last].astype(np.float64)
     return last + 1 - tps, tps, ranked[last]
 

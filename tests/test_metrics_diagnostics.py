@@ -74,6 +74,19 @@ def test_metrics_agree_with_scikit_learn_on_random_scores_with_ties(seed):
         assert at["precision"] == pytest.approx(skm.precision_score(labels, pred, zero_division=0), abs=1e-12)
 
 
+
+def test_infinite_scores_rank_as_the_extremes_and_nan_scores_are_refused():
+    """A density model can score a sample +inf (log-likelihood -inf): it ranks above every finite
+    score and ties with the other +inf ones; a NaN score cannot be ranked and is refused."""
+    labels = np.array([1, 1, 0, 0, 1, 0])
+    scores = np.array([np.inf, 0.2, np.inf, -np.inf, 0.9, 0.1])
+    pairs = [(a > n) + 0.5 * (a == n) for a in scores[labels == 1] for n in scores[labels == 0]]
+    assert metrics.auc(labels, scores) == pytest.approx(np.mean(pairs))
+    roc = metrics.roc_curve(labels, scores)
+    assert roc["fpr"][-1] == roc["tpr"][-1] == 1 and len(roc["threshold"]) == len(roc["fpr"])
+    with pytest.raises(ValueError, match="1 of 6 scores are NaN"):
+        metrics.auc(labels, np.where(scores == 0.2, np.nan, scores))
+
 def cloud(rng, n=400, dim=16, scales=None, offset=0.0):
     scales = np.ones(dim) if scales is None else np.asarray(scales, dtype=float)
     return offset + rng.normal(0, 1, (n, dim)) * scales
