@@ -129,10 +129,9 @@ def from_train_page(page, url: str, runs: Path, watch: bool) -> tuple[float, flo
     if not watch:
         page.goto("about:blank")
     store = RunStore(runs)
-    t1, (srv1, br1) = time.monotonic(), _cpu_now()
     while (run := store.get(run_id)).state not in ("finished", "failed", "cancelled", "interrupted"):
         time.sleep(0.25)
-        t1, (srv1, br1) = time.monotonic(), _cpu_now()
+    t1, (srv1, br1) = time.monotonic(), _cpu_now()
     assert run.state == "finished", run.status
     page.goto("about:blank")
     if watch:

@@ -74,7 +74,8 @@ def live_curves(run_id: str) -> None:
         return
     if vm.is_live(run):
         st.caption("The charts are drawn again every few seconds, less often than the numbers above.")
-    latest = vm.latest_collapse(run, history, vm.representation_dim(run, ui.results_of(run)))
+    dim = vm.representation_dim(run, ui.results_of(run))
+    latest = vm.latest_collapse(run, history, dim)
     loss_fig, diag_fig = _curves(run, history, df)
     left, right = st.columns(2)
     with left:
@@ -90,8 +91,7 @@ def live_curves(run_id: str) -> None:
             st.caption("Numbers the method reports every epoch, e.g. the regularizer weight c_t, the "
                        "variance of φ within a minibatch, the radius R, the validation AUC.")
     if latest.get("spread_ratio") is not None:
-        st.plotly_chart(figures.collapse_gauges(latest.get("spread_ratio"), latest.get("eff_rank"),
-                                                vm.representation_dim(run, ui.results_of(run)),
+        st.plotly_chart(figures.collapse_gauges(latest.get("spread_ratio"), latest.get("eff_rank"), dim,
                                                 latest.get("const_dims")),
                         key="runs.gauges")
         st.caption("The spread ratio decides the collapse verdict (red: collapsed, orange: at risk); the "

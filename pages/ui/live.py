@@ -29,27 +29,24 @@ def history_of(run: RunRecord) -> list[dict]:
     return readers[key].read()
 
 
-def refresh_every(run: RunRecord) -> float | None:
+def refresh_every(run: RunRecord, charts: bool = False) -> float | None:
     """How often a live view of the run looks again (None once it has ended): quicker while epoch
-    records arrive every second or so, slower for long epochs (`deepad.live.refresh_seconds`)."""
+    records arrive every second or so, slower for long epochs (`deepad.live.refresh_seconds`);
+    its `charts` less often (`deepad.live.curves_refresh_seconds`)."""
     if not vm.is_live(run):
         return None
-    return refresh_seconds(history_of(run), run.state)
+    return (curves_refresh_seconds if charts else refresh_seconds)(history_of(run), run.state)
 
 
-def run_refresh(run_id: str) -> float | None:
+def run_refresh(run_id: str, charts: bool = False) -> float | None:
     """`refresh_every` of the run with this id (None when it is gone or has ended)."""
     run = get_run(run_id)
-    return refresh_every(run) if run is not None else None
+    return refresh_every(run, charts) if run is not None else None
 
 
 def curves_refresh(run_id: str) -> float | None:
-    """How often the charts of a live view of this run are drawn again: less often than its numbers
-    (`deepad.live.curves_refresh_seconds`); None when the run is gone or has ended."""
-    run = get_run(run_id)
-    if run is None or not vm.is_live(run):
-        return None
-    return curves_refresh_seconds(history_of(run), run.state)
+    """How often the charts of a live view of this run are drawn again (see `refresh_every`)."""
+    return run_refresh(run_id, charts=True)
 
 
 def live_fragment(body: Callable[[str], None], subject: str,
