@@ -7,10 +7,15 @@ A collapse lesson is a matched pair of presets that share `lesson` (its name): t
 `role` "trigger" collapses, the one with role "fix" does not, and `differs_in` lists the params
 keys in which the fix differs from its trigger (every other setting is the same), so what the
 student sees can be credited to that one setting.
+
+A demo is a matched pair of the same shape that is *not* a collapse lesson: `"kind": "demo"`,
+roles "without" and "with" (the same network without and with one method, such as paper 000's
+noise regularizer, both healthy), shown for what the setting does to detection, never called a fix.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +24,7 @@ from deepad.errors import DeepADError
 
 PRESET_DIR = Path(__file__).resolve().parent.parent / "assets" / "presets"
 ROLES = ("trigger", "fix")
+DEMO_ROLES = ("without", "with")
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,7 @@ class Preset:
     role: str | None = None
     differs_in: tuple[str, ...] = ()
     pair: str | None = None  # the other preset of the lesson
+    kind: str = "lesson"  # "lesson" (collapse: trigger / fix) or "demo" (without / with)
 
 
 def load_presets(folder: Path = PRESET_DIR) -> dict[str, Preset]:
@@ -39,33 +46,39 @@ def load_presets(folder: Path = PRESET_DIR) -> dict[str, Preset]:
     for f in sorted(folder.glob("*.json")):
         d = json.loads(f.read_text())
         out[f.stem] = Preset(f.stem, d["title"], d.get("description", ""), d.get("group", "other"),
-                             d["config"], d.get("lesson"), d.get("role"), tuple(d.get("differs_in", ())))
-    pairs = lessons(out)
-    for lesson, (trigger, fix) in pairs.items():
-        out[trigger] = _with_pair(out[trigger], fix)
-        out[fix] = _with_pair(out[fix], trigger)
+                             d["config"], d.get("lesson"), d.get("role"), tuple(d.get("differs_in", ())),
+                             kind=d.get("kind", "lesson"))
+    for first, second in [*lessons(out).values(), *demos(out).values()]:
+        out[first] = dataclasses.replace(out[first], pair=second)
+        out[second] = dataclasses.replace(out[second], pair=first)
     return out
 
 
-def _with_pair(p: Preset, other: str) -> Preset:
-    return Preset(p.name, p.title, p.description, p.group, p.config, p.lesson, p.role, p.differs_in, other)
+def _pairs(presets: dict[str, Preset], kind: str, roles: tuple[str, str]) -> dict[str, tuple[str, str]]:
+    members: dict[str, dict[str, list[str]]] = {}
+    for p in presets.values():
+        if p.lesson is None or p.kind != kind:
+            continue
+        if p.role not in roles:
+            raise DeepADError(f"preset {p.name}: role {p.role!r} must be one of {', '.join(roles)}")
+        members.setdefault(p.lesson, {r: [] for r in roles})[p.role].append(p.name)
+    out = {}
+    for lesson, found in members.items():
+        if any(len(found[r]) != 1 for r in roles):
+            raise DeepADError(f"{kind} {lesson!r} needs one {' and one '.join(roles)} preset, has {found}")
+        out[lesson] = (found[roles[0]][0], found[roles[1]][0])
+    return out
 
 
 def lessons(presets: dict[str, Preset]) -> dict[str, tuple[str, str]]:
-    """lesson -> (trigger preset, fix preset); a lesson without exactly one of each is an error."""
-    members: dict[str, dict[str, list[str]]] = {}
-    for p in presets.values():
-        if p.lesson is None:
-            continue
-        if p.role not in ROLES:
-            raise DeepADError(f"preset {p.name}: role {p.role!r} must be one of {', '.join(ROLES)}")
-        members.setdefault(p.lesson, {r: [] for r in ROLES})[p.role].append(p.name)
-    out = {}
-    for lesson, roles in members.items():
-        if any(len(roles[r]) != 1 for r in ROLES):
-            raise DeepADError(f"lesson {lesson!r} needs one trigger and one fix preset, has {roles}")
-        out[lesson] = (roles["trigger"][0], roles["fix"][0])
-    return out
+    """Collapse lessons: lesson -> (trigger preset, fix preset); a lesson without exactly one of
+    each is an error."""
+    return _pairs(presets, "lesson", ROLES)
+
+
+def demos(presets: dict[str, Preset]) -> dict[str, tuple[str, str]]:
+    """Demos (not collapse lessons): name -> (preset without the setting, preset with it)."""
+    return _pairs(presets, "demo", DEMO_ROLES)
 
 
 def config_difference(a: dict, b: dict) -> list[str]:
