@@ -17,16 +17,18 @@ def test_the_presets_command_marks_each_lesson_pair(capsys):
 
     assert cli.main(["presets"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    lessons = {}
+    pairs: dict[tuple, dict] = {}
     for row in rows:
         if "lesson" in row:
-            assert row["role"] in ("trigger", "fix") and row["differs_in"] and row["pair"]
-            lessons.setdefault(row["lesson"], {})[row["role"]] = row
-    assert len(lessons) >= 3
-    for lesson, pair in lessons.items():
-        assert set(pair) == {"trigger", "fix"}, lesson
-        assert pair["trigger"]["pair"] == pair["fix"]["preset"] and pair["fix"]["pair"] == pair["trigger"]["preset"]
-        assert pair["trigger"]["differs_in"] == pair["fix"]["differs_in"]
+            roles = {"lesson": ("trigger", "fix"), "demo": ("without", "with")}[row["kind"]]
+            assert row["role"] in roles and row["differs_in"] and row["pair"]
+            pairs.setdefault((row["kind"], row["lesson"]), {})[row["role"]] = row
+    assert sum(kind == "lesson" for kind, _ in pairs) >= 3
+    for (kind, lesson), pair in pairs.items():
+        first, second = {"lesson": ("trigger", "fix"), "demo": ("without", "with")}[kind]
+        assert set(pair) == {first, second}, lesson
+        assert pair[first]["pair"] == pair[second]["preset"] and pair[second]["pair"] == pair[first]["preset"]
+        assert pair[first]["differs_in"] == pair[second]["differs_in"]
 
 
 def test_a_lesson_without_its_pair_is_refused(tmp_path):

@@ -238,7 +238,7 @@ def cmd_presets(_args) -> int:
         row = {"preset": p.name, "title": p.title, "group": p.group, "method": p.config["method"],
                "dataset": p.config["dataset"], "description": p.description}
         if p.lesson:
-            row.update(lesson=p.lesson, role=p.role, differs_in=list(p.differs_in), pair=p.pair)
+            row.update(kind=p.kind, lesson=p.lesson, role=p.role, differs_in=list(p.differs_in), pair=p.pair)
         print(json.dumps(row))
     return 0
 
