@@ -7,8 +7,11 @@ class and several seeds; the final verdict on the training probe (deepad.diagnos
     PYTHONPATH=. python bench/collapse_lessons.py --jobs 2 --cache runs.jsonl   # resumable
 
 Prints one line per (preset, digit, seed), then the table: for each lesson the share of
-(digit, seed) cases where the trigger ends collapsed, where the fix ends healthy, and where both
-do, with the spread ratios' range and the median test AUC. Every run trains on one torch thread,
+(digit, seed) cases where the trigger ends collapsed, where the fix ends healthy, where both do,
+and where the lesson holds as a lesson (trigger collapsed, fix healthy with a test AUC of at least
+0.80 and at least 0.15 above its trigger's), with the spread ratios' range and the test AUCs. Then
+the same for each demo (kind "demo": the same network without and with one setting, both meant
+to stay healthy): how often each is healthy and how often "with" detects better, and by how much. Every run trains on one torch thread,
 `--jobs` of them at once (separate processes); presets that share their settings are trained once.
 With `--cache FILE` every finished case is appended to FILE (one JSON line) and a case already
 there is not trained again, so an interrupted bench resumes where it stopped.
@@ -27,7 +30,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from deepad.presets import lessons, load_presets  # noqa: E402
+from deepad.presets import demos, lesson_holds, lessons, load_presets  # noqa: E402
 
 
 def run_case(job: tuple[dict, int, int]) -> dict:
@@ -73,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     presets = load_presets()
     pairs = lessons(presets)
+    demo_pairs = demos(presets)
     cases = [(d, s) for d in args.digits for s in args.seeds]
 
     def key(name: str) -> str:
@@ -80,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         return json.dumps({"method": cfg["method"], "setup": cfg.get("setup", {}),
                            "params": effective_params(cfg)}, sort_keys=True)
 
-    distinct = {key(n): presets[n].config for names in pairs.values() for n in names}
+    members = [n for group in (pairs, demo_pairs) for names in group.values() for n in names]
+    distinct = {key(n): presets[n].config for n in members}
     trained: dict[tuple, dict] = {}
     if args.cache and os.path.exists(args.cache):
         with open(args.cache) as fh:
@@ -95,30 +100,44 @@ def main(argv: list[str] | None = None) -> int:
             if args.cache:
                 with open(args.cache, "a") as fh:
                     fh.write(json.dumps({"key": k, "digit": d, "seed": s, **r}) + "\n")
-            names = ", ".join(n for names in pairs.values() for n in names if key(n) == k)
+            names = ", ".join(n for n in members if key(n) == k)
             print(f"{names:36s} digit {d} seed {s}: {r['verdict']:9s} spread ratio "
                   f"{r['spread_ratio']:.2e}  AUC {r['auc']:.3f}  {r['seconds']:.1f} s", flush=True)
-    results = {f"{n}|{d}|{s}": trained[(key(n), d, s)] for names in pairs.values() for n in names
-               for d, s in cases}
+    results = {f"{n}|{d}|{s}": trained[(key(n), d, s)] for n in members for d, s in cases}
+    n = len(cases)
+    spread = lambda rs: f"{min(r['spread_ratio'] for r in rs):.1e} – {max(r['spread_ratio'] for r in rs):.1e}"  # noqa: E731
+    auc = lambda rs: (f"{np.median([r['auc'] for r in rs]):.2f} ({min(r['auc'] for r in rs):.2f} – "  # noqa: E731
+                      f"{max(r['auc'] for r in rs):.2f})")
     print()
-    print("| lesson (differs in) | trigger collapsed | fix healthy | both | trigger spread ratio | "
-          "fix spread ratio | median AUC trigger / fix | s per pair |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| lesson (differs in) | trigger collapsed | fix healthy | holds as a lesson | trigger spread ratio | "
+          "fix spread ratio | test AUC trigger, median (range) | test AUC fix, median (range) | s per pair |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for lesson, (t, f) in sorted(pairs.items()):
         rt = [results[f"{t}|{d}|{s}"] for d, s in cases]
         rf = [results[f"{f}|{d}|{s}"] for d, s in cases]
         ok_t = [r["verdict"] == "collapsed" for r in rt]
         ok_f = [r["verdict"] == "healthy" for r in rf]
-        both = [a and b for a, b in zip(ok_t, ok_f)]
-        n = len(cases)
-        spread = lambda rs: f"{min(r['spread_ratio'] for r in rs):.1e} – {max(r['spread_ratio'] for r in rs):.1e}"  # noqa: E731
+        holds = [a and b and lesson_holds(x["auc"], y["auc"]) for a, b, x, y in zip(ok_t, ok_f, rt, rf)]
         secs = np.median([a["seconds"] + b["seconds"] for a, b in zip(rt, rf)])
         print(f"| {lesson} ({', '.join(presets[f].differs_in)}) | {sum(ok_t)}/{n} | {sum(ok_f)}/{n} | "
-              f"{sum(both)}/{n} ({100 * sum(both) / n:.0f} %) | {spread(rt)} | {spread(rf)} | "
-              f"{np.median([r['auc'] for r in rt]):.2f} / {np.median([r['auc'] for r in rf]):.2f} | {secs:.0f} |")
-        misses = [f"digit {d} seed {s}" for (d, s), ok in zip(cases, both) if not ok]
+              f"{sum(holds)}/{n} ({100 * sum(holds) / n:.0f} %) | {spread(rt)} | {spread(rf)} | "
+              f"{auc(rt)} | {auc(rf)} | {secs:.0f} |")
+        misses = [f"digit {d} seed {s}" for (d, s), ok in zip(cases, holds) if not ok]
         if misses:
-            print(f"|  misses: {', '.join(misses)} | | | | | | | |")
+            print(f"|  misses: {', '.join(misses)} | | | | | | | | |")
+    if demo_pairs:
+        print()
+        print("| demo (differs in) | without: healthy | with: healthy | with detects better | "
+              "test AUC without, mean | test AUC with, mean | mean gain (± std) |")
+        print("|---|---|---|---|---|---|---|")
+    for demo, (a, b) in sorted(demo_pairs.items()):
+        ra = [results[f"{a}|{d}|{s}"] for d, s in cases]
+        rb = [results[f"{b}|{d}|{s}"] for d, s in cases]
+        gain = np.array([y["auc"] - x["auc"] for x, y in zip(ra, rb)])
+        print(f"| {demo} ({', '.join(presets[b].differs_in)}) | "
+              f"{sum(r['verdict'] == 'healthy' for r in ra)}/{n} | {sum(r['verdict'] == 'healthy' for r in rb)}/{n} | "
+              f"{int(np.sum(gain > 0))}/{n} | {np.mean([r['auc'] for r in ra]):.3f} | "
+              f"{np.mean([r['auc'] for r in rb]):.3f} | {gain.mean():+.3f} (± {gain.std(ddof=1) if n > 1 else 0:.3f}) |")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(results, fh, indent=1)

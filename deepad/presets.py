@@ -24,6 +24,9 @@ from deepad.errors import DeepADError
 
 PRESET_DIR = Path(__file__).resolve().parent.parent / "assets" / "presets"
 ROLES = ("trigger", "fix")
+# A lesson's fix must be the better detector, not only the healthier cloud:
+FIX_MIN_AUC = 0.80  # the fix's test AUC at least this
+FIX_MIN_GAIN = 0.15  # and at least this much above its trigger's
 DEMO_ROLES = ("without", "with")
 
 
@@ -79,6 +82,11 @@ def lessons(presets: dict[str, Preset]) -> dict[str, tuple[str, str]]:
 def demos(presets: dict[str, Preset]) -> dict[str, tuple[str, str]]:
     """Demos (not collapse lessons): name -> (preset without the setting, preset with it)."""
     return _pairs(presets, "demo", DEMO_ROLES)
+
+
+def lesson_holds(trigger_auc: float, fix_auc: float) -> bool:
+    """Whether a lesson's fix is the better detector on one case (its verdicts aside)."""
+    return fix_auc >= FIX_MIN_AUC and fix_auc - trigger_auc >= FIX_MIN_GAIN
 
 
 def config_difference(a: dict, b: dict) -> list[str]:
