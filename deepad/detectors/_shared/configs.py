@@ -1,5 +1,8 @@
 """Hyperparameters and declarations several detectors share: the BiGANs (EGBAD, Rt-BiGAN) and the
-shallow baselines (PCA features). Torch-free: the detectors' `__init__` files read it."""
+shallow baselines (their features). Torch-free: the detectors'
+`__init__` files read it."""
+
+from typing import Literal
 
 from pydantic import Field
 
@@ -36,6 +39,19 @@ class BiGANConfig(DetectorConfig):
                                   json_schema_extra={"widget": "slider", "step": 0.01})
 
 
+SHALLOW_PREPROCESS = {"image": "unit"}  # pixels in [0, 1], as the libraries' peers feed them
+
+
 class ShallowConfig(DetectorConfig):
-    pca_components: int = Field(32, ge=0, le=4096,
-                                description="PCA features fed to the model (0: the raw input)")
+    """The features a shallow baseline decides on: the flattened (preprocessed) input, or its PCA
+    fitted on the training samples not labelled anomalous. No setting is chosen with labels."""
+
+    features: Literal["pca", "raw"] = Field(
+        "pca", description="what the model sees: PCA of the flattened input (fitted on the training "
+                           "normals) or the raw flattened input")
+    pca_variance: float = Field(0.95, gt=0, le=1, description="PCA: keep the fewest components that "
+                                "explain this share of the training normals' variance",
+                                json_schema_extra={"widget": "slider", "step": 0.01,
+                                                   "when": {"features": ["pca"]}})
+    pca_components: int = Field(0, ge=0, le=4096, description="PCA: a fixed number of components instead "
+                                "(0: by pca_variance)", json_schema_extra={"when": {"features": ["pca"]}})
