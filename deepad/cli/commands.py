@@ -65,6 +65,7 @@ def _run_line(run) -> dict:
            "normal": (cfg.get("setup") or {}).get("normal"), "auc": s.get("auc"), "ap": s.get("ap"),
            "f1": s.get("f1"), "n_test": s.get("n_test"), "n_test_anomalies": s.get("n_test_anomalies"),
            "collapsed": s.get("collapsed"), "verdict": s.get("verdict"),
+           "checkpoint": s.get("checkpoint"), "checkpoint_epoch": s.get("checkpoint_epoch"),
            "seconds": round(run.status.get("seconds", 0.0), 3), "path": str(run.path)}
     if s.get("verdict") is not None:  # null where the hypersphere verdict does not apply
         from deepad.diagnostics import rule

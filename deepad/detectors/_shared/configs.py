@@ -1,5 +1,5 @@
-"""Hyperparameters and declarations several detectors share: the BiGANs (EGBAD, Rt-BiGAN) and the
-shallow baselines (their features). Torch-free: the detectors'
+"""Hyperparameters and declarations several detectors share: every deep detector's checkpoint, the
+BiGANs (EGBAD, Rt-BiGAN) and the shallow baselines (their features). Torch-free: the detectors'
 `__init__` files read it."""
 
 from typing import Literal
@@ -14,7 +14,18 @@ BIGAN_LOSSES = {"loss_d": "discriminator D", "loss_ge": "encoder E and generator
 BIGAN_EXPLORABLE = {"alpha": (0.1, 0.9), "lr": (1e-4, 1e-2)}
 
 
-class BiGANConfig(DetectorConfig):
+class DeepConfig(DetectorConfig):
+    """What every deep detector's training loop shares (`deepad.detectors.deep`)."""
+
+    checkpoint: Literal["last", "best-val"] = Field(
+        "last", description="the weights that score, and set the threshold: the last epoch's, or "
+                            "(best-val) those of the training epoch with the highest validation AUC. "
+                            "best-val uses the validation part's labels (its anomalies included); that "
+                            "part is disjoint from the test part, whose labels are never read",
+        json_schema_extra={"group": "optimisation"})
+
+
+class BiGANConfig(DeepConfig):
     alpha: float = Field(0.9, ge=0, le=1, description="α in A(x) = α·reconstruction + (1 − α)·feature "
                          "matching (EGBAD's MNIST choice is 0.9)",
                          json_schema_extra={"widget": "slider", "step": 0.05})
