@@ -90,6 +90,20 @@ def test_direction_and_paired_wins_come_from_the_runs():
     assert rows["EGBAD, clean"]["mean"] is None and rows["EGBAD, clean"]["paper_value"] == 0.98
 
 
+def test_the_validation_chosen_alpha_row_follows_validation_not_test():
+    tag = lambda row, seed: {"paper": "001", "row": row, "normal": 2, "seed": seed}  # noqa: E731
+    small, per_dim, recipe = (a.row for a in PAPERS["001"].arms[2:5])
+    # (test AUC, validation AUC) per seed: seed 0 picks α = 0.1 (best validation, worse test),
+    # seed 1 picks the per-dimension arm
+    runs = {small: [(0.80, 0.95), (0.90, 0.70)], per_dim: [(0.99, 0.90), (0.85, 0.75)], recipe: [(0.6, 0.5), (0.6, 0.5)]}
+    results = [{"reproduce": tag(row, s), "auc": t, "val_auc": v, "run_id": f"{row[:12]}-{s}"}
+               for row, pairs in runs.items() for s, (t, v) in enumerate(pairs)]
+    rows = {r["row"]: r for r in table_rows("001", results)}
+    chosen = rows["Deep SVDD-VAE (α by validation AUC)"]
+    assert chosen["mean"] == pytest.approx((0.80 + 0.85) / 2) and chosen["n"] == 2
+    assert chosen["runs"] == [f"{small[:12]}-0", f"{per_dim[:12]}-1"] and chosen["n_failed"] == 0
+
+
 def test_a_tiny_reproduce_on_a_local_ray_fills_the_papers_page(tmp_path, monkeypatch):
     runs = tmp_path / "runs"
     out = subprocess.run([sys.executable, "-m", "deepad", "reproduce", "004", "--dataset", "digits", "--classes", "0",

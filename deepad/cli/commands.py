@@ -236,7 +236,8 @@ def cmd_reproduce(args) -> int:
     for (run, _cfg), tag in zip(trials, tags):
         run = store.get(run.run_id)
         results.append({"reproduce": tag, "run_id": run.run_id, "state": run.state,
-                        "auc": run.summary.get("auc") if run.state == "finished" else None})
+                        "auc": run.summary.get("auc") if run.state == "finished" else None,
+                        "val_auc": rp.run_val_auc(run) if run.state == "finished" else None})
     rows = rp.table_rows(plan.key, results)
     command = "python -m deepad reproduce " + " ".join(shlex.quote(a) for a in _reproduce_argv(args))
     rp.write_reproduction(store.root, {"id": rid, "paper": plan.key, "title": plan.title, "note": plan.note,
