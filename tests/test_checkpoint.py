@@ -3,6 +3,8 @@ validation AUC, chosen on the validation part alone (the test part's labels cann
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -43,7 +45,7 @@ def test_best_val_keeps_the_validation_best_epoch(split_factory):
         assert not np.allclose(best.score(split.test.x), last.score(split.test.x))
 
 
-def test_test_labels_cannot_change_the_checkpoint(tmp_path):
+def test_test_labels_cannot_change_the_checkpoint(tmp_path, capsys):
     """Two runs whose test parts differ (the test set's anomaly share, and with it which test
     samples and labels there are) but whose training and validation parts are the same choose the
     same epoch with the same validation AUC."""
@@ -60,9 +62,13 @@ def test_test_labels_cannot_change_the_checkpoint(tmp_path):
     assert val_a == [r["val_auc"] for r in runs[1].history() if r["phase"] == "train"]
     assert a["checkpoint_epoch"] == int(np.argmax(val_a)) + 1
 
+    from deepad.cli import main
     from deepad.cli.commands import _run_line
 
     assert _run_line(runs[0])["checkpoint_epoch"] == a["checkpoint_epoch"]
+    assert main(["show", runs[0].run_id, "--runs-dir", str(store.root)]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert (shown["checkpoint"], shown["checkpoint_epoch"]) == ("best-val", a["checkpoint_epoch"])
 
 
 def test_best_val_needs_labelled_validation_anomalies(split_factory):

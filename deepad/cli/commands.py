@@ -280,6 +280,8 @@ def cmd_show(args) -> int:
     run = RunStore(args.runs_dir).get(args.run_id)
     out = run.to_json()
     out["verdict"] = run.summary.get("verdict")  # null where the hypersphere verdict does not apply
+    # the epoch whose weights score (deep detectors; null for the shallow ones)
+    out["checkpoint"], out["checkpoint_epoch"] = run.summary.get("checkpoint"), run.summary.get("checkpoint_epoch")
     if args.history:
         out["history"] = run.history()
     print(json.dumps(out, indent=1))
