@@ -30,6 +30,7 @@ PAGES: tuple[PageEntry, ...] = (
     PageEntry("collapse", "Collapse", "pages/screens/collapse.py", ":material/compress:", _LOOK),
     PageEntry("score", "Score your own input", "pages/screens/score.py", ":material/draw:", _LOOK),
     PageEntry("explore", "Explore", "pages/screens/explore.py", ":material/grid_on:", _TRY),
+    PageEntry("papers", "Papers", "pages/screens/papers.py", ":material/menu_book:", _TRY),
 )
 DEFAULT = "train"  # what the root address (/) opens
 

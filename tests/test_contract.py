@@ -39,6 +39,11 @@ def fit(name, split, seed=0, val=True):
     return det, records
 
 
+# Deterministic given their data: OC-SVM draws nothing at random, and the KDE's seed only splits the
+# training data into the bandwidth's folds, which here choose the same width.
+SEED_FREE = {"ocsvm", "kde"}
+
+
 @pytest.mark.parametrize("name", registry.names())
 def test_fit_score_embed_save_load(split_factory, name, tmp_path):
     spec = registry.spec(name)
@@ -71,7 +76,10 @@ def test_fit_score_embed_save_load(split_factory, name, tmp_path):
     if name != "anoean":  # (AnoEAN fits its score's Gaussian on the validation normals when given them)
         assert np.array_equal(again.score(x), scores), "same seed, different scores"
     other, _ = fit(name, split, seed=1, val=False)
-    assert not np.allclose(other.score(x), scores), "another seed gave the same scores"
+    if name in SEED_FREE:
+        np.testing.assert_allclose(other.score(x), scores, rtol=1e-9)
+    else:
+        assert not np.allclose(other.score(x), scores), "another seed gave the same scores"
 
     path = tmp_path / f"{name}.pt"
     det.save(path)

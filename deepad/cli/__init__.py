@@ -17,8 +17,8 @@ import sys
 
 from pydantic import ValidationError
 
-from deepad.cli.commands import (TRAINED, cmd_datasets, cmd_list, cmd_methods, cmd_presets, cmd_score, cmd_show,
-                                 cmd_sweep, cmd_train, run_and_report)
+from deepad.cli.commands import (TRAINED, cmd_datasets, cmd_list, cmd_methods, cmd_presets, cmd_reproduce, cmd_score,
+                                 cmd_show, cmd_sweep, cmd_train, run_and_report)
 from deepad.cli.options import EXIT_BAD_INPUT, build_parser, config_from_args, flag_for, train_command
 from deepad.errors import DeepADError, describe_os_error
 
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     handler = {"train": cmd_train, "sweep": cmd_sweep, "list": cmd_list, "show": cmd_show,
                "score": cmd_score, "methods": cmd_methods,
-               "datasets": cmd_datasets, "presets": cmd_presets}[args.command]
+               "datasets": cmd_datasets, "presets": cmd_presets, "reproduce": cmd_reproduce}[args.command]
     try:
         return handler(args)
     except DeepADError as exc:

@@ -1,14 +1,19 @@
-"""What each command does: train, sweep, list, show, score, methods, datasets, presets. Each returns
-the exit status; bad input is a DeepADError that `main` prints as one line (exit status 2)."""
+"""What each command does: train, sweep, reproduce, list, show, score, methods, datasets, presets.
+Each returns the exit status; bad input is a DeepADError that `main` prints as one line (exit
+status 2)."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
+import io
 import json
+import shlex
 import signal
 import sys
 import threading
+import time
 
 from deepad.cli.options import EXIT_BAD_INPUT, config_from_args, flag_for
 from deepad.data.setups import SetupConfig
@@ -65,6 +70,7 @@ def _run_line(run) -> dict:
            "normal": (cfg.get("setup") or {}).get("normal"), "auc": s.get("auc"), "ap": s.get("ap"),
            "f1": s.get("f1"), "n_test": s.get("n_test"), "n_test_anomalies": s.get("n_test_anomalies"),
            "collapsed": s.get("collapsed"), "verdict": s.get("verdict"),
+           "checkpoint": s.get("checkpoint"), "checkpoint_epoch": s.get("checkpoint_epoch"),
            "seconds": round(run.status.get("seconds", 0.0), 3), "path": str(run.path)}
     if s.get("verdict") is not None:  # null where the hypersphere verdict does not apply
         from deepad.diagnostics import rule
@@ -176,6 +182,84 @@ def run_and_report(trials: list, store, sweep_id: str, *, address: str | None = 
     return 1 if outcome.failed else 0
 
 
+def cmd_reproduce(args) -> int:
+    """`reproduce PAPER`: the paper's arms × classes × seeds as one sweep on Ray (or, with
+    --dry-run, the trials printed); one JSON line per table row, the table, and the reproduction
+    saved in the runs folder for the Papers page."""
+    from deepad import reproduce as rp
+    from deepad.data.datasets import dataset_info
+    from deepad.store import RunStore
+    from deepad.sweeps import check_address, resolve_address, split_values
+
+    def numbers(text, flag):
+        try:
+            return [int(v) for v in split_values(text, flag)]
+        except ValueError:
+            raise DeepADError(f"{flag} {text!r}: give whole numbers, e.g. 0,1,2 or 0..4") from None
+
+    plan = rp.get_plan(args.paper)
+    classes = None if args.classes is None else numbers(args.classes, "--classes")
+    seeds = numbers(args.seeds, "--seeds")
+    if dataset_info(args.dataset).embedded:
+        from deepad.data.datasets import load_dataset
+
+        n_classes = len(load_dataset(args.dataset).classes)
+    else:
+        n_classes = 10
+    configs = rp.trials(plan.key, classes, seeds, args.checkpoint, args.dataset, n_classes, args.quick)
+    if args.dry_run:
+        for c in configs:
+            tag = c["reproduce"]
+            print(json.dumps({"paper": tag["paper"], "row": tag["row"], "method": c["method"],
+                              "params": c["params"], "setup": c["setup"], "normal": tag["normal"],
+                              "seed": tag["seed"], "dataset": c["dataset"]}))
+        return 0
+    if args.max_concurrent is not None and args.max_concurrent < 1:
+        raise DeepADError(f"--max-concurrent={args.max_concurrent}: give at least 1")
+    from deepad.sweeps.runs import create_runs, validate_all
+
+    rid = rp.new_reproduction_id(plan.key)
+    tags = [c.pop("reproduce") for c in configs]
+    for i, c in enumerate(configs):
+        c["sweep"] = {"id": rid, "axes": ["normal", "seed"], "trial": i, "trials": len(configs)}
+    cfgs = validate_all(configs)
+    address = resolve_address(args.ray_address)
+    if address:
+        check_address(address)
+    store = RunStore(args.runs_dir)
+    trials = create_runs(cfgs, store)
+    quiet_line = io.StringIO()
+    with contextlib.redirect_stdout(quiet_line):  # the per-trial lines: the table is the output here
+        code = run_and_report(trials, store, rid, address=address, max_concurrent=args.max_concurrent,
+                              quiet=args.quiet)
+    results = []
+    for (run, _cfg), tag in zip(trials, tags):
+        run = store.get(run.run_id)
+        results.append({"reproduce": tag, "run_id": run.run_id, "state": run.state,
+                        "auc": run.summary.get("auc") if run.state == "finished" else None,
+                        "val_auc": rp.run_val_auc(run) if run.state == "finished" else None})
+    rows = rp.table_rows(plan.key, results)
+    command = "python -m deepad reproduce " + " ".join(shlex.quote(a) for a in _reproduce_argv(args))
+    rp.write_reproduction(store.root, {"id": rid, "paper": plan.key, "title": plan.title, "note": plan.note,
+                                       "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "command": command,
+                                       "dataset": args.dataset, "classes": classes, "seeds": seeds,
+                                       "checkpoint": args.checkpoint, "quick": args.quick, "rows": rows})
+    for row in rows:
+        print(json.dumps(row))
+    print(f"\npaper {plan.key}: {plan.title}\n{plan.note}\n")
+    print(rp.markdown_table(rows))
+    return code
+
+
+def _reproduce_argv(args) -> list[str]:
+    out = [args.paper]
+    for flag, value in (("--classes", args.classes), ("--seeds", args.seeds), ("--checkpoint", args.checkpoint),
+                        ("--dataset", args.dataset)):
+        if value is not None:
+            out += [flag, str(value)]
+    return out + (["--quick"] if args.quick else [])
+
+
 def cmd_list(args) -> int:
     from deepad.store import RunStore
 
@@ -196,6 +280,8 @@ def cmd_show(args) -> int:
     run = RunStore(args.runs_dir).get(args.run_id)
     out = run.to_json()
     out["verdict"] = run.summary.get("verdict")  # null where the hypersphere verdict does not apply
+    # the epoch whose weights score (deep detectors; null for the shallow ones)
+    out["checkpoint"], out["checkpoint_epoch"] = run.summary.get("checkpoint"), run.summary.get("checkpoint_epoch")
     if args.history:
         out["history"] = run.history()
     print(json.dumps(out, indent=1))

@@ -146,7 +146,27 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--verbose", action="store_true", help="with their hyperparameters and defaults")
     sub.add_parser("datasets", help="list datasets")
     sub.add_parser("presets", help="list the presets (the papers' set-ups, the collapse lessons)")
+    _add_reproduce(sub)
     return p
+
+
+def _add_reproduce(sub) -> None:
+    r = sub.add_parser("reproduce", help="rerun a paper's headline comparison, every arm on one split per "
+                                         "(class, seed), on Ray; one JSON line per table row, then the table",
+                       formatter_class=_HelpFormatter)
+    r.add_argument("paper", help="000, 001, 002, 003 or 004")
+    r.add_argument("--classes", default=None, help="normal classes, e.g. 0,1,2 or 0..9 (default: the paper's)")
+    r.add_argument("--seeds", default="0,1,2", help="seeds, e.g. 0,1,2 or 0..4")
+    r.add_argument("--checkpoint", choices=("last", "best-val"), default="last",
+                   help="the deep arms' checkpoint: the last epoch, or the epoch of best validation AUC")
+    r.add_argument("--dataset", default="mnist5k", help="dataset name (`python -m deepad datasets`)")
+    r.add_argument("--quick", action="store_true", help="a couple of epochs per arm: a smoke test, not a result")
+    r.add_argument("--dry-run", action="store_true", help="print the trials (one JSON object each), train nothing")
+    r.add_argument("--ray-address", default=None, metavar="HOST:PORT",
+                   help="an existing Ray cluster (else $DEEPAD_RAY_ADDRESS, else a local instance)")
+    r.add_argument("--max-concurrent", type=int, default=None, metavar="N", help="at most N trials at once")
+    r.add_argument("--runs-dir", default=None)
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _int_list(text: str | None, name: str) -> list[int] | None:

@@ -1,7 +1,8 @@
 """The training loop every deep detector shares, as a template with hooks (as PyOD's
 BaseDeepLearningDetector owns its loop).
 
-`DeepDetector.fit` validates (`check`), seeds every generator, builds the networks (`build`), draws
+`DeepDetector.fit` validates (`check`), seeds every generator and opens the run's random streams
+(one per purpose, `torch_utils.RandomStreams`), builds the networks (`build`), draws
 the probe set whose embeddings are snapshot, then runs the method's `phases` one epoch at a time and
 sets the decision threshold (`finish`). Each epoch of a `Phase` is one call of its `run_epoch` (the
 method's pass over the data, returning the epoch's mean losses), then the loop checks the losses
@@ -9,6 +10,14 @@ are finite, adds the record's phase and epoch, the method's numbers (`after`), t
 (validation AUC and the probe snapshot), the collapse numbers of centre methods and the epoch's
 seconds, and hands the record to `on_epoch`. `batches` yields minibatch indices and checks the stop
 flag before each one; `batch_means` averages a step's numbers over an epoch.
+
+Checkpoint (`config.checkpoint`): "last" scores with the weights of the last epoch; "best-val"
+computes the validation AUC on every epoch of the method's "train" phases (the phases that fit the
+model that scores; pretraining and feature phases are not candidates), keeps a copy of the
+detector's state (`state()`, its centre and radius, and `CHECKPOINT_ATTRS`) at each new best
+(ties: the earliest) and restores the best before `finish`, so scores and the threshold are that
+epoch's. Only the validation part's labels are read; the test part never reaches `fit`.
+`checkpoint_epoch` is the epoch (as in the records) whose weights score.
 
 The per-epoch extras get a budget: at most EXTRAS_SHARE of the time since the first of them, so
 that they never cost more than a small part of a run whose epochs are short. A phase's first and
@@ -22,6 +31,7 @@ from __future__ import annotations
 
 import time
 from abc import abstractmethod
+from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Literal, Mapping, Sequence, Union
 
@@ -31,7 +41,7 @@ import torch
 from deepad import metrics
 from deepad.data.parts import Part
 from deepad.detectors.base import Detector, EpochCallback, StopFlag
-from deepad.detectors.torch_utils import frame_epochs, minibatches, probe_indices, seed_everything
+from deepad.detectors.torch_utils import RandomStreams, frame_epochs, minibatches, probe_indices, seed_everything
 from deepad.errors import DeepADError, TrainingFailed
 
 __all__ = ["CollapseWatch", "DeepDetector", "EpochClock", "Phase", "extras_from"]
@@ -153,12 +163,31 @@ class CollapseWatch:
         return {k: rep[k] for k in ("spread_ratio", "spread", "eff_rank", "const_dims", "verdict")}
 
 
+def _copy_state(state):
+    """A deep copy of a `state()` (tensors cloned, off the autograd graph), so that training on
+    does not change it."""
+    if isinstance(state, torch.Tensor):
+        return state.detach().clone()
+    if isinstance(state, dict):
+        return {k: _copy_state(v) for k, v in state.items()}
+    if isinstance(state, tuple) and hasattr(state, "_fields"):
+        return type(state)(*(_copy_state(v) for v in state))
+    if isinstance(state, (list, tuple)):
+        return type(state)(_copy_state(v) for v in state)
+    return deepcopy(state)
+
+
 class DeepDetector(Detector):
     """A detector trained by the template loop (see the module docstring). A method fills in
     `build` and `phases`, and where it needs them `check` and `finish`; `score`, `embed`, `state`
     and `load_state` as every detector does."""
 
     _should_stop: StopFlag | None = None  # while a fit runs
+    CHECKPOINT_PHASES = ("train",)  # phases whose epochs best-val chooses among
+    CHECKPOINT_ATTRS: tuple[str, ...] = ()  # attributes besides `state()` that a checkpoint keeps
+    checkpoint_epoch: int | None = None  # the epoch whose weights score, once fitted
+    checkpoint_val_auc: float | None = None  # best-val: that epoch's validation AUC
+    batch_log: list | None = None  # set to a list to record every minibatch's indices
 
     # -- hooks --------------------------------------------------------------------------------
     def check(self, train: Part) -> None:
@@ -187,16 +216,55 @@ class DeepDetector(Detector):
         self.finish(train)
         return self
 
+    @property
+    def best_val(self) -> bool:
+        return getattr(self.config, "checkpoint", "last") == "best-val"
+
+    def _check_checkpoint(self, val: Part | None) -> None:
+        if self.best_val and (val is None or len(np.unique(val.target)) != 2):
+            raise DeepADError(f"checkpoint 'best-val' chooses the epoch by validation AUC, but the "
+                              f"validation part has {'no samples' if val is None or not len(val) else 'one class only'}; "
+                              "use checkpoint 'last' or a set-up whose validation part holds normal and "
+                              "anomalous samples")
+
+    def _keep_if_best(self, rec: dict) -> None:
+        """best-val: copy the detector's state when `rec` (a candidate epoch's record) has the
+        highest validation AUC so far."""
+        auc = rec.get("val_auc")
+        if auc is None or not np.isfinite(auc):
+            return
+        if self._best is None or auc > self._best["val_auc"]:
+            self._best = {"val_auc": float(auc), "epoch": rec["epoch"], "state": _copy_state(self.state()),
+                          "attrs": {k: deepcopy(getattr(self, k, None))
+                                    for k in ("center", "radius", *self.CHECKPOINT_ATTRS)}}
+
+    def _restore_best(self) -> None:
+        best = self._best
+        if best is None:
+            raise DeepADError("checkpoint 'best-val' found no training epoch with a validation AUC; "
+                              "use checkpoint 'last'")
+        self.load_state(best["state"])
+        for k, v in best["attrs"].items():
+            setattr(self, k, v)
+        self.checkpoint_epoch = best["epoch"]
+        self.checkpoint_val_auc = best["val_auc"]
+
     def start_training(self, val: Part | None, on_epoch: EpochCallback | None,
                        should_stop: StopFlag | None) -> None:
-        """Seed every generator (`self.generator` draws the minibatches and the method's noise),
-        draw the probe set from `val` and reset the extras' budget."""
-        self.generator = seed_everything(self.seed)
+        """Seed every generator and open the run's random streams (`self.streams`, one per purpose,
+        see `RandomStreams`; `self.generator` is the minibatch stream), draw the probe set from `val`
+        and reset the extras' budget."""
+        seed_everything(self.seed)
+        self.streams = RandomStreams(self.seed)
+        self.generator = self.streams.torch("batches")
         self._val = val
         self._probe = val.x[probe_indices(len(val), self.seed)] if val is not None and len(val) > 1 else None
         self._emit = on_epoch or (lambda rec, snap=None: None)
         self._should_stop = should_stop
         self._budget: _ExtrasBudget | None = None
+        self._check_checkpoint(val)
+        self._best: dict | None = None
+        self.checkpoint_epoch = self.checkpoint_val_auc = None
 
     def run_phases(self, phases: Iterator[Phase]) -> None:
         """Every epoch of every phase; then the stop flag, the callback and the validation part are
@@ -205,11 +273,14 @@ class DeepDetector(Detector):
             for phase in phases:
                 for e in range(phase.epochs):
                     self._run_epoch(phase, e)
+            if self.best_val:
+                self._restore_best()
         finally:
             self._val = self._probe = self._emit = self._should_stop = None
 
     def _run_epoch(self, phase: Phase, e: int) -> None:
         epoch = phase.first_epoch + e
+        candidate = self.best_val and phase.name in self.CHECKPOINT_PHASES
         clock = EpochClock(epoch)
         rec = phase.run_epoch(e)
         finite = phase.finite if isinstance(phase.finite, Mapping) else {k: k for k in phase.finite}
@@ -225,10 +296,14 @@ class DeepDetector(Detector):
             if self._budget is None:  # planned: the epochs of the first phase with budgeted extras
                 self._budget = _ExtrasBudget(phase.epochs if phase.extras == "budget" else None)
             extras, snap = _measure_extras(self, self._val, self._probe, self._budget,
-                                           always=phase.extras == "every" or e in (0, phase.epochs - 1))
+                                           always=candidate or phase.extras == "every" or e in (0, phase.epochs - 1))
             rec.update(extras)
         if phase.collapse is not None:
             rec.update(phase.collapse.record())
+        if candidate:
+            self._keep_if_best(rec)
+        elif phase.name in self.CHECKPOINT_PHASES:
+            self.checkpoint_epoch = rec["epoch"]  # checkpoint "last": the latest epoch scores
         rec["seconds"] = clock.seconds()
         self._emit(rec, snap)
 
@@ -237,10 +312,13 @@ class DeepDetector(Detector):
         self._check_stop(self._should_stop)
 
     def batches(self, n: int, batch_size: int, shuffle: bool = True) -> Iterator[torch.Tensor]:
-        """Minibatch indices over 0..n−1 drawn with `self.generator`; the stop flag is checked
-        before each."""
+        """Minibatch indices over 0..n−1 drawn with the minibatch stream (`self.generator`); the stop
+        flag is checked before each. While `batch_log` is a list, each batch's indices are appended
+        to it (to compare the batches two runs saw)."""
         for idx in minibatches(n, batch_size, self.generator, self.device, shuffle=shuffle):
             self.check_stop()
+            if self.batch_log is not None:
+                self.batch_log.append(idx.tolist())
             yield idx
 
     def batch_means(self, n: int, batch_size: int, step: Callable[[torch.Tensor], Mapping[str, float]]) -> dict:

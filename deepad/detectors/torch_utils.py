@@ -1,5 +1,5 @@
-"""Tensor helpers shared by the deep detectors: seeding, device-resident batching, the probe set
-and the epochs whose probe snapshot is scheduled.
+"""Tensor helpers shared by the deep detectors: seeding and the per-purpose random streams,
+device-resident batching, the probe set and the epochs whose probe snapshot is scheduled.
 
 Small datasets live on the device as whole tensors and are batched by index: a DataLoader's
 per-sample Python overhead would dominate the cost of a LeNet step.
@@ -7,7 +7,9 @@ per-sample Python overhead would dominate the cost of a LeNet step.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
 import inspect
 import random
 from typing import Callable, Iterator
@@ -72,6 +74,61 @@ def seed_everything(seed: int) -> torch.Generator:
     np.random.seed(seed % (2 ** 32))
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
+
+
+class RandomStreams:
+    """One independent random stream per purpose, each derived from the run's seed, so that two
+    runs that differ in one setting still share every stream that setting does not use (the
+    regularized and the plain arm of a comparison see the same minibatches and start from the same
+    weights).
+
+    - "batches" (minibatch order): a torch generator seeded with the run's seed;
+    - initialisation: torch's global generator, seeded with the run's seed before the networks are
+      built (`seed_everything`); a module only some arms have (Deep SVDD's noise head) is built in
+      `init_scope` of its own name, so it draws nothing from the others' initialisation;
+    - every other purpose ("noise" for a method's random labels, latent draws and
+      reparametrisation, "synthetic" for synthetic anomalies, "sampling" for subsets, "augment" for
+      a method that augments its data): a child of numpy's `SeedSequence(seed)` keyed by the
+      purpose's name, as a torch generator (`torch`) or a numpy one (`numpy`); each is created
+      once per run and then only advances."""
+
+    def __init__(self, seed: int):
+        self.seed = int(seed)
+        self._torch: dict[str, torch.Generator] = {}
+        self._numpy: dict[str, np.random.Generator] = {}
+
+    def seed_of(self, purpose: str) -> int:
+        """The 63-bit seed of `purpose`'s stream ("batches": the run's seed itself)."""
+        if purpose == "batches":
+            return self.seed
+        return stream_seed(self.seed, purpose)
+
+    def torch(self, purpose: str) -> torch.Generator:
+        if purpose not in self._torch:
+            self._torch[purpose] = torch.Generator().manual_seed(self.seed_of(purpose))
+        return self._torch[purpose]
+
+    def numpy(self, purpose: str) -> np.random.Generator:
+        if purpose not in self._numpy:
+            self._numpy[purpose] = np.random.default_rng(self.seed_of(purpose))
+        return self._numpy[purpose]
+
+
+def stream_seed(seed: int, purpose: str) -> int:
+    """A 63-bit seed for `purpose`: numpy's SeedSequence of the run's seed, spawned with a key
+    derived from the purpose's name (stable across processes and versions)."""
+    key = int.from_bytes(hashlib.sha256(purpose.encode()).digest()[:4], "little")
+    ss = np.random.SeedSequence(int(seed) % 2 ** 64, spawn_key=(key,))
+    return int(ss.generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
+@contextlib.contextmanager
+def init_scope(seed: int, part: str):
+    """Build a module whose initialisation must not shift any other's: torch's global generator is
+    seeded with `part`'s own stream inside, and restored afterwards."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(stream_seed(seed, "init/" + part))
+        yield
 
 
 def as_tensor(x: np.ndarray, device: torch.device) -> torch.Tensor:

@@ -31,10 +31,28 @@ def _epoch_axis(df: pd.DataFrame, columns: list[str]) -> tuple[str, str, pd.Data
     return "step", "epoch (pretraining, then training)", df[df["phase"] == "pretrain"]
 
 
+def checkpoint_label(checkpoint: str | None) -> str:
+    return "checkpoint: best validation AUC" if checkpoint == "best-val" else "checkpoint: last epoch"
+
+
+def _mark_checkpoint(fig: go.Figure, df: pd.DataFrame, x: str, epoch: int | None, label: str,
+                     row: int | None = None, col: int | None = None) -> None:
+    """A dotted vertical line at the training epoch whose weights score (`checkpoint_epoch`)."""
+    if epoch is None or "phase" not in df or "epoch" not in df or x not in df:
+        return
+    at = df[(df["phase"] == "train") & (df["epoch"] == epoch)]
+    if len(at):
+        kw = {} if row is None else {"row": row, "col": col}
+        fig.add_vline(x=float(at[x].iloc[0]), line_dash="dot", line_color="#444", line_width=1.5,
+                      annotation_text=label if row is None else "", annotation_position="top right", **kw)
+
+
 def history_figure(df: pd.DataFrame, columns: list[str], names: dict[str, str] | None = None,
                    title: str = "", log_y: bool = False, height: int = 300,
-                   y_range: tuple[float, float] | None = None) -> go.Figure:
-    """Per-epoch lines, one per column; pretraining epochs (when plotted) are shaded."""
+                   y_range: tuple[float, float] | None = None, checkpoint_epoch: int | None = None,
+                   checkpoint: str | None = None) -> go.Figure:
+    """Per-epoch lines, one per column; pretraining epochs (when plotted) are shaded; the training
+    epoch whose weights score (`checkpoint_epoch`, of checkpoint `checkpoint`) is marked."""
     names = names or {}
     x, x_title, pre = _epoch_axis(df, columns)
     fig = go.Figure()
@@ -50,6 +68,7 @@ def history_figure(df: pd.DataFrame, columns: list[str], names: dict[str, str] |
         fig.add_vrect(x0=pre["step"].min() - 0.5, x1=pre["step"].max() + 0.5, fillcolor="grey",
                       opacity=0.12, line_width=0, annotation_text="pretraining",
                       annotation_position="top left")
+    _mark_checkpoint(fig, df, x, checkpoint_epoch, checkpoint_label(checkpoint))
     fig.update_xaxes(title=x_title)
     integer_ticks(fig, df[x] if x in df else [])
     if log_y:
@@ -60,8 +79,10 @@ def history_figure(df: pd.DataFrame, columns: list[str], names: dict[str, str] |
 
 
 def history_grid(df: pd.DataFrame, columns: list[str], names: dict[str, str],
-                 log_y: tuple[str, ...] = (), cols: int = 2, row_height: int = 220) -> go.Figure:
-    """Small multiples: one panel per metric, each on its own scale."""
+                 log_y: tuple[str, ...] = (), cols: int = 2, row_height: int = 220,
+                 checkpoint_epoch: int | None = None) -> go.Figure:
+    """Small multiples: one panel per metric, each on its own scale; the training epoch whose
+    weights score (`checkpoint_epoch`) is marked in each."""
     rows = -(-len(columns) // cols)
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=[names.get(c, c) for c in columns],
                         horizontal_spacing=0.12, vertical_spacing=0.3 / max(rows, 1) + 0.08)
@@ -80,6 +101,7 @@ def history_grid(df: pd.DataFrame, columns: list[str], names: dict[str, str],
         if len(pre):
             fig.add_vrect(x0=pre["step"].min() - 0.5, x1=pre["step"].max() + 0.5, fillcolor="grey",
                           opacity=0.12, line_width=0, row=r, col=c)
+        _mark_checkpoint(fig, df, x, checkpoint_epoch, "", row=r, col=c)
     fig.update_annotations(font_size=13)
     fig.update_layout(height=row_height * rows + 40, margin=dict(l=10, r=10, t=40, b=10))
     return styled(fig)

@@ -236,6 +236,9 @@ def _finish(run: RunRecord, det, split: Split) -> dict:
     summary = metrics.summary(test.target, scores, threshold)
     summary.update(threshold=threshold, radius=det.radius, n_train=len(train),
                    **collapse_summary(report))
+    if getattr(det.config, "checkpoint", None) is not None:  # a deep detector: which epoch scores
+        summary.update(checkpoint=det.config.checkpoint, checkpoint_epoch=det.checkpoint_epoch,
+                       checkpoint_val_auc=det.checkpoint_val_auc)
     arrays = {"test_scores": scores, "test_target": test.target, "test_y": test.y,
               "test_index": test.index, "test_emb": emb.astype(np.float32),
               "train_scores": train_scores, "train_target": train.target, "train_semi": train.semi,

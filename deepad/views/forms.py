@@ -91,7 +91,7 @@ FORM_GROUPS = {  # how the Train form groups a method's settings (a field's "gro
 LESSON_FIELDS = ("alpha", "beta", "k", "nu", "lr", "bias", "reg")  # shown first unless declared otherwise
 _GROUP_PATTERNS = (  # the group of a field that declares none, by its name
     ("optimisation", r"(^|_)(lr|epochs|batch_size|weight_decay|steps|beta1)$"),
-    ("network", r"^(rep_dim|latent_dim|width|size|bias|bn_affine|batchnorm|activation|pca_components)$"),
+    ("network", r"^(rep_dim|latent_dim|width|size|bias|bn_affine|batchnorm|activation|features|pca_variance|pca_components)$"),
     ("regularizer", r"^(reg|reg_.*|k|d0|r|weighting|alpha|beta)$"),
     ("objective", r"^(objective|nu|eta|likelihood)$"),
 )

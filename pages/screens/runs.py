@@ -23,10 +23,13 @@ def _curves(run, history: list[dict], df):
     if memo.get("key") != key:
         losses = vm.loss_columns(df)
         diags = [c for c in vm.diagnostic_columns(df) if c not in ("spread_ratio", "eff_rank", "const_dims")]
+        mark = run.summary.get("checkpoint_epoch") if run.state == "finished" else None
         loss_fig = figures.history_figure(df, losses, vm.loss_names(run.config.get("method")), "Loss by component",
-                                          log_y=key[-1])
+                                          log_y=key[-1], checkpoint_epoch=mark,
+                                          checkpoint=run.summary.get("checkpoint"))
         diag_fig = (figures.history_grid(df, diags, {k: v[0] for k, v in vm.diagnostics().items()},
-                                         log_y=("batch_var", "mean_dist"), row_height=170) if diags else None)
+                                         log_y=("batch_var", "mean_dist"), row_height=170,
+                                         checkpoint_epoch=mark) if diags else None)
         memo.update(key=key, figs=(loss_fig, diag_fig))
     return memo["figs"]
 

@@ -82,7 +82,7 @@ class BiGANDetector(DeepDetector):
         def run_epoch(epoch: int) -> dict:
             sums, n = np.zeros(2), 0
             for idx in self.batches(len(x), self.config.batch_size):
-                sums += self._step(x[idx], *opts, self.generator)
+                sums += self._step(x[idx], *opts, self.streams.torch("noise"))
                 n += 1
                 if self.average is not None:
                     average_into(self.average, self.model, self.config.weight_average)

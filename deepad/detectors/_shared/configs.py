@@ -1,5 +1,8 @@
-"""Hyperparameters and declarations several detectors share: the BiGANs (EGBAD, Rt-BiGAN) and the
-shallow baselines (PCA features). Torch-free: the detectors' `__init__` files read it."""
+"""Hyperparameters and declarations several detectors share: every deep detector's checkpoint, the
+BiGANs (EGBAD, Rt-BiGAN) and the shallow baselines (their features). Torch-free: the detectors'
+`__init__` files read it."""
+
+from typing import Literal
 
 from pydantic import Field
 
@@ -11,7 +14,18 @@ BIGAN_LOSSES = {"loss_d": "discriminator D", "loss_ge": "encoder E and generator
 BIGAN_EXPLORABLE = {"alpha": (0.1, 0.9), "lr": (1e-4, 1e-2)}
 
 
-class BiGANConfig(DetectorConfig):
+class DeepConfig(DetectorConfig):
+    """What every deep detector's training loop shares (`deepad.detectors.deep`)."""
+
+    checkpoint: Literal["last", "best-val"] = Field(
+        "last", description="the weights that score, and set the threshold: the last epoch's, or "
+                            "(best-val) those of the training epoch with the highest validation AUC. "
+                            "best-val uses the validation part's labels (its anomalies included); that "
+                            "part is disjoint from the test part, whose labels are never read",
+        json_schema_extra={"group": "optimisation"})
+
+
+class BiGANConfig(DeepConfig):
     alpha: float = Field(0.9, ge=0, le=1, description="α in A(x) = α·reconstruction + (1 − α)·feature "
                          "matching (EGBAD's MNIST choice is 0.9)",
                          json_schema_extra={"widget": "slider", "step": 0.05})
@@ -36,6 +50,19 @@ class BiGANConfig(DetectorConfig):
                                   json_schema_extra={"widget": "slider", "step": 0.01})
 
 
+SHALLOW_PREPROCESS = {"image": "unit"}  # pixels in [0, 1], as the libraries' peers feed them
+
+
 class ShallowConfig(DetectorConfig):
-    pca_components: int = Field(32, ge=0, le=4096,
-                                description="PCA features fed to the model (0: the raw input)")
+    """The features a shallow baseline decides on: the flattened (preprocessed) input, or its PCA
+    fitted on the training samples not labelled anomalous. No setting is chosen with labels."""
+
+    features: Literal["pca", "raw"] = Field(
+        "pca", description="what the model sees: PCA of the flattened input (fitted on the training "
+                           "normals) or the raw flattened input")
+    pca_variance: float = Field(0.95, gt=0, le=1, description="PCA: keep the fewest components that "
+                                "explain this share of the training normals' variance",
+                                json_schema_extra={"widget": "slider", "step": 0.01,
+                                                   "when": {"features": ["pca"]}})
+    pca_components: int = Field(0, ge=0, le=4096, description="PCA: a fixed number of components instead "
+                                "(0: by pca_variance)", json_schema_extra={"when": {"features": ["pca"]}})

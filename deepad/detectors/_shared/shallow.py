@@ -1,6 +1,10 @@
-"""What the shallow baselines (Isolation Forest, OC-SVM, Gaussian KDE) share: each decides on PCA
-features of the flattened input (as Ruff et al. do), fitted on the samples not labelled anomalous;
-`embed` returns those features. A subclass fits and scores its model on the features."""
+"""What the shallow baselines (Isolation Forest, OC-SVM, Gaussian KDE) share: each decides on the
+flattened input (images in [0, 1]) or on its PCA fitted on the training samples not labelled
+anomalous, keeping the fewest components that explain `pca_variance` (0.95) of their variance;
+`embed` returns those features. A subclass fits and scores its model on the features. These are
+the features and defaults the libraries' own users feed them (scikit-learn's OneClassSVM on pixels,
+IsolationForest and a KDE on PCA(0.95)); `bench/baselines.py` measures each beside scikit-learn's
+defaults on the same split."""
 
 from __future__ import annotations
 
@@ -26,8 +30,7 @@ class ShallowDetector(Detector):
         self._check_stop(should_stop)
         t0 = time.perf_counter()
         flat = np.asarray(train.x[train.semi != -1], dtype=np.float64).reshape(-1, int(np.prod(train.x.shape[1:])))
-        n_comp = min(self.config.pca_components, flat.shape[1], len(flat))
-        self.pca = PCA(n_comp, random_state=self.seed).fit(flat) if self.config.pca_components else None
+        self.pca = self._fit_pca(flat) if self.config.features == "pca" else None
         feats = self._features(flat)
         self._fit_features(feats)
         self._threshold = float(np.percentile(self._score_features(feats), 95))
@@ -37,6 +40,16 @@ class ShallowDetector(Detector):
         if on_epoch:
             on_epoch(rec, None)
         return self
+
+    def _fit_pca(self, flat: np.ndarray) -> PCA:
+        """PCA of the training normals: `pca_components` of them, or (0) the fewest that explain
+        `pca_variance` of the variance."""
+        cap = min(flat.shape[1], len(flat))
+        if self.config.pca_components:
+            return PCA(min(self.config.pca_components, cap), random_state=self.seed).fit(flat)
+        if self.config.pca_variance >= 1 or cap < 2:
+            return PCA(cap, svd_solver="full").fit(flat)
+        return PCA(self.config.pca_variance, svd_solver="full").fit(flat)
 
     def score(self, x: np.ndarray) -> np.ndarray:
         return self._score_features(self._features(x))

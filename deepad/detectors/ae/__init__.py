@@ -2,10 +2,11 @@
 
 from pydantic import Field
 
-from deepad.detectors.spec import DetectorConfig, DetectorSpec
+from deepad.detectors._shared.configs import DeepConfig
+from deepad.detectors.spec import DetectorSpec
 
 
-class AEConfig(DetectorConfig):
+class AEConfig(DeepConfig):
     rep_dim: int = Field(0, ge=0, le=512, description="size of the bottleneck code; 0: by input shape, "
                          "128 for CIFAR-10-sized colour images and 32 otherwise")
     bias: bool = Field(True, description="bias terms and affine BatchNorm in the autoencoder")

@@ -5,10 +5,11 @@ from typing import Literal
 
 from pydantic import Field
 
-from deepad.detectors.spec import LABELLED_ANOMALIES, DetectorConfig, DetectorSpec
+from deepad.detectors._shared.configs import DeepConfig
+from deepad.detectors.spec import LABELLED_ANOMALIES, DetectorSpec
 
 
-class AnoEANConfig(DetectorConfig):
+class AnoEANConfig(DeepConfig):
     rep_dim: int = Field(16, ge=1, le=512, description="d: dimension of the decision (latent) space")
     bias: bool = Field(True, description="bias terms and affine BatchNorm in the encoder")
     d_steps: int = Field(1, ge=1, le=20, description="n_D: discriminator steps per encoder step")

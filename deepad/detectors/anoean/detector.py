@@ -89,14 +89,14 @@ class AnoEAN(DeepDetector):
         opt_d = torch.optim.Adam(self.disc.parameters(), lr=cfg.lr, betas=betas)
 
         def step(idx_n: torch.Tensor) -> dict:
-            idx_a = torch.randint(len(x_a), (m_a,), generator=self.generator).to(self.device)
+            idx_a = torch.randint(len(x_a), (m_a,), generator=self.streams.torch("anomaly-batches")).to(self.device)
             xb = torch.cat([x_n[idx_n], x_a[idx_a]])
             n_n = len(idx_n)
             # D steps, E frozen (its codes computed without a graph)
             for _ in range(cfg.d_steps):
                 with torch.no_grad():
                     codes = self.encoder(xb)
-                z = torch.randn((len(xb), cfg.rep_dim), generator=self.generator).to(self.device)
+                z = torch.randn((len(xb), cfg.rep_dim), generator=self.streams.torch("noise")).to(self.device)
                 d_parts = L.discriminator_loss(self.disc(z), self.disc(codes[:n_n]), self.disc(codes[n_n:]))
                 opt_d.zero_grad(set_to_none=True)
                 d_parts["loss_d"].backward()

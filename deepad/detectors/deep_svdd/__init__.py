@@ -4,10 +4,11 @@ from typing import Literal
 
 from pydantic import Field
 
-from deepad.detectors.spec import DetectorConfig, DetectorSpec
+from deepad.detectors._shared.configs import DeepConfig
+from deepad.detectors.spec import DetectorSpec
 
 
-class DeepSVDDConfig(DetectorConfig):
+class DeepSVDDConfig(DeepConfig):
     """`json_schema_extra` tells the Train form how to group the settings, which few a lesson varies
     (shown first) and when a setting cannot matter (drawn disabled with the reason)."""
 

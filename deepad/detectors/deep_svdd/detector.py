@@ -12,7 +12,7 @@ from deepad.data.parts import Part
 from deepad.detectors.deep import CollapseWatch, DeepDetector, Phase
 from deepad.detectors.deep_svdd import SPEC, DeepSVDDConfig  # noqa: F401
 from deepad.detectors.deep_svdd import losses as L
-from deepad.detectors.torch_utils import as_tensor, batched, minibatches
+from deepad.detectors.torch_utils import as_tensor, batched, init_scope, minibatches
 from deepad.nets import NetSpec, build_autoencoder, build_encoder, resolve_rep_dim
 
 
@@ -29,8 +29,10 @@ class DeepSVDD(DeepDetector):
         self.in_shape = tuple(in_shape)
         self.rep_dim = resolve_rep_dim(self.config.rep_dim, self.in_shape)
         self.net = build_encoder(self.in_shape, self._spec()).to(self.device)
-        self.head = (nn.Linear(self.rep_dim, self.config.k).to(self.device)
-                     if self.config.reg == "noise" else None)
+        self.head = None
+        if self.config.reg == "noise":  # its own initialisation stream: φ starts as without it
+            with init_scope(self.seed, "noise-head"):
+                self.head = nn.Linear(self.rep_dim, self.config.k).to(self.device)
         self.c = torch.zeros(self.rep_dim, device=self.device)
 
     # -- training -----------------------------------------------------------------------------
@@ -67,7 +69,7 @@ class DeepSVDD(DeepDetector):
             dist = L.squared_distance(z, self.c)
             loss_svdd = L.svdd_loss(dist, semi[idx], objective=cfg.objective, radius=self.R,
                                     nu=cfg.nu, eta=cfg.eta)
-            loss_reg = self._reg_loss(z, d_t, self.generator)
+            loss_reg = self._reg_loss(z, d_t, self.streams.torch("noise"))
             if loss_reg is None:
                 loss = loss_svdd
                 weighted = 0.0

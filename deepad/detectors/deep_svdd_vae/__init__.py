@@ -5,15 +5,23 @@ from typing import Literal
 
 from pydantic import Field
 
-from deepad.detectors.spec import DetectorConfig, DetectorSpec
+from deepad.detectors._shared.configs import DeepConfig
+from deepad.detectors.spec import DetectorSpec
 
 
-class DeepSVDDVAEConfig(DetectorConfig):
-    alpha: float = Field(0.1, ge=0, le=1, description="α: weight of the VAE terms (KL + reconstruction) "
-                         "against the SVDD distance. The reconstruction term is summed over the pixels "
-                         "(hundreds per image against a distance near 1), so 0.1 keeps both in play; "
-                         "near 1 the VAE dominates and the AUC falls as training goes on",
+class DeepSVDDVAEConfig(DeepConfig):
+    alpha: float = Field(0.1, ge=0, le=1, description="α: weight of the VAE term (the negative ELBO, "
+                         "reconstruction + KL) against the distance ‖μ(x) − c‖ (near 1). With vae_scale "
+                         "'per-sample' (the paper's Eq. 12) the VAE term is in nats per input, summed over "
+                         "its D dimensions (170–490 on MNIST), so 0.1 keeps both in play and near 1 the VAE "
+                         "drowns the distance; with 'per-dimension' it is divided by D (nats per pixel) and "
+                         "α = 1 weighs the two about equally",
                          json_schema_extra={"widget": "slider", "step": 0.05})
+    vae_scale: Literal["per-sample", "per-dimension"] = Field(
+        "per-sample", description="scale of the VAE term: 'per-sample', the negative ELBO of each input "
+                                  "summed over its D dimensions (paper 001's Eq. 12); 'per-dimension', "
+                                  "the same divided by D (the reconstruction averaged per input dimension, "
+                                  "the KL shared out over them), so α does not depend on the input size")
     rep_dim: int = Field(0, ge=0, le=512, description="latent dimension d (size of μ(x)); 0: by input "
                          "shape, 128 for CIFAR-10-sized colour images and 32 otherwise (paper 001's Table 2)")
     likelihood: Literal["auto", "bernoulli", "gaussian"] = Field(

@@ -66,15 +66,16 @@ class DeepSVDDVAE(DeepDetector):
                                   weight_decay=cfg.weight_decay)
         watch = CollapseWatch(self, train)
         watch.start()  # the reference: the latent means at initialisation
+        vae_scale = 1.0 / int(np.prod(x.shape[1:])) if cfg.vae_scale == "per-dimension" else 1.0
 
         def step(idx: torch.Tensor) -> dict:
             xb = x[idx]
             mu, logvar = self.vae.encode(xb)
-            eps = torch.randn(mu.shape, generator=self.generator).to(self.device)
+            eps = torch.randn(mu.shape, generator=self.streams.torch("noise")).to(self.device)
             z = L.reparametrize(mu, logvar, eps)
             dist = L.center_distance(mu, L.batch_center(mu))
             parts = L.svdd_vae_loss(nll(self.vae.decode(z), xb), L.kl_to_standard_normal(mu, logvar),
-                                    dist, cfg.alpha)
+                                    dist, cfg.alpha, vae_scale)
             opt.zero_grad(set_to_none=True)
             parts["loss"].backward()
             opt.step()

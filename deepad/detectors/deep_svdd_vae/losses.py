@@ -64,9 +64,10 @@ def center_distance(mu: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
 
 
 def svdd_vae_loss(rec_nll: torch.Tensor, kl: torch.Tensor, dist: torch.Tensor,
-                  alpha: float) -> dict[str, torch.Tensor]:
-    """Eq. 12 from its per-sample parts: α·mean(KL + NLL) + mean(‖μ − c‖).
-    Returns the total and its three batch means (for the per-epoch records)."""
+                  alpha: float, vae_scale: float = 1.0) -> dict[str, torch.Tensor]:
+    """Eq. 12 from its per-sample parts: α·s·mean(KL + NLL) + mean(‖μ − c‖), where s = 1 is the
+    paper's (the negative ELBO per input) and s = 1/D expresses it per input dimension (`vae_scale`
+    "per-dimension"). Returns the total and its three batch means, unscaled (for the records)."""
     loss_rec, loss_kl, loss_svdd = rec_nll.mean(), kl.mean(), dist.mean()
-    return {"loss": alpha * (loss_kl + loss_rec) + loss_svdd, "loss_rec": loss_rec,
+    return {"loss": alpha * vae_scale * (loss_kl + loss_rec) + loss_svdd, "loss_rec": loss_rec,
             "loss_kl": loss_kl, "loss_svdd": loss_svdd}

@@ -2,7 +2,7 @@
 
 from pydantic import Field
 
-from deepad.detectors._shared.configs import ShallowConfig
+from deepad.detectors._shared.configs import SHALLOW_PREPROCESS, ShallowConfig
 from deepad.detectors.spec import DetectorSpec
 
 
@@ -17,5 +17,6 @@ SPEC = DetectorSpec(
     Config=IForestConfig,
     implementation=f"{__name__}.detector:IForest",
     smoke={"n_estimators": 20},
+    preprocess=SHALLOW_PREPROCESS,
     order=7,
 )

@@ -5,7 +5,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from deepad.detectors.spec import LABELLED_ANOMALIES, DetectorConfig, DetectorSpec
+from deepad.detectors._shared.configs import DeepConfig
+from deepad.detectors.spec import LABELLED_ANOMALIES, DetectorSpec
 
 
 def schedule_problem(t0: int, t: int, n_snapshots: int, ae_epochs: int) -> str | None:
@@ -19,7 +20,7 @@ def schedule_problem(t0: int, t: int, n_snapshots: int, ae_epochs: int) -> str |
     return None
 
 
-class R2AD2Config(DetectorConfig):
+class R2AD2Config(DeepConfig):
     size: Literal["small", "big"] = Field(
         "small", description="alarm network: small = LSTM 100 → LSTM 50 → dense 25 → dense 10; big = "
                              "1000 → 500 → 200 → 75 (the paper's default, for large data sets)")

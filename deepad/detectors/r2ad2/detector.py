@@ -90,7 +90,7 @@ class R2AD2(DeepDetector):
 
         # 1. target autoencoder on the normal data, minus the held-back share
         normal = torch.as_tensor(np.flatnonzero(train.semi != -1), device=self.device)
-        normal = normal[torch.randperm(len(normal), generator=self.generator).to(self.device)]
+        normal = normal[torch.randperm(len(normal), generator=self.streams.torch("sampling")).to(self.device)]
         n_hold = int(round(cfg.holdout * len(normal)))
         yield self._target_phase(x[normal[n_hold:]], val)
 
@@ -105,7 +105,8 @@ class R2AD2(DeepDetector):
                                                                     device=self.device)])
                 x, y = x[keep], y[keep]
             features["real"] = self._features(x)
-            features["syn"] = self._features(G.synthetic_anomalies(len(x), self.in_shape, self.generator)
+            features["syn"] = self._features(G.synthetic_anomalies(len(x), self.in_shape,
+                                                                   self.streams.torch("synthetic"))
                                              .to(self.device))
             if has_val:
                 features["val"] = self._features(as_tensor(val.x, self.device))
@@ -127,11 +128,12 @@ class R2AD2(DeepDetector):
 
         def run_epoch(epoch: int) -> dict:
             if epoch > 0 and cfg.resample_synthetic:
-                features["syn"] = self._features(G.synthetic_anomalies(len(x), self.in_shape, self.generator)
+                features["syn"] = self._features(G.synthetic_anomalies(len(x), self.in_shape,
+                                                                       self.streams.torch("synthetic"))
                                                  .to(self.device))
             g_syn = features["syn"]
             self.alarm.train()
-            syn_order = torch.randperm(len(g_syn), generator=self.generator).to(self.device)
+            syn_order = torch.randperm(len(g_syn), generator=self.streams.torch("synthetic-order")).to(self.device)
             start = 0
 
             def paired_step(idx: torch.Tensor) -> dict:

@@ -63,6 +63,8 @@ class RtBiGAN(BiGANDetector):
                 f"(set-up known_normals); lower n_adapt to at most {len(known)} or raise known_normals")
         return np.sort(rng.permutation(known)[:cfg.n_adapt])
 
+    CHECKPOINT_ATTRS = ("pseudo_normal_rows",)  # a round's threshold comes from its pseudo-normal rows
+
     def check(self, train: Part) -> None:
         super().check(train)
         cfg = self.config
@@ -103,7 +105,7 @@ class RtBiGAN(BiGANDetector):
         for _ in range(steps):
             self.check_stop()
             idx = torch.as_tensor(rng.choice(len(xt), size=size, replace=False), device=self.device)
-            sums += self._step(xt[idx], *opts, self.generator)
+            sums += self._step(xt[idx], *opts, self.streams.torch("noise"))
         return sums / steps
 
     def _meta_phase(self, x: torch.Tensor, groups: list[np.ndarray], rng: np.random.Generator) -> Phase:

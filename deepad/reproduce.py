@@ -1,0 +1,331 @@
+"""Each paper's headline comparison, every arm on one split per (normal class, seed): the plan
+(`trials`), and the table from the finished runs (`table_rows`). Torch-free; `python -m deepad
+reproduce PAPER` trains the trials on Ray like any sweep (`deepad.cli.commands.cmd_reproduce`) and
+writes `reproductions/<id>.json` in the runs folder, which the Papers page shows.
+
+Every arm of a paper shares the set-up's seeded split: the rows of each part depend only on the
+dataset, the set-up and the seed (the method's preprocessing changes the values, not the rows), so
+the arms of one (class, seed) see the same training, validation and test samples, and with the
+per-purpose random streams the deep arms that differ in one setting also see the same minibatches.
+A row's "direction" is the paper's claim that it beats other rows; it holds when its mean test AUC
+over every (class, seed) is higher than each of theirs. `wins` counts the paired (class, seed) cases
+where it is higher. Nothing is chosen on test labels: checkpoints (`--checkpoint best-val`) are
+chosen on validation AUC and the shallow baselines' settings on the training data.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+import numpy as np
+
+from deepad.errors import DeepADError
+
+REPRODUCTIONS = "reproductions"  # folder of the runs folder with one JSON file per reproduce
+DEEP_METHODS = ("deep-svdd", "deep-svdd-vae", "r2ad2", "anoean", "ae", "egbad", "rt-bigan")
+
+# Paper 001, Table 3 (AUC %, full MNIST, ten seeds), per normal digit: One-Class Deep SVDD, CAE,
+# Deep VAE-SVDD (the baselines' numbers are Ruff et al.'s, as paper 001 quotes them).
+P001 = {0: (98.0, 97.6, 98.8), 1: (99.7, 98.3, 99.5), 2: (91.7, 85.4, 93.7), 3: (91.9, 86.7, 93.7),
+        4: (94.9, 86.5, 95.8), 5: (88.5, 78.2, 92.7), 6: (98.3, 94.6, 98.6), 7: (94.6, 92.3, 95.0),
+        8: (93.9, 86.5, 94.7), 9: (96.5, 90.4, 96.6)}
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One row of a paper's table: a method and its settings on the paper's set-up."""
+
+    row: str
+    method: str
+    params: dict = field(default_factory=dict)
+    setup: dict = field(default_factory=dict)  # on top of the paper's set-up
+    paper: Any = None  # the paper's value: a number (AUC as a fraction), a function of the classes, or text
+    beats: tuple[str, ...] = ()  # rows the paper says this one beats
+
+
+@dataclass(frozen=True)
+class PaperPlan:
+    key: str
+    title: str
+    setup: dict  # the set-up every arm shares; `normal` is replaced per class unless `fixed_normal`
+    arms: tuple[Arm, ...]
+    classes: tuple[int, ...] = tuple(range(10))
+    fixed_normal: bool = False  # the set-up names its own normal classes (--classes does not apply)
+    note: str = ""
+    # rows made from other rows' runs: per (class, seed), the candidate row whose run has the highest
+    # validation AUC (name -> (candidate rows, the paper's value, rows it beats)); no run of its own
+    chosen: tuple[tuple[str, tuple[str, ...], Any, tuple[str, ...]], ...] = ()
+
+
+def _p001(i: int):
+    """The mean of paper 001's Table 3 column i over the classes run, as a fraction."""
+    def value(classes):
+        ok = bool(classes) and all(c in P001 for c in classes)
+        return float(np.mean([P001[c][i] for c in classes])) / 100 if ok else None
+    return value
+
+
+def _p000_arms() -> tuple[Arm, ...]:
+    arms = []
+    for lr in (1e-4, 1e-2):
+        tag = f"lr {lr:g}"
+        base = {"lr": lr, "batchnorm": True}
+        arms += [Arm(f"D. SVDD, {tag}", "deep-svdd", {**base, "bias": False}),
+                 Arm(f"w/ bias, {tag}", "deep-svdd", {**base, "bias": True}),
+                 Arm(f"w/ bias + noise reg., {tag}", "deep-svdd", {**base, "bias": True, "reg": "noise"},
+                     beats=(f"w/ bias, {tag}",)),
+                 Arm(f"w/ bias + σ² reg., {tag}", "deep-svdd", {**base, "bias": True, "reg": "variance"},
+                     beats=(f"w/ bias, {tag}",))]
+    return tuple(arms)
+
+
+PAPERS: dict[str, PaperPlan] = {
+    "000": PaperPlan(
+        "000", "Chong et al.: bias terms and the collapse regularizers (Deep SVDD, BatchNorm)",
+        {}, _p000_arms(),
+        note="The paper reports no MNIST numbers; its claim is the direction: the noise and the variance "
+             "regularizer keep a network with bias terms from collapsing."),
+    "001": PaperPlan(
+        "001", "Zhou et al.: Deep SVDD-VAE against Deep SVDD and a CAE (Table 3, one-vs-all)",
+        {}, (Arm("Deep SVDD", "deep-svdd", paper=_p001(0)),
+             Arm("CAE", "ae", paper=_p001(1)),
+             Arm("Deep SVDD-VAE (α = 0.1)", "deep-svdd-vae", {"alpha": 0.1}, paper=_p001(2),
+                 beats=("Deep SVDD", "CAE")),
+             Arm("Deep SVDD-VAE (α = 1, per-dimension)", "deep-svdd-vae",
+                 {"alpha": 1.0, "vae_scale": "per-dimension"}, paper=_p001(2), beats=("Deep SVDD", "CAE")),
+             Arm("Deep SVDD-VAE, paper recipe (α = 1 per image, 50 epochs)", "deep-svdd-vae",
+                 {"alpha": 1.0, "epochs": 50}, paper=_p001(2))),
+        chosen=(("Deep SVDD-VAE (α by validation AUC)",
+                 ("Deep SVDD-VAE (α = 0.1)", "Deep SVDD-VAE (α = 1, per-dimension)",
+                  "Deep SVDD-VAE, paper recipe (α = 1 per image, 50 epochs)"), _p001(2), ("Deep SVDD", "CAE")),),
+        note="Paper: full MNIST, ten seeds; the paper's values are the mean of Table 3 over the classes run. "
+             "The paper-recipe row measures α = 1 on the per-image VAE term, which drowns the distance."),
+    "002": PaperPlan(
+        "002", "Schulze et al.: R2-AD2 against Deep SAD and an autoencoder, the same known anomalies",
+        {"normal": [0, 1, 2, 3], "anomaly": [4, 5, 6, 7, 8, 9], "known_anomalies": 100,
+         "known_classes": [4, 5, 6]},
+        (Arm("R2-AD2", "r2ad2", paper=0.93, beats=("Deep SAD", "AE")),
+         Arm("Deep SAD", "deep-svdd", {"eta": 1.0}),
+         Arm("AE", "ae", paper=0.75)),
+        classes=(0,), fixed_normal=True,
+        note="Digits 0-3 normal, 100 known anomalies from 4-6, test anomalies 4-9 (Table 4's MNIST row; "
+             "full MNIST, five runs). The AE ignores the known anomalies, as in the paper."),
+    "003": PaperPlan(
+        "003", "Ma et al.: Rt-BiGAN against EGBAD under pollution; meta-initialisation against random",
+        {"pollution": 0.2, "known_normals": 10},
+        (Arm("EGBAD, clean", "egbad", setup={"pollution": 0.0}, paper=0.98),
+         Arm("EGBAD, polluted", "egbad", paper=0.52),
+         Arm("Rt-BiGAN (meta-init.), polluted", "rt-bigan", paper=0.84,
+             beats=("EGBAD, polluted", "Rt-BiGAN, random init., polluted")),
+         Arm("Rt-BiGAN, random init., polluted", "rt-bigan", {"meta_iterations": 0})),
+        classes=(0,),
+        note="Ours: 20 % other digits as unlabelled pollution, 10 known normals; the paper: full MNIST "
+             "polluted with Fashion-MNIST (Table I)."),
+    "004": PaperPlan(
+        "004", "Gherbi et al.: AnoEAN against Deep SAD, OC-SVM and EGBAD (its test share)",
+        {"known_anomalies": 0.1, "known_classes": [1, 3, 5, 7], "test_anomaly_share": 0.2},
+        (Arm("AnoEAN", "anoean", beats=("Deep SAD", "OC-SVM", "EGBAD")),
+         Arm("Deep SAD", "deep-svdd", {"eta": 1.0}),
+         Arm("OC-SVM", "ocsvm"),
+         Arm("EGBAD", "egbad")),
+        note="10 % known anomalies from four classes (moved with the normal class), 20 % anomalies at test. "
+             "The paper's MNIST results are figures only (no number in its text)."),
+}
+
+# Epoch budgets for --quick: a smoke test of the command, not a result.
+QUICK = {
+    "deep-svdd": {"epochs": 2, "pretrain_epochs": 1},
+    "deep-svdd-vae": {"epochs": 2},
+    "ae": {"epochs": 2},
+    "anoean": {"epochs": 2},
+    "egbad": {"epochs": 2},
+    "rt-bigan": {"meta_iterations": 5, "adapt_steps": 5, "rounds": 1, "round_epochs": 1},
+    "r2ad2": {"ae_epochs": 3, "t0": 1, "t": 1, "n_snapshots": 3, "epochs": 2},
+}
+
+
+def get_plan(paper: str) -> PaperPlan:
+    key = str(paper).strip()
+    if key not in PAPERS:
+        raise DeepADError(f"paper {paper!r}: choose one of {', '.join(PAPERS)}")
+    return PAPERS[key]
+
+
+def _shift_classes(setup: dict, normal: int, n_classes: int) -> dict:
+    """The set-up moved to one normal class: known-anomaly classes that would coincide with it move
+    on by one (so each stays an anomaly class)."""
+    setup = dict(setup, normal=[normal])
+    if setup.get("known_classes"):
+        known = []
+        for k in setup["known_classes"]:
+            k = (k + normal) % n_classes
+            while k == normal or k in known:
+                k = (k + 1) % n_classes
+            known.append(k)
+        setup["known_classes"] = known
+    return setup
+
+
+def trials(paper: str, classes: Optional[Iterable[int]] = None, seeds: Iterable[int] = (0, 1, 2),
+           checkpoint: str = "last", dataset: str = "mnist5k", n_classes: int = 10,
+           quick: bool = False) -> list[dict]:
+    """The run configs of a reproduction, one per arm × class × seed (not yet validated), each with
+    `reproduce` = {"paper", "row", "normal", "seed"}: what the table groups by."""
+    plan = get_plan(paper)
+    if checkpoint not in ("last", "best-val"):
+        raise DeepADError(f"--checkpoint {checkpoint!r}: choose last or best-val")
+    seeds = list(seeds)
+    if not seeds:
+        raise DeepADError("--seeds: give at least one seed")
+    if plan.fixed_normal:
+        if classes is not None:
+            raise DeepADError(f"--classes does not apply to paper {plan.key}: its set-up names its own normal "
+                              f"classes {plan.setup['normal']}")
+        cells = [None]
+    else:
+        cells = list(plan.classes if classes is None else classes)
+        if not cells:
+            raise DeepADError("--classes: give at least one class")
+        bad = [c for c in cells if not 0 <= int(c) < n_classes]
+        if bad:
+            raise DeepADError(f"--classes: class {bad[0]} does not exist in {dataset}; allowed are 0..{n_classes - 1}")
+    out = []
+    for arm in plan.arms:
+        for c in cells:
+            setup = {**plan.setup, **arm.setup}
+            if c is not None:
+                setup = _shift_classes(setup, int(c), n_classes)
+            for seed in seeds:
+                params = dict(arm.params)
+                if quick:
+                    params.update(QUICK.get(arm.method, {}))
+                if arm.method in DEEP_METHODS:
+                    params["checkpoint"] = checkpoint
+                normal = setup["normal"]
+                out.append({"dataset": dataset, "method": arm.method, "params": params, "setup": setup,
+                            "seed": int(seed), "title": f"paper {plan.key}: {arm.row}",
+                            "reproduce": {"paper": plan.key, "row": arm.row, "seed": int(seed),
+                                          "normal": normal[0] if len(normal) == 1 else list(normal)}})
+    return out
+
+
+def _paper_value(arm: Arm, classes: list) -> Any:
+    if callable(arm.paper):
+        return arm.paper([c for c in classes if isinstance(c, int)])
+    return arm.paper
+
+
+def table_rows(paper: str, results: list[dict]) -> list[dict]:
+    """One dict per row of the paper's table from finished trials: `results` holds, per trial,
+    its `reproduce` tag, `auc` (None when the run failed) and `run_id`."""
+    plan = get_plan(paper)
+    by_row: dict[str, dict] = {arm.row: {} for arm in plan.arms}
+    ids: dict[str, list] = {arm.row: [] for arm in plan.arms}
+    val: dict[tuple, float] = {}
+    run_of: dict[tuple, str] = {}
+    for r in results:
+        tag = r["reproduce"]
+        if tag["row"] in by_row:
+            ids[tag["row"]].append(r.get("run_id"))
+            if r.get("auc") is not None and np.isfinite(r["auc"]):
+                cell = (str(tag["normal"]), tag["seed"])
+                by_row[tag["row"]][cell] = float(r["auc"])
+                run_of[(tag["row"], cell)] = r.get("run_id")
+                if r.get("val_auc") is not None and np.isfinite(r["val_auc"]):
+                    val[(tag["row"], cell)] = float(r["val_auc"])
+    arms = list(plan.arms)
+    for name, candidates, paper_value, beats in plan.chosen:  # by validation AUC, never test
+        by_row[name], ids[name] = {}, []
+        cells = set().union(*(by_row[c].keys() for c in candidates))
+        for cell in sorted(cells):
+            scored = [(val[(c, cell)], -i, c) for i, c in enumerate(candidates) if (c, cell) in val]
+            if scored:
+                best = max(scored)[2]
+                by_row[name][cell] = by_row[best][cell]
+                ids[name].append(run_of[(best, cell)])
+        arms.append(Arm(name, "chosen", paper=paper_value, beats=beats))
+    means = {row: float(np.mean(list(v.values()))) if v else None for row, v in by_row.items()}
+    rows = []
+    for arm in arms:
+        vals = list(by_row[arm.row].values())
+        classes = sorted({k[0] for k in by_row[arm.row]})
+        holds, wins = None, {}
+        if arm.beats and means[arm.row] is not None:
+            holds = all(means[o] is not None and means[arm.row] > means[o] for o in arm.beats)
+            for o in arm.beats:
+                pairs = [(v, by_row[o][k]) for k, v in by_row[arm.row].items() if k in by_row[o]]
+                wins[o] = f"{sum(a > b for a, b in pairs)}/{len(pairs)}"
+        rows.append({"paper": plan.key, "row": arm.row, "method": arm.method,
+                     "mean": means[arm.row], "std": float(np.std(vals, ddof=1)) if len(vals) > 1 else None,
+                     "n": len(vals), "n_failed": max(0, len(ids[arm.row]) - len(vals)),
+                     "paper_value": _paper_value(arm, [int(c) if c.isdigit() else c for c in classes]),
+                     "direction": (f"> {', '.join(arm.beats)}" if arm.beats else None), "holds": holds,
+                     "wins": wins or None, "runs": [i for i in ids[arm.row] if i]})
+    return rows
+
+
+def run_val_auc(run) -> Optional[float]:
+    """The validation AUC of the weights that score a finished run: the checkpoint's (best-val),
+    else the last training epoch's record."""
+    v = run.summary.get("checkpoint_val_auc")
+    if v is not None:
+        return float(v)
+    for rec in reversed(run.history()):
+        if rec.get("phase", "train") == "train" and rec.get("val_auc") is not None:
+            return float(rec["val_auc"])
+    return None
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, float):
+        return f"{v:.3f}"
+    return str(v)
+
+
+def markdown_table(rows: list[dict]) -> str:
+    lines = ["| row | ours (test AUC, mean ± std) | n | paper | paper's direction | holds | paired wins |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        ours = "failed" if r["mean"] is None else _fmt(r["mean"]) + (f" ± {r['std']:.3f}" if r["std"] is not None else "")
+        holds = "—" if r["holds"] is None else ("yes" if r["holds"] else "no")
+        wins = ", ".join(f"{v} vs {k}" for k, v in (r["wins"] or {}).items()) or "—"
+        lines.append(f"| {r['row']} | {ours} | {r['n']} | {_fmt(r['paper_value'])} | {r['direction'] or '—'} | "
+                     f"{holds} | {wins} |")
+    return "\n".join(lines)
+
+
+def write_reproduction(runs_dir: Path, record: dict) -> Path:
+    """Save a reproduction's table and how it was made (`reproductions/<id>.json`), atomically."""
+    folder = Path(runs_dir) / REPRODUCTIONS
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{record['id']}.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(record, indent=1))
+    tmp.replace(path)
+    return path
+
+
+def read_reproductions(runs_dir: Path) -> list[dict]:
+    """The reproductions saved in a runs folder, newest first; a file that is not one is skipped."""
+    folder = Path(runs_dir) / REPRODUCTIONS
+    out = []
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            rec = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(rec, dict) and isinstance(rec.get("rows"), list) and isinstance(rec.get("paper"), str):
+            out.append(rec)
+    return sorted(out, key=lambda r: str(r.get("created", "")), reverse=True)
+
+
+def new_reproduction_id(paper: str) -> str:
+    import secrets
+
+    return f"reproduce-{paper}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
