@@ -86,13 +86,13 @@ def show_result(x: np.ndarray) -> None:
     try:
         tx, temb, ty, classes = training_view(str(run.path), stamp)
     except DeepADError as exc:
-        st.caption(f"The training samples cannot be shown: {exc}")
+        st.caption(f"The training samples cannot be shown: {ui.esc(exc)}")
         return
     rows, dist = scoring.nearest(emb, temb, k=8)
     st.markdown("**Its nearest training samples in φ** (what the model thinks it resembles)")
     caps = [f"{classes[ty[r]] if 0 <= ty[r] < len(classes) else ty[r]} · d={d:.3g}" for r, d in zip(rows, dist)]
     if len(shape) == 3:
-        st.image([vm.image_tile(tx[r]) for r in rows], caption=caps, width=96)
+        st.image([vm.image_tile(tx[r]) for r in rows], caption=[ui.esc(c) for c in caps], width=96)
     else:
         flat = tx[rows].reshape(len(rows), -1)
         table = pd.DataFrame(flat, columns=[f"x{i}" for i in range(flat.shape[1])])
