@@ -66,6 +66,7 @@ MAX_TEXT_BYTES = 64 * 2 ** 10  # of traceback.txt and worker.log only the last p
 
 
 _HISTORY_CHECKS: dict[tuple, str | None] = {}
+_VALUE_CHECKS: dict[tuple, str | None] = {}
 STALE_TMP_S = 60.0  # a temporary file this old belongs to a write that never finished
 
 
@@ -338,24 +339,63 @@ class RunFolder:
         of 0 and 1, sample indices inside the dataset."""
         lengths, rows = self._expected()
         arrays = self._read_npz(RESULTS, RESULTS_SPEC, RESULTS_REQUIRED, lengths, rows)
-        if arrays is None:
-            return None
+        if arrays is not None:
+            self._check_result_values(arrays)
+        return arrays
+
+    _RESULT_VALUES = ("test_scores", "test_emb", "train_scores", "test_target", "train_target", "test_index",
+                      "train_index")
+
+    def _check_result_values(self, arrays) -> None:
+        """DamagedFile unless scores and embeddings are finite, targets 0 or 1 and sample indices
+        inside the dataset (`arrays`: a dict, or an open npz, whose members are read one by one)."""
+        names = set(arrays.files if hasattr(arrays, "files") else arrays)
         for key in ("test_scores", "test_emb", "train_scores"):
-            if key in arrays and arrays[key].dtype.kind == "f" and not np.isfinite(arrays[key]).all():
-                raise DamagedFile(RESULTS, f"the array {key!r} holds NaN or infinite values")
+            if key in names:
+                v = arrays[key]
+                if v.dtype.kind == "f" and not np.isfinite(v).all():
+                    raise DamagedFile(RESULTS, f"the array {key!r} holds NaN or infinite values")
         for key in ("test_target", "train_target"):
-            if key in arrays and not np.isin(arrays[key], (0, 1)).all():
+            if key in names and not np.isin(arrays[key], (0, 1)).all():
                 raise DamagedFile(RESULTS, f"the array {key!r} holds values other than 0 and 1")
         n_samples = self._n_samples()
         for key in ("test_index", "train_index"):
-            idx = arrays.get(key)
+            idx = arrays[key] if key in names else None
             if idx is None or not len(idx):
                 continue
             if idx.dtype.kind not in "iu" or idx.min() < 0 or (n_samples is not None and idx.max() >= n_samples):
                 within = f"0..{n_samples - 1}" if n_samples is not None else "whole numbers from 0"
                 raise DamagedFile(RESULTS, f"the array {key!r} holds sample indices outside the dataset "
                                            f"({within})")
-        return arrays
+
+    def check_values(self) -> None:
+        """The values `read_results` and `read_snapshots` check, for a run being listed: the
+        results' scores, targets, indices and embeddings (not the raw samples), each member read
+        on its own, once per file version. Call after `check_arrays` (which bounds their size)."""
+        for name in (RESULTS, SNAPSHOTS):
+            f = self.file(name)
+            try:
+                st = os.lstat(f)
+            except FileNotFoundError:
+                continue
+            key = (str(f), st.st_mtime_ns, st.st_size, st.st_mode, self._n_samples())
+            if key not in _VALUE_CHECKS:
+                try:
+                    if name == RESULTS:
+                        with open_read(f) as fh, np.load(fh, allow_pickle=False) as z:
+                            self._check_result_values(z)
+                    else:
+                        self.read_snapshots()
+                    problem = None
+                except DamagedFile as exc:
+                    problem = exc.reason
+                except NPZ_ERRORS as exc:
+                    problem = npz_reason(f, exc)
+                if len(_VALUE_CHECKS) > 4096:
+                    _VALUE_CHECKS.clear()
+                _VALUE_CHECKS[key] = problem
+            if _VALUE_CHECKS[key]:
+                raise DamagedFile(name, _VALUE_CHECKS[key])
 
     def _n_samples(self) -> int | None:
         try:
@@ -409,8 +449,8 @@ class RunFolder:
         with fh:
             try:
                 return detector_cls.load(fh, device=device)
-            except DeepADError as exc:
-                raise DamagedFile(MODEL, str(exc)) from None
+            except DeepADError as exc:  # on one line (a framework's own message may run to several)
+                raise DamagedFile(MODEL, " ".join(str(exc).split())[:400]) from None
 
     def read_text_tail(self, name: str, max_bytes: int = MAX_TEXT_BYTES) -> str:
         """The last `max_bytes` of a text run file (traceback.txt, worker.log); "" when absent."""

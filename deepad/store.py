@@ -300,6 +300,13 @@ class RunStore:
                 damage.append(str(exc))
             except OSError as exc:
                 damage.append(describe_os_error(exc))
+        if not any(d.startswith((RESULTS, SNAPSHOTS)) for d in damage):
+            try:
+                folder.check_values()  # their sizes are bounded now
+            except DamagedFile as exc:
+                damage.append(str(exc))
+            except OSError as exc:
+                damage.append(describe_os_error(exc))
         if status.get("state") not in LIVE_STATES:
             folder.remove_temporaries(older_than=STALE_TMP_S)  # left by a process killed mid-write
         return RunRecord(run_id, path, config, status, damage)
