@@ -138,7 +138,7 @@ def bench_umap(root: Path, run_id: str, n: int) -> None:
     state = p.wait_warm(timeout=600)
     print(f"3. UMAP warm-up at server start: {time.perf_counter() - t0:.1f} s ({state})")
     run = RunStore(root).get(run_id)
-    (run.path / embedding.UMAP_FILE).unlink(missing_ok=True)
+    embedding.forget_umap(run)
     t0 = time.perf_counter()
     p.request(run)  # what the app does when a run ends
     status = p.wait(run, timeout=600)

@@ -8,8 +8,10 @@ in a process spends tens of seconds compiling, later fits take seconds. So:
   UMAP calls from several threads have deadlocked in umap-learn's history;
 - `Projector.warm_up()` queues a tiny fit that pays the compilation once, ideally when a server
   starts;
-- `Projector.request(run)` queues a run's projection and returns at once; the result is written
-  to `umap.npz` in the run's folder, so it survives restarts and is computed once per run;
+- `Projector.request(run)` queues a run's projection and returns at once; the result is kept in
+  a cache folder of its own (`$DEEPAD_CACHE_DIR`, else ~/.cache/deepad), never in the run's
+  folder: viewing a run writes nothing into the runs folder, which may be read-only or shared.
+  Where the cache folder cannot be written either, the projection is kept in memory;
 - `Projector.project_when_finished(manager, run_id)` waits for a run in a thread of its own and
   queues its projection as soon as it ends, so the view is ready when someone looks.
 
@@ -18,14 +20,17 @@ Nothing here calls any UI code.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import queue
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 
-from deepad.runfolder import RESULTS, UMAP, DamagedFile
+from deepad.runfolder import RESULTS, UMAP, DamagedFile, atomic_save_npz
+from deepad.runrecords import NPZ_ERRORS, UMAP_SPEC, check_npz, open_read
 from deepad.store import RunRecord
 
 UMAP_FILE = UMAP
@@ -87,16 +92,65 @@ def _source_stamp(run: RunRecord) -> int:
     return run.files.stamp(RESULTS)
 
 
+CACHE_ENV = "DEEPAD_CACHE_DIR"
+_MEMORY: dict[str, dict[str, np.ndarray]] = {}  # cache file -> projection, where it cannot be written
+_MEMORY_LOCK = threading.Lock()
+
+
+def cache_dir() -> Path:
+    """Where views' caches are kept: $DEEPAD_CACHE_DIR, else ~/.cache/deepad."""
+    env = os.environ.get(CACHE_ENV)
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "deepad"
+
+
+def umap_cache_file(run: RunRecord) -> Path:
+    """The cache file of a run's projection: named from the run folder's real path and the
+    version of its results, so a run moved or trained again is projected again."""
+    try:
+        where = str(run.path.resolve())
+    except OSError:
+        where = str(run.path)
+    key = hashlib.sha256(f"{where}\0{_source_stamp(run)}".encode()).hexdigest()[:24]
+    return cache_dir() / "umap" / f"{run.run_id[:80]}-{key}.npz"
+
+
 def load_umap(run: RunRecord) -> dict[str, np.ndarray] | None:
     """The cached projection of a run's test embeddings ({"xy", "index"}: rows of the test set),
     or None when there is none yet or it was made from older results."""
+    f = umap_cache_file(run)
+    with _MEMORY_LOCK:
+        if str(f) in _MEMORY:
+            return _MEMORY[str(f)]
     try:
-        z = run.files.read_umap()
-    except (DamagedFile, OSError):
+        check_npz(f, UMAP, UMAP_SPEC, ("xy", "index", "stamp"))
+        with open_read(f) as fh, np.load(fh, allow_pickle=False) as z:
+            out = {"xy": z["xy"], "index": z["index"]}
+    except (DamagedFile, *NPZ_ERRORS):
         return None  # computed again
-    if z is None or int(z["stamp"]) != _source_stamp(run):
+    n = len(out["xy"])
+    if len(out["index"]) != n or (n and (out["index"].min() < 0 or not np.isfinite(out["xy"]).all())):
         return None
-    return {"xy": z["xy"], "index": z["index"]}
+    return out
+
+
+def forget_umap(run: RunRecord) -> None:
+    """Drop a run's cached projection (on disk and in memory)."""
+    f = umap_cache_file(run)
+    with _MEMORY_LOCK:
+        _MEMORY.pop(str(f), None)
+    f.unlink(missing_ok=True)
+
+
+def _keep_umap(run: RunRecord, xy: np.ndarray, index: np.ndarray, stamp: int) -> None:
+    f = umap_cache_file(run)
+    try:
+        f.parent.mkdir(parents=True, exist_ok=True)
+        atomic_save_npz(f, xy=xy, index=index, stamp=np.int64(stamp))
+    except OSError:  # a read-only home, a full disk: kept for this process
+        with _MEMORY_LOCK:
+            if len(_MEMORY) > 64:
+                _MEMORY.clear()
+            _MEMORY[str(f)] = {"xy": xy, "index": index}
 
 
 def _subset(n: int) -> np.ndarray:
@@ -110,7 +164,7 @@ class NothingToProject(ValueError):
 
 
 def compute_umap(run: RunRecord) -> dict[str, np.ndarray]:
-    """Project a finished run's test embeddings and cache them in its folder (blocking).
+    """Project a finished run's test embeddings and cache them (blocking; see `cache_dir`).
     Raises NothingToProject when there is nothing to project."""
     results = run.results()
     if results is None or "test_emb" not in results:
@@ -121,7 +175,7 @@ def compute_umap(run: RunRecord) -> dict[str, np.ndarray]:
     index = _subset(len(results["test_emb"]))
     xy = umap_2d(results["test_emb"][index])
     if run.path.exists():  # the run may have been deleted meanwhile
-        run.files.write_umap(xy, index, stamp)
+        _keep_umap(run, xy, index, stamp)
     return {"xy": xy, "index": index}
 
 

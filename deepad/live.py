@@ -16,7 +16,8 @@ import json
 import os
 from pathlib import Path
 
-from deepad.runfolder import HISTORY, RunFolder
+from deepad.runfolder import HISTORY, MAX_HISTORY_BYTES, RunFolder
+from deepad.runrecords import DamagedFile, history_record_problem, open_read
 
 
 class HistoryReader:
@@ -35,32 +36,44 @@ class HistoryReader:
         """Take in what was appended since the last call; returns every record so far (the same
         list, grown: callers must not change it)."""
         try:
-            st = os.stat(self.path)
-        except OSError:
+            f = open_read(self.path)  # a regular file only: a named pipe is never opened
+        except (OSError, DamagedFile):
             if self.offset:
                 self._reset()
             return self.records
-        identity = (st.st_dev, st.st_ino)
-        if identity != self._identity or st.st_size < self.offset:  # replaced or cut: start again
-            self._reset()
-            self._identity = identity
-        if self.damaged or st.st_size == self.offset:
-            return self.records
-        with open(self.path, "rb") as f:
-            f.seek(self.offset)
-            new = f.read(st.st_size - self.offset)
+        with f:
+            st = os.fstat(f.fileno())
+            identity = (st.st_dev, st.st_ino)
+            if identity != self._identity or st.st_size < self.offset:  # replaced or cut: start again
+                self._reset()
+                self._identity = identity
+            if self.damaged or st.st_size == self.offset:
+                return self.records
+            start = self.offset
+            if st.st_size - start > MAX_HISTORY_BYTES:  # only the tail of a long file
+                start = st.st_size - MAX_HISTORY_BYTES
+            f.seek(start)
+            new = f.read(min(st.st_size - start, MAX_HISTORY_BYTES))
         self.bytes_read += len(new)
+        skip = 0
+        if start > self.offset:  # begin at the first whole line of the tail
+            skip = new.find(b"\n") + 1
+            if skip == 0:
+                return self.records
         end = new.rfind(b"\n")
-        if end < 0:
+        if end < skip:
             return self.records  # only a line still being written
-        for line in new[:end].split(b"\n"):
+        for line in new[skip:end].split(b"\n"):
             self.parsed_lines += 1
             try:
-                self.records.append(json.loads(line))
-            except ValueError:
+                rec = json.loads(line)
+            except (ValueError, RecursionError):
+                rec = None
+            if rec is None or history_record_problem(rec):
                 self.damaged = True
                 break
-        self.offset += end + 1
+            self.records.append(rec)
+        self.offset = start + end + 1
         return self.records
 
     def _reset(self) -> None:

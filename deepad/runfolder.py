@@ -28,6 +28,8 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import stat
+import time
 from pathlib import Path
 from typing import Any, BinaryIO, Callable
 
@@ -36,8 +38,8 @@ from pydantic import BaseModel, ValidationError
 
 from deepad.errors import DeepADError
 from deepad.runrecords import (NPZ_ERRORS, RESULTS_REQUIRED, RESULTS_SPEC, SNAPSHOTS_SPEC, UMAP_SPEC,
-                               ConfigRecord, DamagedFile, SplitRecord, Status, check_arrays, check_npz,
-                               npz_reason, open_read, validation_reason)
+                               ConfigRecord, DamagedFile, SplitRecord, Status, check_npz,
+                               history_record_problem, npz_reason, open_read, validation_reason)
 
 
 CONFIG = "config.json"
@@ -56,7 +58,16 @@ DATA = "data"
 FILES = (CONFIG, STATUS, HISTORY, SNAPSHOTS, SPLIT, RESULTS, DIAGNOSTICS, MODEL, UMAP, TRACEBACK, WORKER_LOG,
          STOP_REQUEST)
 TMP_SUFFIX = ".tmp"
-MAX_JSON_BYTES = 64 * 2 ** 20  # a config, status or split larger than this is not one deepad wrote
+MAX_JSON_BYTES = 64 * 2 ** 20  # a JSON run file larger than this is not one deepad wrote
+JSON_LIMITS = {CONFIG: 2 ** 20, STATUS: 2 ** 20, SPLIT: 16 * 2 ** 20, DIAGNOSTICS: 16 * 2 ** 20}
+MAX_HISTORY_BYTES = 16 * 2 ** 20  # of a longer history.jsonl only its last part is read
+MAX_MODEL_BYTES = 2 ** 31  # a model.pt larger than this is not loaded
+MAX_TEXT_BYTES = 64 * 2 ** 10  # of traceback.txt and worker.log only the last part is read
+
+
+_HISTORY_CHECKS: dict[tuple, str | None] = {}
+_VALUE_CHECKS: dict[tuple, str | None] = {}
+STALE_TMP_S = 60.0  # a temporary file this old belongs to a write that never finished
 
 
 def _tmp_path(path: Path) -> Path:
@@ -143,36 +154,37 @@ class RunFolder:
     # -- JSON files ---------------------------------------------------------------------------------
     def _read_json(self, name: str) -> Any:
         f = self.file(name)
+        limit = JSON_LIMITS.get(name, MAX_JSON_BYTES)
         try:
-            with open_read(f) as fh:
-                raw = fh.read(MAX_JSON_BYTES + 1)
-        except FileNotFoundError:
+            with open_read(f, max_bytes=limit) as fh:
+                raw = fh.read(limit + 1)
+        except (FileNotFoundError, DamagedFile):
             raise
         except OSError as exc:
-            if os.path.islink(f):
-                raise DamagedFile(name, "is a symbolic link; run files must be regular files") from None
             raise DamagedFile(name, f"cannot be read ({exc.strerror or exc})") from None
-        if len(raw) > MAX_JSON_BYTES:
-            raise DamagedFile(name, f"is larger than {MAX_JSON_BYTES // 2 ** 20} MB")
+        if len(raw) > limit:
+            raise DamagedFile(name, f"is larger than {limit / 2 ** 20:.0f} MB")
         try:
             return json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            reason = "is empty" if not raw.strip() else f"is not valid JSON ({exc})"
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            reason = "is empty" if not raw.strip() else f"is not valid JSON ({str(exc)[:120]})"
             raise DamagedFile(name, f"{reason}; it may have been cut short") from None
 
-    def _read_model(self, name: str, model: type[BaseModel]) -> dict:
+    def _read_model(self, name: str, model: type[BaseModel], raw: bool = False) -> dict:
+        """The file's object checked against `model`: the values as validated (numbers as
+        numbers), or with `raw` the object as written."""
         obj = self._read_json(name)
         if not isinstance(obj, dict):
             raise DamagedFile(name, f"holds a JSON {type(obj).__name__}, expected an object")
         try:
-            return model.model_validate(obj).model_dump(exclude_unset=True)
+            checked = model.model_validate(obj)
         except ValidationError as exc:
             raise DamagedFile(name, validation_reason(exc)) from None
+        return obj if raw else checked.model_dump(exclude_unset=True)
 
     def read_config(self) -> dict:
         """config.json (FileNotFoundError when absent, DamagedFile when unusable)."""
-        self._read_model(CONFIG, ConfigRecord)
-        return self._read_json(CONFIG)
+        return self._read_model(CONFIG, ConfigRecord, raw=True)
 
     def write_config(self, config: dict) -> None:
         atomic_write_json(self.file(CONFIG), config)
@@ -197,8 +209,7 @@ class RunFolder:
     def read_split(self) -> dict:
         """split.json, or {} before the split is written."""
         try:
-            self._read_model(SPLIT, SplitRecord)
-            return self._read_json(SPLIT)
+            return self._read_model(SPLIT, SplitRecord, raw=True)
         except FileNotFoundError:
             return {}
 
@@ -233,30 +244,84 @@ class RunFolder:
 
     def history_since(self, offset: int) -> tuple[list[dict], int]:
         """The records of complete lines from byte `offset` on, and the offset after the last one
-        taken (to read only what was appended since)."""
+        taken (to read only what was appended since). At most the last `MAX_HISTORY_BYTES` are
+        read: of a longer file, the records of its tail. A line that is not a record deepad wrote
+        (not JSON, or a field of the wrong type) ends the records there: DamagedFile when that
+        leaves none of the new lines, else the records before it."""
+        records, end, problem = self._history(offset)
+        if problem and not records and offset == 0:
+            raise DamagedFile(HISTORY, problem)
+        return records, end
+
+    def history_problem(self) -> str | None:
+        """Why history.jsonl is damaged (a line that is not a record deepad wrote), or None;
+        cached per file version."""
+        try:
+            st = os.lstat(self.file(HISTORY))
+        except FileNotFoundError:
+            return None
+        key = (str(self.file(HISTORY)), st.st_mtime_ns, st.st_size, st.st_mode)
+        if key not in _HISTORY_CHECKS:
+            try:
+                problem = self._history(0)[2]
+            except DamagedFile as exc:
+                problem = exc.reason
+            if len(_HISTORY_CHECKS) > 4096:
+                _HISTORY_CHECKS.clear()
+            _HISTORY_CHECKS[key] = problem
+        return _HISTORY_CHECKS[key]
+
+    def _history(self, offset: int) -> tuple[list[dict], int, str | None]:
         try:
             with open_read(self.file(HISTORY)) as fh:
-                fh.seek(offset)
-                raw = fh.read()
+                size = os.fstat(fh.fileno()).st_size
+                skip = offset
+                if size - offset > MAX_HISTORY_BYTES:  # only the tail; start at a whole line
+                    skip = size - MAX_HISTORY_BYTES
+                fh.seek(skip)
+                raw = fh.read(MAX_HISTORY_BYTES)
         except FileNotFoundError:
-            return [], offset
+            return [], offset, None
         except OSError as exc:
             raise DamagedFile(HISTORY, f"cannot be read ({exc.strerror or exc})") from None
-        out, pos = [], 0
+        pos = 0
+        if skip > offset and (nl := raw.find(b"\n")) >= 0:
+            pos = nl + 1
+        out, problem = [], None
         while (end := raw.find(b"\n", pos)) >= 0:
             try:
                 rec = json.loads(raw[pos:end])
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                rec = None
-            if not isinstance(rec, dict):
+            except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+                problem = f"line {len(out) + 1} of what was read is not valid JSON"
+                break
+            problem = history_record_problem(rec)
+            if problem:
+                problem = f"line {len(out) + 1} of what was read: {problem}"
                 break
             out.append(rec)
             pos = end + 1
-        return out, offset + pos
+        return out, skip + pos, problem
 
     # -- arrays ----------------------------------------------------------------------------------------
-    def _read_npz(self, name: str, spec: dict, required: tuple[str, ...]) -> dict[str, np.ndarray] | None:
+    def _expected(self) -> tuple[dict[str, int], dict[str, tuple[int, ...]]]:
+        """What the run's split says its results hold: the test and training set sizes, and the
+        shape of one sample (nothing when the split is absent or damaged)."""
+        try:
+            split = self.read_split()
+        except (DamagedFile, OSError):
+            return {}, {}
+        sizes = split.get("sizes") or {}
+        lengths = {k: int(sizes[k]) for k in ("test", "train") if isinstance(sizes.get(k), int)}
+        shape = split.get("input_shape")
+        return lengths, ({"test_raw": tuple(shape)} if shape else {})
+
+    def _read_npz(self, name: str, spec: dict, required: tuple[str, ...],
+                  expected: dict[str, int] | None = None,
+                  row_shapes: dict[str, tuple[int, ...]] | None = None) -> dict[str, np.ndarray] | None:
+        """The arrays of an .npz run file, checked from its headers (shapes, types, lengths, their
+        decoded size) before any is decompressed; None when it is absent."""
         f = self.file(name)
+        check_npz(f, name, spec, required, expected, row_shapes)
         try:
             with open_read(f) as fh, np.load(fh, allow_pickle=False) as z:
                 arrays = {k: z[k] for k in z.files}
@@ -264,12 +329,80 @@ class RunFolder:
             return None
         except NPZ_ERRORS as exc:
             raise DamagedFile(name, npz_reason(f, exc)) from None
-        check_arrays(name, {k: (v.shape, v.dtype) for k, v in arrays.items()}, spec, required)
+        if not all(isinstance(v, np.ndarray) for v in arrays.values()):
+            raise DamagedFile(name, "holds a member that is not an array")
         return arrays
 
     def read_results(self) -> dict[str, np.ndarray] | None:
-        """results.npz (None before the run has finished)."""
-        return self._read_npz(RESULTS, RESULTS_SPEC, RESULTS_REQUIRED)
+        """results.npz (None before the run has finished), checked against the run's split: as
+        many test and training entries as it has samples, finite scores and embeddings, targets
+        of 0 and 1, sample indices inside the dataset."""
+        lengths, rows = self._expected()
+        arrays = self._read_npz(RESULTS, RESULTS_SPEC, RESULTS_REQUIRED, lengths, rows)
+        if arrays is not None:
+            self._check_result_values(arrays)
+        return arrays
+
+    _RESULT_VALUES = ("test_scores", "test_emb", "train_scores", "test_target", "train_target", "test_index",
+                      "train_index")
+
+    def _check_result_values(self, arrays) -> None:
+        """DamagedFile unless scores and embeddings are finite, targets 0 or 1 and sample indices
+        inside the dataset (`arrays`: a dict, or an open npz, whose members are read one by one)."""
+        names = set(arrays.files if hasattr(arrays, "files") else arrays)
+        for key in ("test_scores", "test_emb", "train_scores"):
+            if key in names:
+                v = arrays[key]
+                if v.dtype.kind == "f" and not np.isfinite(v).all():
+                    raise DamagedFile(RESULTS, f"the array {key!r} holds NaN or infinite values")
+        for key in ("test_target", "train_target"):
+            if key in names and not np.isin(arrays[key], (0, 1)).all():
+                raise DamagedFile(RESULTS, f"the array {key!r} holds values other than 0 and 1")
+        n_samples = self._n_samples()
+        for key in ("test_index", "train_index"):
+            idx = arrays[key] if key in names else None
+            if idx is None or not len(idx):
+                continue
+            if idx.dtype.kind not in "iu" or idx.min() < 0 or (n_samples is not None and idx.max() >= n_samples):
+                within = f"0..{n_samples - 1}" if n_samples is not None else "whole numbers from 0"
+                raise DamagedFile(RESULTS, f"the array {key!r} holds sample indices outside the dataset "
+                                           f"({within})")
+
+    def check_values(self) -> None:
+        """The values `read_results` and `read_snapshots` check, for a run being listed: the
+        results' scores, targets, indices and embeddings (not the raw samples), each member read
+        on its own, once per file version. Call after `check_arrays` (which bounds their size)."""
+        for name in (RESULTS, SNAPSHOTS):
+            f = self.file(name)
+            try:
+                st = os.lstat(f)
+            except FileNotFoundError:
+                continue
+            key = (str(f), st.st_mtime_ns, st.st_size, st.st_mode, self._n_samples())
+            if key not in _VALUE_CHECKS:
+                try:
+                    if name == RESULTS:
+                        with open_read(f) as fh, np.load(fh, allow_pickle=False) as z:
+                            self._check_result_values(z)
+                    else:
+                        self.read_snapshots()
+                    problem = None
+                except DamagedFile as exc:
+                    problem = exc.reason
+                except NPZ_ERRORS as exc:
+                    problem = npz_reason(f, exc)
+                if len(_VALUE_CHECKS) > 4096:
+                    _VALUE_CHECKS.clear()
+                _VALUE_CHECKS[key] = problem
+            if _VALUE_CHECKS[key]:
+                raise DamagedFile(name, _VALUE_CHECKS[key])
+
+    def _n_samples(self) -> int | None:
+        try:
+            n = self.read_split().get("n_samples")
+        except (DamagedFile, OSError):
+            return None
+        return n if isinstance(n, int) else None
 
     def write_results(self, **arrays: np.ndarray) -> None:
         atomic_save_npz(self.file(RESULTS), **arrays)
@@ -277,7 +410,17 @@ class RunFolder:
     def read_snapshots(self) -> dict[str, np.ndarray] | None:
         """snapshots.npz: {"emb": (records, probes, d), "step": (records,)} and, for a method with a
         centre, "center": (records, d), the centre c when each snapshot was taken; or None."""
-        return self._read_npz(SNAPSHOTS, SNAPSHOTS_SPEC, ("emb", "step"))
+        arrays = self._read_npz(SNAPSHOTS, SNAPSHOTS_SPEC, ("emb", "step"))
+        if arrays is None or not len(arrays["emb"]):
+            return arrays
+        finite = np.isfinite(arrays["emb"].reshape(len(arrays["emb"]), -1)).all(axis=1)
+        if "center" in arrays:
+            finite &= np.isfinite(arrays["center"].reshape(len(arrays["center"]), -1)).all(axis=1)
+        if not finite.any():
+            raise DamagedFile(SNAPSHOTS, "every snapshot holds NaN or infinite values")
+        if not finite.all():  # a run that diverged: the snapshots before it are kept
+            arrays = {k: v[finite] for k, v in arrays.items()}
+        return arrays
 
     def write_snapshots(self, emb: np.ndarray, step: np.ndarray, center: np.ndarray | None = None) -> None:
         arrays = {"emb": emb, "step": step} if center is None else {"emb": emb, "step": step, "center": center}
@@ -298,16 +441,28 @@ class RunFolder:
         unpickled), FileNotFoundError when there is none."""
         f = self.file(MODEL)
         try:
-            fh = open_read(f)
-        except FileNotFoundError:
+            fh = open_read(f, max_bytes=MAX_MODEL_BYTES)
+        except (FileNotFoundError, DamagedFile):
             raise
         except OSError as exc:
             raise DamagedFile(MODEL, f"cannot be read ({exc.strerror or exc})") from None
         with fh:
             try:
                 return detector_cls.load(fh, device=device)
-            except DeepADError as exc:
-                raise DamagedFile(MODEL, str(exc)) from None
+            except DeepADError as exc:  # on one line (a framework's own message may run to several)
+                raise DamagedFile(MODEL, " ".join(str(exc).split())[:400]) from None
+
+    def read_text_tail(self, name: str, max_bytes: int = MAX_TEXT_BYTES) -> str:
+        """The last `max_bytes` of a text run file (traceback.txt, worker.log); "" when absent."""
+        try:
+            with open_read(self.file(name)) as fh:
+                size = os.fstat(fh.fileno()).st_size
+                fh.seek(max(0, size - max_bytes))
+                return fh.read(max_bytes).decode("utf-8", errors="replace")
+        except FileNotFoundError:
+            return ""
+        except OSError as exc:
+            raise DamagedFile(name, f"cannot be read ({exc.strerror or exc})") from None
 
     def write_traceback(self, text: str) -> None:
         atomic_write_bytes(self.file(TRACEBACK), text.encode())
@@ -321,7 +476,8 @@ class RunFolder:
     def check_arrays(self) -> None:
         """Check results.npz and snapshots.npz from their headers (cheap; cached per file version);
         DamagedFile for the first that is unusable."""
-        check_npz(self.file(RESULTS), RESULTS, RESULTS_SPEC, RESULTS_REQUIRED)
+        lengths, rows = self._expected()
+        check_npz(self.file(RESULTS), RESULTS, RESULTS_SPEC, RESULTS_REQUIRED, lengths, rows)
         check_npz(self.file(SNAPSHOTS), SNAPSHOTS, SNAPSHOTS_SPEC, ("emb", "step"))
 
     def temporaries(self) -> list[Path]:
@@ -331,10 +487,15 @@ class RunFolder:
         except OSError:
             return []
 
-    def remove_temporaries(self) -> None:
-        """Called by the process that owns the run, never by a reader."""
+    def remove_temporaries(self, older_than: float = 0.0) -> None:
+        """Remove the temporary files of writes that never finished: by the process that owns the
+        run (all of them), or by a reader of a run that no process owns any more (those older than
+        `older_than` seconds; nothing when the folder cannot be written)."""
+        now = time.time()
         for p in self.temporaries():
             try:
-                p.unlink()
+                st = os.lstat(p)
+                if stat.S_ISREG(st.st_mode) and now - st.st_mtime >= older_than:
+                    p.unlink()
             except OSError:
                 pass

@@ -95,7 +95,10 @@ def score_file(run: RunRecord, path) -> list[dict]:
     """One dict per input of the file (CSV, NPZ, image, zip or folder of images), in its order."""
     from deepad.data.uploads import read_inputs
 
-    inputs = read_inputs(path)
+    if run.damage:
+        raise DeepADError(f"run {run.run_id} is damaged ({'; '.join(run.damage)}); score with another run")
+    shape = expected_shape(run)
+    inputs = read_inputs(path, image_shape=shape if len(shape) == 3 else None)
     names = None
     if inputs.kind == "tabular" and len(expected_shape(run)) == 1:
         names = run_dataset(run).feature_names or None

@@ -27,7 +27,8 @@ import numpy as np
 
 from deepad.errors import DeepADError, describe_os_error
 from deepad.runfolder import (  # noqa: F401  (re-exported: the writers many callers use)
-    CONFIG, MODEL, RESULTS, SNAPSHOTS, RunFolder, atomic_save_npz, atomic_write_bytes, atomic_write_json)
+    CONFIG, HISTORY, MODEL, RESULTS, SNAPSHOTS, STALE_TMP_S, RunFolder, atomic_save_npz, atomic_write_bytes,
+    atomic_write_json)
 from deepad.runrecords import LIVE_STATES, DamagedFile
 
 DAMAGED = "damaged"
@@ -122,11 +123,16 @@ class RunRecord:
             self.damage.append(str(exc))
 
     def history(self) -> list[dict]:
+        """The epoch records (of a damaged history, those before the first bad line; the damage
+        is then added to `damage`)."""
         try:
-            return self.files.read_history()
+            records, _, problem = self.files._history(0)
         except DamagedFile as exc:
             self._noted(exc)
             return []
+        if problem:
+            self._noted(DamagedFile(HISTORY, problem))
+        return records
 
     def results(self) -> dict[str, np.ndarray] | None:
         """results.npz; None before the run has finished, or when the file is damaged (then the
@@ -286,14 +292,30 @@ class RunStore:
         except OSError as exc:
             config, damage = {}, [f"{CONFIG}: {describe_os_error(exc)}"]
         status = self._read_status(folder, damage)
-        for check in (folder.read_split, folder.read_diagnostics, folder.check_arrays):
+        for check in (folder.read_split, folder.read_diagnostics, folder.check_arrays,
+                      lambda: self._check_history(folder)):
             try:
                 check()
             except DamagedFile as exc:
                 damage.append(str(exc))
             except OSError as exc:
                 damage.append(describe_os_error(exc))
+        if not any(d.startswith((RESULTS, SNAPSHOTS)) for d in damage):
+            try:
+                folder.check_values()  # their sizes are bounded now
+            except DamagedFile as exc:
+                damage.append(str(exc))
+            except OSError as exc:
+                damage.append(describe_os_error(exc))
+        if status.get("state") not in LIVE_STATES:
+            folder.remove_temporaries(older_than=STALE_TMP_S)  # left by a process killed mid-write
         return RunRecord(run_id, path, config, status, damage)
+
+    @staticmethod
+    def _check_history(folder: RunFolder) -> None:
+        problem = folder.history_problem()
+        if problem:
+            raise DamagedFile(HISTORY, problem)
 
     @staticmethod
     def _read_status(folder: RunFolder, damage: list[str]) -> dict:

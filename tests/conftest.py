@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 import pytest
 import torch
+
+# views' caches (the UMAP projections) go to a folder of the test session's own, not ~/.cache
+os.environ.setdefault("DEEPAD_CACHE_DIR", tempfile.mkdtemp(prefix="deepad-test-cache-"))
 
 torch.set_num_threads(min(2, os.cpu_count() or 1))
 

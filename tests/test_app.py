@@ -965,7 +965,8 @@ def test_the_projector_computes_once_per_run_and_survives_failures(runs_on_disk,
     assert p.status(run) == "none"
     assert p.request(run) in ("queued", "computing", "ready")
     assert p.wait(run, timeout=30) == "ready"
-    assert p.request(run) == "ready" and len(calls) == 1  # cached in the run's folder
+    assert p.request(run) == "ready" and len(calls) == 1  # cached, outside the run's folder
+    assert embedding.umap_cache_file(run).is_file() and not (run.path / embedding.UMAP_FILE).exists()
     cached = embedding.load_umap(run)
     assert cached["xy"].shape == (len(run.results()["test_scores"]), 2)
 
@@ -973,7 +974,7 @@ def test_the_projector_computes_once_per_run_and_survives_failures(runs_on_disk,
         raise RuntimeError("numba says no")
 
     monkeypatch.setattr(embedding, "umap_2d", broken)
-    (run.path / embedding.UMAP_FILE).unlink()
+    embedding.forget_umap(run)
     p2 = embedding.Projector()
     p2.request(run)
     assert p2.wait(run, timeout=30).startswith("failed: RuntimeError")
@@ -982,6 +983,8 @@ def test_the_projector_computes_once_per_run_and_survives_failures(runs_on_disk,
     results = run.results()
     np.savez(run.path / "results.npz", **{k: (v[:2] if k.startswith("test_") else v)
                                           for k, v in results.items()})
+    split = json.loads((run.path / "split.json").read_text())
+    (run.path / "split.json").write_text(json.dumps({**split, "sizes": {**split["sizes"], "test": 2}}))
     p3 = embedding.Projector()
     p3.request(run)
     assert p3.wait(run, timeout=30) == "failed: UMAP needs at least 3 test samples; the run has 2"

@@ -98,7 +98,7 @@ DAMAGE = {
     "results have scores of two dimensions": (
         "results.npz", lambda p: rewrite_npz(p, test_scores=np.zeros((3, 3))), "test_scores"),
     "results have targets of another length": (
-        "results.npz", lambda p: rewrite_npz(p, test_target=np.zeros(2)), "differ in length"),
+        "results.npz", lambda p: rewrite_npz(p, test_target=np.zeros(2)), "has 2 entries, the run's split has"),
     "results lack the scores": ("results.npz", lambda p: _drop(p, "test_scores"), "'test_scores' is missing"),
     "results hold Python objects": (
         "results.npz", lambda p: rewrite_npz(p, test_y=np.array([{}] * 3, dtype=object)), "Python objects"),

@@ -112,7 +112,15 @@ def sweep_configs(args: argparse.Namespace, sweep_id: str) -> list[dict]:
         if len(normals) == 1 and "+" in normals[0]:
             base_args.normal = normals[0].replace("+", ",")
     base = config_from_args(base_args)
-    method_fields = registry.spec(base["method"]).Config.model_fields
+    config_cls = registry.spec(base["method"]).Config
+    method_fields = config_cls.model_fields
+    from deepad.sweeps.ranges import irrelevant
+
+    for name in axes:  # an axis that cannot change any trial (as Explore refuses it)
+        if name in method_fields and not {"reg", "weighting", "objective"} & set(axes):
+            why = irrelevant(config_cls, name, base["params"])
+            if why:
+                raise DeepADError(f"--grid {name}: {why}")
     return expand(base, axes, sweep_id, method_fields, SetupConfig.model_fields)
 
 

@@ -208,6 +208,13 @@ def config_from_args(args: argparse.Namespace) -> dict:
         raise DeepADError(f"--dataset={args.dataset!r}: give a dataset name (`python -m deepad datasets` "
                           "lists them) or your own file with --data")
     dataset = args.dataset or base["dataset"]
+    if not args.data:  # options of a user's file, given without one
+        for flag, value in (("--label-column", args.label_column), ("--image-size", args.image_size),
+                            ("--drop-bad-rows", args.drop_bad_rows or None)):
+            if value is not None:
+                raise DeepADError(f"{flag} applies only to your own data given with --data; the dataset "
+                                  f"{dataset!r} has no such option, so it would be ignored: drop {flag}, "
+                                  "or give --data PATH")
     setup = dict(base["setup"]) if dataset == base["dataset"] and not args.data else {}
     if args.data:
         from deepad.data.uploads import user_dataset_name

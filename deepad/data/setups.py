@@ -80,6 +80,10 @@ class SetupConfig(ConfigModel):
         if len(set(self.normal)) != len(self.normal):
             raise ValueError(f"normal={self.normal}: a class is repeated")
         self._check_alteration()
+        if self.known_classes and self.known_anomalies == 0:
+            raise ValueError(f"known_classes={self.known_classes}: the known anomalies are drawn from these "
+                             "classes, but known_anomalies is 0; set known_anomalies (a count, or a ratio "
+                             "below 1) or leave known_classes unset")
         return self
 
     def _check_alteration(self) -> None:

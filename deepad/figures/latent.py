@@ -214,7 +214,12 @@ def latent_chart(df: pd.DataFrame, color_by: str, centre: np.ndarray | None = No
                                                        alt.Tooltip("rank:Q", title="rank (1 = most anomalous)")]
     if "distance" in data:
         tips.insert(-1, alt.Tooltip("distance:Q", title="distance to c", format=".4g"))
-    tips += list(extra_tooltip or [])
+    for i, name in enumerate(extra_tooltip or []):
+        # a user's column name never goes into an encoding, where Vega-Lite would read ':' as a
+        # type, '.' and '[' as a path into the record: the values go under a plain name of our
+        # own, the name is shown as the tooltip's title (text)
+        data[f"_extra{i}"] = data[name]
+        tips.append(alt.Tooltip(f"_extra{i}", type="quantitative", title=str(name)))
     points = alt.Chart(data).mark_circle(size=38).encode(
         x=alt.X("x:Q", title=None, axis=alt.Axis(labels=False, ticks=False)),
         y=alt.Y("y:Q", title=None, axis=alt.Axis(labels=False, ticks=False)),

@@ -15,8 +15,10 @@ Ray's queue, running ones are asked to stop and come back "cancelled" with their
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,8 +85,42 @@ def connect(address: str | None) -> tuple[str, bool]:
     paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     if str(PACKAGE_DIR.parent) not in paths:
         os.environ["PYTHONPATH"] = os.pathsep.join([str(PACKAGE_DIR.parent), *paths])
-    ray.init(address="local", num_cpus=local_cpus(), include_dashboard=False, **quiet)
+    # its servers listen on the loopback interface only: nothing outside this machine can reach
+    # them. Ray takes the loopback address as the node's own (and binds its servers to it) where it
+    # runs without clusters, which its setting below asks for; this process and its workers only.
+    os.environ[_NO_CLUSTER_ENV] = "0"
+    from ray._private import ray_constants
+
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    with _engine_start():
+        ray.init(address="local", num_cpus=local_cpus(), include_dashboard=False, **quiet)
     return ray.get_runtime_context().gcs_address, True
+
+
+_NO_CLUSTER_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+
+
+@contextlib.contextmanager
+def _engine_start():
+    """Start the engine with its native output held back: when it cannot start, one line saying
+    why (a DeepADError) instead of the native trace it prints; when it starts, nothing."""
+    import tempfile
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        except Exception as exc:
+            os.dup2(saved, 2)
+            detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+            raise DeepADError(f"the Ray engine could not start on this machine ({detail}); check that "
+                              "/tmp (or $RAY_TMPDIR) is writable and has room, or give a running cluster "
+                              "with --ray-address") from None
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 @dataclass

@@ -284,7 +284,7 @@ def _read_status(path: Path) -> dict:
 
 def _last_line(path: Path) -> str:
     try:
-        lines = RunFolder(path).file(WORKER_LOG).read_text(errors="replace").strip().splitlines()
-    except OSError:
+        lines = RunFolder(path).read_text_tail(WORKER_LOG).strip().splitlines()
+    except (OSError, DeepADError):
         return "no output"
     return lines[-1][:300] if lines else "no output"

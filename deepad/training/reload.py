@@ -6,6 +6,8 @@ the data loaders and the detector registry, which sit above it.
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 from deepad.data.datasets import Dataset, load_dataset
@@ -14,19 +16,33 @@ from deepad.errors import DeepADError
 from deepad.store import RunRecord
 
 
-def run_dataset(run: RunRecord) -> Dataset:
-    """The run's dataset, for showing its samples again. A user's file is read from the copy kept
-    in the run's `data/` folder when the path in the config no longer leads to it (the runs folder
-    was moved). Raises DeepADError when it cannot be loaded."""
+def run_dataset_name(run: RunRecord) -> str:
+    """The run's dataset name, safe to load. A user's file ("file:PATH") is always the copy kept in
+    the run's own `data/` folder, whatever PATH its config.json says: a run file never makes deepad
+    read a file outside the run (DeepADError when the run has no such copy)."""
     name = run.config.get("dataset")
     if not isinstance(name, str) or not name:
         raise DeepADError(f"run {run.run_id}: its config names no dataset ({'; '.join(run.damage)})")
-    if name.startswith("file:"):
-        path, options = parse_user_dataset_name(name)
-        kept = run.files.data_dir / Path(path).name
-        if not Path(path).exists() and kept.is_file() and not kept.is_symlink():
-            name = user_dataset_name(kept, **options)
-    return load_dataset(name, data_dir=run.config.get("data_dir"))
+    if not name.startswith("file:"):
+        return name
+    path, options = parse_user_dataset_name(name)
+    data_dir = run.files.data_dir
+    kept = data_dir / Path(path).name
+    try:
+        inside = (not data_dir.is_symlink() and data_dir.is_dir() and not kept.is_symlink()
+                  and stat.S_ISREG(os.lstat(kept).st_mode) and kept.resolve().parent == data_dir.resolve())
+    except OSError:
+        inside = False
+    if not inside:
+        raise DeepADError(f"run {run.run_id}: its data file {Path(path).name!r} is not in the run's own "
+                          f"data folder ({data_dir}); deepad reads a run's data only from there")
+    return user_dataset_name(kept, **options)
+
+
+def run_dataset(run: RunRecord) -> Dataset:
+    """The run's dataset, for showing its samples again (a user's file: the copy kept with the run,
+    see `run_dataset_name`). Raises DeepADError when it cannot be loaded."""
+    return load_dataset(run_dataset_name(run), data_dir=run.config.get("data_dir"))
 
 
 def run_detector(run: RunRecord, device: str = "cpu"):

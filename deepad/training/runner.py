@@ -222,6 +222,7 @@ def _save_split(run: RunRecord, split: Split) -> None:
         "normal": split.normal, "anomaly": split.anomaly, "input_shape": list(split.input_shape),
         "preprocess": split.preprocess, "sizes": {"train": len(split.train), "val": len(split.val),
                                                   "test": len(split.test)},
+        "n_samples": len(split.dataset.y),
         "feature_names": split.dataset.feature_names, "alterations": split.alterations})
 
 

@@ -185,8 +185,10 @@ def probe_truth(run: RunRecord, size: int | None = None) -> np.ndarray | None:
     from deepad.training.config import RunConfig
     from deepad.training.runner import build_split, load_data
 
+    from deepad.training.reload import run_dataset_name
+
     try:
-        cfg = RunConfig(**run.config)
+        cfg = RunConfig(**{**run.config, "dataset": run_dataset_name(run)})
         split = build_split(cfg, load_data(cfg))
     except (DeepADError, ValueError, TypeError):
         return None

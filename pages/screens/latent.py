@@ -93,7 +93,8 @@ def hover_frame(run_id: str, stamp: int):
 
 def touchable_map(frame, key: str, color_by: str, centre, title: str, hover) -> None:
     """A latent map with hover images and selection shared through the session."""
-    if hover is not None:
+    if hover is not None:  # feature columns under names of their own (a feature may be called "score")
+        hover = hover.rename(columns=lambda c: c if c == "image" else f"feature · {c}")
         frame = frame.join(hover.iloc[frame["row"].to_numpy()].reset_index(drop=True))
     extra = [c for c in hover.columns if c != "image"] if hover is not None else []
     chart = figures.latent_chart(frame, color_by, centre, title, selection(), extra_tooltip=extra)

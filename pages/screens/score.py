@@ -23,7 +23,14 @@ run, results = ui.page_run_results()
 if not run.files.file(MODEL).exists():
     st.warning("This run kept no model, so nothing new can be scored with it.")
     st.stop()
-shape = scoring.expected_shape(run)
+if run.damage:  # what it would score with cannot be trusted
+    st.warning("Nothing new is scored with a damaged run (what is wrong is shown above); pick another run.")
+    st.stop()
+try:
+    shape = scoring.expected_shape(run)
+except DeepADError as exc:
+    st.warning(ui.esc(exc))
+    st.stop()
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the run's model…")
@@ -52,7 +59,11 @@ def latent_basis(path: str, stamp: int):
 
 
 stamp = run.files.stamp(MODEL)
-det = detector(str(run.path), stamp)
+try:
+    det = detector(str(run.path), stamp)
+except DeepADError as exc:
+    st.error(f"The run's model cannot be loaded: {ui.esc(exc)}")
+    st.stop()
 thr = ui.current_threshold(run, results)
 
 
@@ -86,13 +97,13 @@ def show_result(x: np.ndarray) -> None:
     try:
         tx, temb, ty, classes = training_view(str(run.path), stamp)
     except DeepADError as exc:
-        st.caption(f"The training samples cannot be shown: {exc}")
+        st.caption(f"The training samples cannot be shown: {ui.esc(exc)}")
         return
     rows, dist = scoring.nearest(emb, temb, k=8)
     st.markdown("**Its nearest training samples in φ** (what the model thinks it resembles)")
     caps = [f"{classes[ty[r]] if 0 <= ty[r] < len(classes) else ty[r]} · d={d:.3g}" for r, d in zip(rows, dist)]
     if len(shape) == 3:
-        st.image([vm.image_tile(tx[r]) for r in rows], caption=caps, width=96)
+        st.image([vm.image_tile(tx[r]) for r in rows], caption=[ui.esc(c) for c in caps], width=96)
     else:
         flat = tx[rows].reshape(len(rows), -1)
         table = pd.DataFrame(flat, columns=[f"x{i}" for i in range(flat.shape[1])])

@@ -160,6 +160,6 @@ def page_run_results() -> tuple[RunRecord, dict]:
 def sample_images(run: RunRecord, results: dict, rows, ds) -> None:
     """Test samples as a grid of images with their captions; altered copies (image-alteration
     set-ups) are drawn as they were scored, not as the natural images they were made from."""
-    st.image(vm.sample_tiles(results, rows, ds.x), caption=vm.sample_captions(run, results, rows),
-             width=104)
+    st.image(vm.sample_tiles(results, rows, ds.x),
+             caption=[esc(c) for c in vm.sample_captions(run, results, rows)], width=104)
 

@@ -10,7 +10,7 @@ import numpy as np
 from deepad.data.types import Dataset
 from deepad.data.uploads.labels import bad_value_message, drop_or_refuse, encode_classes, label_text
 from deepad.data.uploads.sources import (EMPTY_CELLS, LABEL_NAMES, MAX_COLUMNS, MAX_FILES, Source,
-                                         check_archive, open_zip, reading_errors, source_from_bytes)
+                                         check_archive, mb, open_zip, reading_errors, source_from_bytes)
 from deepad.errors import BadValuesError, DeepADError
 
 
@@ -27,7 +27,28 @@ def csv_columns(data: bytes, filename: str) -> list[str]:
     return [str(c) for c in read_table(source_from_bytes(data, filename)).columns]
 
 
-def read_table(src: Source):
+MAX_CELL_CHARS = 1000  # a CSV cell longer than this is refused before anything is converted
+
+
+def _check_utf8(src: Source, raw: bytes) -> None:
+    """UTF-8 or a one-line refusal, checked piece by piece (no decoded copy of the file is kept)."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    step = 1 << 20
+    for start in range(0, len(raw), step):
+        try:
+            decoder.decode(raw[start:start + step], final=start + step >= len(raw))
+        except UnicodeDecodeError as exc:
+            raise DeepADError(f"{src.label}: is not UTF-8 text (byte {start + exc.start}); save the CSV with "
+                              "UTF-8 encoding") from None
+
+
+def read_table(src: Source, label_column: str | None = None, pick_label: bool = False):
+    """The CSV as a DataFrame: numeric columns parsed straight to numbers (empty, NaN-like cells
+    as NaN), other columns as text; the label column (named, or picked as `_pick_label_column`
+    does when `pick_label`) always as text. No array of the whole table as text is ever made, and
+    every text cell is checked against `MAX_CELL_CHARS` before it is converted."""
     import pandas as pd
 
     with src.open() as f:
@@ -35,26 +56,45 @@ def read_table(src: Source):
     if b"\x00" in raw[:65536]:
         raise DeepADError(f"{src.label}: looks like a binary file, not CSV text; save the table as "
                           "CSV (UTF-8 text)")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DeepADError(f"{src.label}: is not UTF-8 text (byte {exc.start}); save the CSV with "
-                          "UTF-8 encoding") from None
-    if not text.strip():
+    _check_utf8(src, raw)
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    if not raw.strip():
         raise DeepADError(f"{src.label}: the file is empty; a CSV needs a header line and data rows")
-    sep = _sniff_delimiter(text[:65536])
+    head = raw[:65536].decode("utf-8", errors="ignore")
+    sep = _sniff_delimiter(head)
     with reading_errors(src, "CSV"):
-        end = text.find("\n")
-        header = next(csv.reader([text[:end if end >= 0 else len(text)]], delimiter=sep), [])
+        end = raw.find(b"\n")
+        first = raw[:end if end >= 0 else len(raw)].decode("utf-8", errors="replace").rstrip("\r")
+        header = next(csv.reader([first], delimiter=sep), [])
     if len(header) > MAX_COLUMNS:
         raise DeepADError(f"{src.label}: has {len(header)} columns, more than {MAX_COLUMNS}; keep the "
                           "features that matter (or reduce them, e.g. with PCA) before uploading")
+    longest = max((len(h) for h in header), default=0)
+    if longest > MAX_CELL_CHARS:
+        raise DeepADError(f"{src.label}: a column name has {longest} characters, over the limit of "
+                          f"{MAX_CELL_CHARS} characters per cell; shorten it")
+    names = [h.strip() for h in header]
+    dtypes = {}
+    if label_column is not None or pick_label:
+        label = _pick_label_column(src, names, label_column)
+        dtypes = {header[names.index(label)]: object}
     with reading_errors(src, "CSV"):
-        df = pd.read_csv(io.StringIO(text), sep=sep, engine="c",
-                         skipinitialspace=True, dtype=str, keep_default_na=False).fillna("")
+        df = pd.read_csv(io.BytesIO(raw), sep=sep, engine="c", skipinitialspace=True, dtype=dtypes or None,
+                         na_values=EMPTY_CELLS, keep_default_na=False, encoding="utf-8")
+    del raw
     if len(df) == 0:
         raise DeepADError(f"{src.label}: has a header but no data rows")
     df.columns = [str(c).strip() for c in df.columns]
+    for j, column in enumerate(df.columns):
+        if df.dtypes.iloc[j] != object:
+            continue
+        lengths = df.iloc[:, j].map(lambda v: len(v) if isinstance(v, str) else 0, na_action="ignore")
+        if len(lengths) and lengths.max() > MAX_CELL_CHARS:
+            row = int(np.argmax(lengths.to_numpy(dtype=np.float64, na_value=0)))
+            raise DeepADError(f"{src.label}: row {row + 1}, column {column[:60]!r} holds a cell of "
+                              f"{int(lengths.max())} characters, over the limit of {MAX_CELL_CHARS} "
+                              "characters per cell; a number or a label needs far fewer, fix the file")
     return df
 
 
@@ -74,22 +114,40 @@ def _pick_label_column(src: Source, columns: list[str], label_column: str | None
 
 def numeric_columns(df, features: list[str]) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
     """(numeric columns, skipped text columns, values (n, d) float64, bad-cell mask (n, d)).
-    A column is numeric when at least half of its non-empty cells are numbers. Every cell is
-    converted in one vectorised pass."""
+    A column is numeric when at least half of its non-empty cells are numbers. Columns the CSV
+    parser read as numbers are taken as they are; a column of mixed cells is converted cell by
+    cell, one column at a time (never the whole table as text)."""
     import pandas as pd
 
+    n = len(df)
     if not features:
-        return [], [], np.zeros((len(df), 0)), np.zeros((len(df), 0), bool)
-    cells = np.char.strip(df[features].to_numpy(dtype=str))
-    empty = np.isin(cells, EMPTY_CELLS)
-    values = pd.to_numeric(pd.Series(cells.ravel()), errors="coerce").to_numpy(dtype=np.float64, copy=True)
-    values = values.reshape(cells.shape)
-    values[empty] = np.nan
-    n_nonempty = (~empty).sum(axis=0)
-    numbers = (~np.isnan(values) & ~empty).sum(axis=0)
-    unnamed = np.array([name == "" or name.startswith("Unnamed: ") for name in features])
-    keep = ~unnamed & (n_nonempty > 0) & (numbers >= 0.5 * n_nonempty)
-    x = values[:, keep]
+        return [], [], np.zeros((n, 0)), np.zeros((n, 0), bool)
+    first: dict[str, int] = {}
+    for j, c in enumerate(df.columns):
+        first.setdefault(c, j)  # a name given twice: its first column
+    keep, columns = [], []
+    for name in features:
+        col = df.iloc[:, first[name]]
+        if col.dtype.kind in "iuf":
+            values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+            empty = np.isnan(values)
+            numbers = int((~empty).sum())
+        elif col.dtype.kind == "b":
+            values, empty, numbers = None, np.zeros(n, bool), 0
+        else:
+            text = col.astype(object).where(col.notna(), "")
+            text = text.map(lambda v: v.strip() if isinstance(v, str) else str(v))
+            empty = text.isin(EMPTY_CELLS).to_numpy()
+            values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
+            values[empty] = np.nan
+            numbers = int((~np.isnan(values) & ~empty).sum())
+        nonempty = int((~empty).sum())
+        unnamed = name == "" or name.startswith("Unnamed: ")
+        ok = values is not None and not unnamed and nonempty > 0 and numbers >= 0.5 * nonempty
+        keep.append(ok)
+        if ok:
+            columns.append(values)
+    x = np.stack(columns, axis=1) if columns else np.zeros((n, 0))
     with np.errstate(over="ignore", invalid="ignore"):
         bad = ~np.isfinite(x) | (np.abs(x) > np.finfo(np.float32).max)
     names = [f for f, k in zip(features, keep) if k]
@@ -97,7 +155,7 @@ def numeric_columns(df, features: list[str]) -> tuple[list[str], list[str], np.n
 
 
 def load_csv(src: Source, label_column: str | None, drop_bad_rows: bool, max_classes: int) -> Dataset:
-    df = read_table(src)
+    df = read_table(src, label_column, pick_label=True)
     columns = list(df.columns)
     label = _pick_label_column(src, columns, label_column)
     features = [c for c in columns if c != label]
@@ -112,6 +170,45 @@ def load_csv(src: Source, label_column: str | None, drop_bad_rows: bool, max_cla
                               f"label column {label!r}", "row", 1, drop_bad_rows)
     y, classes = encode_classes(src, text, max_classes, f"label column {label!r}")
     return Dataset(src.display_name, x.astype(np.float32), y, classes, "tabular", numeric)
+
+
+def npz_headers(src: Source, zf, max_bytes: int) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """Each array's shape and type from its header alone, before any is decompressed: a member
+    that is not a NumPy array (a pickle, say) is refused, and so is one of Python objects, one
+    whose header declares more than it holds, or arrays that would take more memory than
+    `max_decoded_bytes(max_bytes)` once decoded."""
+    from deepad.data.uploads.images import max_decoded_bytes
+
+    out, total = {}, 0
+    for info in zf.infolist():
+        if info.is_dir():
+            continue
+        key = info.filename.removesuffix(".npy")
+        with reading_errors(src, "NPZ file"), zf.open(info) as f:
+            try:
+                version = np.lib.format.read_magic(f)
+            except ValueError:
+                raise DeepADError(f"{src.label}: member {info.filename!r} is not a NumPy array (it may be "
+                                  "a Python pickle, which deepad never opens); save numbers with "
+                                  "np.savez('data.npz', x=x, y=y)") from None
+            read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                    else np.lib.format.read_array_header_2_0)
+            shape, _, dtype = read(f)
+        if dtype.hasobject:
+            raise DeepADError(f"{src.label}: array {key!r} holds Python objects, which would need "
+                              "unpickling; deepad never unpickles uploads, store numbers (or text "
+                              "labels) instead")
+        nbytes = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+        if nbytes > info.file_size:
+            raise DeepADError(f"{src.label}: array {key!r} declares {mb(nbytes)} but holds {mb(info.file_size)}; "
+                              "the file is damaged or cut short")
+        total += nbytes
+        out[key] = (tuple(shape), dtype)
+    limit = max_decoded_bytes(max_bytes)
+    if total > limit:
+        raise DeepADError(f"{src.label}: its arrays take {mb(total)} once decoded, over the limit of {mb(limit)} "
+                          "(max_bytes); use a smaller file or raise the limit")
+    return out
 
 
 def npz_array(src: Source, npz, key: str) -> np.ndarray:
@@ -134,6 +231,7 @@ def load_npz(src: Source, drop_bad_rows: bool, max_bytes: int, max_classes: int)
         zf = open_zip(src, f, "NPZ file")
         with zf:
             check_archive(src, zf, max_bytes, MAX_FILES)
+            npz_headers(src, zf, max_bytes)
         f.seek(0)
         with reading_errors(src, "NPZ file"):
             with np.load(f, allow_pickle=False) as npz:
