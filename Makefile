@@ -6,9 +6,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test install bench clean
 
-$(STAMP): requirements.txt
+# requirements.txt: the pinned set; then the package itself, editable (`import deepad` and the `deepad`
+# command work from any folder and follow the checkout's files)
+$(STAMP): requirements.txt pyproject.toml setup.py
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -24,4 +27,4 @@ bench: $(STAMP)
 	PYTHONPATH=. $(BIN)/python bench/train_speed.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache build dist

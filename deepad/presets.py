@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deepad.errors import DeepADError
+from deepad.resources import assets_dir
 
-PRESET_DIR = Path(__file__).resolve().parent.parent / "assets" / "presets"
+PRESET_DIR = assets_dir() / "presets"  # assets/presets in the checkout, inside the package when installed
 ROLES = ("trigger", "fix")
 # A lesson's fix must be the better detector, not only the healthier cloud:
 FIX_MIN_AUC = 0.80  # the fix's test AUC at least this

@@ -17,20 +17,26 @@ import sys
 
 from pydantic import ValidationError
 
-from deepad.cli.commands import (TRAINED, cmd_datasets, cmd_list, cmd_methods, cmd_presets, cmd_reproduce, cmd_score,
-                                 cmd_show, cmd_sweep, cmd_train, run_and_report)
+from deepad.cli.commands import (TRAINED, cmd_app, cmd_datasets, cmd_list, cmd_methods, cmd_presets, cmd_reproduce,
+                                 cmd_score, cmd_show, cmd_sweep, cmd_train, run_and_report)
 from deepad.cli.options import EXIT_BAD_INPUT, build_parser, config_from_args, flag_for, train_command
 from deepad.errors import DeepADError, describe_os_error
 
 __all__ = ["EXIT_BAD_INPUT", "build_parser", "config_from_args", "flag_for", "main", "run_and_report",
-           "run_command_line", "train_command"]
+           "run_command_line", "train_command", "console"]
 
 
-def run_command_line() -> None:
+def console() -> None:
+    """The `deepad` command (the console script an installed package puts on the PATH)."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as `python -m deepad` (deepad/__main__.py)
+    run_command_line(prog="deepad")
+
+
+def run_command_line(prog: str = "python -m deepad") -> None:
     """`python -m deepad`: run `main` and exit with its status. After `train` the process ends
     without the interpreter's teardown, which takes seconds once torch is loaded; every file of
     the run is closed and in place by then."""
-    code = main()
+    code = main(prog=prog)
     if TRAINED.is_set():
         sys.stdout.flush()
         sys.stderr.flush()
@@ -38,17 +44,18 @@ def run_command_line() -> None:
     sys.exit(code)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: list[str] | None = None, prog: str = "python -m deepad") -> int:
+    parser = build_parser(prog)
     try:
         args, unknown = parser.parse_known_args(argv)
-        if unknown:
+        if unknown and args.command not in ("app", "dashboard"):  # app: the rest are `streamlit run` options
             parser.commands[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
     except SystemExit as exc:  # argparse's errors (already printed, exit 2) and --help (exit 0)
         return int(exc.code or 0)
     handler = {"train": cmd_train, "sweep": cmd_sweep, "list": cmd_list, "show": cmd_show,
                "score": cmd_score, "methods": cmd_methods,
-               "datasets": cmd_datasets, "presets": cmd_presets, "reproduce": cmd_reproduce}[args.command]
+               "datasets": cmd_datasets, "presets": cmd_presets, "reproduce": cmd_reproduce,
+               "app": lambda _: cmd_app(unknown), "dashboard": lambda _: cmd_app(unknown)}[args.command]
     try:
         return handler(args)
     except DeepADError as exc:

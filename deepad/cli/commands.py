@@ -337,4 +337,32 @@ def cmd_presets(_args) -> int:
     return 0
 
 
+def cmd_app(streamlit_options: list[str]) -> int:
+    """Start the dashboard: `serve.py` (the checkout's, or the copy inside an installed package)
+    in this process's place. The dashboard's Streamlit settings (.streamlit/config.toml beside
+    serve.py) are passed as options, so they hold whatever the current folder; options given on
+    the command line win."""
+    import os
+    import tomllib
+
+    from deepad.resources import dashboard_dir
+
+    folder = dashboard_dir()
+    serve = folder / "serve.py"
+    if not serve.is_file():
+        raise DeepADError(f"the dashboard is not in this installation ({serve} is missing); reinstall the package "
+                          "with `pip install deepad` or run `make run` in a checkout")
+    settings = []
+    config = folder / ".streamlit" / "config.toml"
+    if config.is_file():
+        for section, values in tomllib.loads(config.read_text()).items():
+            for key, value in values.items():
+                flag = f"--{section}.{key}"
+                if not any(o == flag or o.startswith(flag + "=") for o in streamlit_options):
+                    settings += [flag, str(value).lower() if isinstance(value, bool) else str(value)]
+    sys.stdout.flush()
+    os.execv(sys.executable, [sys.executable, str(serve), *settings, *streamlit_options])
+    return 0  # not reached: execv replaces this process
+
+
 TRAINED = threading.Event()  # set by `train` once its run has ended

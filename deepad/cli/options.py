@@ -102,8 +102,8 @@ def _help(description: str | None, choices: list | None = None) -> str:
     return text.replace("%", "%%")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m deepad", description="DeepAD Studio: deep anomaly detectors")
+def build_parser(prog: str = "python -m deepad") -> argparse.ArgumentParser:
+    p = _Parser(prog=prog, description="DeepAD Studio: deep anomaly detectors")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     p.commands = sub.choices  # name -> sub-parser, so that an unknown option is reported by its command
 
@@ -147,6 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("datasets", help="list datasets")
     sub.add_parser("presets", help="list the presets (the papers' set-ups, the collapse lessons)")
     _add_reproduce(sub)
+    for name in ("app", "dashboard"):
+        sub.add_parser(name, help="start the dashboard" + (" (the same as `app`)" if name == "dashboard" else ""),
+                       description="Start the dashboard (what `make run` and `python serve.py` start). Any "
+                                   "`streamlit run` option follows, e.g. --server.port 8600 --server.headless true.")
     return p
 
 
