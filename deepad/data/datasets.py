@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from deepad.data import benchmarks
 from deepad.data.types import Dataset, DatasetInfo
 from deepad.errors import DeepADError
 
@@ -233,6 +234,12 @@ CATALOG: dict[str, DatasetInfo] = {
         DatasetInfo("breast-cancer", "Breast cancer (embedded, tabular)", "tabular", True, (1,),
                     "569 tumours × 30 features; benign is normal, malignant anomalous.",
                     _breast_cancer),
+        DatasetInfo("wine-outliers", "Wine outliers (embedded, tabular, ODDS-style)", "tabular", True, (0,),
+                    "129 wines × 13 measurements: cultivars 2 and 3 normal, 10 wines of cultivar 1 the "
+                    "outliers (7.8 %), as ODDS builds its wine set.", benchmarks.wine_outliers),
+        DatasetInfo("wdbc-outliers", "Breast cancer outliers (embedded, tabular, ADBench's WDBC)", "tabular",
+                    True, (0,), "367 tumours × 30 features: 357 benign normal, 10 malignant the outliers "
+                    "(2.7 %), as ADBench builds WDBC.", benchmarks.wdbc_outliers),
         DatasetInfo("blobs", "2-D blobs (toy)", "toy", True, (0,),
                     "Three Gaussian blobs with uniformly scattered anomalies.", _toy_blobs),
         DatasetInfo("ring", "2-D ring (toy)", "toy", True, (0,),

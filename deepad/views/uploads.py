@@ -27,11 +27,11 @@ class UploadCheck:
 
 
 def upload_kind(filename: str) -> str:
-    """"csv" | "npz" | "zip" by the file's suffix (the loaders' own lists), "" for anything else."""
+    """"csv" | "npz" | "mat" | "zip" by the file's suffix (the loaders' own lists), "" for anything else."""
     from deepad.data.uploads import CSV_SUFFIXES
 
     name = str(filename).lower()
-    for kind, suffixes in (("csv", CSV_SUFFIXES), ("npz", (".npz",)), ("zip", (".zip",))):
+    for kind, suffixes in (("csv", CSV_SUFFIXES), ("npz", (".npz",)), ("mat", (".mat",)), ("zip", (".zip",))):
         if name.endswith(suffixes):
             return kind
     return ""

@@ -70,7 +70,8 @@ def upload_section():
     when the loader asks for it. Returns (dataset name, Dataset), or stops the page with the
     reason shown next to the uploader."""
     file = st.file_uploader(
-        "Your data: a CSV, an NPZ (arrays x and y) or a zip of images in one sub-folder per class",
+        "Your data: a CSV, an NPZ (arrays x and y, or ADBench's X and y), an ODDS .mat or a zip of images "
+        "in one sub-folder per class",
         key="upload-file", help="CSV: one label column and numeric feature columns. NPZ: x of shape "
         "(n, d) for tables or (n, H, W) / (n, C, H, W) for images, y the labels. Zip: e.g. normal/001.png, "
         "defect/002.png. Nothing is unpickled or executed; the file is kept with each run made from it.",

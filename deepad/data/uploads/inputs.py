@@ -8,6 +8,7 @@ from pathlib import PurePosixPath
 
 import numpy as np
 
+from deepad.data.uploads.benchmarks import load_mat, npz_feature_key
 from deepad.data.uploads.images import (GRAY_MODES, ImageFile, _image_header, decode_image, folder_files,
                                         image_array, max_decoded_bytes, zip_files)
 from deepad.data.uploads.labels import bad_value_message, natural_order
@@ -51,6 +52,12 @@ def read_inputs(path: str | os.PathLike | None = None, *, data: bytes | None = N
                                          np.zeros(len(x), bool), "", "row", 1)
             raise DeepADError(message.split("; fix the file")[0] + "; every value to score must be a number")
         return Inputs(x.astype(np.float32), [f"row {i + 1}" for i in range(len(x))], "tabular", numeric)
+    if kind == "mat":  # an ODDS file: its X (its y, if any, is not needed to score)
+        x, _ = load_mat(src, max_bytes, need_y=False)
+        if x.ndim != 2 or x.size == 0 or x.dtype.kind not in "biuf":
+            raise DeepADError(f"{src.label}: 'X' must be numbers of shape (n, d); got {x.shape}")
+        return Inputs(x.astype(np.float32), [f"sample {i}" for i in range(len(x))], "tabular",
+                      [f"x{j}" for j in range(x.shape[1])])
     if kind == "npz":
         with src.open() as fh:
             with open_zip(src, fh, "NPZ file") as zf:
@@ -58,10 +65,11 @@ def read_inputs(path: str | os.PathLike | None = None, *, data: bytes | None = N
                 npz_headers(src, zf, max_bytes)
             fh.seek(0)
             with reading_errors(src, "NPZ file"), np.load(fh, allow_pickle=False) as npz:
-                if "x" not in npz.files:
-                    raise DeepADError(f"{src.label}: needs an array named 'x' (the samples); found "
-                                      f"{', '.join(repr(k) for k in npz.files) or 'no arrays'}")
-                x = npz_array(src, npz, "x")
+                key = npz_feature_key(src, list(npz.files))  # 'x', or ADBench's 'X'
+                if key is None:
+                    raise DeepADError(f"{src.label}: needs an array named 'x' (the samples; 'X' as in ADBench); "
+                                      f"found {', '.join(repr(k) for k in npz.files) or 'no arrays'}")
+                x = npz_array(src, npz, key)
         if x.ndim < 2 or x.ndim > 4 or x.size == 0:
             raise DeepADError(f"{src.label}: 'x' must have shape (n, d) or (n, H, W), (n, C, H, W), "
                               f"(n, H, W, C); got {x.shape}")

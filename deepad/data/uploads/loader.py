@@ -10,7 +10,7 @@ from deepad.data.uploads.images import folder_files, load_image_zip, load_images
 from deepad.data.uploads.labels import normal_classes
 from deepad.data.uploads.sources import (DEFAULT_MAX_BYTES, MAX_CLASSES, Source, check_size, file_kind,
                                          source_from_bytes, source_from_path)
-from deepad.data.uploads.tables import load_csv, load_npz
+from deepad.data.uploads.tables import load_csv, load_mat_file, load_npz
 from deepad.errors import DeepADError
 
 
@@ -18,7 +18,7 @@ def _check_options(src: Source, kind: str, label_column: Any, image_size: Any) -
     if label_column is not None and kind != "csv":
         raise DeepADError(f"label_column={label_column!r} applies to CSV files only; {src.label} is "
                           f"{'a folder of images' if kind == 'folder' else 'an ' + kind.upper() + ' file'}"
-                          + ("" if kind != "npz" else " (its labels are the array 'y')"))
+                          + ("" if kind not in ("npz", "mat") else " (its labels are the array 'y')"))
     if image_size is not None and kind not in ("zip", "folder"):
         raise DeepADError(f"image_size={image_size!r} applies to image folders and zips only; "
                           f"{src.label} is a{'n' if kind == 'npz' else ''} {kind.upper()} file")
@@ -35,6 +35,8 @@ def _load(src: Source, label_column: str | None, normal_values: Sequence[Any] | 
         ds = load_csv(src, label_column, drop_bad_rows, max_classes)
     elif kind == "npz":
         ds = load_npz(src, drop_bad_rows, max_bytes, max_classes)
+    elif kind == "mat":
+        ds = load_mat_file(src, drop_bad_rows, max_bytes, max_classes)
     elif kind == "zip":
         ds = load_image_zip(src, image_size, max_bytes, max_classes)
     else:

@@ -25,7 +25,8 @@ MAX_DECODED_BYTES = 2 ** 30  # decoded images of one upload, as float32
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 LABEL_NAMES = ("label", "labels", "y", "class", "target")
-ACCEPTED = ".csv, .npz, .zip of images (one sub-folder per class) or a folder of images"
+ACCEPTED = (".csv, .npz, .mat (MATLAB v5, ODDS), .zip of images (one sub-folder per class) or a folder "
+            "of images")
 _PICKLE_LIKE = (".pkl", ".pickle", ".joblib", ".pt", ".pth", ".ckpt", ".sav", ".dill")
 _IGNORED_NAMES = ("__MACOSX", "Thumbs.db", "desktop.ini")
 _SYMLINK = 0o120000
@@ -83,13 +84,13 @@ def source_from_bytes(data: bytes, filename: str) -> Source:
 
 
 def file_kind(src: Source) -> str:
-    """"csv" | "npz" | "zip" | "folder", or DeepADError for anything else."""
+    """"csv" | "npz" | "mat" | "zip" | "folder", or DeepADError for anything else."""
     if src.is_dir:
         return "folder"
     s = src.suffix
     if s in CSV_SUFFIXES:
         return "csv"
-    if s in (".npz", ".zip"):
+    if s in (".npz", ".zip", ".mat"):
         return s[1:]
     if s == ".npy":
         raise DeepADError(f"{src.label}: a .npy file holds one array and no labels; save features and "

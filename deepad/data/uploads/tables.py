@@ -1,4 +1,5 @@
-"""Tables: a CSV (a label column and numeric feature columns) or an NPZ with arrays `x` and `y`."""
+"""Tables: a CSV (a label column and numeric feature columns), an NPZ with arrays `x` (or ADBench's
+`X`) and `y`, or an ODDS MATLAB file (`benchmarks`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import io
 import numpy as np
 
 from deepad.data.types import Dataset
+from deepad.data.uploads.benchmarks import load_mat, npz_feature_key
 from deepad.data.uploads.labels import bad_value_message, drop_or_refuse, encode_classes, label_text
 from deepad.data.uploads.sources import (EMPTY_CELLS, LABEL_NAMES, MAX_COLUMNS, MAX_FILES, Source,
                                          check_archive, mb, open_zip, reading_errors, source_from_bytes)
@@ -236,11 +238,18 @@ def load_npz(src: Source, drop_bad_rows: bool, max_bytes: int, max_classes: int)
         with reading_errors(src, "NPZ file"):
             with np.load(f, allow_pickle=False) as npz:
                 keys = list(npz.files)
-                if "x" not in keys or "y" not in keys:
+                x_key = npz_feature_key(src, keys)  # 'x', or ADBench's 'X'
+                if x_key is None or "y" not in keys:
                     raise DeepADError(f"{src.label}: needs arrays named 'x' (samples) and 'y' (labels); "
                                       f"found {', '.join(repr(k) for k in keys) or 'no arrays'}; save "
-                                      "with np.savez('data.npz', x=x, y=y)")
-                x, y = npz_array(src, npz, "x"), npz_array(src, npz, "y")
+                                      "with np.savez('data.npz', x=x, y=y) (ADBench's X and y are read too)")
+                x, y = npz_array(src, npz, x_key), npz_array(src, npz, "y")
+    return _npz_dataset(src, x, y, drop_bad_rows, max_classes)
+
+
+def load_mat_file(src: Source, drop_bad_rows: bool, max_bytes: int, max_classes: int) -> Dataset:
+    """An ODDS-style MATLAB file (arrays X and y), checked as an NPZ's arrays are."""
+    x, y = load_mat(src, max_bytes)
     return _npz_dataset(src, x, y, drop_bad_rows, max_classes)
 
 
