@@ -337,6 +337,13 @@ def cmd_presets(_args) -> int:
     return 0
 
 
+def cmd_diagnose(args) -> int:
+    from deepad.diagnose import diagnose_file
+
+    print(json.dumps(diagnose_file(args.file), indent=1))
+    return 0
+
+
 def cmd_app(streamlit_options: list[str]) -> int:
     """Start the dashboard: `serve.py` (the checkout's, or the copy inside an installed package)
     in this process's place. The dashboard's Streamlit settings (.streamlit/config.toml beside

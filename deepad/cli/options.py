@@ -147,6 +147,12 @@ def build_parser(prog: str = "python -m deepad") -> argparse.ArgumentParser:
     sub.add_parser("datasets", help="list datasets")
     sub.add_parser("presets", help="list the presets (the papers' set-ups, the collapse lessons)")
     _add_reproduce(sub)
+    dg = sub.add_parser("diagnose", help="collapse check of your own model's embeddings (JSON)",
+                        description="The verdict, spread ratio, effective rank and constant dimensions the "
+                                    "project's runs get, for embeddings in an NPZ: 'snapshots' (epochs, n, d), "
+                                    "the first the reference, or 'embeddings' (n, d) with 'reference' (m, d) or "
+                                    "'reference_spread'; optionally 'center' (d,) and 'scores' (k,).")
+    dg.add_argument("file", metavar="FILE.npz")
     for name in ("app", "dashboard"):
         sub.add_parser(name, help="start the dashboard" + (" (the same as `app`)" if name == "dashboard" else ""),
                        description="Start the dashboard (what `make run` and `python serve.py` start). Any "
