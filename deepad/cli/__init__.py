@@ -17,8 +17,8 @@ import sys
 
 from pydantic import ValidationError
 
-from deepad.cli.commands import (TRAINED, cmd_app, cmd_datasets, cmd_diagnose, cmd_list, cmd_methods, cmd_presets,
-                                 cmd_reproduce, cmd_score, cmd_show, cmd_sweep, cmd_train, run_and_report)
+from deepad.cli.commands import (TRAINED, cmd_app, cmd_datasets, cmd_diagnose, cmd_export, cmd_list, cmd_methods,
+                                 cmd_presets, cmd_reproduce, cmd_score, cmd_show, cmd_sweep, cmd_train, run_and_report)
 from deepad.cli.options import EXIT_BAD_INPUT, build_parser, config_from_args, flag_for, train_command
 from deepad.errors import DeepADError, describe_os_error
 
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m deepad") -> int:
         return int(exc.code or 0)
     handler = {"train": cmd_train, "sweep": cmd_sweep, "list": cmd_list, "show": cmd_show, "score": cmd_score,
                "methods": cmd_methods, "datasets": cmd_datasets, "presets": cmd_presets, "reproduce": cmd_reproduce,
-               "diagnose": cmd_diagnose, "app": lambda _: cmd_app(unknown),
+               "diagnose": cmd_diagnose, "export": cmd_export, "app": lambda _: cmd_app(unknown),
                "dashboard": lambda _: cmd_app(unknown)}[args.command]
     try:
         return handler(args)

@@ -337,6 +337,13 @@ def cmd_presets(_args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from deepad.export import export_runs
+
+    print(json.dumps(export_runs(args.run_ids, args.fmt, args.out, args.runs_dir), indent=1))
+    return 0
+
+
 def cmd_diagnose(args) -> int:
     from deepad.diagnose import diagnose_file
 

@@ -147,6 +147,15 @@ def build_parser(prog: str = "python -m deepad") -> argparse.ArgumentParser:
     sub.add_parser("datasets", help="list datasets")
     sub.add_parser("presets", help="list the presets (the papers' set-ups, the collapse lessons)")
     _add_reproduce(sub)
+    ex = sub.add_parser("export", help="export runs to TensorBoard or MLflow (offline)",
+                        description="Per-epoch curves, final metrics, the config as parameters / hparams, the "
+                                    "ROC figure and the model file as artifacts. mlflow: a local file store in "
+                                    "--out (one experiment; a sweep's runs in the sweep's); tensorboard: one "
+                                    "event folder per run under --out.")
+    ex.add_argument("run_ids", nargs="+", metavar="RUN")
+    ex.add_argument("--format", required=True, choices=("tensorboard", "mlflow"), dest="fmt")
+    ex.add_argument("--out", required=True, metavar="DIR")
+    ex.add_argument("--runs-dir", default=None)
     dg = sub.add_parser("diagnose", help="collapse check of your own model's embeddings (JSON)",
                         description="The verdict, spread ratio, effective rank and constant dimensions the "
                                     "project's runs get, for embeddings in an NPZ: 'snapshots' (epochs, n, d), "
