@@ -122,14 +122,49 @@ def diagnose_arrays(arrays: dict, label: str = "the arrays") -> dict:
 
 def diagnose_file(path: str | os.PathLike) -> dict:
     """`diagnose_arrays` of an NPZ file's arrays (size and archive checked as an upload's are)."""
-    from deepad.data.uploads.sources import (DEFAULT_MAX_BYTES, MAX_FILES, check_archive, check_size, open_zip,
-                                             reading_errors, source_from_path)
+    from deepad.data.uploads.sources import source_from_path
 
-    p = Path(path)
-    if p.suffix.lower() != ".npz":
-        raise DeepADError(f"{path}: give an .npz file holding 'snapshots' (epochs, n, d) or 'embeddings' (n, d) "
+    _check_suffix(str(path))
+    return _diagnose_source(source_from_path(Path(path)))
+
+
+def diagnose_bytes(data: bytes, filename: str) -> dict:
+    """`diagnose_file` for an upload held in memory (the Collapse page's "Check your own embeddings")."""
+    from deepad.data.uploads.sources import source_from_bytes
+
+    _check_suffix(filename)
+    return _diagnose_source(source_from_bytes(data, filename))
+
+
+def _check_suffix(name: str) -> None:
+    if not name.lower().endswith(".npz"):
+        raise DeepADError(f"{name}: give an .npz file holding 'snapshots' (epochs, n, d) or 'embeddings' (n, d) "
                           "with a reference, e.g. np.savez('emb.npz', snapshots=snapshots)")
-    src = source_from_path(p)
+
+
+def report_figures(report: dict) -> dict:
+    """The Collapse page's views of a report: "gauges" (spread ratio on the verdict's dial,
+    effective rank, constant dimensions) and, with per-epoch snapshots, "spread" (the spread
+    ratio and effective rank per epoch)."""
+    import pandas as pd
+
+    from deepad import figures
+
+    out = {"gauges": figures.collapse_gauges(report.get("spread_ratio"), report.get("eff_rank"), report.get("dims"),
+                                             report.get("const_dims"))}
+    if report.get("epochs"):
+        df = pd.DataFrame([{"step": e["epoch"], "epoch": e["epoch"], "phase": "train", **e} for e in report["epochs"]])
+        out["spread"] = figures.history_figure(df, ["spread_ratio"], {"spread_ratio": "spread ratio"},
+                                               "Spread ratio per epoch (the verdict's measure)", log_y=True)
+        out["rank"] = figures.history_figure(df, ["eff_rank"], {"eff_rank": "effective rank"},
+                                             "Effective rank per epoch")
+    return out
+
+
+def _diagnose_source(src) -> dict:
+    from deepad.data.uploads.sources import (DEFAULT_MAX_BYTES, MAX_FILES, check_archive, check_size, open_zip,
+                                             reading_errors)
+
     check_size(src, DEFAULT_MAX_BYTES)
     with src.open() as f:
         with open_zip(src, f, "NPZ file") as zf:

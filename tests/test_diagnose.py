@@ -90,3 +90,48 @@ def test_files_that_are_not_npz_arrays_are_refused_with_one_line(tmp_path, capsy
     for name in ("emb.npy", "cut.npz", "objects.npz", "missing.npz"):
         status, _, err = run_cli(capsys, tmp_path / name)
         assert status == 2 and err.count("\n") == 1, (name, err)
+
+
+def test_report_figures_draw_the_gauges_and_the_per_epoch_curves():
+    from deepad.diagnose import report_figures
+
+    snaps, center = cloud_snapshots(0.5)
+    figs = report_figures(diagnose_arrays({"snapshots": snaps, "center": center}))
+    assert set(figs) == {"gauges", "spread", "rank"}
+    (line,) = figs["spread"].data
+    assert list(line.x) == list(range(1, 12)) and np.allclose(line.y, [0.5 ** e for e in range(1, 12)], rtol=0.05)
+    rng = np.random.default_rng(3)
+    only = report_figures(diagnose_arrays({"embeddings": rng.normal(size=(50, 4)), "reference_spread": 1.0}))
+    assert set(only) == {"gauges"}
+
+
+def test_the_collapse_page_checks_an_uploaded_file(tmp_path, monkeypatch):
+    import io
+
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("DEEPAD_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("DEEPAD_UMAP", "off")
+    app = str(__import__("pathlib").Path(__file__).resolve().parent.parent / "app.py")
+    at = AppTest.from_file(app, default_timeout=60)
+    at.run()
+    at.switch_page("pages/screens/collapse.py").run()
+    assert not at.exception
+
+    def upload(name: str, arrays: dict) -> AppTest:
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)
+        (uploader,) = [u for u in at.get("file_uploader") if u.key == "collapse.own"]
+        uploader.set_value((name, buf.getvalue(), "application/octet-stream"))
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    snaps, center = cloud_snapshots(0.5)
+    upload("my model.npz", {"snapshots": snaps, "center": center})
+    text = "\n".join(m.value for m in at.markdown)
+    assert "my model.npz" in text and "collapsed" in text
+    assert len(at.get("plotly_chart")) >= 3
+    assert {m.label: m.value for m in at.metric}["constant dimensions"] == "16"
+    upload("bad.npz", {"embeddings": np.ones((10, 3))})
+    assert any("needs one reference" in e.value for e in at.error)

@@ -8,6 +8,7 @@ from deepad import figures
 from deepad import views as vm
 from deepad.diagnostics import EXPLANATION, NOT_APPLICABLE
 from pages import ui
+from pages.ui.own_embeddings import own_embeddings_section
 
 st.title("Hypersphere collapse")
 st.caption("Has the network learned to map every input to the same point? Then all scores are alike "
@@ -177,3 +178,7 @@ def any_recent_run_live(_: str) -> float | None:
 
 
 ui.live_fragment(compare_section, "", every=any_recent_run_live)
+
+st.divider()
+st.subheader("Check your own embeddings")
+own_embeddings_section()
