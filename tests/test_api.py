@@ -108,3 +108,23 @@ def test_the_example_notebook_executes(tmp_path, monkeypatch):
     assert "finished" in text and "'collapsed'" in text
     assert any("application/vnd.plotly.v1+json" in o.get("data", {}) for o in outputs)  # the figures are drawn
     assert len(list((tmp_path / "runs").iterdir())) == 2
+
+
+def test_a_sweep_from_python_trains_its_grid_on_ray(tmp_path):
+    """In a fresh interpreter (the sweep starts and stops its own local Ray instance)."""
+    code = ("import json, sys, deepad\n"
+            "runs = deepad.sweep({'n_estimators': [20, 50]}, seeds=[0], dataset='blobs', method='iforest', "
+            "runs_dir=sys.argv[1], max_concurrent=2)\n"
+            "table = deepad.runs(sys.argv[1], sweep_id=runs[0].config['sweep']['id'])\n"
+            "print(json.dumps({'states': [r.state for r in runs], 'trees': sorted(r.config['params']['n_estimators'] "
+            "for r in runs), 'aucs': [r.auc for r in runs], 'listed': len(table)}))")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_AUTH_MODE": "disabled", "OMP_NUM_THREADS": "1"}
+    env.pop("DEEPAD_RAY_ADDRESS", None)
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "runs")], capture_output=True, text=True,
+                          env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    import json
+
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["states"] == ["finished", "finished"] and out["trees"] == [20, 50] and out["listed"] == 2
+    assert all(a > 0.8 for a in out["aucs"])
