@@ -55,7 +55,8 @@ def test_requirements_txt_and_pyproject_name_the_same_packages_and_versions():
 def test_the_licence_is_an_osi_licence_the_package_declares():
     text = (ROOT / "LICENSE").read_text()
     assert text.startswith("MIT License") and "Permission is hereby granted" in text
-    assert "License :: OSI Approved :: MIT License" in _pyproject()["classifiers"]
+    project = _pyproject()
+    assert project["license"] == "MIT" and project["license-files"] == ["LICENSE"]  # an SPDX expression
 
 
 def _free_port() -> int:
