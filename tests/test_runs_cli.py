@@ -47,6 +47,11 @@ def small_config(**params):
     (["--bogus"], "unrecognized arguments: --bogus (see `python -m deepad train --help`)"),
     (["--preset", "rt-bigan-fashion-pollution"], "mnist-and-fashion reads MNIST and Fashion-MNIST"),
     (["--preset", "egbad-clean", "--k", "5"], "--k does not apply to method egbad"),
+    # options that need another, given without it
+    (["--label-column", "y"], "--label-column applies only to your own data given with --data"),
+    (["--image-size", "0"], "--image-size applies only to your own data given with --data"),
+    (["--normal", "1", "--known-classes", "3"], "known_classes=[3]: the known anomalies are drawn from"),
+    (["--weight-decay", "1e9"], "weight_decay=1e9: allowed values are in [0, 1]"),
 ])
 def test_cli_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, argv, needle):
     runs = tmp_path / "runs"

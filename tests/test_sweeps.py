@@ -189,6 +189,7 @@ def test_ctrl_c_cancels_the_rest_and_keeps_what_finished(ray_head, tmp_path):
     (["--grid", "k=1..1000", "--grid", "lr=1e-4,1e-3,1e-2,0.1,0.5,1,0.2,0.3,0.4,0.6,0.7"],
      "the grid has 11000 trials (1000 k × 11 lr); at most 10000"),
     (["--grid", "k=5", "--k", "5"], "--k is given both as a fixed option and as --grid k"),
+    (["--grid", "k=5,50"], "--grid k: k is the noise regularizer's number of random labels; with regularizer"),
     (["--normal", "0..10"], "class 10 does not exist"),
     (["--normal", "3..1"], "the range 3..1 is empty"),
     (["--seeds", "0,x"], "seed"),

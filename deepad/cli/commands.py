@@ -112,16 +112,26 @@ def sweep_configs(args: argparse.Namespace, sweep_id: str) -> list[dict]:
         if len(normals) == 1 and "+" in normals[0]:
             base_args.normal = normals[0].replace("+", ",")
     base = config_from_args(base_args)
-    config_cls = registry.spec(base["method"]).Config
-    method_fields = config_cls.model_fields
+    method_fields = registry.spec(base["method"]).Config.model_fields
+    return expand(base, axes, sweep_id, method_fields, SetupConfig.model_fields)
+
+
+def check_axes_matter(args: argparse.Namespace, configs: list[dict]) -> None:
+    """DeepADError for a --grid axis that cannot change any trial with the fixed settings (k
+    without --reg noise, say), as Explore refuses it."""
+    from deepad.detectors import registry
+    from deepad.sweeps import parse_axis
     from deepad.sweeps.ranges import irrelevant
 
-    for name in axes:  # an axis that cannot change any trial (as Explore refuses it)
-        if name in method_fields and not {"reg", "weighting", "objective"} & set(axes):
-            why = irrelevant(config_cls, name, base["params"])
+    names = [parse_axis(text)[0] for text in args.grid]
+    if not configs or {"reg", "weighting", "objective"} & set(names):
+        return
+    config_cls = registry.spec(configs[0]["method"]).Config
+    for name in names:
+        if name in config_cls.model_fields:
+            why = irrelevant(config_cls, name, configs[0].get("params") or {})
             if why:
                 raise DeepADError(f"--grid {name}: {why}")
-    return expand(base, axes, sweep_id, method_fields, SetupConfig.model_fields)
 
 
 def cmd_sweep(args) -> int:
@@ -134,6 +144,7 @@ def cmd_sweep(args) -> int:
     sweep_id = new_sweep_id()
     configs = sweep_configs(args, sweep_id)
     cfgs = validate_all(configs)  # every trial, before anything is written or submitted
+    check_axes_matter(args, configs)
     address = resolve_address(args.ray_address)
     if address:
         check_address(address)
