@@ -99,7 +99,7 @@ _GROUP_PATTERNS = (  # the group of a field that declares none, by its name
 
 def field_specs(config_cls) -> list[FieldSpec]:
     """One widget description per field of a pydantic config, from its type, bounds, description
-    and `json_schema_extra` hints: {"widget": "slider" | "log", "step": ..., "group": one of
+    and `json_schema_extra` hints: {"widget": "slider" | "log" | "number" (a typed number, bounded or not), "step": ..., "group": one of
     FORM_GROUPS, "lesson": True, "when": {other field: [values it must have] or {"not": [...]}},
     "why": "..."} (see `inactive_reason`)."""
     from deepad.training.config import allowed_range
@@ -165,7 +165,7 @@ def _field_spec(name: str, info) -> FieldSpec:
         if hint == "log" or (hint is None and small):
             opts = log_options(lo if lo is not None else 1e-6, hi if hi is not None else 10.0, default)
             return FieldSpec(name, "log", label, desc, float(default), opts[0], opts[-1], options=tuple(opts))
-        if bounded and (hint == "slider" or (lo >= 0 and hi <= 1)):
+        if bounded and hint != "number" and (hint == "slider" or (lo >= 0 and hi <= 1)):
             step = float(extra.get("step", 0.01))
             wlo = float(lo + step if lo_open else lo)
             whi = float(hi - step if hi_open else hi)

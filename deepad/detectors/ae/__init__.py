@@ -13,7 +13,7 @@ class AEConfig(DeepConfig):
     lr: float = Field(1e-3, gt=0, le=1, description="Adam learning rate", json_schema_extra={"widget": "log"})
     epochs: int = Field(30, ge=1, le=10000, description="training epochs")
     batch_size: int = Field(200, ge=2, le=100000, description="minibatch size")
-    weight_decay: float = Field(5e-7, ge=0, le=1, description="weight decay λ (0..1)")
+    weight_decay: float = Field(5e-7, ge=0, le=1, description="weight decay λ (0..1)", json_schema_extra={"widget": "number"})
 
 
 SPEC = DetectorSpec(

@@ -66,7 +66,8 @@ class DeepSVDDConfig(DeepConfig):
                         json_schema_extra={"group": "optimisation", "lesson": True})
     batch_size: int = Field(64, ge=2, le=100000, description="minibatch size",
                             json_schema_extra={"group": "optimisation"})
-    weight_decay: float = Field(5e-7, ge=0, le=1, description="weight decay λ (0..1)", json_schema_extra={"group": "optimisation"})
+    weight_decay: float = Field(5e-7, ge=0, le=1, description="weight decay λ (0..1)",
+                                json_schema_extra={"group": "optimisation", "widget": "number"})
     pretrain_epochs: int = Field(30, ge=0, le=10000, description="autoencoder pretraining epochs (0: none)",
                                  json_schema_extra={"group": "optimisation"})
     pretrain_lr: float = Field(1e-3, gt=0, le=1, description="autoencoder learning rate",

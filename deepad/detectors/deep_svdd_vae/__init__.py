@@ -33,7 +33,7 @@ class DeepSVDDVAEConfig(DeepConfig):
                       json_schema_extra={"widget": "log"})
     epochs: int = Field(20, ge=1, le=10000, description="training epochs")
     batch_size: int = Field(200, ge=2, le=100000, description="minibatch size")
-    weight_decay: float = Field(0.0, ge=0, le=1, description="weight decay λ (0..1)")
+    weight_decay: float = Field(0.0, ge=0, le=1, description="weight decay λ (0..1)", json_schema_extra={"widget": "number"})
 
 
 SPEC = DetectorSpec(
