@@ -55,7 +55,7 @@ def run_section(run_id: str) -> None:
     if run is None:
         st.warning(f"Run {ui.esc(run_id)} is gone (deleted?).")
         return
-    ui.run_heading(run)
+    ui.run_heading(run, live=False)  # this section redraws itself while the run trains
     history = run.history()
     df = vm.history_frame(history)
     if not vm.verdict_applies(run):
