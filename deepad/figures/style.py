@@ -118,7 +118,7 @@ def log_axis(fig: go.Figure, values, height: int | None = None, **where) -> None
     fig.update_yaxes(type="log", exponentformat="power", **where)
     if not len(v):
         return
-    most = max(2, int(height // 45)) if height else 6
+    most = max(2, int(height // (45 * (PRESENTER["font"] / 12 if presenter() else 1)))) if height else 6
     ticks = log_ticks(float(v.min()), float(v.max()), most)
     if np.log10(v.max() / v.min()) >= 1:
         if ticks is None:

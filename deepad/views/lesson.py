@@ -12,7 +12,7 @@ import numpy as np
 from deepad.store import RunRecord
 
 __all__ = ["ROLE_WORDS", "KIND_WORDS", "LessonPair", "preset_candidates", "preset_of", "lesson_pair", "lesson_pairs_on_disk",
-           "parse_pair", "pair_param", "common_epoch", "lesson_line"]
+           "parse_pair", "pair_param", "common_epoch", "lesson_line", "start_scale_limits"]
 
 # what each side is called on the page: a demo's runs are never a "fix" (nothing was broken)
 ROLE_WORDS = {"trigger": "Trigger", "fix": "Fix", "without": "Without", "with": "With"}
@@ -156,3 +156,25 @@ def _differences(pair: LessonPair) -> list[tuple[str, str, str]]:
 
 def _word(v: str) -> str:
     return {"True": "on", "False": "off", "None": "none"}.get(v, v)
+
+
+def start_scale_limits(view, i: int, sigmas: float = 3.0) -> tuple[float, float, float, float]:
+    """Axes for snapshot i drawn to the scale of the run's starting spread, so that a cloud that has
+    lost its spread looks small: a square of ±`sigmas` times the cloud's RMS spread at the start
+    (its earliest snapshot's 2-D spread divided by that snapshot's spread ratio), around the cloud's
+    mean, widened when the cloud has grown beyond it. Without spread ratios (a method the verdict does
+    not apply to): the view's own limits, which cover every epoch."""
+    xy = np.asarray(view.xy, dtype=np.float64)
+    ratios = np.asarray(view.spread, dtype=np.float64)
+    ok = [j for j in range(len(ratios)) if np.isfinite(ratios[j]) and ratios[j] > 0]
+    if not view.judged or not ok:
+        return tuple(view.lim)
+
+    def rms(pts):
+        return float(np.sqrt(np.mean(np.var(pts, axis=0)))) if len(pts) > 1 else 0.0
+
+    start = rms(xy[ok[0]]) / ratios[ok[0]]
+    now = rms(xy[i])
+    half = sigmas * max(start, now, 1e-12)
+    cx, cy = xy[i].mean(axis=0)
+    return (cx - half, cx + half, cy - half, cy + half)

@@ -130,18 +130,26 @@ if results is not None and "test_emb" in results:
     color_by = st.radio("Colour the dots by", color_choices, format_func=color_labels.get, horizontal=True,
                         key="latent.color")
     dim = vm.representation_dim(run, results)
+    # autoscaled maps make any cloud look spread: for the methods with a verdict, its spread is written on them
+    latest = vm.latest_collapse(run, ui.history_of(run), dim)
+    spread_note = (f" · spread ratio {latest['spread_ratio']:.2g}" + (f" ({latest['verdict']})" if latest.get("verdict")
+                                                                     else "")
+                   if latest.get("spread_ratio") is not None else "")
     pca_xy, centre_xy = pca_view(str(run.path), stamp, run.run_id)
     hover = hover_frame(run.run_id, stamp)
     left, right = st.columns(2)
     figs = []  # for the HTML export
     with left:
         df = vm.latent_frame(run, results, pca_xy)
-        figs.append(figures.latent_scatter(df, color_by, centre_xy, f"PCA of φ ({dim} dimensions)"))
-        touchable_map(df, "latent.pca", color_by, centre_xy, f"PCA of φ ({dim} dimensions)", hover)
+        pca_title = f"PCA of φ ({dim} dimensions){spread_note}"
+        figs.append(figures.latent_scatter(df, color_by, centre_xy, pca_title))
+        touchable_map(df, "latent.pca", color_by, centre_xy, pca_title, hover)
         where_c = ("The black cross marks the centre c. " if centre_xy is not None else
                    "The centre c lies far outside this view. " if has_centre else "")
+        spread_words = ("Each map is scaled to its own cloud, so a collapsed cloud fills it too: the spread "
+                        "ratio in the title says how much of the starting spread is left. " if spread_note else "")
         st.caption("PCA: the two directions along which the representations vary most (shown at "
-                   f"once). {where_c}Hover over a dot to see its sample; click one (shift-click for more) "
+                   f"once). {where_c}{spread_words}Hover over a dot to see its sample; click one (shift-click for more) "
                    "or drag a box to select; double-click clears.")
     with right:
         proj = ui.projector()
@@ -152,8 +160,8 @@ if results is not None and "test_emb" in results:
             cached = embedding.load_umap(run) if status == "ready" else None
             if cached is not None:
                 udf = vm.latent_frame(run, results, cached["xy"], cached["index"])
-                figs.append(figures.latent_scatter(udf, color_by, None, "UMAP of φ"))
-                touchable_map(udf, "latent.umap", color_by, None, "UMAP of φ", hover)
+                figs.append(figures.latent_scatter(udf, color_by, None, f"UMAP of φ{spread_note}"))
+                touchable_map(udf, "latent.umap", color_by, None, f"UMAP of φ{spread_note}", hover)
                 st.caption("UMAP keeps neighbourhoods: samples close here are close in φ. Distances "
                            "between far-apart groups mean little.")
             elif status.startswith("failed"):

@@ -69,6 +69,10 @@ if pair is None:
 if st.query_params.get("pair") != vm.pair_param(pair.left.run_id, pair.right.run_id):
     st.query_params["pair"] = vm.pair_param(pair.left.run_id, pair.right.run_id)  # a link that reopens it
 left_word, right_word = (vm.ROLE_WORDS[r] for r in pair.roles)
+if ss.get("collapse.pair") != [pair.left.run_id, pair.right.run_id]:  # Collapse compares the same two
+    ss["collapse.pair"] = [pair.left.run_id, pair.right.run_id]
+    for side in ("left", "right"):
+        ss.pop(f"collapse.cmp.{side}", None)
 
 line, why = st.columns([5, 2], vertical_alignment="center")
 line.markdown(f"**{vm.KIND_WORDS[pair.kind]}: {ui.esc(pair.title)}.** {vm.lesson_line(pair)}")
@@ -90,10 +94,10 @@ def side_card(run, word: str, side: str) -> None:
     with st.container(key=f"lesson-{side}", border=True):
         state = ui.state_of(run)
         where = f" · {ui.esc(state.progress.text)}" if state.live else ""
-        st.markdown(f"**{word}** · {ui.esc(vm.run_title(run))} · {ui.badge(state.state)}{where}")
+        st.markdown(f"**{word}** · {ui.badge(state.state)}{where}", help=vm.run_title(run))
         applies = vm.verdict_applies(run)
         verdict = (vm.latest_collapse(run, ui.history_of(run)).get("verdict") if applies else None)
-        c1, c2 = st.columns(2)
+        c1, c2 = st.columns([3, 2])
         c1.metric("verdict", verdict or ("not yet" if applies else "n/a"),
                   help="The collapse verdict: the spread ratio of the training probe against the thresholds "
                        "(see Why?). While the run trains it is the newest epoch's.")
@@ -107,6 +111,9 @@ def snapshot_figure(run, view, i: int, word: str):
     """The run's probe cloud at snapshot i, in its own fixed view of every epoch (so a cloud that has
     lost its spread looks small), with the spread ratio written on it."""
     fig = figures.snapshot_scatter(view, i, height=400)
+    x0, x1, y0, y1 = vm.start_scale_limits(view, i)
+    fig.update_xaxes(range=[x0, x1], title="PC 1")
+    fig.update_yaxes(range=[y0, y1], scaleanchor="x", scaleratio=1)
     ratio = float(view.spread[i])
     what = "spread ratio" if view.judged else "spread vs first epoch"
     fig.update_layout(title=dict(text=f"{word}: epoch {int(view.epochs[i])}, {what} {ratio:.2g}"),
@@ -123,7 +130,7 @@ def lesson_body(_: str) -> None:
     if left is None or right is None:
         st.warning("One of the lesson's runs is gone (deleted?).")
         return
-    c1, c2, c3 = st.columns([4, 3, 4])
+    c1, c2, c3 = st.columns([5, 4, 5])
     with c1:
         side_card(left, left_word, "left")
     with c3:
@@ -139,6 +146,18 @@ def lesson_body(_: str) -> None:
         if any(metric in f and f[metric].notna().any() for f in frames.values()):
             fig = figures.compare_figure(frames, metric, title, log_y=metric == "spread_ratio", height=420,
                                          y_range=vm.RANGES.get(metric))
+            if metric == "spread_ratio":  # the verdict's zones, as on Collapse and Latent space
+                import numpy as np
+
+                from deepad.diagnostics import AT_RISK_BELOW, COLLAPSED_BELOW
+
+                v = np.concatenate([f[metric].to_numpy(dtype=float) for f in frames.values() if metric in f])
+                v = v[np.isfinite(v) & (v > 0)]
+                lo = min(float(v.min()) / 3 if len(v) else 1.0, COLLAPSED_BELOW / 3)
+                hi = max(float(v.max()) * 3 if len(v) else 1.0, 3.0)
+                fig.add_hrect(y0=lo, y1=COLLAPSED_BELOW, fillcolor="#d62728", opacity=0.12, line_width=0)
+                fig.add_hrect(y0=COLLAPSED_BELOW, y1=AT_RISK_BELOW, fillcolor="#ff7f0e", opacity=0.12, line_width=0)
+                fig.update_yaxes(range=[np.log10(lo), np.log10(hi)])
             st.plotly_chart(fig, key="lesson.spread")
         else:
             st.caption("The curves appear after the first training epoch.")
@@ -151,8 +170,8 @@ def lesson_body(_: str) -> None:
                 st.caption("Its latent snapshot appears after its first training epoch.")
             else:
                 st.plotly_chart(snapshot_figure(r, view, k, word), key=f"lesson.snap.{side}")
-    st.caption("Each cloud is a fixed set of training samples embedded by its network, drawn in axes that "
-               "hold that run's every epoch: a cloud that has fallen onto a point looks like one.")
+    st.caption("Each cloud is a fixed set of training samples embedded by its network, drawn to the scale of "
+               "that run's starting spread (±3 times it): a cloud that has fallen onto a point looks like one.")
 
     # below the first screen: how well each detects
     results = [ui.results_of(r) for r in (left, right)]
