@@ -232,3 +232,33 @@ def test_score_draw_then_upload_then_draw_again_raises_nothing(server, page, pai
     assert page.locator('[data-testid="stMetricLabel"]', has_text="anomaly score").count() == 2  # a drawing's, an upload's
     page.screenshot(path=str(SHOTS / "lesson-score-draw-upload-draw.png"))
     page.set_viewport_size(FULL_HD)
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return a["x"] < b["x"] + b["w"] and b["x"] < a["x"] + a["w"] and a["y"] < b["y"] + b["h"] and b["y"] < a["y"] + a["h"]
+
+
+@pytest.mark.parametrize("width,present", [(1280, False), (1920, True)])
+def test_play_pause_the_epoch_slider_and_the_axis_title_do_not_overlap(server, page, pairs, width, present):
+    page.set_viewport_size({"width": width, "height": 1000})
+    page.goto(f"{server}/latent?run={pairs['lesson'][1]}" + ("&present=1" if present else ""))
+    page.get_by_role("heading", name="Latent space", exact=True).wait_for()
+    wait_idle(page)
+    page.locator(".updatemenu-container").first.wait_for(state="attached")
+    page.locator(".updatemenu-container").first.scroll_into_view_if_needed()
+    chart = page.locator('[data-testid="stPlotlyChart"]', has=page.locator(".updatemenu-container")).first
+    buttons = chart.locator(".updatemenu-button")
+    parts = {"buttons": [buttons.nth(i).bounding_box() for i in range(buttons.count())],
+             "slider": [chart.locator(".slider-container").first.bounding_box()],
+             "axis title": [chart.locator(".g-xtitle").first.bounding_box()],
+             "tick labels": [chart.locator(".xtick").nth(i).bounding_box() for i in range(chart.locator(".xtick").count())]}
+    boxes = {k: [{"x": b["x"], "y": b["y"], "w": b["width"], "h": b["height"]} for b in v if b] for k, v in parts.items()}
+    assert len(boxes["buttons"]) == 2 and boxes["slider"] and boxes["axis title"]
+    names = list(boxes)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            hits = [(x, y) for x in boxes[a] for y in boxes[b] if _overlap(x, y)]
+            assert not hits, (a, b, hits)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    chart.screenshot(path=str(SHOTS / f"lesson-latent-controls-{width}.png"))
+    page.set_viewport_size(FULL_HD)

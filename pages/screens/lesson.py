@@ -94,7 +94,7 @@ def side_card(run, word: str, side: str) -> None:
     with st.container(key=f"lesson-{side}", border=True):
         state = ui.state_of(run)
         where = f" · {ui.esc(state.progress.text)}" if state.live else ""
-        st.markdown(f"**{word}** · {ui.badge(state.state)}{where}", help=vm.run_title(run))
+        st.markdown(f"**{word}** · {ui.badge(state.state)}{where}", help=ui.esc(vm.run_title(run)))
         applies = vm.verdict_applies(run)
         verdict = (vm.latest_collapse(run, ui.history_of(run)).get("verdict") if applies else None)
         c1, c2 = st.columns([3, 2])
