@@ -491,7 +491,7 @@ def test_the_latent_page_shows_the_snapshots_of_a_run_while_it_trains(empty_env)
         run_id = start_long_run(manager, until=lambda run: (run.path / "snapshots.npz").exists())
         at = open_page("pages/screens/latent.py", run_id)
         shown = texts(at)
-        assert "Live: a fixed set of validation samples" in shown, shown
+        assert "Live (" in shown and "a fixed set of validation samples embedded after each epoch" in shown, shown
         assert charts(at) >= 2 and not at.select_slider  # the latest epoch, no scrubber yet
         manager.cancel(run_id)
         assert manager.wait(run_id, timeout=60).state == "cancelled"

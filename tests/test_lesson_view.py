@@ -204,3 +204,34 @@ def test_explore_greys_the_base_run_settings_that_cannot_matter(tmp_path, monkey
     assert any("Inactive" in c.value and "labelled" in c.value for c in at.caption)
     at.selectbox(key=f"{prefix}.objective").set_value("soft-boundary").run()
     assert not at.exception and not at.slider(key=f"{prefix}.nu").disabled  # now it matters
+
+
+def test_heading_sidebar_and_snapshot_caption_say_the_same_state(lesson_runs, monkeypatch):
+    """A run this process marks as running at epoch 2 of 2 (its records are on disk): the page's
+    heading, the sidebar and the Latent page's live caption all say running and the same epoch,
+    none says queued."""
+    pytest.importorskip("streamlit")
+    from streamlit.testing.v1 import AppTest
+
+    root, ids = lesson_runs
+    store = RunStore(root)
+    run = store.get(ids["lesson"][1])
+    saved = dict(run.status)
+    store.update_status(run, state="running", epoch=2, last={"phase": "train", "epoch": 2})
+    try:
+        monkeypatch.setenv("DEEPAD_RUNS_DIR", str(root))
+        monkeypatch.setenv("DEEPAD_UMAP", "off")
+        at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=180)
+        at.query_params["run"] = run.run_id
+        at.run()
+        at.switch_page("pages/screens/latent.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        heading = next(m.value for m in at.main.markdown if run.run_id in m.value)
+        side = [m.value for m in at.sidebar.markdown] + [c.value for c in at.sidebar.caption]
+        live = next(c.value for c in at.main.caption if c.value.startswith("Live ("))
+        progress = vm.run_state(store.get(run.run_id), len(store.get(run.run_id).history())).progress.text
+        assert "running" in heading and progress in heading and progress in live, (heading, live)
+        assert any("running" in s for s in side) and any("epoch 2" in s for s in side), side
+        assert not any("queued" in s.lower() for s in [heading, live, *side])
+    finally:
+        store.update_status(run, **{k: saved.get(k) for k in ("state", "epoch", "last")})
