@@ -157,6 +157,11 @@ def lesson_body(_: str) -> None:
                 hi = max(float(v.max()) * 3 if len(v) else 1.0, 3.0)
                 fig.add_hrect(y0=lo, y1=COLLAPSED_BELOW, fillcolor="#d62728", opacity=0.12, line_width=0)
                 fig.add_hrect(y0=COLLAPSED_BELOW, y1=AT_RISK_BELOW, fillcolor="#ff7f0e", opacity=0.12, line_width=0)
+                from deepad.figures.style import log_axis
+
+                fig.layout.yaxis.tickvals, fig.layout.yaxis.ticktext = None, None  # ticks for the widened range
+                fig.layout.yaxis.tickmode = None
+                log_axis(fig, [lo, hi], height=420)
                 fig.update_yaxes(range=[np.log10(lo), np.log10(hi)])
             st.plotly_chart(fig, key="lesson.spread")
         else:
