@@ -207,11 +207,10 @@ config = {"dataset": dataset, "method": method, "params": params or {}, "seed": 
 with ui.sidebar_top():  # right under the navigation: in view at 1280×800 and in presenter mode
     config["title"] = ss["train.title"]
     if st.button("Start", type="primary", icon=":material/play_arrow:", disabled=bool(problems),
-                 key="start-run", use_container_width=True,
-                 help=f"Start this run: {det_cls.title} on "
-                      f"{dataset if not dataset.startswith('file:') else 'your file'}; it trains in the "
-                      "background on this server."):
+                 key="start-run", use_container_width=True):
         start(config)
+    st.caption(f"{det_cls.title} on {dataset if not dataset.startswith('file:') else 'your file'}; "
+               "it trains in the background on this server.")
     if problems:
         st.error("Start is blocked until this is fixed:\n\n" + "\n".join(f"- {ui.esc(p)}" for p in problems),
                  icon=":material/block:")
