@@ -61,18 +61,16 @@ def _sidebar_status(run_id: str) -> None:
     if run is None:
         st.warning("This run is not on disk (deleted?). Pick another one.")
         return
-    live = vm.is_live(run)
-    text = vm.status_text(run, ui.manager().queue_position(run_id))
-    st.markdown(ui.badge(run.state))
-    if run.state in ("failed", "damaged"):
-        st.error(ui.esc(text))
-    elif run.state in ("cancelled", "interrupted"):
-        st.warning(ui.esc(text))
+    state = ui.state_of(run)  # the reading the page's heading and status box draw from too
+    st.markdown(ui.badge(state.state))
+    if state.state in ("failed", "damaged"):
+        st.error(ui.esc(state.text))
+    elif state.state in ("cancelled", "interrupted"):
+        st.warning(ui.esc(state.text))
     else:
-        st.caption(ui.esc(text))
-    if live:
-        p = vm.progress(run, len(ui.history_of(run)))
-        st.progress(p.fraction, text=p.text)
+        st.caption(ui.esc(state.text))
+    if state.live:
+        st.progress(state.progress.fraction, text=state.progress.text)
     s = run.summary
     if s.get("auc") is not None:
         verdict = f" · {ui.badge(s['verdict'], 'verdict')}" if s.get("verdict") else ""
@@ -80,6 +78,7 @@ def _sidebar_status(run_id: str) -> None:
 
 
 with st.sidebar:
+    ui.keep_sidebar_top(st.container())  # what a page keeps in view: Train's Start, right under the navigation
     ui.url_note()
     ids = [r.run_id for r in runs]
     labels = {r.run_id: vm.run_label(r) for r in runs}

@@ -24,6 +24,7 @@ _FOLLOW, _LOOK, _TRY = "Train and follow", "Look at the current run", "Try many 
 PAGES: tuple[PageEntry, ...] = (
     PageEntry("train", "Train", "pages/screens/train.py", ":material/model_training:", _FOLLOW),
     PageEntry("runs", "Runs / live", "pages/screens/runs.py", ":material/monitoring:", _FOLLOW),
+    PageEntry("lesson", "Lesson", "pages/screens/lesson.py", ":material/school:", _FOLLOW),
     PageEntry("roc", "ROC & scores", "pages/screens/evaluate.py", ":material/show_chart:", _LOOK),
     PageEntry("latent", "Latent space", "pages/screens/latent.py", ":material/scatter_plot:", _LOOK),
     PageEntry("samples", "Samples", "pages/screens/samples.py", ":material/grid_view:", _LOOK),

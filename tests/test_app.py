@@ -45,7 +45,7 @@ TITLES = {"pages/screens/train.py": "Train a detector", "pages/screens/runs.py":
           "pages/screens/evaluate.py": "ROC curves and scores", "pages/screens/latent.py": "Latent space",
           "pages/screens/samples.py": "Samples", "pages/screens/collapse.py": "Hypersphere collapse",
           "pages/screens/explore.py": "Explore hyperparameters", "pages/screens/score.py": "Score your own input",
-          "pages/screens/papers.py": "Papers"}
+          "pages/screens/papers.py": "Papers", "pages/screens/lesson.py": "Lesson"}
 PAGES = [p.path for p in REGISTRY]
 DEFAULT_PAGE = page_path(DEFAULT)
 TINY = {"epochs": 2, "pretrain_epochs": 1}
@@ -153,8 +153,10 @@ def manager_of(root: Path):
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_runs_on_an_empty_runs_folder(empty_env, page):
     at = open_page(page)
-    if page not in ("pages/screens/train.py", "pages/screens/explore.py", "pages/screens/runs.py",
-                    "pages/screens/papers.py"):
+    if page == "pages/screens/lesson.py":  # about a pair of runs, not the current run
+        assert "No lesson yet" in texts(at)
+    elif page not in ("pages/screens/train.py", "pages/screens/explore.py", "pages/screens/runs.py",
+                      "pages/screens/papers.py"):
         assert "No run selected" in texts(at)
 
 
@@ -165,7 +167,7 @@ def test_every_page_runs_for_every_kind_of_run(runs_env, page, kind):
     at = open_page(page, ids[kind])
     assert at.session_state["run_id"] == ids[kind]
     shown = texts(at)
-    if page == "pages/screens/train.py":
+    if page in ("pages/screens/train.py", "pages/screens/lesson.py"):  # lesson: about a pair, not this run
         return
     if kind == "missing" and page not in ("pages/screens/explore.py", "pages/screens/papers.py"):
         assert "not in" in shown and "deleted" in shown
@@ -415,33 +417,41 @@ def test_a_run_started_on_train_shows_its_results_on_every_page(empty_env):
         manager.shutdown()
 
 
-def test_a_lesson_button_queues_its_trigger_and_fix_and_the_comparison_shows_their_difference(empty_env):
+def test_a_lesson_button_queues_its_trigger_and_fix_and_opens_them_side_by_side(empty_env):
     from deepad.presets import lessons, load_presets
 
     presets = load_presets()
-    trigger, fix = (presets[n] for n in lessons(presets)["learning-rate"])
+    name = sorted(lessons(presets))[0]
+    trigger, fix = (presets[n] for n in lessons(presets)[name])
     at = open_page("pages/screens/train.py")
-    at.button(key="lesson.learning-rate").click().run()
+    at.button(key=f"lesson.{name}").click().run()
     assert not at.exception, [e.value for e in at.exception]
     manager = manager_of(empty_env)
     try:
-        assert at.title[0].value == "Hypersphere collapse"
-        pair = at.session_state["collapse.pair"]
+        assert at.title[0].value == "Lesson"
+        pair = at.session_state["lesson.pair"]
+        assert at.query_params["pair"] == ",".join(pair)  # the address reopens the same lesson
         store = RunStore(empty_env)
         runs = [store.get(i) for i in pair]
         assert [r.config["title"] for r in runs] == [trigger.title, fix.title]
         assert all(r.state in ("queued", "running", "finished") for r in runs)
         for run, preset in zip(runs, (trigger, fix)):
             assert all(run.config["params"][k] == v for k, v in preset.config["params"].items())
-        shown = texts(at)
-        assert "They differ in:" in shown and "`lr` 0.01 → 0.0001" in shown, shown
+        cards = [m.value for m in at.markdown if m.value.startswith(("**Trigger**", "**Fix**"))]
+        assert [c.split("**")[1] for c in cards] == ["Trigger", "Fix"], cards  # trigger first (left)
+        line = next(m.value for m in at.markdown if m.value.startswith("**Collapse lesson"))
+        assert all(f"`{k}`" in line for k in fix.differs_in), line  # the one line names what differs
+        assert at.expander[0].label == "Why?"
+        # the comparison on Collapse opens on the same two runs, trigger on the left
+        at.switch_page("pages/screens/collapse.py").run()
+        assert not at.exception
         assert at.selectbox(key="collapse.cmp.left").value == pair[0]
         assert at.selectbox(key="collapse.cmp.right").value == pair[1]
-        # any other run can be picked: the same run on both sides differs in nothing
-        at.selectbox(key="collapse.cmp.right").set_value(pair[0]).run()
+        assert "They differ in:" in texts(at)
+        at.selectbox(key="collapse.cmp.right").set_value(pair[0]).run()  # any other run can be picked
         assert "The same run on both sides." in texts(at)
     finally:
-        for run_id in at.session_state["collapse.pair"]:
+        for run_id in at.session_state["lesson.pair"]:
             manager.cancel(run_id)
         manager.shutdown()
 
@@ -481,7 +491,7 @@ def test_the_latent_page_shows_the_snapshots_of_a_run_while_it_trains(empty_env)
         run_id = start_long_run(manager, until=lambda run: (run.path / "snapshots.npz").exists())
         at = open_page("pages/screens/latent.py", run_id)
         shown = texts(at)
-        assert "Live: a fixed set of validation samples" in shown, shown
+        assert "Live (" in shown and "a fixed set of validation samples embedded after each epoch" in shown, shown
         assert charts(at) >= 2 and not at.select_slider  # the latest epoch, no scrubber yet
         manager.cancel(run_id)
         assert manager.wait(run_id, timeout=60).state == "cancelled"

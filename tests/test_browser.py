@@ -242,7 +242,7 @@ def test_presenter_mode_enlarges_the_text(server, page, digits_run):
 
 HEADINGS = {"train": "Train a detector", "runs": "Runs", "roc": "ROC curves and scores", "latent": "Latent space",
             "samples": "Samples", "collapse": "Hypersphere collapse", "score": "Score your own input",
-            "explore": "Explore hyperparameters"}
+            "explore": "Explore hyperparameters", "lesson": "Lesson", "papers": "Papers"}
 # every link the sidebar's navigation has drawn, from the page's first paint on
 _RECORD_NAV = """window.__nav = new Set();
 new MutationObserver(() => document.querySelectorAll('[data-testid="stSidebarNav"] a')

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from deepad.figures.style import (NORMAL_COLOUR, TRUTH_COLOURS, VERDICT_COLOURS, integer_ticks, layout,
+from deepad.figures.style import (NORMAL_COLOUR, TRUTH_COLOURS, VERDICT_COLOURS, integer_ticks, layout, log_axis,
                                   styled_chart)
 
 
@@ -107,9 +107,24 @@ def snapshot_scatter(view, i: int, height: int = 460) -> go.Figure:
     return layout(fig, f"Probe embeddings after training epoch {int(view.epochs[i])}", height=height)
 
 
+ANIMATION_ROWS = {"axis": 62, "slider": 78, "buttons": 40}  # pixels under the plot, top to bottom
+
+
+def animation_controls_y(plot_height: float, scale: float = 1.0) -> tuple[float, float]:
+    """Where the epoch slider and Play / Pause go (paper y of their tops, under the plot) for a
+    plot area of `plot_height` pixels: first the tick labels and the axis title (`ANIMATION_ROWS`,
+    times `scale` for larger type), then the slider with its "epoch N" label, then the buttons in a
+    row of their own, so none covers another at any width."""
+    axis, slider = ANIMATION_ROWS["axis"] * scale, ANIMATION_ROWS["slider"] * scale
+    return -axis / plot_height, -(axis + slider) / plot_height
+
+
 def snapshot_animation(view, start: int | None = None, height: int = 500, frame_ms: int = 250) -> go.Figure:
     """Every snapshot as an animation frame: a play button and a slider to scrub through epochs;
-    the axes stay fixed so the cloud visibly shrinks, spreads or falls onto a point."""
+    the axes stay fixed so the cloud visibly shrinks, spreads or falls onto a point. The controls sit
+    in a row of their own under the axis title."""
+    from deepad.figures.style import PRESENTER, presenter
+
     n = len(view.steps)
     start = n - 1 if start is None else start
     fig = go.Figure(_snapshot_traces(view, start))
@@ -119,22 +134,28 @@ def snapshot_animation(view, start: int | None = None, height: int = 500, frame_
                   for j in range(n)]
     play = dict(frame=dict(duration=frame_ms, redraw=True), transition=dict(duration=0), fromcurrent=True,
                 mode="immediate")
+    scale = PRESENTER["font"] / 12 if presenter() else 1.0
+    bottom = int(sum(ANIMATION_ROWS.values()) * scale) + 10
+    fig = layout(fig, f"Probe embeddings after training epoch {int(view.epochs[start])}", height=height,
+                 showlegend=True)
+    fig.update_layout(margin=dict(b=bottom), height=fig.layout.height + bottom - 10,  # the plot keeps its size
+                      legend=dict(orientation="v", y=1, x=1.02, yanchor="top", xanchor="left"))
+    plot_height = fig.layout.height - fig.layout.margin.t - bottom
+    slider_y, buttons_y = animation_controls_y(plot_height, scale)
     fig.update_layout(
-        updatemenus=[dict(type="buttons", direction="left", x=0.0, y=-0.12, xanchor="left", yanchor="top",
+        updatemenus=[dict(type="buttons", direction="left", x=0.0, y=buttons_y, xanchor="left", yanchor="top",
                           showactive=False, pad=dict(t=0, r=10),
                           buttons=[dict(label="▶ Play", method="animate", args=[None, play]),
                                    dict(label="❚❚ Pause", method="animate",
                                         args=[[None], dict(frame=dict(duration=0, redraw=False),
                                                            mode="immediate")])])],
-        sliders=[dict(active=start, x=0.18, y=-0.08, len=0.82, currentvalue=dict(prefix="epoch "),
-                      pad=dict(t=0),
+        sliders=[dict(active=start, x=0.0, y=slider_y, len=1.0, xanchor="left", yanchor="top",
+                      currentvalue=dict(prefix="epoch ", xanchor="left", offset=6), pad=dict(t=0, b=0),
                       steps=[dict(label=str(int(view.epochs[j])), method="animate",
                                   args=[[str(j)], dict(frame=dict(duration=0, redraw=True), mode="immediate",
                                                        transition=dict(duration=0))])
                              for j in range(n)])])
     _snapshot_axes(fig, view)
-    fig = layout(fig, f"Probe embeddings after training epoch {int(view.epochs[start])}", height=height)
-    fig.update_layout(margin=dict(b=110))
     return fig
 
 
@@ -157,7 +178,8 @@ def snapshot_distances(view, i: int) -> go.Figure:
 
 
 def spread_timeline(view, i: int) -> go.Figure:
-    """The spread ratio over epochs, with the verdict's collapse and at-risk zones."""
+    """The spread ratio over epochs; for the collapse verdict's own measure (a hypersphere method)
+    with its collapsed and at-risk zones, for any other method the plain relative spread."""
     from deepad import diagnostics as D
 
     fig = go.Figure(go.Scatter(x=view.epochs, y=view.spread, mode="lines+markers", name="spread ratio"))
@@ -165,14 +187,17 @@ def spread_timeline(view, i: int) -> go.Figure:
                              marker=dict(size=14, color="black", symbol="circle-open", line=dict(width=3))))
     spread = np.asarray(view.spread, dtype=np.float64)
     finite = spread[np.isfinite(spread) & (spread > 0)]
-    lo = min(float(finite.min()) / 3, D.COLLAPSED_BELOW / 10) if len(finite) else D.COLLAPSED_BELOW / 10
+    floor = D.COLLAPSED_BELOW / 10 if view.judged else (float(finite.min()) / 3 if len(finite) else 0.1)
+    lo = min(float(finite.min()) / 3, floor) if len(finite) else floor
     hi = max(float(finite.max()) * 3, 1.0) if len(finite) else 10.0
-    fig.add_hrect(y0=lo, y1=D.COLLAPSED_BELOW, fillcolor=VERDICT_COLOURS["collapsed"], opacity=0.12,
-                  line_width=0)
-    fig.add_hrect(y0=D.COLLAPSED_BELOW, y1=D.AT_RISK_BELOW, fillcolor=VERDICT_COLOURS["at risk"],
-                  opacity=0.12, line_width=0)
-    fig.update_yaxes(type="log", title="spread ratio", exponentformat="power",
-                     range=[np.log10(lo), np.log10(hi)])
+    if view.judged:
+        fig.add_hrect(y0=lo, y1=D.COLLAPSED_BELOW, fillcolor=VERDICT_COLOURS["collapsed"], opacity=0.12,
+                      line_width=0)
+        fig.add_hrect(y0=D.COLLAPSED_BELOW, y1=D.AT_RISK_BELOW, fillcolor=VERDICT_COLOURS["at risk"],
+                      opacity=0.12, line_width=0)
+    fig.update_yaxes(title="spread ratio" if view.judged else "spread / first epoch's")
+    log_axis(fig, [lo, hi], height=260)
+    fig.update_yaxes(range=[np.log10(lo), np.log10(hi)])
     integer_ticks(fig, view.epochs)
     fig.update_xaxes(title="training epoch")
     return layout(fig, view.spread_title, height=260, showlegend=False)

@@ -92,8 +92,10 @@ def confusion_figure(m: dict) -> go.Figure:
 
 
 def mark_own_input(fig: go.Figure, x: float, y: float, label: str = "your input") -> go.Figure:
-    """A large star where your own input lands (latent map or input plane)."""
-    fig.add_trace(go.Scatter(x=[x], y=[y], mode="markers+text", name=label, text=[label],
+    """A large star where your own input lands (latent map or input plane), drawn above the dots:
+    the maps' dots are WebGL, which is drawn above every SVG trace, so the star is WebGL too and
+    comes after them."""
+    fig.add_trace(go.Scattergl(x=[x], y=[y], mode="markers+text", name=label, text=[label],
                              textposition="top center", hoverinfo="skip",
                              marker=dict(symbol="star", size=22, color=OWN_COLOUR,
                                          line=dict(color="black", width=1.5))))

@@ -40,10 +40,29 @@ def styled(fig: go.Figure) -> go.Figure:
     return fig
 
 
-def layout(fig: go.Figure, title: str, height: int = 360, **kw) -> go.Figure:
-    """Title on top, legend under the plot (long run names never cover the title)."""
-    fig.update_layout(title=dict(text=title, font=dict(size=15)), height=height, margin=_MARGIN,
-                      legend=dict(orientation="h", yanchor="top", y=-0.28, xanchor="left", x=0),
+TITLE_CHARS = 48  # a title longer than this is broken into lines (a half-width chart at 1280 px holds ~50)
+
+
+def wrap_title(text: str, width: int = TITLE_CHARS) -> str:
+    """A figure title broken at spaces into lines of at most `width` characters (a single longer
+    word stays whole), joined by <br>: Plotly never wraps a title, it cuts it at the figure's edge."""
+    lines: list[str] = []
+    for word in str(text).split(" "):
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
+
+
+def layout(fig: go.Figure, title: str, height: int = 360, title_width: int = TITLE_CHARS, **kw) -> go.Figure:
+    """Title on top (broken into lines that fit, the top margin grown to hold them), legend under
+    the plot (long run names never cover the title)."""
+    text = wrap_title(title, title_width) if title else title
+    lines = text.count("<br>") + 1 if text else 0
+    margin = {**_MARGIN, "t": _MARGIN["t"] + 20 * max(0, lines - 1)}
+    fig.update_layout(title=dict(text=text, font=dict(size=15)), height=height + margin["t"] - _MARGIN["t"],
+                      margin=margin, legend=dict(orientation="h", yanchor="top", y=-0.28, xanchor="left", x=0),
                       **kw)
     return styled(fig)
 
@@ -55,14 +74,60 @@ def integer_ticks(fig: go.Figure, values, **where) -> None:
         fig.update_xaxes(dtick=1, **where)
 
 
-def log_axis(fig: go.Figure, values, **where) -> None:
-    """A log axis labelled at whole powers of ten when the data span a decade or more (with
-    unlabelled minor ticks between), so the labels never read "2 5 2 5"."""
+def log_ticks(lo: float, hi: float, most: int = 6) -> list[float] | None:
+    """Labelled ticks for a log axis over [lo, hi] (both > 0): None when the span is a decade or
+    more and at most `most` powers of ten fall in it (Plotly labels those itself, one per decade);
+    every k-th power of ten when more would fall in it (they would stack into an unreadable
+    column on a short panel); for less than a decade, 1-2-5 steps, else 1..9 steps, else a few
+    round numbers, so the axis never reads a single "1"."""
+    if not (np.isfinite(lo) and np.isfinite(hi)) or lo <= 0 or hi <= 0:
+        return None
+    lo, hi = min(lo, hi), max(lo, hi)
+    first, last = int(np.ceil(np.log10(lo) - 1e-9)), int(np.floor(np.log10(hi) + 1e-9))
+    if np.log10(hi / lo) >= 1:
+        powers = list(range(first, last + 1))
+        if len(powers) <= most:
+            return None
+        step = int(np.ceil(len(powers) / most))
+        return [float(f"1e{p}") for p in powers[::-1][::step][::-1]]  # the top power always labelled
+    decades = range(int(np.floor(np.log10(lo))) - 1, int(np.ceil(np.log10(hi))) + 1)
+    for mantissas in ((1, 2, 5), (1, 2, 3, 4, 5, 6, 7, 8, 9)):
+        ticks = [float(f"{m}e{d}") for d in decades for m in mantissas]  # 0.3, not 0.30000000000000004
+        inside = sorted(t for t in ticks if lo * (1 - 1e-9) <= t <= hi * (1 + 1e-9))
+        if len(inside) >= 3:
+            return inside
+    # a narrow span (under a factor of ~1.25): round numbers spread evenly, to two significant digits
+    # more than the span needs
+    digits = max(0, -int(np.floor(np.log10(hi - lo))) + 1) if hi > lo else 3
+    out = sorted({round(float(v), digits) for v in np.linspace(lo, hi, 4)})
+    return out if len(out) >= 2 else [lo]
+
+
+def tick_label(v: float) -> str:
+    """A tick value written short: 0.002, 0.25, 3, 1.5e+04."""
+    return f"{v:.3g}" if 1e-3 <= abs(v) < 1e4 else f"{v:.2g}"
+
+
+def log_axis(fig: go.Figure, values, height: int | None = None, **where) -> None:
+    """A log y axis with readable labels (see `log_ticks`): at whole powers of ten when the data
+    span a decade or more (with unlabelled minor ticks between, and only every k-th power on a
+    short panel of `height` pixels, so the labels never stack), else at round values inside the span,
+    never a lone "1"."""
     v = np.asarray(pd.Series(np.asarray(values, dtype=np.float64).ravel()).dropna())
     v = v[np.isfinite(v) & (v > 0)]
     fig.update_yaxes(type="log", exponentformat="power", **where)
-    if len(v) and np.log10(v.max() / v.min()) >= 1:
-        fig.update_yaxes(dtick=1, minor=dict(ticks="outside", ticklen=3, showgrid=False), **where)
+    if not len(v):
+        return
+    most = max(2, int(height // (45 * (PRESENTER["font"] / 12 if presenter() else 1)))) if height else 6
+    ticks = log_ticks(float(v.min()), float(v.max()), most)
+    if np.log10(v.max() / v.min()) >= 1:
+        if ticks is None:
+            fig.update_yaxes(dtick=1, minor=dict(ticks="outside", ticklen=3, showgrid=False), **where)
+        else:
+            fig.update_yaxes(tickmode="array", tickvals=ticks, minor=dict(ticks="outside", ticklen=3,
+                                                                          showgrid=False, dtick=1), **where)
+    elif ticks:
+        fig.update_yaxes(tickmode="array", tickvals=ticks, ticktext=[tick_label(t) for t in ticks], **where)
 
 
 def figures_html(figs: list[go.Figure], title: str) -> str:

@@ -72,7 +72,7 @@ def history_figure(df: pd.DataFrame, columns: list[str], names: dict[str, str] |
     fig.update_xaxes(title=x_title)
     integer_ticks(fig, df[x] if x in df else [])
     if log_y:
-        log_axis(fig, df[[c for c in columns if c in df]].to_numpy().ravel())
+        log_axis(fig, df[[c for c in columns if c in df]].to_numpy().ravel(), height=height)
     if y_range is not None:
         fig.update_yaxes(range=list(y_range))
     return layout(fig, title, height=height)
@@ -97,7 +97,7 @@ def history_grid(df: pd.DataFrame, columns: list[str], names: dict[str, str],
                       row=r, col=c)
         integer_ticks(fig, d[x], row=r, col=c)
         if col in log_y:
-            log_axis(fig, d[col], row=r, col=c)
+            log_axis(fig, d[col], height=row_height, row=r, col=c)
         if len(pre):
             fig.add_vrect(x0=pre["step"].min() - 0.5, x1=pre["step"].max() + 0.5, fillcolor="grey",
                           opacity=0.12, line_width=0, row=r, col=c)
@@ -154,7 +154,7 @@ def compare_figure(frames: dict[str, pd.DataFrame], column: str, title: str, log
     integer_ticks(fig, pd.concat([f["epoch"] for f in frames.values() if "epoch" in f] or [pd.Series([])]))
     if log_y:
         log_axis(fig, np.concatenate([np.asarray(f[column], dtype=np.float64) for f in frames.values()
-                                       if column in f] or [np.array([])]))
+                                       if column in f] or [np.array([])]), height=height)
     if y_range is not None:
         fig.update_yaxes(range=list(y_range))
     return layout(fig, title, height=height)

@@ -1,5 +1,5 @@
 """Helpers behind the dashboard's pages: every number a page shows is computed here, one module
-per page (`runs`, `train`, `evaluate`, `latent`, `samples`, `collapse`, `explore`), with `common`
+per page (`runs`, `train`, `evaluate`, `latent`, `samples`, `collapse`, `lesson`, `explore`), with `common`
 for what several pages share, `forms` for the widgets generated from a detector's config and
 `uploads` for a user's own data file.
 
@@ -15,6 +15,7 @@ from deepad.views.evaluate import *  # noqa: F401,F403
 from deepad.views.explore import *  # noqa: F401,F403
 from deepad.views.forms import *  # noqa: F401,F403
 from deepad.views.latent import *  # noqa: F401,F403
+from deepad.views.lesson import *  # noqa: F401,F403
 from deepad.views.runs import *  # noqa: F401,F403
 from deepad.views.samples import *  # noqa: F401,F403
 from deepad.views.train import *  # noqa: F401,F403

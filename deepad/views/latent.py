@@ -125,6 +125,7 @@ class SnapshotView:
     lim: tuple[float, float, float, float]  # x0, x1, y0, y1 covering every epoch
     dist: np.ndarray | None = None  # (n_snapshots, n_probe) distances to c in φ, when there is a c
     spread_title: str = "Spread ratio of the training probe (the verdict's measure)"
+    judged: bool = False  # the spread is the collapse verdict's own measure (a hypersphere method)
 
 
 def snapshot_view(snapshots: dict, centre: np.ndarray | None = None, truth: np.ndarray | None = None,
@@ -145,7 +146,8 @@ def snapshot_view(snapshots: dict, centre: np.ndarray | None = None, truth: np.n
     steps = np.asarray(snapshots.get("step", np.arange(1, n + 1)))
     recorded = {r.get("step"): r for r in history or []}  # the numbers measured during training
     ratios = [recorded.get(int(s), {}).get("spread_ratio") for s in steps]
-    if all(isinstance(r, (int, float)) for r in ratios):  # a centre method: the verdict's own measure
+    judged = all(isinstance(r, (int, float)) for r in ratios)
+    if judged:  # a centre method: the verdict's own measure
         spread, title = np.asarray(ratios, dtype=np.float64), SnapshotView.spread_title
     else:  # the spread of these snapshots relative to the first one
         first = max(spread_of(emb[0]), 1e-300)
@@ -163,7 +165,7 @@ def snapshot_view(snapshots: dict, centre: np.ndarray | None = None, truth: np.n
         truth = None
     epochs = np.array([recorded.get(int(s), {}).get("epoch") or int(s) for s in steps])
     return SnapshotView(steps, epochs, xy, spread, truth, c,
-                        (lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1]), dist, title)
+                        (lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1]), dist, title, judged)
 
 
 def _snapshot_centres(recorded, final, n: int, d: int) -> np.ndarray | None:

@@ -12,7 +12,8 @@ import pandas as pd
 from deepad.store import RunRecord
 from deepad.views.common import _num, _short, dataset_label, run_title
 
-__all__ = ["planned_records", "PHASE_WORDS", "Progress", "progress", "status_text", "runs_frame",
+__all__ = ["planned_records", "PHASE_WORDS", "Progress", "progress", "status_text", "RunState", "run_state",
+           "runs_frame",
            "flat_config", "config_diff",
            "loss_names", "diagnostics", "RANGES", "history_frame", "last_value",
            "loss_columns", "diagnostic_columns"]
@@ -85,6 +86,26 @@ def status_text(run: RunRecord, queue_position: int | None = None) -> str:
             why = "the process that trained it stopped (server restart or crash)"
         return f"Interrupted at epoch {s.get('epoch', 0)}: {why}; its curves up to then are kept."
     return st
+
+
+@dataclass
+class RunState:
+    """What a run is doing, as every part of a screen says it (heading, sidebar, status box,
+    captions): read once from its status file by `run_state`, so no two parts disagree."""
+    state: str  # queued, running, finished, failed, ...
+    text: str  # `status_text`
+    progress: Progress  # `progress`
+    epoch: int  # the epoch of its newest record (0 before the first)
+    live: bool  # queued or running
+
+
+def run_state(run: RunRecord, n_records: int, queue_position: int | None = None) -> RunState:
+    """The one reading of a run's state that a screen draws from (see `RunState`)."""
+    from deepad.store import LIVE_STATES
+
+    epoch = int((run.status.get("last") or {}).get("epoch") or run.status.get("epoch") or 0)
+    return RunState(run.state, status_text(run, queue_position), progress(run, n_records), epoch,
+                    run.state in LIVE_STATES)
 
 
 def runs_frame(runs: list[RunRecord]) -> pd.DataFrame:

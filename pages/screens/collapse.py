@@ -7,6 +7,7 @@ import streamlit as st
 from deepad import figures
 from deepad import views as vm
 from deepad.diagnostics import EXPLANATION, NOT_APPLICABLE
+from deepad.presets import load_presets
 from pages import ui
 from pages.ui.own_embeddings import own_embeddings_section
 
@@ -15,7 +16,7 @@ st.caption("Has the network learned to map every input to the same point? Then a
            "and anomalies go unnoticed. These numbers are measured after every epoch on a fixed probe "
            "of the training samples.")
 
-with st.expander("What is collapse, and why does it happen?", expanded=True):
+with st.expander("What is collapse, and why does it happen?", expanded=False):
     st.markdown(EXPLANATION)
     st.markdown(vm.VERDICT_RULE)
 
@@ -55,7 +56,7 @@ def run_section(run_id: str) -> None:
     if run is None:
         st.warning(f"Run {ui.esc(run_id)} is gone (deleted?).")
         return
-    ui.run_heading(run)
+    ui.run_heading(run, live=False)  # this section redraws itself while the run trains
     history = run.history()
     df = vm.history_frame(history)
     if not vm.verdict_applies(run):
@@ -124,6 +125,12 @@ def compare_section(_: str) -> None:
         return
     ids = list(by_id)
     pair = [i for i in st.session_state.get("collapse.pair", []) if i in by_id]
+    if len(pair) < 2:  # no pair opened in this session (a link, a reload): the newest lesson on disk
+        found = vm.lesson_pairs_on_disk(runs, load_presets())
+        pair = list(found[0]) if found else pair
+    if len(pair) == 2:  # a lesson's or demo's halves: trigger (or "without") on the left, always
+        ordered = vm.lesson_pair([by_id[pair[0]], by_id[pair[1]]], load_presets())
+        pair = [ordered.left.run_id, ordered.right.run_id] if ordered is not None else pair
     for side, default in (("left", pair[0] if pair else ids[min(1, len(ids) - 1)]),
                           ("right", pair[1] if len(pair) > 1 else ids[0])):
         key = f"collapse.cmp.{side}"

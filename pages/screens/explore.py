@@ -54,7 +54,10 @@ with st.container(border=True):
     quick = {n: min(det_cls.Config.model_fields[n].default, 10) for n in epoch_fields}
     with st.expander("Hyperparameters of the base run", expanded=False):
         st.caption("Epochs are kept short here so a grid finishes in minutes; raise them if you can wait.")
-        values = ui.config_widgets(det_cls.Config, prefix=f"explore.p.{method}", defaults=quick)
+        st.caption("A setting that cannot matter for the others (or for this set-up: no labelled samples) "
+                   "is greyed out with the reason.")
+        values = ui.config_widgets(det_cls.Config, prefix=f"explore.p.{method}", defaults=quick,
+                                   facts={"labelled": False})  # the base run's set-up: one normal class, unlabelled
     base_params, param_error = vm.params_from_widgets(det_cls.Config, values)
     if param_error:
         st.error(param_error)

@@ -37,7 +37,10 @@ def snapshot_view(run_id: str, stamp: int):
     if snaps is None:
         return None
     centre = (ui.results_of(r) or {}).get("center")
-    return vm.snapshot_view(snaps, centre, probe_truth(run_id, int(snaps["emb"].shape[1])), r.history())
+    view = vm.snapshot_view(snaps, centre, probe_truth(run_id, int(snaps["emb"].shape[1])), r.history())
+    if view is not None and not vm.verdict_applies(r):  # no verdict zones for a method it does not apply to
+        view.judged = False
+    return view
 
 
 @st.cache_data(max_entries=8, show_spinner="Scoring a grid over the input plane…")
@@ -127,18 +130,26 @@ if results is not None and "test_emb" in results:
     color_by = st.radio("Colour the dots by", color_choices, format_func=color_labels.get, horizontal=True,
                         key="latent.color")
     dim = vm.representation_dim(run, results)
+    # autoscaled maps make any cloud look spread: for the methods with a verdict, its spread is written on them
+    latest = vm.latest_collapse(run, ui.history_of(run), dim)
+    spread_note = (f" · spread ratio {latest['spread_ratio']:.2g}" + (f" ({latest['verdict']})" if latest.get("verdict")
+                                                                     else "")
+                   if latest.get("spread_ratio") is not None else "")
     pca_xy, centre_xy = pca_view(str(run.path), stamp, run.run_id)
     hover = hover_frame(run.run_id, stamp)
     left, right = st.columns(2)
     figs = []  # for the HTML export
     with left:
         df = vm.latent_frame(run, results, pca_xy)
-        figs.append(figures.latent_scatter(df, color_by, centre_xy, f"PCA of φ ({dim} dimensions)"))
-        touchable_map(df, "latent.pca", color_by, centre_xy, f"PCA of φ ({dim} dimensions)", hover)
+        pca_title = f"PCA of φ ({dim} dimensions){spread_note}"
+        figs.append(figures.latent_scatter(df, color_by, centre_xy, pca_title))
+        touchable_map(df, "latent.pca", color_by, centre_xy, pca_title, hover)
         where_c = ("The black cross marks the centre c. " if centre_xy is not None else
                    "The centre c lies far outside this view. " if has_centre else "")
+        spread_words = ("Each map is scaled to its own cloud, so a collapsed cloud fills it too: the spread "
+                        "ratio in the title says how much of the starting spread is left. " if spread_note else "")
         st.caption("PCA: the two directions along which the representations vary most (shown at "
-                   f"once). {where_c}Hover over a dot to see its sample; click one (shift-click for more) "
+                   f"once). {where_c}{spread_words}Hover over a dot to see its sample; click one (shift-click for more) "
                    "or drag a box to select; double-click clears.")
     with right:
         proj = ui.projector()
@@ -149,8 +160,8 @@ if results is not None and "test_emb" in results:
             cached = embedding.load_umap(run) if status == "ready" else None
             if cached is not None:
                 udf = vm.latent_frame(run, results, cached["xy"], cached["index"])
-                figs.append(figures.latent_scatter(udf, color_by, None, "UMAP of φ"))
-                touchable_map(udf, "latent.umap", color_by, None, "UMAP of φ", hover)
+                figs.append(figures.latent_scatter(udf, color_by, None, f"UMAP of φ{spread_note}"))
+                touchable_map(udf, "latent.umap", color_by, None, f"UMAP of φ{spread_note}", hover)
                 st.caption("UMAP keeps neighbourhoods: samples close here are close in φ. Distances "
                            "between far-apart groups mean little.")
             elif status.startswith("failed"):
@@ -204,21 +215,24 @@ def snapshot_section(run_id: str) -> None:
         st.caption("This run has no per-epoch snapshots (shallow methods train in one step).")
         return
     n = len(snap.steps)
+    # the hypersphere's words (a centre c, collapse onto it) only for the methods it applies to
+    watch = ("Watch the cloud: a healthy run keeps a spread-out cloud while it shrinks towards c; a "
+             "collapsing one falls onto a single point." if vm.verdict_applies(r) else
+             "Watch how the representations of the same samples move and spread as the method trains.")
     if live:
         with_c = ", with the centre c as a black cross" if snap.centre is not None else ""
-        st.caption(f"Live: a fixed set of validation samples embedded after each epoch, now epoch "
-                   f"{int(snap.epochs[-1])}{with_c}. Watch the cloud: a healthy run keeps a spread-out "
-                   "cloud while it shrinks towards c; a collapsing one falls onto a single point. Once "
-                   "the run has ended, a play button animates every epoch and a slider scrubs through them.")
+        state = ui.state_of(r)  # the reading the heading and the sidebar show
+        st.caption(f"Live ({ui.esc(state.progress.text)}): a fixed set of validation samples embedded after "
+                   f"each epoch, drawn for its newest snapshot (epoch {int(snap.epochs[-1])}){with_c}. {watch} "
+                   "Once the run has ended, a play button animates every epoch and a slider scrubs through them.")
         i = n - 1
         left, right = st.columns([3, 2])
         left.plotly_chart(figures.snapshot_scatter(snap, i), key="latent.snap")
     else:
         st.caption("A fixed set of validation samples was embedded after every epoch. Press **Play** "
-                   "or drag the slider under the plot: a healthy run keeps a spread-out cloud while it "
-                   "shrinks towards c; a collapsing one falls onto a single point. The axes stay fixed "
-                   "so shrinking is visible; normal samples are drawn above anomalies, the centre c "
-                   "above both.")
+                   f"or drag the slider under the plot. {watch} The axes stay fixed so shrinking is "
+                   "visible; normal samples are drawn above anomalies" + (", the centre c above both."
+                                                                          if snap.centre is not None else "."))
         i = st.select_slider("Epoch for the distances and the spread marker", options=list(range(n)),
                              value=n - 1, format_func=lambda j: str(int(snap.epochs[j])),
                              key=f"latent.snap.{run_id}", help="Pretraining epochs have no snapshot.") \
@@ -226,7 +240,9 @@ def snapshot_section(run_id: str) -> None:
         left, right = st.columns([3, 2])
         left.plotly_chart(figures.snapshot_animation(snap, i), key="latent.snap")
     right.plotly_chart(figures.spread_timeline(snap, i), key="latent.spread")
-    right.caption("The red band is where the verdict says collapsed, the orange one at risk.")
+    right.caption("The red band is where the verdict says collapsed, the orange one at risk." if snap.judged else
+                  "How spread out the same samples' representations are, relative to the first epoch "
+                  "(the collapse verdict applies to hypersphere methods only).")
     if snap.dist is not None:
         right.plotly_chart(figures.snapshot_distances(snap, i), key="latent.snapdist")
         right.caption("Distances of the same samples to the centre c at that epoch: in a "

@@ -41,10 +41,10 @@ def live_numbers(run_id: str) -> None:
         st.warning(f"Run {ui.esc(run_id)} is gone (deleted?).")
         return
     history = ui.history_of(run)  # only the records appended since the last look are parsed
-    ui.status_box(run)
-    if vm.is_live(run):
-        p = vm.progress(run, len(history))
-        st.progress(p.fraction, text=p.text)
+    state = ui.state_of(run)
+    ui.status_box(run, state)
+    if state.live:
+        st.progress(state.progress.fraction, text=state.progress.text)
 
     s = run.summary
     latest = vm.latest_collapse(run, history, vm.representation_dim(run, ui.results_of(run)))
@@ -59,7 +59,8 @@ def live_numbers(run_id: str) -> None:
                    help="On the test part, once the run has finished.")
     applies = vm.verdict_applies(run)
     verdict = latest.get("verdict")
-    cols[4].metric("collapse", (verdict or "–") if applies else "does not apply",
+    # a short value: a metric cuts what does not fit its column ("does n…"); the help says why
+    cols[4].metric("collapse" if applies else "collapse (n/a)", (verdict or "–") if applies else "n/a",
                    help="Is the network mapping every input to the same point? See the Collapse page."
                    if applies else "The method does not pull its embeddings to a centre, so the hypersphere "
                    "collapse verdict does not apply.")

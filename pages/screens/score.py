@@ -67,8 +67,10 @@ except DeepADError as exc:
 thr = ui.current_threshold(run, results)
 
 
-def show_result(x: np.ndarray) -> None:
-    """Score, verdict, place among the test scores, place in the latent map, nearest training samples."""
+def show_result(x: np.ndarray, source: str) -> None:
+    """Score, verdict, place among the test scores, place in the latent map, nearest training samples.
+    `source` (draw, upload, point, row) names the elements: a drawing and an upload are both shown
+    (one per tab), each with its own charts."""
     out = scoring.score(run, x[None], det, results)
     s, emb = float(out.score[0]), out.embedding[0]
     flagged = s > thr
@@ -87,13 +89,13 @@ def show_result(x: np.ndarray) -> None:
     left, right = st.columns(2)
     with left:
         st.plotly_chart(figures.own_score_histogram(results["test_scores"], results["test_target"], thr, s),
-                        key="score.hist")
+                        key=f"score.hist.{source}")
     with right:
         basis, xy = latent_basis(str(run.path), run.files.stamp(RESULTS))
         df = vm.latent_frame(run, results, xy)
         p = pca_project(emb[None], basis)[0]
         fig = figures.latent_scatter(df, "truth", None, "Where it lands in the latent map (PCA of φ)", height=420)
-        st.plotly_chart(figures.mark_own_input(fig, float(p[0]), float(p[1])), key="score.latent")
+        st.plotly_chart(figures.mark_own_input(fig, float(p[0]), float(p[1])), key=f"score.latent.{source}")
     try:
         tx, temb, ty, classes = training_view(str(run.path), stamp)
     except DeepADError as exc:
@@ -131,7 +133,7 @@ if len(shape) == 3:
             if x is None:
                 st.info("Draw something on the canvas: its score appears here as soon as you lift the pen.")
             else:
-                show_result(x)
+                show_result(x, "draw")
     with upload_tab:
         file = st.file_uploader("One image (PNG, JPEG, …)", type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
                                 key="score.upload", help=f"Resized to {h}×{w} pixels and made "
@@ -148,7 +150,7 @@ if len(shape) == 3:
                 left, right = st.columns([1, 2])
                 left.image(vm.image_tile(x, min_size=112), caption=f"what the model sees ({h}×{w})")
                 with right:
-                    show_result(x)
+                    show_result(x, "upload")
 elif shape == (2,):
     st.caption("Click anywhere in the plane to score that point; the thick line is the decision boundary "
                "at the current threshold.")
@@ -167,7 +169,7 @@ elif shape == (2,):
     if (x1, x2) != point:  # typed: move the star there too
         st.session_state[key] = (float(x1), float(x2))
         st.rerun()
-    show_result(np.array(point, dtype=np.float32))
+    show_result(np.array(point, dtype=np.float32), "point")
 else:
     try:
         ds = run_dataset(run)
@@ -184,4 +186,4 @@ else:
     if not np.isfinite(values).all():
         st.error("Every feature needs a number.")
     else:
-        show_result(values.astype(np.float32))
+        show_result(values.astype(np.float32), "row")

@@ -204,19 +204,18 @@ problems += [f"{det_cls.title} needs at least {need} {vm.REQUIREMENT_WORDS[field
 problems += list(param_errors.values())
 config = {"dataset": dataset, "method": method, "params": params or {}, "seed": seed,
           "device": device, "title": ss["train.title"], "setup": setup}
-with st.sidebar:
-    st.divider()
-    st.markdown("**Start this run**")
-    st.text_input("Name (optional)", key="train.title", placeholder="e.g. bias on, no regularizer")
+with ui.sidebar_top():  # right under the navigation: in view at 1280×800 and in presenter mode
     config["title"] = ss["train.title"]
-    if problems:
-        st.error("Start is blocked until this is fixed:\n\n" + "\n".join(f"- {ui.esc(p)}" for p in problems),
-                 icon=":material/block:")
     if st.button("Start", type="primary", icon=":material/play_arrow:", disabled=bool(problems),
                  key="start-run", use_container_width=True):
         start(config)
     st.caption(f"{det_cls.title} on {dataset if not dataset.startswith('file:') else 'your file'}; "
                "it trains in the background on this server.")
+    if problems:
+        st.error("Start is blocked until this is fixed:\n\n" + "\n".join(f"- {ui.esc(p)}" for p in problems),
+                 icon=":material/block:")
+    st.text_input("Name of the run (optional)", key="train.title", placeholder="e.g. bias on, no regularizer")
+    st.divider()
 if not problems:
     with st.expander("The same run from a terminal"):
         try:

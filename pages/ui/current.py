@@ -77,19 +77,46 @@ def current_run() -> RunRecord | None:
     return run
 
 
-def status_box(run: RunRecord) -> None:
+def state_of(run: RunRecord) -> vm.RunState:
+    """The run's state as every part of the screen says it (heading, sidebar, status box, captions):
+    one reading of its status file, its records and its place in the queue (`vm.run_state`)."""
+    from pages.ui.live import history_of
+
+    return vm.run_state(run, len(history_of(run)), manager().queue_position(run.run_id))
+
+
+def status_box(run: RunRecord, state: vm.RunState | None = None) -> None:
     """What the run is doing, in a box coloured by how it went."""
-    text = vm.status_text(run, manager().queue_position(run.run_id))
-    if run.state in ("failed", "damaged"):
-        st.error(esc(text))
-    elif run.state in ("cancelled", "interrupted"):
-        st.warning(esc(text))
+    state = state or state_of(run)
+    if state.state in ("failed", "damaged"):
+        st.error(esc(state.text))
+    elif state.state in ("cancelled", "interrupted"):
+        st.warning(esc(state.text))
     else:
-        st.info(esc(text))
+        st.info(esc(state.text))
 
 
-def run_heading(run: RunRecord) -> None:
-    st.markdown(f"**{esc(vm.run_title(run))}** · {esc(run.run_id)} · {badge(run.state)}")
+def _heading(run: RunRecord) -> None:
+    state = state_of(run)
+    where = f" · {esc(state.progress.text)}" if state.live else ""
+    st.markdown(f"**{esc(vm.run_title(run))}** · {esc(run.run_id)} · {badge(state.state)}{where}")
+
+
+def run_heading(run: RunRecord, live: bool = True) -> None:
+    """The run's name, id and state. While it trains the heading looks again as often as the
+    sidebar does (the same reading, `state_of`), so the two never disagree for longer than a look;
+    `live=False` inside a view that already redraws itself."""
+    if not live or not vm.is_live(run):
+        _heading(run)
+        return
+    from pages.ui.live import live_fragment
+
+    def heading(run_id: str) -> None:
+        r = get_run(run_id)
+        if r is not None:
+            _heading(r)
+
+    live_fragment(heading, run.run_id)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -124,8 +151,8 @@ def require_results(run: RunRecord) -> dict | None:
     if results is not None:
         return results
     if vm.is_live(run):
-        st.info(f"{esc(vm.status_text(run, manager().queue_position(run.run_id)))} Its test results appear "
-                "here when it finishes; follow it live on **Runs / live**.")
+        st.info("It is still training (its state is in the heading above). Its test results appear here when "
+                "it finishes; follow it live on **Runs / live**.")
         st.page_link(page_path("runs"), label="Follow it live", icon=":material/monitoring:")
     elif run.state == "failed":
         st.error(esc(vm.status_text(run)))

@@ -57,6 +57,12 @@ def live_fragment(body: Callable[[str], None], subject: str,
 
     @functools.wraps(body)  # the fragment's identity is the body's
     def drawn(subject: str) -> None:
+        # a fragment's rerun runs only this function (not app.py), in a thread of its own: the figures'
+        # presenter style is set again here, or a redrawn chart would come back at the normal size
+        from deepad import figures
+        from pages.ui.look import PRESENTER_KEY
+
+        figures.set_presenter(bool(st.session_state.get(PRESENTER_KEY)))
         seen = st.session_state.setdefault("_live_seen", {})
         key = (body.__qualname__, subject)
         wait = every(subject)

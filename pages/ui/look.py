@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from pathlib import Path
 
 import streamlit as st
@@ -71,3 +72,18 @@ def presenter_mode() -> None:
     if ss[PRESENTER_KEY]:
         st.html(f"<style>{PRESENTER_CSS.read_text()}</style>")
 
+
+
+# --- the top of the sidebar ----------------------------------------------------------------------
+_SIDEBAR = threading.local()  # per thread: each session runs its script in a thread of its own
+
+
+def keep_sidebar_top(container) -> None:
+    """app.py's first sidebar element: a slot a page fills with what must stay in view (Train's
+    Start), above the run picker and its status."""
+    _SIDEBAR.top = container
+
+
+def sidebar_top():
+    """The slot at the top of the sidebar (the sidebar itself when app.py made none)."""
+    return getattr(_SIDEBAR, "top", None) or st.sidebar

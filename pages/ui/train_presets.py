@@ -1,5 +1,6 @@
 """The Train page's ways to start: filling the form from a run config, starting a run (from the
-form or a preset), a collapse lesson's trigger and fix in one click, and the preset picker."""
+form or a preset), a collapse lesson's trigger and fix (or a demo's pair) in one click, and the preset
+picker."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import streamlit as st
 from deepad.data.setups import SetupConfig
 from deepad.detectors import registry
 from deepad.errors import DeepADError
-from deepad.presets import lessons, load_presets
+from deepad.presets import demos, lessons, load_presets
 from pages import page_path
 from pages.ui.current import select_run
 from pages.ui.look import esc
@@ -60,48 +61,54 @@ def start(config: dict) -> None:
     st.switch_page(page_path("runs"), query_params={"run": run_id})
 
 
-def start_lesson(trigger, fix) -> None:
-    """Queue a lesson's trigger and fix (same settings but the one the lesson is about), then open
-    the Collapse page with the two side by side."""
+def start_lesson(first, second) -> None:
+    """Queue a lesson's trigger and fix (or a demo's run without and with its setting: the same
+    settings but the one it is about), then open the Lesson page with the two side by side."""
     ids = []
-    for p in (trigger, fix):
+    for p in (first, second):
         try:
             ids.append(manager().start({**p.config, "title": p.title}))
         except DeepADError as exc:
-            st.error(f"{p.title}: {exc}")
+            st.error(f"{esc(p.title)}: {esc(exc)}")
             return
     for run_id in ids:
         projector().project_when_finished(manager(), run_id)
     select_run(ids[0])
-    ss["collapse.pair"] = ids
+    ss["lesson.pair"] = ids
+    ss["collapse.pair"] = ids  # the comparison on Collapse opens on them too
     for side in ("left", "right"):
         ss.pop(f"collapse.cmp.{side}", None)
-    st.switch_page(page_path("collapse"), query_params={"run": ids[0]})
+    st.switch_page(page_path("lesson"), query_params={"run": ids[0], "pair": ",".join(ids)})
 
 
 def preset_panel() -> None:
-    """The collapse lessons' one-click buttons, then the preset picker."""
+    """The collapse lessons' and demos' one-click buttons, then the preset picker."""
     presets = load_presets()
     lesson_buttons(presets)
     preset_picker(presets)
 
 
 def lesson_buttons(presets: dict) -> None:
-    lesson_pairs = lessons(presets)
-    if not lesson_pairs:
+    lesson_pairs, demo_pairs = lessons(presets), demos(presets)
+    if not lesson_pairs and not demo_pairs:
         return
     with st.container(border=True):
-        st.markdown("**Collapse lessons**: one click trains a trigger and its fix, which differ only in "
-                    "the setting named, and opens them side by side on **Collapse**")
+        st.markdown("**Lessons**: one click trains two runs that differ only in the setting named and opens "
+                    "them side by side on **Lesson**. A collapse lesson's trigger collapses and its fix does "
+                    "not; a regularizer demo shows the same healthy network without and with the regularizer.")
         with st.container(horizontal=True):
-            for lesson, (t, f) in sorted(lesson_pairs.items()):
-                trigger, fix = presets[t], presets[f]
-                label = f"{lesson.replace('-', ' ').capitalize()}: trigger and fix"
-                if st.button(label, key=f"lesson.{lesson}", icon=":material/compare:",
-                             help=f"{trigger.description} Fix: {fix.description} They differ in: "
-                                  f"{', '.join(fix.differs_in)}."):
-                    fill_form(fix.config, fix.title)
-                    start_lesson(trigger, fix)
+            for kind, pairs in (("lesson", lesson_pairs), ("demo", demo_pairs)):
+                for lesson, (a, b) in sorted(pairs.items()):
+                    first, second = presets[a], presets[b]
+                    name = lesson.replace("-", " ").capitalize()
+                    label = f"{name}: trigger and fix" if kind == "lesson" else f"{name}: without and with (demo)"
+                    words = "Fix" if kind == "lesson" else "With it"
+                    if st.button(label, key=f"lesson.{lesson}", icon=":material/compare:" if kind == "lesson"
+                                 else ":material/science:",
+                                 help=f"{first.description} {words}: {second.description} They differ in: "
+                                      f"{', '.join(second.differs_in)}."):
+                        fill_form(second.config, second.title)
+                        start_lesson(first, second)
 
 
 def preset_picker(presets: dict) -> None:
@@ -113,7 +120,8 @@ def preset_picker(presets: dict) -> None:
 
     def label(name: str) -> str:
         p = presets[name]
-        return f"{PRESET_GROUPS.get(p.group, p.group.capitalize())} · {p.title}"
+        group = "Regularizer demo" if p.kind == "demo" else PRESET_GROUPS.get(p.group, p.group.capitalize())
+        return f"{group} · {p.title}"
 
     def fill_from_preset() -> None:
         name = ss.get("train.preset")

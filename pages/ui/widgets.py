@@ -52,19 +52,25 @@ def current_threshold(run: RunRecord, results: dict) -> float:
 
 # --- widgets generated from a pydantic config ---------------------------------------------------
 def config_widgets(config_cls, prefix: str, columns: int = 3, only: list[str] | None = None,
-                   defaults: dict | None = None) -> dict:
+                   defaults: dict | None = None, facts: dict | None = None) -> dict:
     """Draw one widget per config field (see `views.field_specs`) and return their values.
-    Widget values persist under `prefix.<name>` in the session."""
+    Widget values persist under `prefix.<name>` in the session. A setting that cannot matter for
+    the other values and the set-up's `facts` (its declared `when`, as on Train) is drawn greyed
+    out with the reason."""
     order = {"select": 0, "bool": 1, "slider": 2, "log": 2, "int": 3, "float": 3}
     specs = sorted((s for s in vm.field_specs(config_cls) if only is None or s.name in only),
                    key=lambda s: order.get(s.kind, 4))  # choices, switches, sliders, numbers
+    for spec in specs:
+        _init(spec, f"{prefix}.{spec.name}", (defaults or {}).get(spec.name, spec.default))
+    context = {**(facts or {}), **{s.name: st.session_state[f"{prefix}.{s.name}"] for s in specs}}
     cols = st.columns(columns)
     values = {}
     for i, spec in enumerate(specs):
-        key = f"{prefix}.{spec.name}"
-        _init(spec, key, (defaults or {}).get(spec.name, spec.default))
+        reason = vm.inactive_reason(spec, context)
         with cols[i % columns]:
-            values[spec.name] = _widget(spec, key)
+            values[spec.name] = _widget(spec, f"{prefix}.{spec.name}", disabled=reason is not None)
+            if reason:
+                st.caption(f":material/block: Inactive: {reason}.")
     return values
 
 
