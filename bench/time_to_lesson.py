@@ -1,6 +1,6 @@
-"""Time to the lesson: from a fresh dashboard server's start (`streamlit run app.py`, headless, on
-127.0.0.1) to both runs of a collapse lesson finished and the lesson view drawn, in real Chromium,
-as a teacher does it: open Train, press the lesson's button, wait on the Lesson page until both
+"""Time to the lesson: from a fresh dashboard server's start (`python serve.py`, as `make run`
+starts it, headless on 127.0.0.1) to both runs of a collapse lesson finished and the lesson view
+drawn, in real Chromium, as a teacher does it: open Train, press the lesson's button, wait on the Lesson page until both
 verdicts and test AUCs are shown. Goal: under 25 s on this 2-core machine when it is quiet; the
 load average is printed beside each figure, since other jobs share the cores.
 
@@ -15,14 +15,33 @@ import argparse
 import os
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from live_view import ARGS, CHROMIUM, ROOT, start_server  # noqa: E402
+from live_view import ARGS, CHROMIUM, ROOT, free_port  # noqa: E402
+
+
+def start_server(env: dict, log) -> tuple[subprocess.Popen, str]:
+    """`python serve.py` (what `make run` starts) on a free port of 127.0.0.1; returns once healthy."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "serve.py", "--server.headless", "true", "--server.port", str(port),
+                             "--server.address", "127.0.0.1"], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    while proc.poll() is None:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.read().decode().strip() == "ok":
+                    return proc, url
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("the dashboard did not start")
 
 
 def one(lesson: str, name: str) -> dict:
@@ -42,8 +61,12 @@ def one(lesson: str, name: str) -> dict:
                     page = browser.new_page(viewport={"width": 1920, "height": 1080})
                     page.set_default_timeout(300_000)
                     page.goto(f"{url}/train?present=1")
-                    button = page.get_by_role("button", name=re.compile(f"^{re.escape(name)}: trigger"))
+                    page.get_by_role("heading", name="Train a detector", exact=True).wait_for()
+                    button = page.get_by_role("button", name=re.compile(f"{re.escape(name)}: trigger"))
                     button.wait_for()
+                    # until the page's first script run is over (its widgets are inert meanwhile)
+                    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached")
+                    page.wait_for_function("""document.querySelectorAll('[data-stale="true"]').length === 0""")
                     t_page = time.monotonic()
                     button.click()
                     page.wait_for_url(re.compile(r".*/lesson\?.*pair=.*"))
