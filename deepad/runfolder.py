@@ -20,22 +20,23 @@ symbolic link: a run file that is a link is reported as damaged and is replaced,
 through. Every read checks the type and shape of what it reads and raises `DamagedFile` (naming the
 file and what is wrong) instead of handing on something a page would trip over.
 
-The typed records these files hold (status, config, split, the arrays' shapes) are in
-`deepad.runrecords`."""
+Typed records: `deepad.runrecords`; atomic writes: `deepad.atomicfiles`."""
 
 from __future__ import annotations
 
 import json
 import os
-import secrets
 import stat
 import time
 from pathlib import Path
-from typing import Any, BinaryIO, Callable
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
+from deepad import runvalues
+from deepad.atomicfiles import (TMP_SUFFIX, _json_default, _tmp_path, atomic_save_npz,  # noqa: F401
+                                atomic_write, atomic_write_bytes, atomic_write_json, json_bytes)
 from deepad.errors import DeepADError
 from deepad.runrecords import (NPZ_ERRORS, RESULTS_REQUIRED, RESULTS_SPEC, SNAPSHOTS_SPEC, UMAP_SPEC,
                                ConfigRecord, DamagedFile, SplitRecord, Status, check_npz,
@@ -57,7 +58,6 @@ STOP_REQUEST = "stop.request"
 DATA = "data"
 FILES = (CONFIG, STATUS, HISTORY, SNAPSHOTS, SPLIT, RESULTS, DIAGNOSTICS, MODEL, UMAP, TRACEBACK, WORKER_LOG,
          STOP_REQUEST)
-TMP_SUFFIX = ".tmp"
 MAX_JSON_BYTES = 64 * 2 ** 20  # a JSON run file larger than this is not one deepad wrote
 JSON_LIMITS = {CONFIG: 2 ** 20, STATUS: 2 ** 20, SPLIT: 16 * 2 ** 20, DIAGNOSTICS: 16 * 2 ** 20}
 MAX_HISTORY_BYTES = 16 * 2 ** 20  # of a longer history.jsonl only its last part is read
@@ -66,59 +66,7 @@ MAX_TEXT_BYTES = 64 * 2 ** 10  # of traceback.txt and worker.log only the last p
 
 
 _HISTORY_CHECKS: dict[tuple, str | None] = {}
-_VALUE_CHECKS: dict[tuple, str | None] = {}
 STALE_TMP_S = 60.0  # a temporary file this old belongs to a write that never finished
-
-
-def _tmp_path(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{secrets.token_hex(4)}{TMP_SUFFIX}")
-
-
-def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
-    """Write a file through `write(f)` to a temporary name and rename it into place. On any failure
-    (a full disk, the folder removed) the temporary file is removed and the error raised; the file
-    at `path` is then as it was."""
-    path = Path(path)
-    tmp = _tmp_path(path)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _json_default(o):
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(f"cannot store {type(o).__name__} as JSON")
-
-
-def json_bytes(obj: Any) -> bytes:
-    return json.dumps(obj, indent=1, default=_json_default).encode()
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    atomic_write(path, lambda f: f.write(data))
-
-
-def atomic_write_json(path: Path, obj: Any) -> None:
-    atomic_write_bytes(path, json_bytes(obj))
-
-
-def atomic_save_npz(path: Path, **arrays) -> None:
-    atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
 
 
 class RunFolder:
@@ -340,62 +288,12 @@ class RunFolder:
         lengths, rows = self._expected()
         arrays = self._read_npz(RESULTS, RESULTS_SPEC, RESULTS_REQUIRED, lengths, rows)
         if arrays is not None:
-            self._check_result_values(arrays)
+            runvalues.check_result_values(arrays, self._n_samples())
         return arrays
 
-    _RESULT_VALUES = ("test_scores", "test_emb", "train_scores", "test_target", "train_target", "test_index",
-                      "train_index")
-
-    def _check_result_values(self, arrays) -> None:
-        """DamagedFile unless scores and embeddings are finite, targets 0 or 1 and sample indices
-        inside the dataset (`arrays`: a dict, or an open npz, whose members are read one by one)."""
-        names = set(arrays.files if hasattr(arrays, "files") else arrays)
-        for key in ("test_scores", "test_emb", "train_scores"):
-            if key in names:
-                v = arrays[key]
-                if v.dtype.kind == "f" and not np.isfinite(v).all():
-                    raise DamagedFile(RESULTS, f"the array {key!r} holds NaN or infinite values")
-        for key in ("test_target", "train_target"):
-            if key in names and not np.isin(arrays[key], (0, 1)).all():
-                raise DamagedFile(RESULTS, f"the array {key!r} holds values other than 0 and 1")
-        n_samples = self._n_samples()
-        for key in ("test_index", "train_index"):
-            idx = arrays[key] if key in names else None
-            if idx is None or not len(idx):
-                continue
-            if idx.dtype.kind not in "iu" or idx.min() < 0 or (n_samples is not None and idx.max() >= n_samples):
-                within = f"0..{n_samples - 1}" if n_samples is not None else "whole numbers from 0"
-                raise DamagedFile(RESULTS, f"the array {key!r} holds sample indices outside the dataset "
-                                           f"({within})")
-
     def check_values(self) -> None:
-        """The values `read_results` and `read_snapshots` check, for a run being listed: the
-        results' scores, targets, indices and embeddings (not the raw samples), each member read
-        on its own, once per file version. Call after `check_arrays` (which bounds their size)."""
-        for name in (RESULTS, SNAPSHOTS):
-            f = self.file(name)
-            try:
-                st = os.lstat(f)
-            except FileNotFoundError:
-                continue
-            key = (str(f), st.st_mtime_ns, st.st_size, st.st_mode, self._n_samples())
-            if key not in _VALUE_CHECKS:
-                try:
-                    if name == RESULTS:
-                        with open_read(f) as fh, np.load(fh, allow_pickle=False) as z:
-                            self._check_result_values(z)
-                    else:
-                        self.read_snapshots()
-                    problem = None
-                except DamagedFile as exc:
-                    problem = exc.reason
-                except NPZ_ERRORS as exc:
-                    problem = npz_reason(f, exc)
-                if len(_VALUE_CHECKS) > 4096:
-                    _VALUE_CHECKS.clear()
-                _VALUE_CHECKS[key] = problem
-            if _VALUE_CHECKS[key]:
-                raise DamagedFile(name, _VALUE_CHECKS[key])
+        """See `deepad.runvalues.check_values`."""
+        runvalues.check_values(self)
 
     def _n_samples(self) -> int | None:
         try:

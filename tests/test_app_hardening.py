@@ -57,8 +57,9 @@ def open_page(page: str, run_id: str | None = None) -> AppTest:
     return at
 
 
-# pages that show no one run (a form, a grid, the papers' tables): they never name the run picked
-NOT_ABOUT_ONE_RUN = ("pages/screens/train.py", "pages/screens/explore.py", "pages/screens/papers.py")
+# pages that show no one run (a form, a grid, the papers' tables, a lesson's pair): they never name the run picked
+NOT_ABOUT_ONE_RUN = ("pages/screens/train.py", "pages/screens/explore.py", "pages/screens/papers.py",
+                     "pages/screens/lesson.py")
 
 
 @pytest.fixture(scope="module")

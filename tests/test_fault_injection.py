@@ -228,7 +228,7 @@ def lab(tmp_path_factory):
 
 def run_measured(argv: list[str], timeout: float, env: dict | None = None) -> tuple[int, str, str, int]:
     """A subprocess to its end: (exit status, stdout, stderr, its own peak resident memory in
-    bytes, from wait4). Killed, and the test failed, if it runs past `timeout` seconds."""
+    bytes, its VmHWM read while it runs). Killed, and the test failed, if it runs past `timeout` seconds."""
     with open(os.devnull, "rb") as devnull:
         out_f, err_f = io.BytesIO(), io.BytesIO()
         proc = subprocess.Popen(argv, stdin=devnull, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -240,7 +240,9 @@ def run_measured(argv: list[str], timeout: float, env: dict | None = None) -> tu
         for t in readers:
             t.start()
         deadline = time.monotonic() + timeout
+        peak = 0
         while True:
+            peak = max(peak, _child_hwm(proc.pid))
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
@@ -252,7 +254,21 @@ def run_measured(argv: list[str], timeout: float, env: dict | None = None) -> tu
         for t in readers:
             t.join(timeout=10)
         proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, out_f.getvalue().decode(), err_f.getvalue().decode(), usage.ru_maxrss * 1024
+    return proc.returncode, out_f.getvalue().decode(), err_f.getvalue().decode(), peak
+
+
+def _child_hwm(pid: int) -> int:
+    """A running process's own peak resident memory (VmHWM), in bytes; 0 once it has gone. (The
+    rusage of wait4 is no use here: a child's ru_maxrss starts from its parent's size at fork, and
+    pytest's process grows over a whole suite.)"""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 def cli(*argv) -> tuple[int, str, str, int]:
@@ -280,6 +296,10 @@ def test_cli_list_names_every_hostile_run_damaged_and_keeps_the_healthy_ones(lab
 
 CLI_DRIVER = r'''
 import contextlib, io, json, resource, sys
+def _hwm():  # this process's own peak (VmHWM): ru_maxrss also counts the parent's memory at fork
+    for line in open('/proc/self/status'):
+        if line.startswith('VmHWM:'):
+            return int(line.split()[1]) * 1024
 from deepad import cli
 
 for argv in json.loads(sys.argv[1]):  # each command as `python -m deepad` runs it, one after another
@@ -290,7 +310,7 @@ for argv in json.loads(sys.argv[1]):  # each command as `python -m deepad` runs 
         except SystemExit as exc:
             rc = exc.code
     print(json.dumps({"argv": argv, "rc": rc, "out": out.getvalue(), "err": err.getvalue()}), flush=True)
-print(json.dumps({"maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+print(json.dumps({"maxrss": _hwm()}))
 '''
 
 
@@ -332,6 +352,10 @@ def test_cli_show_and_score_of_each_hostile_run_is_one_line_or_the_run_as_damage
 # --- every page, in a process of its own ------------------------------------------------------------
 DRIVER = r'''
 import json, resource, sys
+def _hwm():  # this process's own peak (VmHWM): ru_maxrss also counts the parent's memory at fork
+    for line in open('/proc/self/status'):
+        if line.startswith('VmHWM:'):
+            return int(line.split()[1]) * 1024
 from streamlit.testing.v1 import AppTest
 
 app, page, default, run_ids = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
@@ -353,7 +377,7 @@ for run_id in run_ids:
             frames.append({"unreadable": [repr(exc)]})
     print(json.dumps({"run": run_id, "exceptions": [str(e.value)[:2000] for e in at.exception],
                       "texts": texts, "captions": captions, "frames": frames}), flush=True)
-print(json.dumps({"maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+print(json.dumps({"maxrss": _hwm()}))
 '''
 
 
@@ -465,11 +489,15 @@ def test_an_engine_that_cannot_start_is_one_line(lab, tmp_path):
 # --- inputs: memory bounded before decoding ---------------------------------------------------------
 INPUT_DRIVER = r'''
 import json, resource, sys
+def _hwm():  # this process's own peak (VmHWM): ru_maxrss also counts the parent's memory at fork
+    for line in open('/proc/self/status'):
+        if line.startswith('VmHWM:'):
+            return int(line.split()[1]) * 1024
 import pandas  # noqa: F401  (the loaders' own imports, before the baseline is read)
 from deepad.data.uploads import load_user_data, read_inputs
 from deepad.errors import DeepADError
 
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+base = _hwm()
 kind, path = sys.argv[1], sys.argv[2]
 try:
     if kind == "train":
@@ -479,7 +507,7 @@ try:
         outcome = {"rows": int(len(read_inputs(path).x))}
 except DeepADError as exc:
     outcome = {"refused": str(exc)}
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+peak = _hwm()
 print(json.dumps({**outcome, "base": base, "peak": peak}))
 '''
 
