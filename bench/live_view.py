@@ -43,9 +43,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(env: dict, log) -> tuple[subprocess.Popen, str]:
+STREAMLIT_RUN = ["-m", "streamlit", "run", "app.py"]
+SERVE = ["serve.py"]  # what `make run` starts
+
+
+def start_server(env: dict, log, entry: list[str] = STREAMLIT_RUN) -> tuple[subprocess.Popen, str]:
+    """The dashboard (`entry` after the interpreter) headless on a free port of 127.0.0.1; returns
+    once it answers its health check."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+    proc = subprocess.Popen([sys.executable, *entry, "--server.headless", "true",
                              "--server.port", str(port), "--server.address", "127.0.0.1",
                              "--browser.gatherUsageStats", "false"], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT)

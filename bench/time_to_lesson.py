@@ -15,33 +15,14 @@ import argparse
 import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from live_view import ARGS, CHROMIUM, ROOT, free_port  # noqa: E402
-
-
-def start_server(env: dict, log) -> tuple[subprocess.Popen, str]:
-    """`python serve.py` (what `make run` starts) on a free port of 127.0.0.1; returns once healthy."""
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "serve.py", "--server.headless", "true", "--server.port", str(port),
-                             "--server.address", "127.0.0.1"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    while proc.poll() is None:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.read().decode().strip() == "ok":
-                    return proc, url
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("the dashboard did not start")
+from live_view import ARGS, CHROMIUM, ROOT, SERVE, start_server  # noqa: E402
 
 
 def one(lesson: str, name: str) -> dict:
@@ -54,7 +35,7 @@ def one(lesson: str, name: str) -> dict:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "DEEPAD_RUNS_DIR": str(runs), "DEEPAD_UMAP": "off"}
         with open(Path(tmp) / "server.log", "w") as log:
             t0 = time.monotonic()
-            server, url = start_server(env, log)
+            server, url = start_server(env, log, SERVE)
             try:
                 with sync_playwright() as p:
                     browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
