@@ -45,6 +45,15 @@ def detector_page(spec) -> str:
     for name, info in spec.Config.model_fields.items():
         lines.append(f"| `--{name.replace('_', '-')}` | `{_cell(defaults.get(name))}` | {_cell(info.description or '')} |")
     lines.append("")
+    if spec.explorable:
+        lines += ["**Worth a sweep** (Explore starts from these ranges): "
+                  + ", ".join(f"`{k}` {lo:g} – {hi:g}" for k, (lo, hi) in spec.explorable.items()) + ".", ""]
+    recorded = {**spec.losses, **{k: v[0] for k, v in spec.diagnostics.items()}}
+    if recorded:
+        lines += ["## What a run records", "", "Every epoch record holds the total `loss` and:", "",
+                  "| name | what it is |", "|---|---|"]
+        lines += [f"| `{k}` | {_cell(v)} |" for k, v in recorded.items()]
+        lines.append("")
     if readme.is_file():
         text = readme.read_text()
         body = text.split("\n", 1)[1] if text.startswith("# ") else text  # its title is the page's

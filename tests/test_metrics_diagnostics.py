@@ -137,5 +137,5 @@ def test_the_rule_is_rendered_from_the_constants():
     assert D.rule()["collapsed_below"] == D.COLLAPSED_BELOW
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    assert text in readme, "README's verdict rule is not the one the code renders"
+    page = (Path(__file__).resolve().parent.parent / "docs" / "concepts" / "collapse.md").read_text()
+    assert text in page, "docs/concepts/collapse.md's verdict rule is not the one the code renders"
