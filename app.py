@@ -4,14 +4,14 @@ It runs on every interaction, around whichever page is open: it builds the navig
 page registry in `pages/__init__.py`, shows the current run and its status in the sidebar, and
 keeps the current run in the address (`/latent?run=...`, the page being its path), so a reload or a
 shared link reopens the same page on the same run. Runs train in worker processes supervised by
-one process-wide run manager (see `pages/ui/server.py`).
+one process-wide run manager (see `pages/ui/singletons.py`).
 """
 
 from pathlib import Path
 
 import streamlit as st
 
-from deepad import views as vm
+from pages import views as vm
 from deepad.errors import DeepADError
 from pages import DEFAULT, PAGES, ui
 

@@ -59,7 +59,7 @@ def effective_params(cfg: dict) -> dict:
     """The params with defaults filled in, less those that cannot matter for the others (the
     regularizer's settings without a regularizer, ...): presets that train the same run share it."""
     from deepad.detectors import registry
-    from deepad.views.forms import field_specs, inactive_reason
+    from pages.views.forms import field_specs, inactive_reason
 
     config_cls = registry.spec(cfg["method"]).Config
     values = config_cls(**cfg["params"]).model_dump()

@@ -96,7 +96,7 @@ def open_app(run_id: str):
 
 
 def bench_run_end_to_roc(root: Path) -> None:
-    from pages.ui.server import _manager
+    from pages.ui.singletons import _manager
 
     manager = _manager(str(root))
     run_id = manager.start({"dataset": "digits", "method": "deep-svdd", "params": {"epochs": 3, "pretrain_epochs": 1}})
@@ -147,7 +147,7 @@ def bench_umap(root: Path, run_id: str, n: int) -> None:
 
 
 def pca_seconds(run) -> float:
-    from deepad import views as vm
+    from pages import views as vm
 
     results = run.results()
     t0 = time.perf_counter()

@@ -32,7 +32,7 @@ pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from deepad import embedding, figures  # noqa: E402
-from deepad import views as vm  # noqa: E402
+from pages import views as vm  # noqa: E402
 from deepad.cli import train_command  # noqa: E402
 from deepad.detectors import registry  # noqa: E402
 from deepad.store import RunStore  # noqa: E402
@@ -144,7 +144,7 @@ def vega_charts(at: AppTest) -> int:
 
 
 def manager_of(root: Path):
-    from pages.ui.server import _manager
+    from pages.ui.singletons import _manager
 
     return _manager(str(root))
 

@@ -167,7 +167,7 @@ def test_a_demo_is_without_left_and_with_right_and_never_called_a_fix(server, pa
 def test_a_lesson_button_trains_the_pair_and_opens_the_lesson_view(server, page, runs_dir):
     from deepad.presets import lessons, load_presets
     from deepad.store import RunStore
-    from deepad.views.lesson import preset_of
+    from pages.views.lesson import preset_of
 
     name = sorted(lessons(load_presets()))[-1]
     page.goto(f"{server}/train?present=1")

@@ -295,7 +295,7 @@ def test_representation_size_follows_the_input_shape_unless_set(name):
 def test_each_snapshot_carries_the_centre_so_it_is_drawn_while_training(runs_dir):
     """The Latent page draws c on the live snapshots, before any results exist: every snapshot is
     written with the centre of that moment (a learnt centre moves; the last one is the final c)."""
-    from deepad import views as vm
+    from pages import views as vm
     from deepad.training.runner import train
 
     run = train({"dataset": "digits", "method": "deep-svdd",

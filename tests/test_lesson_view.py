@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from deepad import figures
-from deepad import views as vm
+from pages import views as vm
 from deepad.figures.latent import ANIMATION_ROWS, animation_controls_y
 from deepad.figures.style import log_ticks, tick_label, wrap_title
 from deepad.presets import demos, lessons, load_presets

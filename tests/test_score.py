@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from deepad import cli, scoring
-from deepad import views as vm
+from pages import views as vm
 from deepad.data.datasets import load_dataset
 from deepad.store import RunStore
 from deepad.training.runner import train

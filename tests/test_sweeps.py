@@ -208,7 +208,7 @@ def test_bad_sweep_values_are_refused_before_anything_is_submitted(tmp_path, cap
 def test_explore_launches_a_sweep_on_ray_and_fills_its_table(ray_head, tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    from deepad import views as vm
+    from pages import views as vm
 
     runs = tmp_path / "runs"
     monkeypatch.setenv("DEEPAD_RUNS_DIR", str(runs))

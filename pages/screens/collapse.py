@@ -5,7 +5,7 @@ with their config difference, and what collapse is in plain words."""
 import streamlit as st
 
 from deepad import figures
-from deepad import views as vm
+from pages import views as vm
 from deepad.diagnostics import EXPLANATION, NOT_APPLICABLE
 from deepad.presets import load_presets
 from pages import ui

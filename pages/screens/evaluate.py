@@ -4,7 +4,7 @@ confusion matrix, precision, recall and F1. Several runs can be overlaid."""
 import streamlit as st
 
 from deepad import figures
-from deepad import views as vm
+from pages import views as vm
 from pages import ui
 
 st.title("ROC curves and scores")

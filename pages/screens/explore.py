@@ -5,7 +5,7 @@ instance or a cluster). Its table and heatmap fill as trials finish; each trial 
 import streamlit as st
 
 from deepad import figures
-from deepad import views as vm
+from pages import views as vm
 from deepad.data.datasets import CATALOG, load_dataset
 from deepad.data.setups import SetupConfig
 from deepad.detectors import registry

@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from deepad import embedding, figures
-from deepad import views as vm
+from pages import views as vm
 from deepad.runfolder import MODEL, RESULTS, SNAPSHOTS
 from deepad.training.reload import run_dataset
 from pages import ui

@@ -7,7 +7,7 @@ it closed; ROC and validation-AUC curves follow below."""
 import streamlit as st
 
 from deepad import figures
-from deepad import views as vm
+from pages import views as vm
 from deepad.diagnostics import EXPLANATION
 from deepad.presets import load_presets
 from deepad.runfolder import SNAPSHOTS

@@ -5,7 +5,7 @@ import os
 import streamlit as st
 
 from deepad import figures
-from deepad import views as vm
+from pages import views as vm
 from deepad.cli import train_command
 from deepad.errors import DeepADError
 from pages import ui

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from deepad import views as vm
+from pages import views as vm
 from pages import page_path, ui
 
 st.title("Samples")

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from deepad import figures, scoring
-from deepad import views as vm
+from pages import views as vm
 from deepad.embedding import pca_basis, pca_project
 from deepad.errors import DeepADError
 from deepad.runfolder import MODEL, RESULTS

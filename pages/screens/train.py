@@ -5,7 +5,7 @@ The presets and lessons are drawn by `pages.ui.train_presets`, the upload and im
 import streamlit as st
 import torch
 
-from deepad import views as vm
+from pages import views as vm
 from deepad.cli import train_command
 from deepad.data.datasets import CATALOG, load_dataset
 from deepad.detectors import registry

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from deepad import views as vm
+from pages import views as vm
 from deepad.errors import DeepADError
 from deepad.runfolder import RESULTS, DamagedFile, RunFolder
 from deepad.store import RunRecord, check_run_id
 from deepad.training.reload import run_dataset
 from pages import page_path
 from pages.ui.look import badge, esc
-from pages.ui.server import manager, store
+from pages.ui.singletons import manager, store
 
 RUN_KEY = "run_id"  # the current run, shared by every page (also in the URL: ?run=...)
 

@@ -9,7 +9,7 @@ from typing import Callable
 
 import streamlit as st
 
-from deepad import views as vm
+from pages import views as vm
 from deepad.live import HistoryReader, curves_refresh_seconds, refresh_seconds
 from deepad.store import RunRecord
 from pages.ui.current import get_run

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from deepad import views as vm
+from pages import views as vm
 from deepad.data.setups import SetupConfig
 from deepad.errors import DeepADError
 from pages.ui.look import esc
-from pages.ui.server import store
+from pages.ui.singletons import store
 
 ss = st.session_state
 ALTERATIONS = list(vm.ALTERATION_LABELS)

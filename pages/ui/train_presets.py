@@ -13,7 +13,7 @@ from deepad.presets import demos, lessons, load_presets
 from pages import page_path
 from pages.ui.current import select_run
 from pages.ui.look import esc
-from pages.ui.server import manager, projector
+from pages.ui.singletons import manager, projector
 
 ss = st.session_state
 PRESET_GROUPS = {"collapse": "Collapse lesson", "papers": "Paper set-up"}

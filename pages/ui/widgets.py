@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from deepad import views as vm
+from pages import views as vm
 from deepad.store import RunRecord
 
 
