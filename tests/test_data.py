@@ -22,6 +22,21 @@ def test_embedded_datasets_load_offline(name):
         assert ds.x.ndim == 4 and ds.x.min() >= 0 and ds.x.max() <= 1
 
 
+@pytest.mark.parametrize("alteration", ["none", "block-permutation"])
+def test_natural_and_altered_set_ups_count_the_training_set_alike(alteration):
+    """One builder: known anomalies (a ratio of the normals), pollution (a share of the training
+    set) and known normals come out the same whether the anomalies are other digits or altered copies."""
+    digits = load_dataset("digits")
+    normal = [3] if alteration == "none" else list(range(10))
+    setup = SetupConfig(normal=normal, alteration=alteration, known_anomalies=0.1, pollution=0.05, known_normals=7)
+    train = make_split(digits, setup, seed=0).train
+    n_normal = int(np.sum(train.target == 0))
+    assert np.sum(train.semi == -1) == round(0.1 * n_normal) and np.all(train.target[train.semi == -1] == 1)
+    assert np.sum((train.target == 1) & (train.semi == 0)) == round(0.05 / 0.95 * n_normal)
+    assert np.sum(train.semi == 1) == 7 and np.all(train.target[train.semi == 1] == 0)
+    assert len(np.unique(train.index[train.target == 1])) == np.sum(train.target == 1)  # each from its own sample
+
+
 def test_mnist5k_is_500_per_digit(mnist):
     assert mnist.x.shape == (5000, 1, 28, 28)
     assert np.bincount(mnist.y).tolist() == [500] * 10

@@ -12,9 +12,7 @@ is never modified. The same input, parameter and seed always give the same outpu
 
 from __future__ import annotations
 
-from typing import Union
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
 
@@ -29,6 +27,7 @@ ALTERATIONS: tuple[str, ...] = ("block-permutation", "strokes", "fgsm")
 PARAM_NAMES = {"block-permutation": "N (blocks per side)", "strokes": "M (stroke thickness in pixels)",
                "fgsm": "ε (step size in pixel units)"}
 DEFAULT_PARAMS = {"block-permutation": 2, "strokes": 5, "fgsm": 0.1}
+FGSM_CLASSIFIER_EPOCHS = 3  # the small classifier FGSM perturbs against: a few epochs are enough
 
 
 # --- checks -----------------------------------------------------------------------------------
@@ -195,7 +194,7 @@ def _labels(y: np.ndarray, n: int, name: str = "labels", n_classes: int | None =
     return y.astype(np.int64)
 
 
-def train_classifier(x: np.ndarray, y: np.ndarray, epochs: int = 3, seed: int = 0, batch_size: int = 128,
+def train_classifier(x: np.ndarray, y: np.ndarray, epochs: int = FGSM_CLASSIFIER_EPOCHS, seed: int = 0, batch_size: int = 128,
                      lr: float = 1e-3, max_samples: int | None = 20000) -> "nn.Module":
     """Train a `small_classifier` on images `x` (in [0, 1]) with class numbers `y`: Adam, a few
     epochs, seeded (at most `max_samples` samples, drawn with the seed). Returns it in eval mode,

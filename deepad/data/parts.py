@@ -1,18 +1,14 @@
-"""The parts of a split (`Part`: inputs, labels, ground truth and what a detector may see) and the
-pieces every set-up builds them from: per-class pools and the test set's anomaly share."""
+"""The parts of a split (`Part`: inputs, labels, ground truth and what a detector may see), the
+split itself, and the test set's anomaly share. `deepad.data.splits` builds them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 import numpy as np
 
 from deepad.data.types import Dataset
-from deepad.errors import DeepADError
-
-if TYPE_CHECKING:
-    from deepad.data.setups import SetupConfig
 
 
 @dataclass
@@ -78,33 +74,3 @@ def anomaly_share_mask(target: np.ndarray, share: float | None, seed: int) -> np
     for mask, n_keep in ((~target, keep_n), (target, keep_a)):
         keep[rng.permutation(np.flatnonzero(mask))[:n_keep]] = True
     return keep
-
-
-def class_pools(dataset: Dataset, classes: list[int], setup: SetupConfig,
-                 rng: np.random.Generator) -> dict[str, dict[int, np.ndarray]]:
-    """Per class, disjoint train / val / test row numbers: the first `test_fraction` of a seeded
-    permutation of the class goes to test, the next `val_fraction` to validation, the rest to
-    training. Raises DeepADError when a class is too small for each part to get a sample."""
-    pools: dict[str, dict[int, np.ndarray]] = {"train": {}, "val": {}, "test": {}}
-    for c in classes:
-        idx = rng.permutation(np.flatnonzero(dataset.y == c))
-        n_test = int(round(len(idx) * setup.test_fraction))
-        n_val = int(round(len(idx) * setup.val_fraction))
-        if min(n_test, n_val, len(idx) - n_test - n_val) < 1:
-            need = next(n for n in range(3, 10_000) if min(round(n * setup.test_fraction),
-                                                           round(n * setup.val_fraction)) >= 1)
-            raise DeepADError(
-                f"class {dataset.classes[c]!r} of {dataset.name} has {len(idx)} sample(s): too few to give "
-                f"the training, validation (val_fraction={setup.val_fraction}) and test "
-                f"(test_fraction={setup.test_fraction}) parts one each; a class needs at least {need} "
-                "samples here (add samples, or raise val_fraction)")
-        pools["test"][c], pools["val"][c] = idx[:n_test], idx[n_test:n_test + n_val]
-        pools["train"][c] = idx[n_test + n_val:]
-    return pools
-
-
-def check_normal_training(n_norm: int, normal: list[int], dataset: Dataset) -> None:
-    if n_norm < 2:
-        names = ", ".join(repr(dataset.classes[c]) for c in normal)
-        raise DeepADError(f"normal={','.join(map(str, normal))}: only {n_norm} training sample(s) of "
-                          f"class {names}; a detector needs at least 2 (use more data or more normal classes)")

@@ -1,13 +1,6 @@
-"""Experiment set-ups as pure, seeded functions: dataset + set-up + seed -> train / val / test.
-
-Every class is first split, per class, into disjoint train / validation / test pools, so the
-validation part never draws on the test part. Then:
-- train: the normal classes' train pool, plus labelled ("known") anomalies and unlabelled
-  pollution drawn from the anomaly classes' train pool;
-- val and test: the normal and anomaly classes' own pools, labelled.
-
-Image-alteration set-ups (`alteration` other than "none") are built by `deepad.data.altered`.
-The parts and the pieces both build on are in `deepad.data.parts`.
+"""Experiment set-ups: `SetupConfig` (which classes are normal, where the anomalies come from,
+what the training data holds), its checks against a dataset, and the preview of an image
+alteration. `deepad.data.splits.make_split` turns a set-up, a dataset and a seed into the split.
 """
 
 from __future__ import annotations
@@ -19,10 +12,7 @@ from pydantic import Field, model_validator
 
 from deepad.configbase import ConfigModel
 from deepad.data import generators
-from deepad.data.altered import FGSM_CLASSIFIER_EPOCHS, alteration_split
-from deepad.data.datasets import Dataset
-from deepad.data.parts import Part, Split, anomaly_share_mask, check_normal_training, class_pools
-from deepad.data.preprocess import apply_preprocess, fit_preprocess
+from deepad.data.types import Dataset
 from deepad.errors import DeepADError
 
 
@@ -176,68 +166,6 @@ def check_alteration(setup: SetupConfig, dataset: Dataset) -> list[int]:
     return normal
 
 
-def make_split(dataset: Dataset, setup: SetupConfig, seed: int = 0,
-               preprocess: str | None = None) -> Split:
-    """Pure and seeded: the same dataset, set-up and seed always give the same split.
-    `preprocess` overrides `setup.preprocess == "auto"` (a detector's own preference)."""
-
-    normal, anomaly = check_classes(setup, dataset)
-    if setup.alteration != "none":
-        return alteration_split(dataset, setup, normal, seed, preprocess)
-    rng = np.random.default_rng(seed)
-    pools = class_pools(dataset, normal + anomaly, setup, rng)
-
-    train_normal = np.concatenate([pools["train"][c] for c in normal])
-    n_norm = len(train_normal)
-    check_normal_training(n_norm, normal, dataset)
-    # labelled anomalies
-    k = setup.known_anomalies
-    n_known = int(k) if k >= 1 else int(round(k * n_norm))
-    known_from = setup.known_classes or anomaly
-    avail = rng.permutation(np.concatenate([pools["train"][c] for c in known_from]))
-    if n_known > len(avail):
-        raise DeepADError(f"known_anomalies={n_known}: only {len(avail)} training samples of classes "
-                          f"{known_from} are available; ask for at most {len(avail)}")
-    known = avail[:n_known]
-    # unlabelled pollution, from any anomaly class, never reusing a known anomaly
-    rest = np.setdiff1d(np.concatenate([pools["train"][c] for c in anomaly]), known)
-    n_poll = int(round(setup.pollution / (1 - setup.pollution) * n_norm))
-    if n_poll > len(rest):
-        raise DeepADError(f"pollution={setup.pollution}: needs {n_poll} anomalies but only "
-                          f"{len(rest)} are available; lower the pollution ratio")
-    polluted = rng.permutation(rest)[:n_poll]
-    if setup.known_normals > n_norm:
-        raise DeepADError(f"known_normals={setup.known_normals}: only {n_norm} normal training "
-                          "samples exist")
-
-    train_idx = np.concatenate([train_normal, known, polluted])
-    semi = np.r_[np.zeros(n_norm), -np.ones(len(known)), np.zeros(len(polluted))]
-    semi[rng.permutation(n_norm)[:setup.known_normals]] = 1
-    order = rng.permutation(len(train_idx))
-    train_idx, semi = train_idx[order], semi[order]
-
-    method = setup.preprocess if setup.preprocess != "auto" else (
-        preprocess or ("gcn" if dataset.kind == "image" else "standardize"))
-    params = fit_preprocess(dataset.x[train_idx], method)
-
-    def part(idx: np.ndarray, semi_: np.ndarray | None = None) -> Part:
-        y = dataset.y[idx]
-        return Part(x=apply_preprocess(dataset.x[idx], params), y=y,
-                    target=np.isin(y, anomaly).astype(np.int64),
-                    semi=(semi_ if semi_ is not None else np.zeros(len(idx))).astype(np.int64),
-                    index=idx)
-
-    def held_out(name: str) -> np.ndarray:
-        return rng.permutation(np.concatenate([pools[name][c] for c in normal + anomaly]))
-
-    test_rows = held_out("test")
-    test_rows = test_rows[anomaly_share_mask(np.isin(dataset.y[test_rows], anomaly),
-                                             setup.test_anomaly_share, seed)]
-    test = part(test_rows)
-    return Split(train=part(train_idx, semi), val=part(held_out("val")), test=test,
-                 dataset=dataset, normal=normal, anomaly=anomaly, preprocess=params)
-
-
 def preview(dataset: Dataset, setup: SetupConfig, n: int = 8, seed: int = 0,
             part: Literal["train", "val", "test"] = "test") -> tuple[np.ndarray, np.ndarray]:
     """(originals, altered): `n` natural images of the normal classes and their altered copies
@@ -260,6 +188,6 @@ def preview(dataset: Dataset, setup: SetupConfig, n: int = 8, seed: int = 0,
     if kind == "fgsm":
         fit = rng.choice(len(dataset.y), min(5000, len(dataset.y)), replace=False)
         model = generators.train_classifier(dataset.x[fit], dataset.y[fit],
-                                            epochs=FGSM_CLASSIFIER_EPOCHS, seed=seed)
+                                            epochs=generators.FGSM_CLASSIFIER_EPOCHS, seed=seed)
     originals = np.array(dataset.x[rows], dtype=np.float32)
     return originals, generators.alter(originals, kind, param, rng, model=model, labels=dataset.y[rows])

@@ -20,7 +20,7 @@ import torch
 from deepad import metrics
 from deepad.data.datasets import Dataset, load_dataset
 from deepad.data.parts import Split
-from deepad.data.setups import make_split
+from deepad.data.splits import make_split
 from deepad.detectors import registry
 from deepad.detectors.base import Cancelled
 from deepad.diagnostics import collapse_summary, final_report
