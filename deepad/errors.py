@@ -1,5 +1,7 @@
 """The project's own error type: every message says what is wrong and what would be right."""
 
+EXIT_BAD_INPUT = 2  # the exit status of every command line (`deepad`, `python -m deepad.sweeps`) on bad input
+
 
 class DeepADError(ValueError):
     """Bad input or an unusable resource. The message is meant for the user as it stands."""

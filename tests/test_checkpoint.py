@@ -63,9 +63,9 @@ def test_test_labels_cannot_change_the_checkpoint(tmp_path, capsys):
     assert a["checkpoint_epoch"] == int(np.argmax(val_a)) + 1
 
     from deepad.cli import main
-    from deepad.cli.commands import _run_line
+    from deepad.sweeps.report import run_line
 
-    assert _run_line(runs[0])["checkpoint_epoch"] == a["checkpoint_epoch"]
+    assert run_line(runs[0])["checkpoint_epoch"] == a["checkpoint_epoch"]
     assert main(["show", runs[0].run_id, "--runs-dir", str(store.root)]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert (shown["checkpoint"], shown["checkpoint_epoch"]) == ("best-val", a["checkpoint_epoch"])

@@ -1,10 +1,12 @@
-"""The package's shape: no import cycles inside `deepad/`, no module over the size limit, and a detector
-folder dropped into a copy of the package appears in the CLI, the dashboard's method list and trains,
-with no other file touched."""
+"""The package's shape: its packages in layers, each importing only its own layer and those below;
+no import cycle inside `deepad/`; no module over the size limit; and a detector folder dropped into a
+copy of the package appears in the CLI, the dashboard's method list and trains, with no other file
+touched."""
 
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import os
 import shutil
@@ -17,6 +19,9 @@ PACKAGE = ROOT / "deepad"
 
 
 # -- import cycles ---------------------------------------------------------------------------------
+OUTSIDE = ("pages", "app", "serve", "bench", "tests")  # the project's other top-level code
+
+
 def module_name(path: Path, root: Path) -> str:
     parts = list(path.relative_to(root).with_suffix("").parts)
     if parts[-1] == "__init__":
@@ -27,22 +32,18 @@ def module_name(path: Path, root: Path) -> str:
 def import_graph(package: Path) -> dict[str, set[str]]:
     """module -> the `deepad` modules it imports, anywhere in the file: at the top or inside a
     function (a deferred import is still a dependency: it only hides a cycle until the function
-    runs). `from a import b` counts as importing `a.b` when that is a module, else `a`;
-    `TYPE_CHECKING` blocks are left out (they never run)."""
+    runs), and inside `if TYPE_CHECKING:` (an import for type hints still says that one module
+    needs the other; leaving them out would hide a tangle, not remove it). `from a import b` counts
+    as importing `a.b` when that is a module, else `a`. Imports of other top-level packages (pages,
+    bench, tests) are kept under their own names, so a layer rule can refuse them."""
     root = package.parent
     modules = {module_name(p, root): p for p in package.rglob("*.py")}
     graph: dict[str, set[str]] = {}
     for name, path in modules.items():
         is_pkg = path.name == "__init__.py"
         tree = ast.parse(path.read_text(), str(path))
-        skip = set()
-        for node in ast.walk(tree):  # `if TYPE_CHECKING:` bodies
-            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-                skip.update(id(n) for child in node.body for n in ast.walk(child))
         deps: set[str] = set()
         for node in ast.walk(tree):
-            if id(node) in skip:
-                continue
             if isinstance(node, ast.Import):
                 targets = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom):
@@ -56,6 +57,9 @@ def import_graph(package: Path) -> dict[str, set[str]]:
             else:
                 continue
             for t in targets:
+                if t.split(".")[0] in OUTSIDE:
+                    deps.add(t.split(".")[0])
+                    continue
                 while t and t not in modules:  # `import deepad.data.setups` -> that module
                     t = t.rpartition(".")[0]
                 if t and t.startswith("deepad") and t != name:
@@ -113,16 +117,94 @@ def test_the_cycle_finder_finds_a_cycle(tmp_path):
     (pkg / "sub" / "__init__.py").write_text("")
     (pkg / "a.py").write_text("from deepad.sub import b\n")
     (pkg / "sub" / "b.py").write_text("def f():\n    from deepad import a\n")
-    (pkg / "c.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from deepad import a\n")
-    assert cycles(import_graph(pkg)) == [["deepad.a", "deepad.sub.b"]]
+    (pkg / "c.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from deepad import d\n")
+    (pkg / "d.py").write_text("from deepad import c\n")
+    assert cycles(import_graph(pkg)) == [["deepad.a", "deepad.sub.b"], ["deepad.c", "deepad.d"]]
+
+
+@functools.lru_cache(maxsize=1)
+def package_graph() -> dict[str, frozenset[str]]:
+    return {m: frozenset(deps) for m, deps in import_graph(PACKAGE).items()}
 
 
 def test_no_import_cycles_inside_deepad():
-    graph = import_graph(PACKAGE)
+    graph = package_graph()
     # a package's __init__ importing its own submodules is how packages work, not a cycle
     graph = {m: {d for d in deps if d not in parents(m)} for m, deps in graph.items()}
     found = cycles(graph)
     assert not found, "import cycles: " + "; ".join(" <-> ".join(c) for c in found)
+
+
+# -- layers -----------------------------------------------------------------------------------------
+# deepad's top-level modules and packages, lowest first. A module may import its own layer and the
+# layers below it, never one above: the arrows all point down, so each layer can be read, tested and
+# replaced knowing only what lies under it. A new top-level module or package takes its place here.
+LAYERS: tuple[tuple[str, frozenset[str]], ...] = tuple((title, frozenset(names)) for title, names in (
+    ("foundations: errors, config base, checks, metrics, networks, file writes",
+     {"errors", "configbase", "validation", "resources", "metrics", "diagnostics", "nets", "atomicfiles"}),
+    ("data: datasets, set-ups, splits, uploads", {"data"}),
+    ("detectors: the specs, the registry and the methods", {"detectors"}),
+    ("runs: a run's records, folder and files", {"runs", "runrecords", "runvalues", "runfolder", "store", "live",
+                                                 "embedding"}),
+    ("training: the run config, training a run, presets", {"training", "presets"}),
+    ("uses of runs: sweeps, scoring, reproductions, figures, reports",
+     {"sweeps", "scoring", "reproduce", "figures", "diagnose", "export", "warmup", "views"}),
+    ("the command line", {"cli"}),
+    ("the Python API", {"api"}),
+    ("the entry points", {"__main__", "deepad"}),
+))
+# imports not yet moved to the layer they belong in: (importer, imported) -> why
+PENDING: dict[tuple[str, str], str] = {
+    ("deepad.data.uploads.storage", "deepad.runfolder"): "an upload's copy into a run folder belongs to the runs",
+}
+
+
+def layer_of(module: str) -> str:
+    """deepad.data.setups -> "data"; deepad -> "deepad"; deepad.__main__ -> "__main__"."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else parts[0]
+
+
+def upward_imports(graph: dict[str, set[str]], layers=LAYERS) -> list[str]:
+    rank = {name: i for i, (_, names) in enumerate(layers) for name in names}
+    found = []
+    for module, deps in sorted(graph.items()):
+        for dep in sorted(deps):
+            if dep in OUTSIDE:
+                found.append(f"{module} imports {dep} (outside the library)")
+            elif dep not in parents(module) and rank[layer_of(dep)] > rank[layer_of(module)]:
+                found.append(f"{module} ({layers[rank[layer_of(module)]][0].split(':')[0]}) imports {dep} "
+                             f"({layers[rank[layer_of(dep)]][0].split(':')[0]})")
+    return found
+
+
+def test_the_layer_check_finds_an_import_that_runs_up(tmp_path):
+    pkg = tmp_path / "deepad"
+    (pkg / "data").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("from deepad import cli\n")  # the package's door: the top layer
+    (pkg / "data" / "__init__.py").write_text("")
+    (pkg / "data" / "setups.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                                            "    from deepad.training import config\n")
+    (pkg / "training").mkdir()
+    (pkg / "training" / "__init__.py").write_text("")
+    (pkg / "training" / "config.py").write_text("from deepad.data import setups\nimport pages.train\n")
+    (pkg / "cli.py").write_text("import deepad.training.config\n")
+    assert upward_imports(import_graph(pkg)) == [
+        "deepad.data.setups (data) imports deepad.training.config (training)",
+        "deepad.training.config imports pages (outside the library)"]
+
+
+def test_every_top_level_module_has_a_layer():
+    named = {name for _, names in LAYERS for name in names}
+    assert len(named) == sum(len(names) for _, names in LAYERS), "a name in two layers"
+    missing = sorted({layer_of(m) for m in package_graph()} - named)
+    assert not missing, f"give these a layer in LAYERS: {missing}"
+
+
+def test_no_import_runs_up_the_layers():
+    graph = {m: {d for d in deps if (m, d) not in PENDING} for m, deps in package_graph().items()}
+    found = upward_imports(graph)
+    assert not found, "imports that run up the layers:\n" + "\n".join(found)
 
 
 # -- module size ------------------------------------------------------------------------------------

@@ -18,11 +18,11 @@ import sys
 from pydantic import ValidationError
 
 from deepad.cli.commands import (TRAINED, cmd_app, cmd_datasets, cmd_diagnose, cmd_export, cmd_list, cmd_methods,
-                                 cmd_presets, cmd_reproduce, cmd_score, cmd_show, cmd_sweep, cmd_train, run_and_report)
+                                 cmd_presets, cmd_reproduce, cmd_score, cmd_show, cmd_sweep, cmd_train)
 from deepad.cli.options import EXIT_BAD_INPUT, build_parser, config_from_args, flag_for, train_command
 from deepad.errors import DeepADError, describe_os_error
 
-__all__ = ["EXIT_BAD_INPUT", "build_parser", "config_from_args", "flag_for", "main", "run_and_report",
+__all__ = ["EXIT_BAD_INPUT", "build_parser", "config_from_args", "flag_for", "main",
            "run_command_line", "train_command", "console"]
 
 

@@ -11,9 +11,7 @@ import shlex
 import typing
 
 from deepad.data.setups import SetupConfig
-from deepad.errors import DeepADError
-
-EXIT_BAD_INPUT = 2
+from deepad.errors import EXIT_BAD_INPUT, DeepADError  # noqa: F401  (EXIT_BAD_INPUT: part of the CLI)
 
 
 def _method_fields() -> dict[str, tuple[type, object]]:

@@ -22,25 +22,12 @@ import socket
 import time
 from typing import Any, Iterable
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from deepad.errors import DeepADError
+from deepad.training.config import SWEEP_ID
 
 MAX_TRIALS = 10_000
 ENV_ADDRESS = "DEEPAD_RAY_ADDRESS"
-SWEEP_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_-]{0,63}$")
 RUN_LEVEL_AXES = ("seed", "normal")  # axes that are not method or set-up settings
-
-
-class SweepTag(BaseModel):
-    """What a run records about the sweep it belongs to (saved in its config)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: str = Field(..., pattern=SWEEP_ID.pattern, description="the sweep's id")
-    axes: list[str] = Field(default_factory=list, description="the settings the sweep varies")
-    trial: int = Field(0, ge=0, description="this run's number in the sweep, from 0")
-    trials: int = Field(1, ge=1, description="how many trials the sweep has")
 
 
 def new_sweep_id() -> str:

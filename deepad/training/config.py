@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal, Optional
 
-import torch
-from pydantic import Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from deepad.configbase import ConfigModel
 from deepad.data.setups import SetupConfig
 from deepad.errors import DeepADError
-from deepad.sweeps import SweepTag
 from deepad.validation import allowed_range, format_validation_error  # noqa: F401  (re-exported)
+
+SWEEP_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_-]{0,63}$")
+
+
+class SweepTag(BaseModel):
+    """What a run records about the sweep it belongs to (saved in its config; `deepad.sweeps`
+    makes the sweeps, the run config only carries the tag)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(..., pattern=SWEEP_ID.pattern, description="the sweep's id")
+    axes: list[str] = Field(default_factory=list, description="the settings the sweep varies")
+    trial: int = Field(0, ge=0, description="this run's number in the sweep, from 0")
+    trials: int = Field(1, ge=1, description="how many trials the sweep has")
+
+
+def _cuda_available() -> bool:
+    import torch  # here, not at the top: making sweeps and reading run configs need no PyTorch
+
+    return torch.cuda.is_available()
 
 
 class RunConfig(ConfigModel):
@@ -28,7 +47,7 @@ class RunConfig(ConfigModel):
 
     def resolved_device(self) -> str:
         if self.device == "auto":
-            return "cuda" if torch.cuda.is_available() else "cpu"
+            return "cuda" if _cuda_available() else "cpu"
         return self.device
 
     def detector_config(self):
@@ -54,7 +73,7 @@ def validate_config(data: dict | RunConfig) -> RunConfig:
     except ValidationError as err:
         raise DeepADError(f"method {cfg.method}: " + format_validation_error(err, model=spec.Config)) from None
     cfg = cfg.model_copy(update={"params": params.model_dump()})
-    if cfg.device == "cuda" and not torch.cuda.is_available():
+    if cfg.device == "cuda" and not _cuda_available():
         raise DeepADError("device='cuda' but no CUDA GPU is available here; use device 'cpu' or 'auto'")
     if info.embedded:
         from deepad.data.datasets import load_dataset
