@@ -1,5 +1,5 @@
 """Do the collapse lessons hold on every digit and seed? Each lesson's trigger and fix presets
-(assets/presets/collapse-*.json, matched pairs) trained on MNIST-5k with every digit as the normal
+(deepad/detectors/deep_svdd/presets/collapse-*.json, matched pairs) trained on MNIST-5k with every digit as the normal
 class and several seeds; the final verdict on the training probe (deepad.diagnostics) of each.
 
     PYTHONPATH=. python bench/collapse_lessons.py                 # 10 digits x seeds 0-2

@@ -1,4 +1,4 @@
-"""Run the papers' presets (assets/presets, group "papers") over several seeds and print, per paper,
+"""Run the papers' presets (each detector's presets/ folder, group "papers") over several seeds and print, per paper,
 a markdown table of our mean ± std test AUC (and AP) beside the number the paper itself reports.
 
     PYTHONPATH=. python bench/paper_tables.py [--papers 000,001,002,003,004] [--seeds 0,1,2]
@@ -625,7 +625,7 @@ def main() -> None:
 
 def render(papers: list[Paper], args) -> str:
     doc = ["# Papers' set-ups: ours beside the papers' own numbers", "",
-           "Ours: the presets of assets/presets (group 'papers') on MNIST-5k (5000 digits) with short "
+           "Ours: the presets of the detectors' presets/ folders (group 'papers') on MNIST-5k (5000 digits) with short "
            "recipes, unless a row says otherwise; the papers': full datasets, their own recipes. "
            "Test AUC (ROC) and AP on a held-out 30 % of each class.", ""]
     for name in args.datasets.split(","):

@@ -1,7 +1,10 @@
-"""Named run configs shipped in assets/presets/*.json: the papers' set-ups and the collapse lessons.
+"""Named run configs: the papers' set-ups and the collapse lessons. A detector's presets are the
+JSON files of its folder's `presets/` (deepad/detectors/<folder>/presets/<name>.json): the folder
+says the method, so a preset's config does not name it; the file's stem is the preset's name,
+unique over every folder.
 
-Each file: {"title", "description", "group", "config": <RunConfig fields>}. `group` sorts them in
-the dashboard ("collapse" lessons, "papers" set-ups, ...).
+Each file: {"title", "description", "group", "config": <RunConfig fields but the method>}.
+`group` sorts them in the dashboard ("collapse" lessons, "papers" set-ups, ...).
 
 A collapse lesson is a matched pair of presets that share `lesson` (its name): the one with
 `role` "trigger" collapses, the one with role "fix" does not, and `differs_in` lists the params
@@ -21,9 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deepad.errors import DeepADError
-from deepad.resources import assets_dir
 
-PRESET_DIR = assets_dir() / "presets"  # assets/presets in the checkout, inside the package when installed
 ROLES = ("trigger", "fix")
 # A lesson's fix must be the better detector, not only the healthier cloud:
 FIX_MIN_AUC = 0.80  # the fix's test AUC at least this
@@ -45,13 +46,36 @@ class Preset:
     kind: str = "lesson"  # "lesson" (collapse: trigger / fix) or "demo" (without / with)
 
 
-def load_presets(folder: Path = PRESET_DIR) -> dict[str, Preset]:
-    out = {}
-    for f in sorted(folder.glob("*.json")):
-        d = json.loads(f.read_text())
-        out[f.stem] = Preset(f.stem, d["title"], d.get("description", ""), d.get("group", "other"),
-                             d["config"], d.get("lesson"), d.get("role"), tuple(d.get("differs_in", ())),
-                             kind=d.get("kind", "lesson"))
+def preset_folders() -> dict[str, Path]:
+    """method -> the folder of its presets (every detector's `presets/`, there or not)."""
+    from deepad.detectors import registry
+
+    return {name: spec.folder / "presets" for name, spec in registry.specs().items()}
+
+
+def load_presets(folder: Path | None = None) -> dict[str, Preset]:
+    """Every detector's presets, by name; or those of one `folder` of preset files whose configs
+    name their method."""
+    sources = [(None, Path(folder))] if folder is not None else list(preset_folders().items())
+    out: dict[str, Preset] = {}
+    where: dict[str, Path] = {}
+    for method, place in sources:
+        for f in sorted(place.glob("*.json")):
+            d = json.loads(f.read_text())
+            config = dict(d["config"])
+            if method is not None:
+                if config.get("method", method) != method:
+                    raise DeepADError(f"preset {f}: it is in the folder of method {method} but names method "
+                                      f"{config['method']!r}; leave the method out (the folder says it)")
+                config["method"] = method
+            if f.stem in out:
+                raise DeepADError(f"two presets named {f.stem!r} ({where[f.stem]} and {f}); preset names are "
+                                  "shared by every detector: rename one file")
+            where[f.stem] = f
+            out[f.stem] = Preset(f.stem, d["title"], d.get("description", ""), d.get("group", "other"),
+                                 config, d.get("lesson"), d.get("role"), tuple(d.get("differs_in", ())),
+                                 kind=d.get("kind", "lesson"))
+    out = dict(sorted(out.items()))
     for first, second in [*lessons(out).values(), *demos(out).values()]:
         out[first] = dataclasses.replace(out[first], pair=second)
         out[second] = dataclasses.replace(out[second], pair=first)

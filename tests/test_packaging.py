@@ -105,7 +105,7 @@ def test_a_fresh_install_gives_a_deepad_command_that_works_outside_the_checkout(
                              timeout=120)
     assert presets.returncode == 0, presets.stderr
     names = {json.loads(line)["preset"] for line in presets.stdout.splitlines()}
-    assert names == {p.stem for p in (ROOT / "assets" / "presets").glob("*.json")}
+    assert names == {p.stem for p in (ROOT / "deepad" / "detectors").glob("*/presets/*.json")}
     bad = subprocess.run([str(deepad), "train", "--method", "no-such"], capture_output=True, text=True, env=env,
                          cwd=elsewhere, timeout=120)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "no-such" in bad.stderr

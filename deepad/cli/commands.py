@@ -26,14 +26,16 @@ def cmd_train(args) -> int:
     from deepad.store import RunStore
     from deepad.training.runner import create_run, execute
 
+    from deepad.detectors import registry
+
     store = RunStore(args.runs_dir)
     run, cfg = create_run(config_from_args(args), store)
     stop = threading.Event()
+    keys = ("loss", *registry.spec(cfg.method).progress, "val_auc", "spread_ratio")  # the method's own
 
     def on_event(_run_id, rec):
         if args.quiet:
             return
-        keys = ("loss", "loss_svdd", "loss_reg", "c_t", "R", "val_auc", "spread_ratio")
         shown = " ".join(f"{k}={rec[k]:.4g}" for k in keys if isinstance(rec.get(k), (int, float)))
         if rec.get("verdict"):
             shown += f" verdict={rec['verdict']}"
@@ -99,21 +101,24 @@ def sweep_configs(args: argparse.Namespace, sweep_id: str) -> list[dict]:
 
 
 def check_axes_matter(args: argparse.Namespace, configs: list[dict]) -> None:
-    """DeepADError for a --grid axis that cannot change any trial with the fixed settings (k
-    without --reg noise, say), as Explore refuses it."""
+    """DeepADError for a --grid axis that cannot change any trial (k without --reg noise, say): the
+    detector's declared `when` rules, judged on every (validated) trial's settings, so an axis a
+    rule depends on (--grid reg=none,noise) lets the other matter in some trials; as Explore refuses it."""
     from deepad.detectors import registry
+    from deepad.detectors.settings import setup_facts
     from deepad.sweeps import parse_axis
     from deepad.sweeps.ranges import irrelevant
 
     names = [parse_axis(text)[0] for text in args.grid]
-    if not configs or {"reg", "weighting", "objective"} & set(names):
+    if not configs:
         return
     config_cls = registry.spec(configs[0]["method"]).Config
     for name in names:
-        if name in config_cls.model_fields:
-            why = irrelevant(config_cls, name, configs[0].get("params") or {})
-            if why:
-                raise DeepADError(f"--grid {name}: {why}")
+        if name not in config_cls.model_fields:
+            continue
+        reasons = [irrelevant(config_cls, name, c.get("params") or {}, setup_facts(c.get("setup"))) for c in configs]
+        if all(reasons):
+            raise DeepADError(f"--grid {name}: {reasons[0]}")
 
 
 def cmd_sweep(args) -> int:
@@ -126,7 +131,7 @@ def cmd_sweep(args) -> int:
     sweep_id = new_sweep_id()
     configs = sweep_configs(args, sweep_id)
     cfgs = validate_all(configs)  # every trial, before anything is written or submitted
-    check_axes_matter(args, configs)
+    check_axes_matter(args, [c.model_dump() for c in cfgs])
     address = resolve_address(args.ray_address)
     if address:
         check_address(address)

@@ -1,6 +1,11 @@
-"""The command line and the run config, both ways: the parser (a flag for every setting of every
-method config, from its typed fields), `config_from_args` (options to a run config) and its
-inverse `train_command` (a run config to the command that trains it again)."""
+"""The command line and the run config, both ways: the parser (the shared set-up options, and a
+flag for every setting of the chosen method's config, from its typed fields, with its own
+descriptions), `config_from_args` (options to a run config) and its inverse `train_command` (a run
+config to the command that trains it again).
+
+`train` and `sweep` read which method the command line chooses (`--method`, else the `--preset`'s,
+else the default) before parsing the rest: `train --method M --help` lists M's settings, and a
+setting M does not have is refused with one line naming M's settings (exit status 2)."""
 
 from __future__ import annotations
 
@@ -8,43 +13,13 @@ import argparse
 import copy
 import json
 import shlex
-import typing
 
+from deepad.cli.method_options import RunParser, not_a_setting
+from deepad.cli.parsing import EXIT_BAD_INPUT, HelpFormatter, Parser, flag_for, help_text, literal_choices
 from deepad.data.setups import SetupConfig
-from deepad.errors import EXIT_BAD_INPUT, DeepADError  # noqa: F401  (EXIT_BAD_INPUT: part of the CLI)
+from deepad.errors import DeepADError
 
-
-def _method_fields() -> dict[str, tuple[type, object]]:
-    """Union of all detectors' config fields: name -> (annotation, FieldInfo) of the first seen."""
-    from deepad.detectors import registry
-
-    fields: dict[str, tuple[type, object]] = {}
-    for spec in registry.specs().values():
-        for name, info in spec.Config.model_fields.items():
-            fields.setdefault(name, (info.annotation, info))
-    return fields
-
-
-def _literal_choices(annotation) -> tuple | None:
-    """The allowed values of a Literal[...] (or Optional[Literal[...]]) annotation."""
-    for ann in (annotation, *typing.get_args(annotation)):
-        if typing.get_origin(ann) is typing.Literal:
-            return typing.get_args(ann)
-    return None
-
-
-def flag_for(name: str) -> str:
-    return "--" + name.replace("_", "-")
-
-
-class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    def _get_help_string(self, action):  # show a default only where there is one
-        return action.help if action.default in (None, False) else super()._get_help_string(action)
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, exit 2
-        self.exit(EXIT_BAD_INPUT, f"error: {message} (see `{self.prog} --help`)\n")
+__all__ = ["EXIT_BAD_INPUT", "build_parser", "config_from_args", "flag_for", "train_command"]
 
 
 def _add_run_options(t: argparse.ArgumentParser, sweep: bool = False) -> None:
@@ -72,45 +47,37 @@ def _add_run_options(t: argparse.ArgumentParser, sweep: bool = False) -> None:
     for name, info in SetupConfig.model_fields.items():
         if name in ("normal", "anomaly", "known_classes"):
             continue
-        choices = _literal_choices(info.annotation)
+        choices = literal_choices(info.annotation)
         s_group.add_argument(flag_for(name), dest=f"setup_{name}", default=None, metavar="VALUE",
-                             help=_help(info.description, choices))
-    t.add_argument("--method", default=None, help="detector (`python -m deepad methods`); default deep-svdd")
+                             help=help_text(info.description, choices))
+    t.add_argument("--method", default=None,
+                   help=f"detector (`python -m deepad methods`); default {_default_method()}; its settings "
+                        "are listed below")
     t.add_argument("--seed", type=int, default=None, help="random seed; default 0")
     t.add_argument("--device", default="auto", help="auto | cpu | cuda")
     t.add_argument("--runs-dir", default=None, help="where runs are saved (else $DEEPAD_RUNS_DIR, "
                                                     "else ~/.deepad/runs)")
     t.add_argument("--title", default="", help="a name for the run")
     t.add_argument("--quiet", action="store_true", help="no per-epoch progress on stderr")
-    g = t.add_argument_group("method hyperparameters (defaults depend on the method; "
-                             "`python -m deepad methods --verbose` lists them)")
-    for name, (ann, info) in sorted(_method_fields().items()):
-        if ann is bool:
-            g.add_argument(flag_for(name), dest=f"param_{name}", action=argparse.BooleanOptionalAction,
-                           default=None, help=_help(info.description))
-        else:
-            choices = _literal_choices(ann)
-            g.add_argument(flag_for(name), dest=f"param_{name}", default=None, metavar="VALUE",
-                           help=_help(info.description, choices))
 
 
-def _help(description: str | None, choices: list | None = None) -> str:
-    """A config field's description as argparse help (which reads '%' as a format character)."""
-    text = (description or "") + (f" ({' | '.join(choices)})" if choices else "")
-    return text.replace("%", "%%")
+def _default_method() -> str:
+    from deepad.detectors import registry
+
+    return registry.default_method()
 
 
 def build_parser(prog: str = "python -m deepad") -> argparse.ArgumentParser:
-    p = _Parser(prog=prog, description="DeepAD Studio: deep anomaly detectors")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p = Parser(prog=prog, description="DeepAD Studio: deep anomaly detectors")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
     p.commands = sub.choices  # name -> sub-parser, so that an unknown option is reported by its command
 
-    t = sub.add_parser("train", help="train a detector and save the run",
-                       formatter_class=_HelpFormatter)
+    sub._parser_class = RunParser  # train and sweep: the chosen method's settings
+    t = sub.add_parser("train", help="train a detector and save the run", formatter_class=HelpFormatter)
     _add_run_options(t)
 
     sw = sub.add_parser("sweep", help="train a grid of runs on Ray (a local instance or a cluster)",
-                        formatter_class=_HelpFormatter,
+                        formatter_class=HelpFormatter,
                         description="Every combination of the --grid axes, --seeds and --normal classes is a "
                                     "trial: an ordinary run, trained as a Ray task. Any train option is fixed "
                                     "for every trial. One JSON line per finished trial, then a summary line.")
@@ -128,6 +95,7 @@ def build_parser(prog: str = "python -m deepad") -> argparse.ArgumentParser:
                     help="the runs folder is on a disk every node of the cluster sees: trials write there "
                          "directly (default: each trial's files are shipped back through Ray)")
 
+    sub._parser_class = Parser
     ls = sub.add_parser("list", help="list saved runs (JSON lines)")
     ls.add_argument("--runs-dir", default=None)
     sh = sub.add_parser("show", help="show one run (JSON)")
@@ -170,7 +138,7 @@ def build_parser(prog: str = "python -m deepad") -> argparse.ArgumentParser:
 def _add_reproduce(sub) -> None:
     r = sub.add_parser("reproduce", help="rerun a paper's headline comparison, every arm on one split per "
                                          "(class, seed), on Ray; one JSON line per table row, then the table",
-                       formatter_class=_HelpFormatter)
+                       formatter_class=HelpFormatter)
     r.add_argument("paper", help="000, 001, 002, 003 or 004")
     r.add_argument("--classes", default=None, help="normal classes, e.g. 0,1,2 or 0..9 (default: the paper's)")
     r.add_argument("--seeds", default="0,1,2", help="seeds, e.g. 0,1,2 or 0..4")
@@ -204,7 +172,7 @@ def config_from_args(args: argparse.Namespace) -> dict:
     from deepad.data.datasets import dataset_info, load_dataset
     from deepad.detectors import registry
 
-    base: dict = {"dataset": "mnist5k", "method": "deep-svdd", "seed": 0, "setup": {}, "params": {}}
+    base: dict = {"dataset": "mnist5k", "method": registry.default_method(), "seed": 0, "setup": {}, "params": {}}
     if args.preset:
         from deepad.presets import get_preset
 
@@ -218,8 +186,7 @@ def config_from_args(args: argparse.Namespace) -> dict:
             continue
         name = key.removeprefix("param_")
         if name not in own:
-            raise DeepADError(f"{flag_for(name)} does not apply to method {method}; its parameters are: "
-                              + ", ".join(flag_for(n) for n in own))
+            raise DeepADError(not_a_setting(flag_for(name), method))
         params[name] = value
     if args.dataset is not None and not args.dataset.strip():
         raise DeepADError(f"--dataset={args.dataset!r}: give a dataset name (`python -m deepad datasets` "

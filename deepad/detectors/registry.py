@@ -4,24 +4,68 @@ Each subpackage whose name does not start with "_" is one detector and declares 
 `SPEC` (a `DetectorSpec`) in its `__init__.py`. Listing the specs imports only those `__init__`
 files (pydantic configs, no PyTorch), so the CLI's light commands, the dashboard's forms and the
 config validation stay fast; `get(name)` imports the implementation class.
+
+Detector folders kept elsewhere join through `$DEEPAD_DETECTORS_PATH` (folders holding detector
+folders, separated by the path separator; training processes inherit it) or `add_folder`, which
+put them on `deepad.detectors`' search path (`deepad.detectors.<folder>`, as if they were beside
+the others).
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import threading
+from pathlib import Path
 
 from deepad.detectors.spec import DetectorSpec
 from deepad.errors import DeepADError
+
+DEFAULT_METHOD = "deep-svdd"  # the method a run config, a form or a command line starts from
+PATH_VARIABLE = "DEEPAD_DETECTORS_PATH"
 
 _SPECS: dict[str, DetectorSpec] | None = None
 _LOCK = threading.Lock()
 
 
+def _search_path() -> list[str]:
+    """deepad.detectors' folders: its own, then those of $DEEPAD_DETECTORS_PATH (added once)."""
+    import deepad.detectors as package
+
+    for folder in os.environ.get(PATH_VARIABLE, "").split(os.pathsep):
+        if folder and str(Path(folder).resolve()) not in package.__path__:
+            package.__path__.append(str(Path(folder).resolve()))
+    return list(package.__path__)
+
+
+def add_folder(folder: str | os.PathLike) -> None:
+    """Find detectors in `folder` too (a folder holding detector folders), from now on."""
+    import deepad.detectors as package
+
+    path = str(Path(folder).resolve())
+    if path not in package.__path__:
+        package.__path__.append(path)
+    refresh()
+
+
+def refresh() -> None:
+    """Forget the detectors found so far: the next look walks the folders again."""
+    global _SPECS
+    with _LOCK:
+        _SPECS = None
+
+
+def default_method() -> str:
+    """`DEFAULT_METHOD`, or the first detector in display order where it is not installed."""
+    found = specs()
+    return DEFAULT_METHOD if DEFAULT_METHOD in found else next(iter(found))
+
+
 def _discover() -> dict[str, DetectorSpec]:
     import deepad.detectors as package
 
+    _search_path()
     found: dict[str, DetectorSpec] = {}
     for info in pkgutil.iter_modules(package.__path__):
         if not info.ispkg or info.name.startswith("_"):
@@ -32,7 +76,7 @@ def _discover() -> dict[str, DetectorSpec]:
             raise RuntimeError(f"detector folder {module.__name__} declares no SPEC = DetectorSpec(...) "
                                "in its __init__.py")
         if spec.name in found:
-            raise RuntimeError(f"two detectors named {spec.name!r}")
+            raise RuntimeError(f"two detectors named {spec.name!r} ({found[spec.name].folder} and {spec.folder})")
         found[spec.name] = spec
     return dict(sorted(found.items(), key=lambda kv: (kv[1].order, kv[0])))
 

@@ -1,17 +1,24 @@
 """What a detector declares about itself, without importing PyTorch.
 
-Every folder under `deepad/detectors/` is one detector. Its `__init__.py` defines the detector's
-typed `Config` and a module-level `SPEC = DetectorSpec(...)`: the name the CLI and the runs use,
-the words the dashboard shows, the loss components it records, how many epoch records a run
-will write, the settings worth exploring, what the experiment set-up must provide, and where the
-implementation class lives. The registry finds the folders and reads their `SPEC`; the class
-(and with it PyTorch) is imported only when a run trains or scores.
+Every folder under `deepad/detectors/` is one detector, and its folder is the only place that knows
+it. Its `__init__.py` defines the detector's typed `Config` and a module-level
+`SPEC = DetectorSpec(...)`: the words the dashboard shows, the loss components and numbers it
+records (with their captions and axes), its training phases, how many epoch records a run will
+write, the settings worth exploring, what the experiment set-up must provide, its smoke settings
+and where the implementation class lives. The method's name (the CLI's `--method`, the runs') is
+the folder's name with "-" for "_". Its presets are the JSON files of its `presets/` folder. When
+a setting matters, how the form groups it and whether a lesson varies it are declared on the
+config's fields (`json_schema_extra`, read by `deepad.detectors.settings`). The registry finds the
+folders and reads their `SPEC`; the class (and with it PyTorch) is imported only when a run trains
+or scores.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Mapping, Optional
 
 from pydantic import BaseModel, ConfigDict
@@ -85,9 +92,16 @@ def one_record_per_epoch(cfg: Any) -> dict[str, int]:
     return {"train": getattr(cfg, "epochs", 1)}
 
 
-@dataclass(frozen=True)
+DEFAULT_PHASES = {"train": "training"}
+DEFAULT_LOSS_CAPTION = "The loss components this method trains on, under the names it gives them."
+
+
+@dataclass(frozen=True, kw_only=True)
 class DetectorSpec:
     """A detector's declaration; see the module docstring.
+
+    - `name`: left out, the folder's name with "-" for "_" (deep_svdd -> deep-svdd), so that a
+      folder copied under a new name is a new method.
 
     - `implementation`: "package.module:Class", imported by `load()`.
     - `losses`: loss components of its epoch records, name -> caption ("loss", the total, is common).
@@ -104,14 +118,21 @@ class DetectorSpec:
     - `setup_defaults`: the set-up values of the method's paper (known normals, known anomalies,
       pollution, the test set's anomaly share) that choosing the method fills in wherever the
       set-up leaves them unset: the CLI's defaults and the Train form's (see `default_setup`).
-    - `presets`: names of presets in assets/presets that show the method at its best.
+    - `phases`: the training phases its epoch records name (`phase`), phase -> words for
+      progress lines and panel titles ("autoencoder pretraining"); a phase not named reads as
+      itself.
+    - `progress`: numbers of its epoch records that `train` prints per epoch besides the total
+      loss, the validation AUC and (hypersphere methods) the spread ratio.
+    - `headline`: diagnostics drawn beside the loss on the Collapse page (hypersphere methods).
+    - `loss_caption`: what the Runs page says under the loss chart.
+    - `presets`: names of presets (in its `presets/` folder) that show the method at its best.
     - `smoke`: settings with which every phase runs in seconds on a few hundred samples (the
       contract tests train every detector with them); by default two epochs where the config has
       `epochs`.
     - `order`: position in lists (the dashboard's picker, `python -m deepad methods`).
     """
 
-    name: str
+    name: str = ""
     title: str
     summary: str
     Config: type[DetectorConfig]
@@ -124,15 +145,40 @@ class DetectorSpec:
     hypersphere: bool = False
     preprocess: Mapping[str, str] = field(default_factory=dict)
     setup_defaults: Mapping[str, Any] = field(default_factory=dict)
+    phases: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_PHASES))
+    progress: tuple[str, ...] = ()
+    headline: tuple[str, ...] = ()
+    loss_caption: str = DEFAULT_LOSS_CAPTION
     presets: tuple[str, ...] = ()
     smoke: Optional[Mapping[str, Any]] = None
     order: int = 100
 
     def __post_init__(self) -> None:
+        if not self.name:
+            object.__setattr__(self, "name", self.package.rsplit(".", 1)[-1].replace("_", "-"))
         if self.smoke is None:
             object.__setattr__(self, "smoke", {"epochs": 2} if "epochs" in self.Config.model_fields else {})
 
     # -- derived ----------------------------------------------------------------------------------
+    @property
+    def package(self) -> str:
+        """The detector's package (its folder's `__init__`, where `Config` is defined)."""
+        return self.Config.__module__
+
+    @property
+    def folder(self) -> Path:
+        """The detector's folder (README.md, presets/, the implementation)."""
+        return Path(sys.modules[self.package].__file__).resolve().parent
+
+    def phase_words(self, phase: str) -> str:
+        """A training phase in words ("autoencoder pretraining"); an undeclared one as it is."""
+        return self.phases.get(phase, phase)
+
+    def log_axis(self, name: str) -> bool:
+        """Whether the number `name` of its epoch records is drawn on a log axis."""
+        entry = self.diagnostics.get(name) or (HYPERSPHERE_DIAGNOSTICS.get(name) if self.hypersphere else None)
+        return bool(entry and entry[2])
+
     @property
     def needs_known_anomalies(self) -> bool:
         return any(r.setup_field == "known_anomalies" for r in self.requires)

@@ -1,5 +1,6 @@
 """Grid axes from ranges (min, max, steps, linear or log), the slider ticks a setting offers, and
-which axes cannot matter for a base run's settings. Light: no torch, no Ray."""
+which axes cannot matter for a base run's settings (by the rules the detector declares). Light:
+no torch, no Ray."""
 
 from __future__ import annotations
 
@@ -85,25 +86,10 @@ def range_values(lo: float, hi: float, steps: int, scale: str, integer: bool = F
     return list(dict.fromkeys(out)), None
 
 
-def irrelevant(config_cls, name: str, params: dict) -> str | None:
-    """Why a grid over `name` cannot change anything with these base settings, or None.
-    (α and β drive the adaptive regularizer weight, k the noise regularizer, ν the soft boundary.)"""
-    fields = config_cls.model_fields
-    reg = params.get("reg", fields["reg"].default) if "reg" in fields else None
-    if name == "k" and "reg" in fields and reg != "noise":
-        return (f"k is the noise regularizer's number of random labels; with regularizer {reg!r} it does "
-                "nothing: set the base run's regularizer to 'noise' or vary something else")
-    if name in ("alpha", "beta") and "reg" in fields and "weighting" in fields:
-        if reg == "none":
-            return (f"{name} sets the adaptive regularizer weight; with no regularizer it does nothing: "
-                    "set the base run's regularizer to 'noise' or 'variance'")
-        weighting = params.get("weighting", fields["weighting"].default)
-        if weighting != "adaptive":
-            return (f"{name} sets the adaptive regularizer weight; with weighting {weighting!r} it is unused: "
-                    "set weighting to 'adaptive'")
-    if name == "nu" and "objective" in fields:
-        objective = params.get("objective", fields["objective"].default)
-        if objective != "soft-boundary":
-            return (f"nu (ν) is the soft-boundary objective's share of samples outside R; with objective "
-                    f"{objective!r} it does nothing: set the objective to 'soft-boundary'")
-    return None
+def irrelevant(config_cls, name: str, params: dict, facts: dict | None = None) -> str | None:
+    """Why a grid over `name` cannot change anything with these base settings, or None: the
+    `when` rules its detector declares on the field, the same the Train form greys settings out
+    by (`deepad.detectors.settings`)."""
+    from deepad.detectors.settings import irrelevant as cannot_matter
+
+    return cannot_matter(config_cls, name, params, facts)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from deepad.configbase import ConfigModel
 from deepad.data.setups import SetupConfig
+from deepad.detectors.registry import DEFAULT_METHOD
 from deepad.errors import DeepADError
 from deepad.validation import allowed_range, format_validation_error  # noqa: F401  (re-exported)
 
@@ -38,7 +39,7 @@ class RunConfig(ConfigModel):
     data_dir: Optional[str] = Field(None, description="folder with torchvision datasets")
     download: bool = Field(False, description="download a torchvision dataset when missing")
     setup: SetupConfig = Field(default_factory=SetupConfig)
-    method: str = Field("deep-svdd", description="detector name (see `python -m deepad methods`)")
+    method: str = Field(DEFAULT_METHOD, description="detector name (see `python -m deepad methods`)")
     params: dict[str, Any] = Field(default_factory=dict, description="the detector's hyperparameters")
     seed: int = Field(0, ge=0, le=2 ** 32 - 1)
     device: Literal["auto", "cpu", "cuda"] = "auto"

@@ -12,10 +12,10 @@ import pandas as pd
 from deepad.store import RunRecord
 from deepad.views.common import _num, _short, dataset_label, run_title
 
-__all__ = ["planned_records", "PHASE_WORDS", "Progress", "progress", "status_text", "RunState", "run_state",
+__all__ = ["planned_records", "phase_words", "Progress", "progress", "status_text", "RunState", "run_state",
            "runs_frame",
            "flat_config", "config_diff",
-           "loss_names", "diagnostics", "RANGES", "history_frame", "last_value",
+           "loss_names", "loss_caption", "diagnostics", "log_axes", "headline", "RANGES", "history_frame", "last_value",
            "loss_columns", "diagnostic_columns"]
 
 
@@ -29,8 +29,13 @@ def planned_records(config: dict) -> dict[str, int] | None:
     return specs[method].planned_records(config.get("params") or {}) if method in specs else None
 
 
-PHASE_WORDS = {"pretrain": "pretraining (autoencoder)", "train": "training", "target": "target autoencoder",
-               "features": "gradient features", "meta": "meta-training", "adapt": "adaptation"}
+def phase_words(method: str | None, phase: str) -> str:
+    """A training phase of `method` in words, as its detector declares them ("autoencoder
+    pretraining"); a phase of an unknown method, or one not declared, as it is named."""
+    from deepad.detectors import registry
+
+    specs = registry.specs()
+    return specs[method].phase_words(phase) if method in specs else phase
 
 
 @dataclass
@@ -45,7 +50,7 @@ def progress(run: RunRecord, n_records: int) -> Progress:
     last = run.status.get("last") or {}
     phase = last.get("phase", "train")
     epoch = last.get("epoch", 0)
-    phase_word = PHASE_WORDS.get(phase, phase)
+    phase_word = phase_words(run.config.get("method"), phase)
     if run.state == "queued":
         return Progress(0.0, "waiting for its turn")
     if run.state == "finished":
@@ -197,6 +202,28 @@ def diagnostics(method: str | None = None) -> dict[str, tuple[str, str, bool]]:
         for name, entry in spec.diagnostics.items():
             out.setdefault(name, entry)
     return {**out, **VALIDATION_DIAGNOSTICS}
+
+
+def log_axes(method: str | None = None) -> tuple[str, ...]:
+    """The numbers drawn on a log axis, as the detectors declare them (`diagnostics`)."""
+    return tuple(name for name, (_t, _c, log) in diagnostics(method).items() if log)
+
+
+def headline(method: str | None) -> tuple[str, ...]:
+    """The numbers its detector draws beside the loss on the Collapse page (none when unknown)."""
+    from deepad.detectors import registry
+
+    specs = registry.specs()
+    return tuple(specs[method].headline) if method in specs else ()
+
+
+def loss_caption(method: str | None) -> str:
+    """What the loss chart of a run of `method` shows, in its detector's words."""
+    from deepad.detectors import registry
+    from deepad.detectors.spec import DEFAULT_LOSS_CAPTION
+
+    specs = registry.specs()
+    return specs[method].loss_caption if method in specs else DEFAULT_LOSS_CAPTION
 
 
 RANGES = {"val_auc": (0.0, 1.02)}  # fixed axes for bounded numbers

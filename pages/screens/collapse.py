@@ -20,29 +20,18 @@ with st.expander("What is collapse, and why does it happen?", expanded=False):
     st.markdown(EXPLANATION)
     st.markdown(vm.VERDICT_RULE)
 
-PHASE_TITLES = {"pretrain": "autoencoder pretraining", "target": "target autoencoder",
-                "train": "training", "meta": "meta-training", "adapt": "adaptation", "self": "self-training"}
-
-
-def phase_title(method: str | None, phase: str) -> str:
-    if method == "r2ad2" and phase == "train":
-        return "alarm network"
-    return PHASE_TITLES.get(phase, phase)
-
-
 def own_curves(run, df, key: str) -> list:
     """A method the verdict does not apply to: its own losses, one panel per training phase."""
     method = run.config.get("method")
     names = vm.loss_names(method)
     figs = []
-    phases = [p for p in df["phase"].dropna().unique() if p != "features"]
+    phases = [p for p in df["phase"].dropna().unique()  # the phases that record losses
+              if any(c in names for c in vm.loss_columns(df[df["phase"] == p]))]
     cols = st.columns(max(1, len(phases)))
     for col, phase in zip(cols, phases):
         part = df[df["phase"] == phase]
         losses = [c for c in vm.loss_columns(part) if c in names]
-        if not losses:
-            continue
-        figs.append(figures.history_figure(part, losses, names, f"Losses: {phase_title(method, phase)}",
+        figs.append(figures.history_figure(part, losses, names, f"Losses: {vm.phase_words(method, phase)}",
                                            log_y=False, height=300))
         col.plotly_chart(figs[-1], key=f"{key}.{phase}")
     if len(phases) > 1:
@@ -93,7 +82,7 @@ def run_section(run_id: str) -> None:
             st.caption(diag_info[name][1].capitalize() + ".")
     names = vm.loss_names(run.config.get("method"))
     losses = [c for c in vm.loss_columns(df) if c in names]
-    others = [c for c in ("c_t", "batch_var") if c in vm.diagnostic_columns(df)]
+    others = [c for c in vm.headline(run.config.get("method")) if c in vm.diagnostic_columns(df)]
     left, right = st.columns(2)
     with left:
         figs.append(figures.history_figure(df, losses, names, "Loss by component", log_y=True))

@@ -44,7 +44,8 @@ with st.container(border=True):
     ss.setdefault(f"explore.normal.{dataset}", CATALOG[dataset].default_normal[0])
     normal = c2.selectbox("Normal class", list(range(len(classes))), key=f"explore.normal.{dataset}",
                           format_func=lambda c: classes[c])
-    ss.setdefault("explore.method", "deep-svdd" if "deep-svdd" in detectors else next(iter(detectors)))
+    ss.setdefault("explore.method", registry.DEFAULT_METHOD if registry.DEFAULT_METHOD in detectors
+                  else next(iter(detectors)))
     if ss["explore.method"] not in detectors:
         ss["explore.method"] = next(iter(detectors))
     method = c3.selectbox("Detector", list(detectors), key="explore.method",

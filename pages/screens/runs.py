@@ -28,7 +28,7 @@ def _curves(run, history: list[dict], df):
                                           log_y=key[-1], checkpoint_epoch=mark,
                                           checkpoint=run.summary.get("checkpoint"))
         diag_fig = (figures.history_grid(df, diags, {k: v[0] for k, v in vm.diagnostics().items()},
-                                         log_y=("batch_var", "mean_dist"), row_height=170,
+                                         log_y=vm.log_axes(), row_height=170,
                                          checkpoint_epoch=mark) if diags else None)
         memo.update(key=key, figs=(loss_fig, diag_fig))
     return memo["figs"]
@@ -84,11 +84,7 @@ def live_curves(run_id: str) -> None:
     left, right = st.columns(2)
     with left:
         st.plotly_chart(loss_fig, key="runs.loss")
-        if run.config.get("method") == "deep-svdd":
-            st.caption("The SVDD term pulls embeddings to the centre; the regularizer (when on) keeps them "
-                       "from collapsing; c_t × regularizer is what it adds to the loss.")
-        else:
-            st.caption("The loss components this method trains on, under the names it gives them.")
+        st.caption(vm.loss_caption(run.config.get("method")))
     with right:
         if diag_fig is not None:
             st.plotly_chart(diag_fig, key="runs.diag")

@@ -168,7 +168,7 @@ def fill_method_setup(dataset: str, class_labels, normal: list[int]) -> None:
 
 # --- method -----------------------------------------------------------------------------------
 st.subheader("2 · Method and its settings")
-ss.setdefault("train.method", "deep-svdd" if "deep-svdd" in detectors else next(iter(detectors)))
+ss.setdefault("train.method", registry.default_method())
 if ss["train.method"] not in detectors:
     ss["train.method"] = next(iter(detectors))
 c1, c2, c3 = st.columns([2, 3, 1], vertical_alignment="bottom")

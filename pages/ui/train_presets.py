@@ -23,7 +23,7 @@ def fill_form(config: dict, title: str = "") -> None:
     """Put a run config into the form's widgets (before they are drawn)."""
     ds = config.get("dataset", "mnist5k")
     setup = SetupConfig(**(config.get("setup") or {}))
-    method = config.get("method", "deep-svdd")
+    method = config.get("method", registry.default_method())
     ss["train.dataset"], ss["train.method"] = ds, method
     ss[f"train.normal.{ds}"] = list(setup.normal)
     ss[f"train.anomaly.{ds}"] = list(setup.anomaly or [])

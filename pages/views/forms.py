@@ -9,7 +9,11 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["FieldSpec", "FORM_GROUPS", "LESSON_FIELDS", "field_label", "log_options", "field_specs",
+from deepad.detectors.settings import GROUPS as FORM_GROUPS
+from deepad.detectors.settings import Setting, setting
+from deepad.detectors.settings import inactive_reason as _inactive_reason
+
+__all__ = ["FieldSpec", "FORM_GROUPS", "field_label", "log_options", "field_specs",
            "inactive_reason", "field_errors", "params_from_widgets"]
 
 
@@ -84,19 +88,6 @@ def log_options(lo: float, hi: float, default: float | None = None) -> list[floa
     return sorted(out)
 
 
-FORM_GROUPS = {  # how the Train form groups a method's settings (a field's "group"), in this order
-    "network": "Network", "objective": "Objective", "regularizer": "Collapse regularizer",
-    "optimisation": "Optimisation", "method": "Method",
-}
-LESSON_FIELDS = ("alpha", "beta", "k", "nu", "lr", "bias", "reg")  # shown first unless declared otherwise
-_GROUP_PATTERNS = (  # the group of a field that declares none, by its name
-    ("optimisation", r"(^|_)(lr|epochs|batch_size|weight_decay|steps|beta1)$"),
-    ("network", r"^(rep_dim|latent_dim|width|size|bias|bn_affine|batchnorm|activation|features|pca_variance|pca_components)$"),
-    ("regularizer", r"^(reg|reg_.*|k|d0|r|weighting|alpha|beta)$"),
-    ("objective", r"^(objective|nu|eta|likelihood)$"),
-)
-
-
 def field_specs(config_cls) -> list[FieldSpec]:
     """One widget description per field of a pydantic config, from its type, bounds, description
     and `json_schema_extra` hints: {"widget": "slider" | "log" | "number" (a typed number, bounded or not), "step": ..., "group": one of
@@ -106,38 +97,20 @@ def field_specs(config_cls) -> list[FieldSpec]:
 
     specs = []
     for name, info in config_cls.model_fields.items():  # (in the config's order)
-        specs.append(_decorate(_field_spec(name, info), info, allowed_range(config_cls, (name,))))
+        specs.append(_decorate(_field_spec(name, info), setting(config_cls, name), allowed_range(config_cls, (name,))))
     return specs
 
 
-def _decorate(spec: FieldSpec, info, interval: str | None) -> FieldSpec:
-    """Add the form's grouping, dependencies and the allowed values to a widget description."""
+def _decorate(spec: FieldSpec, declared: Setting, interval: str | None) -> FieldSpec:
+    """Add the form's grouping, dependencies (as the detector declares them, see
+    `deepad.detectors.settings`) and the allowed values to a widget description."""
     import dataclasses
 
-    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-    group = extra.get("group") or _default_group(spec.name)
-    if group not in FORM_GROUPS:
-        raise ValueError(f"{spec.name}: group {group!r} is not one of {', '.join(FORM_GROUPS)}")
-    when = tuple((k, _rule(v)) for k, v in (extra.get("when") or {}).items())
     kind = ("a whole number" if isinstance(spec.default, int) and not isinstance(spec.default, bool)
             else "a number") if spec.kind in ("int", "slider", "float", "log") else None
     allowed = f"{kind} in {interval}" if kind and interval else (kind or "")
-    return dataclasses.replace(spec, group=group, lesson=bool(extra.get("lesson", spec.name in LESSON_FIELDS)),
-                               when=when, why=str(extra.get("why", "")), allowed=allowed)
-
-
-def _rule(value) -> tuple:
-    """A `when` rule as ("in", values) or ("not", values)."""
-    if isinstance(value, dict):
-        return ("not", tuple(value["not"]))
-    return ("in", tuple(value) if isinstance(value, (list, tuple)) else (value,))
-
-
-def _default_group(name: str) -> str:
-    for group, pattern in _GROUP_PATTERNS:
-        if re.search(pattern, name):
-            return group
-    return "method"
+    return dataclasses.replace(spec, group=declared.group, lesson=declared.lesson, when=declared.when,
+                               why=declared.why, allowed=allowed)
 
 
 def _field_spec(name: str, info) -> FieldSpec:
@@ -183,21 +156,9 @@ def _field_spec(name: str, info) -> FieldSpec:
 def inactive_reason(spec: FieldSpec, values: dict[str, Any]) -> str | None:
     """Why a setting cannot matter for the other values of the form (its declared `when` rules),
     or None when it matters. `values` holds the other fields' values and the set-up's facts
-    (e.g. "labelled": whether the set-up gives any labelled samples)."""
-    for name, (op, allowed) in spec.when:
-        if name not in values:
-            continue
-        holds = (values[name] in allowed) == (op == "in")
-        if not holds:
-            if spec.why:
-                return spec.why
-            shown = " or ".join(_show(v) for v in allowed)
-            return f"only used when {name} is {'not ' if op == 'not' else ''}{shown}"
-    return None
-
-
-def _show(v: Any) -> str:
-    return {True: "on", False: "off"}.get(v, str(v)) if isinstance(v, bool) else str(v)
+    (`deepad.detectors.settings.setup_facts`: "labelled", whether the set-up gives any labelled
+    samples)."""
+    return _inactive_reason(Setting(spec.name, when=spec.when, why=spec.why), values)
 
 
 def field_errors(config_cls, values: dict[str, Any]) -> tuple[dict | None, dict[str, str]]:

@@ -28,16 +28,19 @@ class DeepConfig(DetectorConfig):
 class BiGANConfig(DeepConfig):
     alpha: float = Field(0.9, ge=0, le=1, description="α in A(x) = α·reconstruction + (1 − α)·feature "
                          "matching (EGBAD's MNIST choice is 0.9)",
-                         json_schema_extra={"widget": "slider", "step": 0.05})
+                         json_schema_extra={"group": "objective", "lesson": True, "widget": "slider", "step": 0.05})
     latent_dim: int = Field(32, ge=2, le=512, description="size of the latent code z (EGBAD uses 200 on "
-                            "full MNIST; 32 suits MNIST-5k)")
+                            "full MNIST; 32 suits MNIST-5k)",
+                            json_schema_extra={"group": "network"})
     width: int = Field(16, ge=2, le=256, description="channels of the first conv layer (MLP width / 4 "
-                       "for tabular data); the other layers scale with it")
+                       "for tabular data); the other layers scale with it",
+                       json_schema_extra={"group": "network"})
     lr: float = Field(1e-3, gt=0, le=1, description="Adam learning rate of the BiGAN training epochs; "
                       "MNIST-5k's few hundred optimiser steps need a larger rate than full-MNIST runs "
                       "(EGBAD, seeds 0–2, digit 1 vs 20 % pollution: AUC 0.98 at 1e-3, 0.88–0.91 at 2e-4)",
-                      json_schema_extra={"widget": "log"})
-    batch_size: int = Field(32, ge=2, le=100000, description="minibatch size of the training epochs")
+                      json_schema_extra={"group": "optimisation", "lesson": True, "widget": "log"})
+    batch_size: int = Field(32, ge=2, le=100000, description="minibatch size of the training epochs",
+                            json_schema_extra={"group": "optimisation"})
     spectral_norm: bool = Field(True, description="spectrally normalise every layer of the "
                                 "discriminator (Miyato et al. 2018; ALAD). Without it (and without "
                                 "weight averaging) clean EGBAD failed on some seeds (digit 0, seed 2: "
@@ -59,10 +62,12 @@ class ShallowConfig(DetectorConfig):
 
     features: Literal["pca", "raw"] = Field(
         "pca", description="what the model sees: PCA of the flattened input (fitted on the training "
-                           "normals) or the raw flattened input")
+                           "normals) or the raw flattened input",
+        json_schema_extra={"group": "network"})
     pca_variance: float = Field(0.95, gt=0, le=1, description="PCA: keep the fewest components that "
                                 "explain this share of the training normals' variance",
-                                json_schema_extra={"widget": "slider", "step": 0.01,
+                                json_schema_extra={"group": "network", "widget": "slider", "step": 0.01,
                                                    "when": {"features": ["pca"]}})
     pca_components: int = Field(0, ge=0, le=4096, description="PCA: a fixed number of components instead "
-                                "(0: by pca_variance)", json_schema_extra={"when": {"features": ["pca"]}})
+                                "(0: by pca_variance)",
+                                json_schema_extra={"group": "network", "when": {"features": ["pca"]}})

@@ -16,8 +16,10 @@ class DeepSVDDConfig(DeepConfig):
         "one-class", description="one-class: mean distance to c; soft-boundary: radius R with slack ν",
         json_schema_extra={"group": "objective", "lesson": True})
     nu: float = Field(0.1, gt=0, le=1, description="ν: share of training samples allowed outside R "
-                      "(soft-boundary)", json_schema_extra={"widget": "slider", "step": 0.01, "group": "objective",
-                                                            "when": {"objective": ["soft-boundary"]}})
+                      "(soft-boundary)",
+                      json_schema_extra={"widget": "slider", "step": 0.01, "group": "objective", "lesson": True,
+                                         "what": "the soft-boundary objective's share of samples outside R",
+                                         "when": {"objective": ["soft-boundary"]}})
     eta: float = Field(1.0, gt=0, description="η: weight of labelled samples (Deep SAD)",
                        json_schema_extra={"group": "objective", "when": {"labelled": [True]},
                                           "why": "the set-up gives no labelled samples (known anomalies "
@@ -37,18 +39,22 @@ class DeepSVDDConfig(DeepConfig):
     learnable_center: bool = Field(False, description="train c with the network (a collapse trigger)",
                                    json_schema_extra={"group": "objective"})
     reg: Literal["none", "noise", "variance"] = Field("none", description="collapse regularizer",
-                                                      json_schema_extra={"group": "regularizer", "lesson": True})
+                                                      json_schema_extra={"group": "regularizer", "lesson": True,
+                                                                         "noun": "regularizer"})
     k: int = Field(50, ge=1, le=1000, description="noise regularizer: number of random binary labels",
                    json_schema_extra={"widget": "slider", "group": "regularizer", "lesson": True,
+                                      "what": "the noise regularizer's number of random labels",
                                       "when": {"reg": ["noise"]}})
     weighting: Literal["adaptive", "fixed"] = Field(
         "adaptive", description="regularizer weight: adaptive c_t (α, β) or the fixed reg_weight",
         json_schema_extra={"group": "regularizer", "when": {"reg": {"not": ["none"]}}})
     alpha: float = Field(0.9, ge=0, le=1, description="α: memory of the adaptive weight c_t",
                          json_schema_extra={"widget": "slider", "step": 0.05, "group": "regularizer", "lesson": True,
+                                            "what": "the memory of the adaptive regularizer weight c_t",
                                             "when": {"reg": {"not": ["none"]}, "weighting": ["adaptive"]}})
     beta: float = Field(0.5, ge=0, le=1, description="β: target ratio L_SVDD / L_reg of the adaptive weight",
                         json_schema_extra={"widget": "slider", "step": 0.05, "group": "regularizer", "lesson": True,
+                                           "what": "the target ratio of the adaptive regularizer weight c_t",
                                            "when": {"reg": {"not": ["none"]}, "weighting": ["adaptive"]}})
     reg_weight: float = Field(1.0, ge=0, description="fixed regularizer weight (weighting = fixed)",
                               json_schema_extra={"group": "regularizer",
@@ -82,7 +88,6 @@ def _records(cfg: DeepSVDDConfig) -> dict[str, int]:
 
 
 SPEC = DetectorSpec(
-    name="deep-svdd",
     title="Deep SVDD / Deep SAD",
     summary=("Maps normal data into a small hypersphere around a centre c; the score is the "
              "distance to c. Labelled samples make it Deep SAD; regularizers allow bias terms."),
@@ -96,6 +101,11 @@ SPEC = DetectorSpec(
         "mean_dist": ("mean squared distance to c", "what Deep SVDD minimises", True),
         "R": ("radius R", "soft-boundary radius", False),
     },
+    phases={"pretrain": "autoencoder pretraining", "train": "training"},
+    progress=("loss_svdd", "loss_reg", "c_t", "R"),
+    headline=("c_t", "batch_var"),
+    loss_caption=("The SVDD term pulls embeddings to the centre; the regularizer (when on) keeps them from "
+                  "collapsing; c_t × regularizer is what it adds to the loss."),
     records=_records,
     explorable={"alpha": (0.1, 0.9), "beta": (0.1, 1.0), "k": (10, 200),
                 "nu": (0.05, 0.2), "lr": (1e-4, 1e-2)},

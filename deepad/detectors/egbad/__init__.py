@@ -8,11 +8,11 @@ from deepad.detectors.spec import DetectorSpec
 
 class EGBADConfig(BiGANConfig):
     epochs: int = Field(30, ge=1, le=10000, description="training epochs (scaled down from the papers' "
-                        "full-MNIST runs for MNIST-5k)")
+                        "full-MNIST runs for MNIST-5k)",
+                        json_schema_extra={"group": "optimisation"})
 
 
 SPEC = DetectorSpec(
-    name="egbad",
     title="EGBAD (BiGAN)",
     summary=("A BiGAN trained on the training data; the score mixes the L1 reconstruction error "
              "x vs G(E(x)) with a feature-matching distance in the discriminator."),

@@ -11,7 +11,6 @@ class IForestConfig(ShallowConfig):
 
 
 SPEC = DetectorSpec(
-    name="iforest",
     title="Isolation Forest",
     summary="Random trees isolate points; anomalies need fewer splits.",
     Config=IForestConfig,

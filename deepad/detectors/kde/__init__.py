@@ -12,7 +12,6 @@ class KDEConfig(ShallowConfig):
 
 
 SPEC = DetectorSpec(
-    name="kde",
     title="Gaussian KDE",
     summary="Kernel density of the normal data; low density is anomalous.",
     Config=KDEConfig,

@@ -11,15 +11,15 @@ from deepad.detectors.spec import DetectorSpec
 class OCSVMConfig(ShallowConfig):
     features: Literal["pca", "raw"] = Field(
         "raw", description="what the model sees: the raw flattened input (scikit-learn's users feed "
-                           "the pixels) or its PCA fitted on the training normals")
+                           "the pixels) or its PCA fitted on the training normals",
+        json_schema_extra={"group": "network"})
     nu: float = Field(0.1, gt=0, le=1, description="ν: upper bound on the share of training outliers",
-                      json_schema_extra={"widget": "slider", "step": 0.01})
+                      json_schema_extra={"group": "objective", "lesson": True, "widget": "slider", "step": 0.01})
     gamma: float = Field(0.0, ge=0, description="RBF kernel coefficient γ in exp(−γ‖x − x′‖²) (0: scikit-learn's "
                          "'scale', 1 / (features × variance of the training data), chosen without labels)")
 
 
 SPEC = DetectorSpec(
-    name="ocsvm",
     title="One-class SVM",
     summary="A kernel boundary around the normal data (Schölkopf et al.).",
     Config=OCSVMConfig,

@@ -20,9 +20,11 @@ class RtBiGANConfig(BiGANConfig):
     meta_batch: int = Field(1, ge=1, le=100, description="tasks per meta-iteration; Φ moves towards the "
                             "average of their adapted weights")
     inner_steps: int = Field(5, ge=1, le=1000, description="K: adversarial steps on each task "
-                             "(supervised-reptile: 5 on Omniglot, 8 on Mini-ImageNet)")
+                             "(supervised-reptile: 5 on Omniglot, 8 on Mini-ImageNet)",
+                             json_schema_extra={"group": "optimisation"})
     inner_lr: float = Field(1e-3, gt=0, le=1, description="Adam learning rate of the task and adaptation "
-                            "steps (supervised-reptile: 1e-3)", json_schema_extra={"widget": "log"})
+                            "steps (supervised-reptile: 1e-3)",
+                            json_schema_extra={"group": "optimisation", "widget": "log"})
     meta_update: Literal["interpolate", "adam"] = Field(
         "interpolate", description="interpolate: Reptile's Φ ← Φ + ε(W − Φ), ε annealed linearly from "
         "meta_step to meta_step_final (Nichol et al.); adam: paper 003's Algorithm 1, an Adam step at "
@@ -35,16 +37,19 @@ class RtBiGANConfig(BiGANConfig):
                                    json_schema_extra={"widget": "slider", "step": 0.05,
                                                       "when": {"meta_update": ["interpolate"]}})
     meta_lr: float = Field(1e-4, gt=0, le=1, description="Adam learning rate of the meta-update on Φ − W "
-                           "(adam)", json_schema_extra={"widget": "log", "when": {"meta_update": ["adam"]}})
+                           "(adam)", json_schema_extra={"group": "optimisation", "widget": "log",
+                                                    "when": {"meta_update": ["adam"]}})
     n_adapt: int = Field(10, ge=2, le=10000, description="known-normal samples the meta-model adapts on "
                          "(the paper uses 5–10); taken from the set-up's known normals")
     adapt_steps: int = Field(300, ge=1, le=100000, description="adversarial steps of the adaptation (the "
                              "paper fine-tunes 20 steps from a meta-model of 100 000 iterations; after the "
                              "few meta-iterations affordable here, 60 steps left digit 0 scored backwards, "
-                             "AUC 0.1-0.3, and 300 steps reach 0.95 before self-training)")
+                             "AUC 0.1-0.3, and 300 steps reach 0.95 before self-training)",
+                             json_schema_extra={"group": "optimisation"})
     rounds: int = Field(3, ge=0, le=100, description="self-training rounds (0: stop after adaptation)")
     round_epochs: int = Field(5, ge=1, le=10000, description="training epochs on the pseudo-normal set "
-                              "per round")
+                              "per round",
+                              json_schema_extra={"group": "optimisation"})
     pseudo_label: Literal["share", "known-normals"] = Field(
         "share", description="how each round picks its pseudo-normal training samples. share: the "
         "threshold_quantile share with the lowest scores (0.5 by default: assumes only that anomalies "
@@ -82,13 +87,13 @@ def _records(cfg: RtBiGANConfig) -> dict[str, int]:
 
 
 SPEC = DetectorSpec(
-    name="rt-bigan",
     title="Rt-BiGAN (Reptile + self-training)",
     summary=("A BiGAN meta-trained with Reptile, adapted on a few known normals, then self-trained on "
              "the training samples it scores as normal; made for polluted training data."),
     Config=RtBiGANConfig,
     implementation=f"{__name__}.detector:RtBiGAN",
     losses=BIGAN_LOSSES,
+    phases={"meta": "meta-training", "adapt": "adaptation", "train": "self-training"},
     records=_records,
     explorable=BIGAN_EXPLORABLE,
     requires=(Requirement("known_normals", "n_adapt", noun="known normals", flag="--known-normals"),),
