@@ -34,7 +34,7 @@ def measure(c: int, seed: int, dataset) -> dict[str, tuple[float, float]]:
     det.fit(split.train, split.val)
     out = {}
     sources = {"validation": split.val.x[split.val.target == 0],
-               "training": split.train.x[split.train.semi != -1]}
+               "training": split.train.x[split.train.known_label != -1]}
     for name, x in sources.items():
         det._fit_gaussian(as_tensor(x, "cpu"))
         s = det.score(split.test.x)

@@ -52,7 +52,7 @@ def reference_kde_scores(train: np.ndarray, test: np.ndarray, seed: int) -> np.n
 
 
 def references(split, seed: int) -> dict[str, float]:
-    tr = split.train.x[split.train.semi != -1].reshape(-1, int(np.prod(split.input_shape))).astype(np.float64)
+    tr = split.train.x[split.train.known_label != -1].reshape(-1, int(np.prod(split.input_shape))).astype(np.float64)
     te = split.test.x.reshape(len(split.test.x), -1).astype(np.float64)
     y = split.test.target
     pca = PCA(0.95, svd_solver="full").fit(tr)

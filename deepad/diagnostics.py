@@ -150,7 +150,7 @@ def final_report(detector, train) -> dict | None:
     monitor = getattr(detector, "collapse_monitor", None)
     if not getattr(detector.spec, "hypersphere", False) or monitor is None or monitor.reference_spread is None:
         return None
-    pulled = train.x[train.semi != -1]
+    pulled = train.x[train.known_label != -1]
     emb = detector.embed(pulled[probe_rows(len(pulled), detector.seed)])
     return monitor.final(emb, detector.center)
 

@@ -75,7 +75,7 @@ def test_best_val_needs_labelled_validation_anomalies(split_factory):
     split = split_factory(normal=[2])
     v = split.val
     normals = v.target == 0
-    only_normals = Part(x=v.x[normals], y=v.y[normals], target=v.target[normals], semi=v.semi[normals],
+    only_normals = Part(x=v.x[normals], y=v.y[normals], target=v.target[normals], known_label=v.known_label[normals],
                         index=v.index[normals])
     det = registry.get("ae")({"epochs": 1, "checkpoint": "best-val"}, seed=0)
     with pytest.raises(DeepADError, match="best-val.*one class only"):

@@ -31,9 +31,9 @@ def test_natural_and_altered_set_ups_count_the_training_set_alike(alteration):
     setup = SetupConfig(normal=normal, alteration=alteration, known_anomalies=0.1, pollution=0.05, known_normals=7)
     train = make_split(digits, setup, seed=0).train
     n_normal = int(np.sum(train.target == 0))
-    assert np.sum(train.semi == -1) == round(0.1 * n_normal) and np.all(train.target[train.semi == -1] == 1)
-    assert np.sum((train.target == 1) & (train.semi == 0)) == round(0.05 / 0.95 * n_normal)
-    assert np.sum(train.semi == 1) == 7 and np.all(train.target[train.semi == 1] == 0)
+    assert np.sum(train.known_label == -1) == round(0.1 * n_normal) and np.all(train.target[train.known_label == -1] == 1)
+    assert np.sum((train.target == 1) & (train.known_label == 0)) == round(0.05 / 0.95 * n_normal)
+    assert np.sum(train.known_label == 1) == 7 and np.all(train.target[train.known_label == 1] == 0)
     assert len(np.unique(train.index[train.target == 1])) == np.sum(train.target == 1)  # each from its own sample
 
 
@@ -51,9 +51,9 @@ def test_split_is_pure_seeded_and_parts_are_disjoint(mnist):
     tr, va, te = set(a.train.index), set(a.val.index), set(a.test.index)
     assert not (tr & va) and not (tr & te) and not (va & te)
     # labelled anomalies come from the known classes only; pollution is unlabelled anomalies
-    known = a.train.semi == -1
+    known = a.train.known_label == -1
     assert known.sum() == 20 and set(a.train.y[known]) <= {4, 5}
-    polluted = (a.train.target == 1) & (a.train.semi == 0)
+    polluted = (a.train.target == 1) & (a.train.known_label == 0)
     n_normal = (a.train.target == 0).sum()
     assert polluted.sum() / (n_normal + polluted.sum()) == pytest.approx(0.1, abs=0.005)
     assert set(a.train.y[a.train.target == 0]) == {3}
@@ -65,7 +65,7 @@ def test_split_is_pure_seeded_and_parts_are_disjoint(mnist):
 def test_known_anomaly_ratio_and_n_vs_m(mnist):
     split = make_split(mnist, SetupConfig(normal=[0, 1, 2], known_anomalies=0.1), seed=0)
     n_normal = (split.train.target == 0).sum()
-    assert (split.train.semi == -1).sum() == round(0.1 * n_normal)
+    assert (split.train.known_label == -1).sum() == round(0.1 * n_normal)
     assert set(split.train.y[split.train.target == 0]) == {0, 1, 2}
     assert split.normal == [0, 1, 2] and split.anomaly == list(range(3, 10))
 
@@ -174,8 +174,8 @@ def test_mnist_and_fashion_puts_the_clothing_after_the_digits(tmp_path):
     setup = SetupConfig(**get_preset("rt-bigan-fashion-pollution").config["setup"])
     split = make_split(ds, setup, seed=0)
     train, test = split.train, split.test
-    assert train.target.mean() == pytest.approx(setup.pollution, abs=0.01) and (train.semi != -1).all()
-    assert (train.semi == 1).sum() == setup.known_normals and set(train.y[train.semi == 1]) <= set(range(10))
+    assert train.target.mean() == pytest.approx(setup.pollution, abs=0.01) and (train.known_label != -1).all()
+    assert (train.known_label == 1).sum() == setup.known_normals and set(train.y[train.known_label == 1]) <= set(range(10))
     assert set(train.y[train.target == 1]) <= set(range(10, 20)) and set(train.y[train.target == 0]) <= set(range(10))
     assert np.array_equal(test.target, (test.y >= 10).astype(int))
     assert test.target.mean() == pytest.approx(0.5, abs=0.05)  # as many clothes as digits at test
@@ -220,7 +220,7 @@ def test_test_anomaly_share_gives_that_share_and_leaves_the_rest_of_the_split(mn
     assert set(split.test.index) <= set(base.test.index)
     for name in ("train", "val"):
         assert np.array_equal(getattr(split, name).index, getattr(base, name).index)
-        assert np.array_equal(getattr(split, name).semi, getattr(base, name).semi)
+        assert np.array_equal(getattr(split, name).known_label, getattr(base, name).known_label)
 
 
 def test_a_high_test_anomaly_share_leaves_normals_out(mnist):

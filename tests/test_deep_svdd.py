@@ -168,11 +168,11 @@ def test_soft_boundary_radius_of_deep_sad_bounds_the_normals_outside(split_facto
     """With many known anomalies in each minibatch, R² stays the (1 − ν)-quantile of the normal
     distances: about ν of the normal training samples lie outside it, not none."""
     split = split_factory(normal=[0], known_anomalies=0.5, known_classes=[4, 5, 6])
-    assert np.mean(split.train.semi == -1) > 0.3
+    assert np.mean(split.train.known_label == -1) > 0.3
     det, _ = fit(split, epochs=8, pretrain_epochs=3, objective="soft-boundary", nu=0.1,
                  warmup_epochs=2)
     dist = det.score(split.train.x) + det.R ** 2
-    outside = np.mean(dist[split.train.semi == 0] > det.R ** 2)
+    outside = np.mean(dist[split.train.known_label == 0] > det.R ** 2)
     assert 0.03 < outside < 0.3, outside
 
 
@@ -202,7 +202,7 @@ def test_deep_sad_pushes_known_anomalies_farther_than_one_class(split_factory):
     known = [4, 5, 6]
     sad_split = split_factory(normal=[0], known_anomalies=60, known_classes=known)
     oc_split = split_factory(normal=[0])
-    assert np.sum(sad_split.train.semi == -1) == 60
+    assert np.sum(sad_split.train.known_label == -1) == 60
 
     def push(det, split):
         s = det.score(split.test.x)

@@ -290,7 +290,7 @@ def test_self_training_rounds_replace_their_labels(split_factory):
     det, records = fit("rt-bigan", split, rounds=3, pseudo_label="share", threshold_quantile=0.7)
     train = [r for r in records if r["phase"] == "train"]
     assert [r["round"] for r in train] == [1, 2, 3]
-    pool = int(np.sum(split.train.semi != -1))
+    pool = int(np.sum(split.train.known_label != -1))
     for r in train:
         # each round keeps ~70 % of the candidates (plus known normals above the cut), never 70 % of
         # the last round's 70 %
@@ -365,19 +365,19 @@ def test_pseudo_label_threshold_does_not_read_the_pollution_rate(split_factory):
     extra = high.train.x[high.train.target == 1]
     x_low = low.train.x
     x_high = np.concatenate([x_low, extra[:len(extra) - int(np.sum(low.train.target))]])
-    semi_high = np.r_[low.train.semi, np.zeros(len(x_high) - len(x_low), dtype=low.train.semi.dtype)]
+    semi_high = np.r_[low.train.known_label, np.zeros(len(x_high) - len(x_low), dtype=low.train.known_label.dtype)]
     target_high = np.r_[low.train.target, np.ones(len(x_high) - len(x_low), dtype=int)]
     assert low.train.target.mean() == pytest.approx(0.1, abs=0.01)
     assert target_high.mean() == pytest.approx(0.3, abs=0.02)
     s_low, s_high = det.score(x_low), det.score(x_high)
-    cut_low, cut_high = det.pseudo_label_cut(s_low, low.train.semi), det.pseudo_label_cut(s_high, semi_high)
+    cut_low, cut_high = det.pseudo_label_cut(s_low, low.train.known_label), det.pseudo_label_cut(s_high, semi_high)
     assert cut_low == cut_high
-    assert cut_low == pytest.approx(np.max(s_low[low.train.semi == 1]))  # the highest-scoring known normal
-    kept_low = RT.pseudo_normal(s_low, np.arange(len(x_low)), low.train.semi, cut_low)
+    assert cut_low == pytest.approx(np.max(s_low[low.train.known_label == 1]))  # the highest-scoring known normal
+    kept_low = RT.pseudo_normal(s_low, np.arange(len(x_low)), low.train.known_label, cut_low)
     kept_high = RT.pseudo_normal(s_high, np.arange(len(x_high)), semi_high, cut_high)
     assert np.array_equal(kept_high[kept_high < len(x_low)], kept_low)  # same rows kept among the shared ones
     det.config = det.config.model_copy(update={"pseudo_label": "share"})  # the default: a fixed share
-    assert det.pseudo_label_cut(s_low, low.train.semi) != det.pseudo_label_cut(s_high, semi_high)
+    assert det.pseudo_label_cut(s_low, low.train.known_label) != det.pseudo_label_cut(s_high, semi_high)
     assert det.config.threshold_quantile == registry.get("rt-bigan").Config().threshold_quantile == 0.5
 
 
@@ -392,7 +392,7 @@ def test_rt_bigan_self_training_leaves_most_pollution_out(split_factory, monkeyp
     monkeypatch.setattr(RT, "pseudo_normal", lambda *args: kept.append(real(*args)) or kept[-1])
     det = registry.get("rt-bigan")({"meta_iterations": 20}, seed=0).fit(split.train)
     target = split.train.target
-    assert target[split.train.semi != -1].mean() == pytest.approx(0.2, abs=0.01)
+    assert target[split.train.known_label != -1].mean() == pytest.approx(0.2, abs=0.01)
     assert len(kept) == det.config.rounds
     shares = [target[rows].mean() for rows in kept]
     assert max(shares) < 0.125, f"a round kept most of the pollution: {shares}"

@@ -49,7 +49,7 @@ def fit(name, split, seed=0, val=True, **params):
 
 
 def train_normals(split):
-    return split.train.x[split.train.semi != -1]
+    return split.train.x[split.train.known_label != -1]
 
 
 # -- what these three record and decide by (the contract itself: tests/test_contract.py) ---------

@@ -180,7 +180,7 @@ def test_alteration_setup_is_pure_and_seeded(digits):
     for name in ("train", "val", "test"):
         pa, pb = getattr(a, name), getattr(b, name)
         assert np.array_equal(pa.x, pb.x) and np.array_equal(pa.index, pb.index)
-        assert np.array_equal(pa.semi, pb.semi)
+        assert np.array_equal(pa.known_label, pb.known_label)
     assert not np.array_equal(a.test.raw, c.test.raw)
     assert not digits.x.flags.writeable  # the dataset itself is untouched (read-only)
 
@@ -192,7 +192,7 @@ def test_semi_supervised_variant_trains_on_a_different_alteration(digits):
                         known_anomalies=0.1, train_alteration="strokes", train_alteration_param=1,
                         val_alteration="strokes", val_alteration_param=3)
     split = make_split(digits, setup, seed=0)
-    known = split.train.semi == -1
+    known = split.train.known_label == -1
     n_natural = int((split.train.target == 0).sum())
     assert known.sum() == round(0.1 * n_natural) and (split.train.target[known] == 1).all()
 
@@ -211,10 +211,10 @@ def test_semi_supervised_variant_trains_on_a_different_alteration(digits):
 def test_pollution_is_unlabelled_altered_copies(digits):
     setup = SetupConfig(normal=ALL_DIGITS, alteration="strokes", pollution=0.1, known_anomalies=10)
     split = make_split(digits, setup, seed=1)
-    polluted = (split.train.target == 1) & (split.train.semi == 0)
+    polluted = (split.train.target == 1) & (split.train.known_label == 0)
     n_natural = (split.train.target == 0).sum()
     assert polluted.sum() / (n_natural + polluted.sum()) == pytest.approx(0.1, abs=0.01)
-    assert (split.train.semi == -1).sum() == 10
+    assert (split.train.known_label == -1).sum() == 10
     sources = split.train.index[split.train.target == 1]
     assert len(np.unique(sources)) == len(sources)  # each copy from a different training image
 

@@ -24,7 +24,7 @@ def test_bias_and_bias_plus_noise_regularizer_see_identical_minibatches(split_fa
     plain = fit_logged(split, seed=7, reg="none")
     noise = fit_logged(split, seed=7, reg="noise")
     # pretraining (1 epoch) and training (2 epochs), every batch recorded by the real loop
-    n = int(np.sum(split.train.semi != -1))
+    n = int(np.sum(split.train.known_label != -1))
     assert len(plain.batch_log) > 3 and sum(map(len, plain.batch_log)) == 3 * n
     assert noise.batch_log == plain.batch_log
     # the noise labels were drawn (the arms differ in what they learnt), from a stream of their own

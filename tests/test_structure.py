@@ -257,7 +257,7 @@ class MeanDistance(Detector):
 
     def fit(self, train, val=None, on_epoch=None, should_stop=None):
         self._check_stop(should_stop)
-        flat = train.x[train.semi != -1].reshape(int(np.sum(train.semi != -1)), -1)
+        flat = train.x[train.known_label != -1].reshape(int(np.sum(train.known_label != -1)), -1)
         self.mean = flat.mean(axis=0)
         self._threshold = float(np.percentile(self.score(flat), 95))
         if on_epoch:

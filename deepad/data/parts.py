@@ -16,7 +16,9 @@ class Part:
     x: np.ndarray  # preprocessed inputs
     y: np.ndarray  # original class labels
     target: np.ndarray  # ground truth: 1 anomaly, 0 normal (hidden from detectors during fit)
-    semi: np.ndarray  # what a detector may see: +1 known normal, -1 known anomaly, 0 unlabelled
+    # the label a detector is given (all it may see of the ground truth): +1 a known normal,
+    # -1 a known anomaly, 0 unlabelled
+    known_label: np.ndarray
     index: np.ndarray  # row numbers in the dataset, to show the raw sample
     # unpreprocessed inputs when some samples are not rows of the dataset (altered copies);
     # None means the raw inputs are dataset.x[index]

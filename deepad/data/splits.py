@@ -164,17 +164,17 @@ def make_split(dataset: Dataset, setup: SetupConfig, seed: int = 0,
     rows = np.concatenate([normal_rows, known, polluted])
     inputs = source.training_inputs(rows, n_normal, len(known))
     target = np.r_[np.zeros(n_normal), np.ones(len(known) + len(polluted))]
-    semi = np.r_[np.zeros(n_normal), -np.ones(len(known)), np.zeros(len(polluted))]
-    semi[rng.permutation(n_normal)[:setup.known_normals]] = 1
+    known_label = np.r_[np.zeros(n_normal), -np.ones(len(known)), np.zeros(len(polluted))]
+    known_label[rng.permutation(n_normal)[:setup.known_normals]] = 1
     order = rng.permutation(len(rows))
 
     method = setup.preprocess if setup.preprocess != "auto" else (
         preprocess or ("gcn" if dataset.kind == "image" else "standardize"))
     params = fit_preprocess(inputs[order], method)
 
-    def part(rows_: np.ndarray, inputs_: np.ndarray, target_: np.ndarray, semi_: np.ndarray) -> Part:
+    def part(rows_: np.ndarray, inputs_: np.ndarray, target_: np.ndarray, known_label_: np.ndarray) -> Part:
         return Part(x=apply_preprocess(inputs_, params), y=dataset.y[rows_], target=target_.astype(np.int64),
-                    semi=semi_.astype(np.int64), index=rows_,
+                    known_label=known_label_.astype(np.int64), index=rows_,
                     raw=np.ascontiguousarray(inputs_, np.float32) if source.keeps_inputs else None)
 
     def held_out(name: str) -> Part:
@@ -185,6 +185,6 @@ def make_split(dataset: Dataset, setup: SetupConfig, seed: int = 0,
         return part(rows_[o], dataset.x[rows_[o]] if inputs_ is None else inputs_[o], target_[o], np.zeros(len(o)))
 
     held = {name: held_out(name) for name in source.held_out_order}
-    return Split(train=part(rows[order], inputs[order], target[order], semi[order]), val=held["val"],
+    return Split(train=part(rows[order], inputs[order], target[order], known_label[order]), val=held["val"],
                  test=held["test"], dataset=dataset, normal=normal, anomaly=anomaly, preprocess=params,
                  alterations=source.alterations)

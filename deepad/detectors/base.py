@@ -106,7 +106,7 @@ class Detector(ABC):
     @abstractmethod
     def fit(self, train: Part, val: Part | None = None, on_epoch: EpochCallback | None = None,
             should_stop: StopFlag | None = None) -> "Detector":
-        """Learn from `train` (only `train.x` and `train.semi` may be used: ground truth stays
+        """Learn from `train` (only `train.x` and `train.known_label` may be used: ground truth stays
         hidden). `val`, when given with labels, is used for the validation AUC in the records."""
 
     @abstractmethod
@@ -169,7 +169,7 @@ class Detector(ABC):
 
     # -- helpers shared by implementations -----------------------------------------------------
     def _require_known_anomalies(self, train: Part) -> None:
-        if self.needs_known_anomalies and not np.any(train.semi == -1):
+        if self.needs_known_anomalies and not np.any(train.known_label == -1):
             raise DeepADError(
                 f"method {self.name} needs labelled anomalies in training, but the set-up has none: "
                 "set known anomalies to at least 1 (CLI: --known-anomalies N)")

@@ -242,7 +242,7 @@ def _finish(run: RunRecord, det, split: Split) -> dict:
                        checkpoint_val_auc=det.checkpoint_val_auc)
     arrays = {"test_scores": scores, "test_target": test.target, "test_y": test.y,
               "test_index": test.index, "test_emb": emb.astype(np.float32),
-              "train_scores": train_scores, "train_target": train.target, "train_semi": train.semi,
+              "train_scores": train_scores, "train_target": train.target, "train_semi": train.known_label,
               "train_index": train.index}
     if test.raw is not None:  # altered copies are not rows of the dataset: keep what was scored
         arrays["test_raw"] = test.raw.astype(np.float16)

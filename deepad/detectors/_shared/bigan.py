@@ -18,7 +18,7 @@ from torch.nn.utils import parametrize
 
 from deepad.data.parts import Part
 from deepad.detectors._shared.configs import BiGANConfig
-from deepad.detectors.deep import DeepDetector, Phase
+from deepad.detectors.training_loop import DeepDetector, Phase
 from deepad.detectors.torch_utils import batched
 from deepad.nets.bigan import BiGAN, anomaly_score, average_into, discriminator_loss, encoder_generator_loss
 

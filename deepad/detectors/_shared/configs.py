@@ -15,7 +15,7 @@ BIGAN_EXPLORABLE = {"alpha": (0.1, 0.9), "lr": (1e-4, 1e-2)}
 
 
 class DeepConfig(DetectorConfig):
-    """What every deep detector's training loop shares (`deepad.detectors.deep`)."""
+    """What every deep detector's training loop shares (`deepad.detectors.training_loop`)."""
 
     checkpoint: Literal["last", "best-val"] = Field(
         "last", description="the weights that score, and set the threshold: the last epoch's, or "

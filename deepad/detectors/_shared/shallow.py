@@ -29,7 +29,7 @@ class ShallowDetector(Detector):
     def fit(self, train: Part, val: Part | None = None, on_epoch=None, should_stop=None):
         self._check_stop(should_stop)
         t0 = time.perf_counter()
-        flat = np.asarray(train.x[train.semi != -1], dtype=np.float64).reshape(-1, int(np.prod(train.x.shape[1:])))
+        flat = np.asarray(train.x[train.known_label != -1], dtype=np.float64).reshape(-1, int(np.prod(train.x.shape[1:])))
         self.pca = self._fit_pca(flat) if self.config.features == "pca" else None
         feats = self._features(flat)
         self._fit_features(feats)

@@ -17,7 +17,7 @@ import torch
 
 from deepad.data.parts import Part
 from deepad.detectors.ae import SPEC, AEConfig  # noqa: F401
-from deepad.detectors.deep import DeepDetector, Phase
+from deepad.detectors.training_loop import DeepDetector, Phase
 from deepad.detectors.torch_utils import as_tensor, batched
 from deepad.nets import NetSpec, build_autoencoder, resolve_rep_dim
 
@@ -49,7 +49,7 @@ class AE(DeepDetector):
 
     def phases(self, train: Part, val: Part | None):
         cfg = self.config
-        x = as_tensor(train.x[train.semi != -1], self.device)
+        x = as_tensor(train.x[train.known_label != -1], self.device)
         params = [p for m in self._modules() for p in m.parameters()]
         opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
 

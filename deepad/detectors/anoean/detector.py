@@ -27,7 +27,7 @@ from torch import nn
 from deepad.data.parts import Part
 from deepad.detectors.anoean import SPEC, AnoEANConfig  # noqa: F401
 from deepad.detectors.anoean import losses as L
-from deepad.detectors.deep import DeepDetector, Phase
+from deepad.detectors.training_loop import DeepDetector, Phase
 from deepad.detectors.torch_utils import as_tensor, batched
 from deepad.nets import NetSpec, build_encoder
 
@@ -77,8 +77,8 @@ class AnoEAN(DeepDetector):
 
     def phases(self, train: Part, val: Part | None):
         cfg = self.config
-        x_n = as_tensor(train.x[train.semi != -1], self.device)
-        x_a = as_tensor(train.x[train.semi == -1], self.device)
+        x_n = as_tensor(train.x[train.known_label != -1], self.device)
+        x_a = as_tensor(train.x[train.known_label == -1], self.device)
         m_a = anomaly_share(cfg.batch_size, len(x_n), len(x_a))
         x_fit = x_n
         if cfg.gaussian_fit == "validation" and val is not None and np.sum(val.target == 0) >= 2:

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from deepad.data.parts import Part
-from deepad.detectors.deep import CollapseWatch, DeepDetector, Phase
+from deepad.detectors.training_loop import CollapseWatch, DeepDetector, Phase
 from deepad.detectors.deep_svdd import SPEC, DeepSVDDConfig  # noqa: F401
 from deepad.detectors.deep_svdd import losses as L
 from deepad.detectors.torch_utils import as_tensor, batched, init_scope, minibatches
@@ -42,7 +42,7 @@ class DeepSVDD(DeepDetector):
     def phases(self, train: Part, val: Part | None):
         cfg = self.config
         x = as_tensor(train.x, self.device)
-        semi = torch.as_tensor(train.semi, device=self.device)
+        semi = torch.as_tensor(train.known_label, device=self.device)
 
         if cfg.pretrain_epochs > 0:
             yield from self._pretrain(x[semi != -1])

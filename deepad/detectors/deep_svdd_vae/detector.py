@@ -8,7 +8,7 @@ After training: c* = mean of μ(x) over the training data (the network in evalua
 scoring), the score s(x) = ‖μ(x) − c*‖ (Eq. 13, with the latent mean, not a noisy sample, so that
 the same input always gets the same score), and R* = 95th percentile of the training scores.
 
-It is a one-class method: samples labelled anomalous (semi = −1) are left out of training rather
+It is a one-class method: samples labelled anomalous (known_label = −1) are left out of training rather
 than learned as normal; unlabelled samples are all treated as normal.
 """
 
@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from deepad.data.parts import Part
-from deepad.detectors.deep import CollapseWatch, DeepDetector, Phase
+from deepad.detectors.training_loop import CollapseWatch, DeepDetector, Phase
 from deepad.detectors.deep_svdd_vae import SPEC, DeepSVDDVAEConfig  # noqa: F401
 from deepad.detectors.deep_svdd_vae import losses as L
 from deepad.detectors.deep_svdd_vae.model import VAE
@@ -55,12 +55,12 @@ class DeepSVDDVAE(DeepDetector):
         self.require_normals(train)
 
     def build(self, train: Part) -> None:
-        self._build(train.x.shape[1:], resolve_likelihood(self.config.likelihood, train.x[train.semi != -1]))
+        self._build(train.x.shape[1:], resolve_likelihood(self.config.likelihood, train.x[train.known_label != -1]))
 
     def phases(self, train: Part, val: Part | None):
         cfg = self.config
         nll = L.bernoulli_nll if self.likelihood == "bernoulli" else L.gaussian_nll
-        x = as_tensor(train.x[train.semi != -1], self.device)
+        x = as_tensor(train.x[train.known_label != -1], self.device)
         # Keras' RMSprop (the paper's framework) averages squared gradients with ρ = 0.9.
         opt = torch.optim.RMSprop(self.vae.parameters(), lr=cfg.lr, alpha=0.9,
                                   weight_decay=cfg.weight_decay)

@@ -20,7 +20,7 @@ class EGBAD(BiGANDetector):
     def phases(self, train: Part, val: Part | None):
         if self.config.weight_average > 0:
             self.average = copy.deepcopy(self.model)
-        x = as_tensor(train.x[train.semi != -1], self.device)
+        x = as_tensor(train.x[train.known_label != -1], self.device)
         yield self._train_phase(x, self.config.epochs, self._optimizers(self.config.lr))
         if self.average is not None:  # the average is what scores from now on
             self.model, self.average = self.average, None

@@ -35,7 +35,7 @@ from torch import nn
 
 from deepad import metrics
 from deepad.data.parts import Part
-from deepad.detectors.deep import DeepDetector, Phase, extras_from
+from deepad.detectors.training_loop import DeepDetector, Phase, extras_from
 from deepad.detectors.r2ad2 import SPEC, R2AD2Config, schedule_problem  # noqa: F401
 from deepad.detectors.r2ad2 import gradients as G
 from deepad.detectors.r2ad2.model import SIZES, AlarmNetwork
@@ -70,7 +70,7 @@ class R2AD2(DeepDetector):
                 f"R2-AD2 needs inputs scaled to [0, 1] (its synthetic anomalies are drawn from "
                 f"N(0.5, 1) around that range), but the training data range over [{lo:.3g}, {hi:.3g}]; "
                 "use preprocess 'unit' (images) or 'minmax' (tabular), or leave it on 'auto'")
-        n_normal = int(np.sum(train.semi != -1))
+        n_normal = int(np.sum(train.known_label != -1))
         n_ae = n_normal - int(round(cfg.holdout * n_normal))
         if n_ae < 2:
             raise DeepADError(f"holdout={cfg.holdout}: leaves {n_ae} of {n_normal} normal training "
@@ -86,10 +86,10 @@ class R2AD2(DeepDetector):
     def phases(self, train: Part, val: Part | None):
         cfg = self.config
         x = as_tensor(train.x, self.device)
-        y = torch.as_tensor(train.semi == -1, dtype=torch.float32, device=self.device)
+        y = torch.as_tensor(train.known_label == -1, dtype=torch.float32, device=self.device)
 
         # 1. target autoencoder on the normal data, minus the held-back share
-        normal = torch.as_tensor(np.flatnonzero(train.semi != -1), device=self.device)
+        normal = torch.as_tensor(np.flatnonzero(train.known_label != -1), device=self.device)
         normal = normal[torch.randperm(len(normal), generator=self.streams.torch("sampling")).to(self.device)]
         n_hold = int(round(cfg.holdout * len(normal)))
         yield self._target_phase(x[normal[n_hold:]], val)
@@ -101,7 +101,7 @@ class R2AD2(DeepDetector):
         def compute_features(epoch: int) -> dict:
             nonlocal x, y
             if cfg.alarm_normals == "held-back":
-                keep = torch.cat([normal[:n_hold], torch.as_tensor(np.flatnonzero(train.semi == -1),
+                keep = torch.cat([normal[:n_hold], torch.as_tensor(np.flatnonzero(train.known_label == -1),
                                                                     device=self.device)])
                 x, y = x[keep], y[keep]
             features["real"] = self._features(x)

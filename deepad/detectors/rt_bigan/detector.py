@@ -8,7 +8,7 @@ data. It trains and scores the BiGAN as EGBAD does (`deepad.detectors._shared.bi
      linearly from 1 to 0 (Nichol et al.'s supervised-reptile), or, as Algorithm 1 writes it, an
      Adam step on Φ with gradient Φ − W (`reptile.py`).
   2. Adaptation: `adapt_steps` adversarial steps from Φ on `n_adapt` known-normal training samples
-     (semi = +1; the set-up's known_normals provides them; the paper uses 5–10).
+     (known_label = +1; the set-up's known_normals provides them; the paper uses 5–10).
   3. Self-training: score every training sample, pseudo-label as normal the `threshold_quantile`
      share (0.5) with the lowest scores, or, with `pseudo_label` "known-normals", those scoring
      at most a quantile of the known normals' scores (known normals always count as normal), train
@@ -28,7 +28,7 @@ import torch
 
 from deepad.data.parts import Part
 from deepad.detectors._shared.bigan import BiGANDetector
-from deepad.detectors.deep import Phase
+from deepad.detectors.training_loop import Phase
 from deepad.detectors.rt_bigan import SPEC, RtBiGANConfig  # noqa: F401
 from deepad.detectors.rt_bigan import reptile
 from deepad.detectors.torch_utils import as_tensor, batched
@@ -51,7 +51,7 @@ class RtBiGAN(BiGANDetector):
 
     def _adaptation_rows(self, train: Part, rng: np.random.Generator) -> np.ndarray:
         cfg = self.config
-        known = np.flatnonzero(train.semi == 1)
+        known = np.flatnonzero(train.known_label == 1)
         if len(known) == 0:
             raise DeepADError(
                 f"method {self.name} adapts its meta-model on n_adapt={cfg.n_adapt} known-normal training "
@@ -68,7 +68,7 @@ class RtBiGAN(BiGANDetector):
     def check(self, train: Part) -> None:
         super().check(train)
         cfg = self.config
-        n_keep = int(np.floor(cfg.threshold_quantile * np.sum(train.semi != -1)))
+        n_keep = int(np.floor(cfg.threshold_quantile * np.sum(train.known_label != -1)))
         if cfg.rounds > 0 and cfg.pseudo_label == "share" and n_keep < 2:
             raise DeepADError(f"threshold_quantile={cfg.threshold_quantile}: keeps {n_keep} training "
                               "samples as pseudo-normal; self-training needs at least 2, raise it")
@@ -76,12 +76,12 @@ class RtBiGAN(BiGANDetector):
     def phases(self, train: Part, val: Part | None):
         cfg = self.config
         x = as_tensor(train.x, self.device)
-        pool = np.flatnonzero(train.semi != -1)
+        pool = np.flatnonzero(train.known_label != -1)
         rng = np.random.default_rng(self.seed)
         adapt_rows = self._adaptation_rows(train, rng)
         yield self._meta_phase(x, [pool[g] for g in cluster_groups(train.x[pool], cfg.n_tasks, self.seed)], rng)
         yield self._adapt_phase(x[torch.as_tensor(adapt_rows, device=self.device)], rng)
-        yield from self._self_train(x, train.semi, pool)
+        yield from self._self_train(x, train.known_label, pool)
 
     def finish(self, train: Part) -> None:
         """The threshold from the last round's pseudo-normal training rows."""
@@ -91,8 +91,8 @@ class RtBiGAN(BiGANDetector):
         """Step 3 alone, from the current weights (e.g. a model fitted with rounds=0): the same
         training rows, so several pseudo-label rules can be compared from one adapted model."""
         self.start_training(val, on_epoch, should_stop)
-        self.run_phases(self._self_train(as_tensor(train.x, self.device), train.semi,
-                                         np.flatnonzero(train.semi != -1)))
+        self.run_phases(self._self_train(as_tensor(train.x, self.device), train.known_label,
+                                         np.flatnonzero(train.known_label != -1)))
         self.finish(train)
         return self
 

@@ -150,7 +150,7 @@ class CollapseWatch:
     def __init__(self, detector: Detector, train: Part):
         from deepad.diagnostics import CollapseMonitor, probe_rows
 
-        pulled = train.x[train.semi != -1]
+        pulled = train.x[train.known_label != -1]
         self.detector = detector
         self.probe = pulled[probe_rows(len(pulled), detector.seed)]
         detector.collapse_monitor = self.monitor = CollapseMonitor()
@@ -204,7 +204,7 @@ class DeepDetector(Detector):
     def finish(self, train: Part) -> None:
         """After the last phase: the threshold, by default the 95th percentile of the scores of the
         training samples not labelled anomalous."""
-        self._threshold = float(np.percentile(self.score(train.x[train.semi != -1]), 95))
+        self._threshold = float(np.percentile(self.score(train.x[train.known_label != -1]), 95))
 
     # -- the template -------------------------------------------------------------------------
     def fit(self, train: Part, val: Part | None = None, on_epoch: EpochCallback | None = None,
@@ -332,8 +332,8 @@ class DeepDetector(Detector):
         return {k: v / n_batches for k, v in sums.items()}
 
     def require_normals(self, train: Part, minimum: int = 2, purpose: str = "") -> np.ndarray:
-        """The training samples not labelled anomalous (semi ≠ −1), at least `minimum` of them."""
-        normal_x = train.x[train.semi != -1]
+        """The training samples not labelled anomalous (known_label ≠ −1), at least `minimum` of them."""
+        normal_x = train.x[train.known_label != -1]
         if len(normal_x) < minimum:
             raise DeepADError(f"the training set has {len(normal_x)} samples not labelled anomalous; "
                               f"method {self.name} needs at least {minimum}{purpose}")
