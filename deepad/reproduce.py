@@ -28,9 +28,9 @@ from deepad.errors import DeepADError
 REPRODUCTIONS = "reproductions"  # folder of the runs folder with one JSON file per reproduce
 DEEP_METHODS = ("deep-svdd", "deep-svdd-vae", "r2ad2", "anoean", "ae", "egbad", "rt-bigan")
 
-# Paper 001, Table 3 (AUC %, full MNIST, ten seeds), per normal digit: One-Class Deep SVDD, CAE,
-# Deep VAE-SVDD (the baselines' numbers are Ruff et al.'s, as paper 001 quotes them).
-P001 = {0: (98.0, 97.6, 98.8), 1: (99.7, 98.3, 99.5), 2: (91.7, 85.4, 93.7), 3: (91.9, 86.7, 93.7),
+# Zhou et al., Table 3 (AUC %, full MNIST, ten seeds), per normal digit: One-Class Deep SVDD, CAE,
+# Deep VAE-SVDD (the baselines' numbers are Ruff et al.'s, as Zhou et al. quote them).
+ZHOU_TABLE_3 = {0: (98.0, 97.6, 98.8), 1: (99.7, 98.3, 99.5), 2: (91.7, 85.4, 93.7), 3: (91.9, 86.7, 93.7),
         4: (94.9, 86.5, 95.8), 5: (88.5, 78.2, 92.7), 6: (98.3, 94.6, 98.6), 7: (94.6, 92.3, 95.0),
         8: (93.9, 86.5, 94.7), 9: (96.5, 90.4, 96.6)}
 
@@ -49,7 +49,9 @@ class Arm:
 
 @dataclass(frozen=True)
 class PaperPlan:
-    key: str
+    key: str  # what `reproduce` takes and the runs record ("000" ... "004", the papers' files' numbers)
+    authors: str  # the first author, as the text names the paper: "Chong et al."
+    method: str  # the paper's method, also accepted by `reproduce`
     title: str
     setup: dict  # the set-up every arm shares; `normal` is replaced per class unless `fixed_normal`
     arms: tuple[Arm, ...]
@@ -61,15 +63,15 @@ class PaperPlan:
     chosen: tuple[tuple[str, tuple[str, ...], Any, tuple[str, ...]], ...] = ()
 
 
-def _p001(i: int):
-    """The mean of paper 001's Table 3 column i over the classes run, as a fraction."""
+def _zhou_table_3(i: int):
+    """The mean of Zhou et al.'s Table 3 column i over the classes run, as a fraction."""
     def value(classes):
-        ok = bool(classes) and all(c in P001 for c in classes)
-        return float(np.mean([P001[c][i] for c in classes])) / 100 if ok else None
+        ok = bool(classes) and all(c in ZHOU_TABLE_3 for c in classes)
+        return float(np.mean([ZHOU_TABLE_3[c][i] for c in classes])) / 100 if ok else None
     return value
 
 
-def _p000_arms() -> tuple[Arm, ...]:
+def _chong_arms() -> tuple[Arm, ...]:
     arms = []
     for lr in (1e-4, 1e-2):
         tag = f"lr {lr:g}"
@@ -85,27 +87,27 @@ def _p000_arms() -> tuple[Arm, ...]:
 
 PAPERS: dict[str, PaperPlan] = {
     "000": PaperPlan(
-        "000", "Chong et al.: bias terms and the collapse regularizers (Deep SVDD, BatchNorm)",
-        {}, _p000_arms(),
+        "000", "Chong et al.", "deep-svdd", "Chong et al.: bias terms and the collapse regularizers (Deep SVDD, BatchNorm)",
+        {}, _chong_arms(),
         note="The paper reports no MNIST numbers; its claim is the direction: the noise and the variance "
              "regularizer keep a network with bias terms from collapsing."),
     "001": PaperPlan(
-        "001", "Zhou et al.: Deep SVDD-VAE against Deep SVDD and a CAE (Table 3, one-vs-all)",
-        {}, (Arm("Deep SVDD", "deep-svdd", paper=_p001(0)),
-             Arm("CAE", "ae", paper=_p001(1)),
-             Arm("Deep SVDD-VAE (α = 0.1)", "deep-svdd-vae", {"alpha": 0.1}, paper=_p001(2),
+        "001", "Zhou et al.", "deep-svdd-vae", "Zhou et al.: Deep SVDD-VAE against Deep SVDD and a CAE (Table 3, one-vs-all)",
+        {}, (Arm("Deep SVDD", "deep-svdd", paper=_zhou_table_3(0)),
+             Arm("CAE", "ae", paper=_zhou_table_3(1)),
+             Arm("Deep SVDD-VAE (α = 0.1)", "deep-svdd-vae", {"alpha": 0.1}, paper=_zhou_table_3(2),
                  beats=("Deep SVDD", "CAE")),
              Arm("Deep SVDD-VAE (α = 1, per-dimension)", "deep-svdd-vae",
-                 {"alpha": 1.0, "vae_scale": "per-dimension"}, paper=_p001(2), beats=("Deep SVDD", "CAE")),
+                 {"alpha": 1.0, "vae_scale": "per-dimension"}, paper=_zhou_table_3(2), beats=("Deep SVDD", "CAE")),
              Arm("Deep SVDD-VAE, paper recipe (α = 1 per image, 50 epochs)", "deep-svdd-vae",
-                 {"alpha": 1.0, "epochs": 50}, paper=_p001(2))),
+                 {"alpha": 1.0, "epochs": 50}, paper=_zhou_table_3(2))),
         chosen=(("Deep SVDD-VAE (α by validation AUC)",
                  ("Deep SVDD-VAE (α = 0.1)", "Deep SVDD-VAE (α = 1, per-dimension)",
-                  "Deep SVDD-VAE, paper recipe (α = 1 per image, 50 epochs)"), _p001(2), ("Deep SVDD", "CAE")),),
+                  "Deep SVDD-VAE, paper recipe (α = 1 per image, 50 epochs)"), _zhou_table_3(2), ("Deep SVDD", "CAE")),),
         note="Paper: full MNIST, ten seeds; the paper's values are the mean of Table 3 over the classes run. "
              "The paper-recipe row measures α = 1 on the per-image VAE term, which drowns the distance."),
     "002": PaperPlan(
-        "002", "Schulze et al.: R2-AD2 against Deep SAD and an autoencoder, the same known anomalies",
+        "002", "Schulze et al.", "r2ad2", "Schulze et al.: R2-AD2 against Deep SAD and an autoencoder, the same known anomalies",
         {"normal": [0, 1, 2, 3], "anomaly": [4, 5, 6, 7, 8, 9], "known_anomalies": 100,
          "known_classes": [4, 5, 6]},
         (Arm("R2-AD2", "r2ad2", paper=0.93, beats=("Deep SAD", "AE")),
@@ -115,7 +117,7 @@ PAPERS: dict[str, PaperPlan] = {
         note="Digits 0-3 normal, 100 known anomalies from 4-6, test anomalies 4-9 (Table 4's MNIST row; "
              "full MNIST, five runs). The AE ignores the known anomalies, as in the paper."),
     "003": PaperPlan(
-        "003", "Ma et al.: Rt-BiGAN against EGBAD under pollution; meta-initialisation against random",
+        "003", "Ma et al.", "rt-bigan", "Ma et al.: Rt-BiGAN against EGBAD under pollution; meta-initialisation against random",
         {"pollution": 0.2, "known_normals": 10},
         (Arm("EGBAD, clean", "egbad", setup={"pollution": 0.0}, paper=0.98),
          Arm("EGBAD, polluted", "egbad", paper=0.52),
@@ -126,7 +128,7 @@ PAPERS: dict[str, PaperPlan] = {
         note="Ours: 20 % other digits as unlabelled pollution, 10 known normals; the paper: full MNIST "
              "polluted with Fashion-MNIST (Table I)."),
     "004": PaperPlan(
-        "004", "Gherbi et al.: AnoEAN against Deep SAD, OC-SVM and EGBAD (its test share)",
+        "004", "Gherbi et al.", "anoean", "Gherbi et al.: AnoEAN against Deep SAD, OC-SVM and EGBAD (its test share)",
         {"known_anomalies": 0.1, "known_classes": [1, 3, 5, 7], "test_anomaly_share": 0.2},
         (Arm("AnoEAN", "anoean", beats=("Deep SAD", "OC-SVM", "EGBAD")),
          Arm("Deep SAD", "deep-svdd", {"eta": 1.0}),
@@ -148,11 +150,21 @@ QUICK = {
 }
 
 
+def _names(plan: PaperPlan) -> set[str]:
+    """What names a paper: its number, its first author (with or without "et al.") or its method."""
+    author = plan.authors.lower()
+    return {plan.key, author, author.removesuffix(" et al.").strip(), plan.method}
+
+
 def get_plan(paper: str) -> PaperPlan:
-    key = str(paper).strip()
-    if key not in PAPERS:
-        raise DeepADError(f"paper {paper!r}: choose one of {', '.join(PAPERS)}")
-    return PAPERS[key]
+    """The plan of a paper named by its number (000 ... 004), first author (chong, "Zhou et al.")
+    or method (r2ad2)."""
+    key = " ".join(str(paper).split()).lower()
+    for plan in PAPERS.values():
+        if key in _names(plan):
+            return plan
+    choices = "; ".join(f"{p.key} or {p.authors.removesuffix(' et al.').lower()} or {p.method}" for p in PAPERS.values())
+    raise DeepADError(f"paper {paper!r}: choose one of {', '.join(PAPERS)} ({choices})")
 
 
 def _shift_classes(setup: dict, normal: int, n_classes: int) -> dict:
@@ -183,7 +195,7 @@ def trials(paper: str, classes: Optional[Iterable[int]] = None, seeds: Iterable[
         raise DeepADError("--seeds: give at least one seed")
     if plan.fixed_normal:
         if classes is not None:
-            raise DeepADError(f"--classes does not apply to paper {plan.key}: its set-up names its own normal "
+            raise DeepADError(f"--classes does not apply to paper {plan.key} ({plan.authors}): its set-up names its own normal "
                               f"classes {plan.setup['normal']}")
         cells = [None]
     else:
@@ -207,7 +219,7 @@ def trials(paper: str, classes: Optional[Iterable[int]] = None, seeds: Iterable[
                     params["checkpoint"] = checkpoint
                 normal = setup["normal"]
                 out.append({"dataset": dataset, "method": arm.method, "params": params, "setup": setup,
-                            "seed": int(seed), "title": f"paper {plan.key}: {arm.row}",
+                            "seed": int(seed), "title": f"{plan.authors}: {arm.row}",
                             "reproduce": {"paper": plan.key, "row": arm.row, "seed": int(seed),
                                           "normal": normal[0] if len(normal) == 1 else list(normal)}})
     return out

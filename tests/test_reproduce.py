@@ -53,6 +53,14 @@ def test_dry_run_lists_every_arm_over_the_classes_and_seeds(capsys, paper):
     assert all(all(s == cell[0] for s in cell) for cell in by_cell.values())
 
 
+@pytest.mark.parametrize("name, key", [("chong", "000"), ("Zhou et al.", "001"), ("r2ad2", "002"),
+                                       ("RT-BiGAN", "003"), (" Gherbi ", "004")])
+def test_a_paper_is_named_by_its_number_first_author_or_method(capsys, name, key):
+    argv = ["--seeds", "0"] + ([] if PAPERS[key].fixed_normal else ["--classes", "1"])
+    by_name = dry_run(capsys, name, *argv)
+    assert by_name == dry_run(capsys, key, *argv) and {t["paper"] for t in by_name} == {key}
+
+
 def test_paper_000_pairs_bias_with_and_without_each_regularizer(capsys):
     trials = dry_run(capsys, "000", "--classes", "0", "--seeds", "0")
     params = {t["row"]: t["params"] for t in trials}

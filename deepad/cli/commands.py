@@ -205,7 +205,7 @@ def cmd_reproduce(args) -> int:
                                        "checkpoint": args.checkpoint, "quick": args.quick, "rows": rows})
     for row in rows:
         print(json.dumps(row))
-    print(f"\npaper {plan.key}: {plan.title}\n{plan.note}\n")
+    print(f"\n{plan.title} (reproduce {plan.key})\n{plan.note}\n")
     print(rp.markdown_table(rows))
     return code
 

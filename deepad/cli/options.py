@@ -139,7 +139,8 @@ def _add_reproduce(sub) -> None:
     r = sub.add_parser("reproduce", help="rerun a paper's headline comparison, every arm on one split per "
                                          "(class, seed), on Ray; one JSON line per table row, then the table",
                        formatter_class=HelpFormatter)
-    r.add_argument("paper", help="000, 001, 002, 003 or 004")
+    r.add_argument("paper", help="000 (Chong et al.), 001 (Zhou et al.), 002 (Schulze et al.), 003 (Ma et al.) or "
+                   "004 (Gherbi et al.); or the first author (chong, ...) or the method (r2ad2, ...)")
     r.add_argument("--classes", default=None, help="normal classes, e.g. 0,1,2 or 0..9 (default: the paper's)")
     r.add_argument("--seeds", default="0,1,2", help="seeds, e.g. 0,1,2 or 0..4")
     r.add_argument("--checkpoint", choices=("last", "best-val"), default="last",

@@ -1,12 +1,12 @@
 """Image-alteration set-ups (`alteration` other than "none"): they make anomalies out of normal images
 instead of taking them from other classes:
-- "block-permutation" and "strokes" (paper 000, Sec. V-A): every class of the dataset is normal
+- "block-permutation" and "strokes" (Chong et al., Sec. V-A): every class of the dataset is normal
   (all natural images pooled; `normal` must list every class), and the anomalies are altered
   copies: one anomalous counterpart per natural validation and test image. For the
-  semi-supervised variant (paper 000, Table VI) the known anomalies are altered copies of training
+  semi-supervised variant (Chong et al., Table VI) the known anomalies are altered copies of training
   images made with `train_alteration`, which may differ from the test alteration (and
   `val_alteration` may be a third one).
-- "fgsm" (paper 001, GTSRB): normal = the `normal` classes; a small classifier is trained on the
+- "fgsm" (Zhou et al., GTSRB): normal = the `normal` classes; a small classifier is trained on the
   training pools of every class, and the test anomalies are FGSM-perturbed copies of the normal
   test images (one per image), ε = `alteration_param`.
 Pollution, when asked for, is unlabelled altered copies (test alteration) of training images not

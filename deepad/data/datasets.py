@@ -193,7 +193,7 @@ MNIST_AND_FASHION = "mnist-and-fashion"
 
 
 def _mnist_and_fashion(data_dir: str | Path | None = None, download: bool = False, **_) -> Dataset:
-    """Paper 003's data: MNIST digits as classes 0–9 and Fashion-MNIST clothing as classes 10–19,
+    """Ma et al.'s data: MNIST digits as classes 0–9 and Fashion-MNIST clothing as classes 10–19,
     both read from the same data folder (torchvision layout), so that a set-up can take the digits
     as normal and mix clothing into the training set as pollution."""
     try:
@@ -250,7 +250,7 @@ CATALOG: dict[str, DatasetInfo] = {
                     "70 000 clothing images 28×28.", _tv("fashion-mnist")),
         DatasetInfo(MNIST_AND_FASHION, "MNIST + Fashion-MNIST (torchvision, from disk)", "image", False,
                     tuple(range(10)), "MNIST's 70 000 digits (classes 0–9) and Fashion-MNIST's 70 000 "
-                    "clothing images (classes 10–19) side by side: paper 003's set-up takes the digits as "
+                    "clothing images (classes 10–19) side by side: Ma et al.'s set-up takes the digits as "
                     "normal and mixes clothing into the training data as pollution.", _mnist_and_fashion),
         DatasetInfo("cifar10", "CIFAR-10 (torchvision, from disk)", "image", False, (0,),
                     "60 000 colour images 32×32.", _tv("cifar10")),

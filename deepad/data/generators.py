@@ -1,8 +1,8 @@
 """Anomaly generators on image arrays (n, C, H, W) in [0, 1]: pure and seeded.
 
-- `block_permutation` (paper 000, Sec. V-A): cut each image into N×N blocks and shuffle them.
-- `strokes` (paper 000, Sec. V-A): draw a few random strokes of thickness M, one colour per image.
-- `fgsm` (paper 001, GTSRB): move images by ε·sign(∇x loss) of a small classifier, clipped to
+- `block_permutation` (Chong et al., Sec. V-A): cut each image into N×N blocks and shuffle them.
+- `strokes` (Chong et al., Sec. V-A): draw a few random strokes of thickness M, one colour per image.
+- `fgsm` (Zhou et al., GTSRB): move images by ε·sign(∇x loss) of a small classifier, clipped to
   [0, 1]; `train_classifier` trains that classifier (a few seeded epochs), `fgsm_anomalies` does
   both.
 

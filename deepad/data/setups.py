@@ -46,13 +46,13 @@ class SetupConfig(ConfigModel):
         "auto", description="auto: the detector's choice, else GCN for images, standardize otherwise")
     alteration: Literal["none", "block-permutation", "strokes", "fgsm"] = Field(
         "none", description="image-alteration anomalies instead of other classes: block permutation "
-                            "or strokes (every class normal, paper 000) or FGSM (paper 001)")
+                            "or strokes (every class normal, Chong et al.) or FGSM (Zhou et al.)")
     alteration_param: Optional[float] = Field(
         None, description="N blocks per side (block permutation, default 2), M stroke thickness in "
                           "pixels (strokes, default 5) or ε (FGSM, default 0.1)")
     train_alteration: Optional[AlterationName] = Field(
         None, description="alteration of the known (labelled) training anomalies; default: the test "
-                          "alteration (paper 000's Table VI uses a different one)")
+                          "alteration (Chong et al.'s Table VI uses a different one)")
     train_alteration_param: Optional[float] = Field(
         None, description="parameter of train_alteration (default: that alteration's default)")
     val_alteration: Optional[AlterationName] = Field(
@@ -156,7 +156,7 @@ def check_alteration(setup: SetupConfig, dataset: Dataset) -> list[int]:
     if setup.alteration in ("block-permutation", "strokes") and normal != list(range(n)):
         every = ",".join(map(str, range(n)))
         raise DeepADError(f"normal={','.join(map(str, setup.normal))}: alteration={setup.alteration!r} "
-                          f"pools every class of {dataset.name} as normal (paper 000's set-up); set "
+                          f"pools every class of {dataset.name} as normal (Chong et al.'s set-up); set "
                           f"normal to all classes: {every}")
     for kind, param in setup.alteration_plan().values():
         generators.check_param(kind, param, dataset.input_shape)
