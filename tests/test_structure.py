@@ -153,9 +153,9 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = tuple((title, frozenset(names))
     ("the Python API", {"api"}),
     ("the entry points", {"__main__", "deepad"}),
 ))
-# imports not yet moved to the layer they belong in: (importer, imported) -> why
-PENDING: dict[tuple[str, str], str] = {
-    ("deepad.data.uploads.storage", "deepad.runfolder"): "an upload's copy into a run folder belongs to the runs",
+# code not yet moved to the layer it belongs in: module -> (the higher layer it still imports, why)
+PENDING: dict[str, tuple[str, str]] = {
+    "deepad.data.uploads.storage": ("runs", "an upload's copy into a run folder belongs to the runs"),
 }
 
 
@@ -165,16 +165,18 @@ def layer_of(module: str) -> str:
     return parts[1] if len(parts) > 1 else parts[0]
 
 
-def upward_imports(graph: dict[str, set[str]], layers=LAYERS) -> list[str]:
+def upward_imports(graph: dict[str, set[str]], layers=LAYERS, pending=None) -> list[str]:
     rank = {name: i for i, (_, names) in enumerate(layers) for name in names}
+    short = [title.split(":")[0] for title, _ in layers]
     found = []
     for module, deps in sorted(graph.items()):
         for dep in sorted(deps):
             if dep in OUTSIDE:
                 found.append(f"{module} imports {dep} (outside the library)")
             elif dep not in parents(module) and rank[layer_of(dep)] > rank[layer_of(module)]:
-                found.append(f"{module} ({layers[rank[layer_of(module)]][0].split(':')[0]}) imports {dep} "
-                             f"({layers[rank[layer_of(dep)]][0].split(':')[0]})")
+                if (pending or {}).get(module, ("",))[0] != short[rank[layer_of(dep)]]:
+                    found.append(f"{module} ({short[rank[layer_of(module)]]}) imports {dep} "
+                                 f"({short[rank[layer_of(dep)]]})")
     return found
 
 
@@ -202,8 +204,7 @@ def test_every_top_level_module_has_a_layer():
 
 
 def test_no_import_runs_up_the_layers():
-    graph = {m: {d for d in deps if (m, d) not in PENDING} for m, deps in package_graph().items()}
-    found = upward_imports(graph)
+    found = upward_imports(package_graph(), pending=PENDING)
     assert not found, "imports that run up the layers:\n" + "\n".join(found)
 
 
