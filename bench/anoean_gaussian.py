@@ -1,6 +1,6 @@
-"""AnoEAN's normal Gaussian: fitted on held-out validation normals (paper 004, the default) or on
+"""AnoEAN's normal Gaussian: fitted on held-out validation normals (Gherbi et al., the default) or on
 the training codes the encoder was trained towards N(0, I). One encoder is trained per class and
-seed (the anoean-one-vs-all preset moved to that class, with paper 004's 80 / 20 test set), then
+seed (the anoean-one-vs-all preset moved to that class, with Gherbi et al.'s 80 / 20 test set), then
 both Gaussians are fitted on it and scored on the same test set, so the comparison is paired.
 Prints a markdown table of test AUC and AP (anomaly positive) per class, averaged over seeds.
 

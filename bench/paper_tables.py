@@ -10,13 +10,13 @@ a markdown table of our mean ± std test AUC (and AP) beside the number the pape
 Ours are on MNIST-5k (5000 digits, 500 per class, embedded) with the presets' short recipes; the
 papers' are on the full datasets with their own, much longer recipes (and, for 003, Fashion-MNIST
 as the pollution). The full torchvision MNIST is run too when it is on disk (never downloaded), and
-paper 003's own set-up, MNIST polluted with Fashion-MNIST (dataset mnist-and-fashion), when both are.
+Ma et al.'s own set-up, MNIST polluted with Fashion-MNIST (dataset mnist-and-fashion), when both are.
 --quick cuts every recipe to a couple of epochs: a smoke test of the script, not a result.
 --sweep trains every table's runs as one sweep on Ray, side by side (a local instance sized to this
 machine, or the cluster at --ray-address): the same command scales from here to a lab cluster, and
 every run is kept in the runs folder (the Explore page shows the sweep).
 
-Three Rt-BiGAN studies on MNIST-5k follow paper 003's table (the rt-bigan-polluted set-up: 20 %
+Three Rt-BiGAN studies on MNIST-5k follow Ma et al.'s table (the rt-bigan-polluted set-up: 20 %
 unlabelled other digits, 10 known normals). `reptile`: the meta-initialised BiGAN against a
 randomly initialised one (meta_iterations 0), adapted on the same known normals; test AUC after
 adaptation and after self-training, per normal digit in --ablation-classes. `threshold`: from one
@@ -51,7 +51,7 @@ from deepad.training.runner import build_split
 
 # --- the papers' own numbers, quoted as printed -------------------------------------------------------
 
-# Paper 001 (Zhou et al., Deep SVDD-VAE), Table 3: "The AUC in % of ours and state-of-the-arts on
+# Zhou et al. (Deep SVDD-VAE), Table 3: "The AUC in % of ours and state-of-the-arts on
 # MNIST. The reported performance is averaged over ten seeds." One-vs-all, full MNIST. The paper says
 # the baselines' numbers (One-Class Deep SVDD, CAE, ...) are taken from Ruff et al. [29].
 P001_TABLE3_COLUMNS = ("OC-SVM", "KDE", "IF", "CAE", "OC-NN", "One-Class Deep SVDD", "Deep VAE-SVDD")
@@ -68,11 +68,11 @@ P001_TABLE3 = {  # normal class: values in the column order above
     9: (93.1, 88.2, 93.5, 90.4, 94.6, 96.5, 96.6),
 }
 
-# Paper 000 (Chong et al.) reports no MNIST result. Its only one-vs-all number, Table III (CIFAR-10,
+# Chong et al. report no MNIST result. Their only one-vs-all number, Table III (CIFAR-10,
 # "average of 10 normal classes", one-class mode, AUC in %): D. SVDD [13] 67.9±6.5.
 P000_TABLE3_CIFAR10_DSVDD = "67.9±6.5"
 
-# Paper 002 (Schulze et al., R2-AD2), Table 4: "Detection of unknown anomalies, i.e. there are more
+# Schulze et al. (R2-AD2), Table 4: "Detection of unknown anomalies, i.e. there are more
 # anomaly classes in the test set than there were in the training data. We limited the number of known
 # anomalies to 100 and show the results after five detection runs." Row "MN." (normal 0-3, known
 # anomalies 4-6, test anomalies 4-9: the r2ad2-semi preset's set-up). (AUC, AP) per method.
@@ -83,11 +83,11 @@ P002_TABLE4_MNIST = {"R2-AD2": (".93 ± .01", ".96 ± .01"), "AE": (".75 ± .01"
 # only: no number in the text.
 P002_TABLE5_MEAN_3AES = (".93", ".84")
 
-# Paper 003 (Ma et al., Rt-BiGAN), Table I: "AUC performance of different methods on normal dataset and
+# Ma et al. (Rt-BiGAN), Table I: "AUC performance of different methods on normal dataset and
 # polluted dataset." Full MNIST normal, polluted with Fashion-MNIST. (normal data, polluted data).
 P003_TABLE1 = {"AnoGAN": ("0.99", "0.46"), "EGBAD": ("0.98", "0.52"), "Rt-BiGAN": ("0.98", "0.84")}
 
-# Paper 004 (Gherbi et al., AnoEAN): the MNIST results (1 against all, n against m) are Figs. 6 and 7
+# Gherbi et al. (AnoEAN): the MNIST results (1 against all, n against m) are Figs. 6 and 7
 # only; Tables 1-2 are NSL-KDD and KDD99. Its "AUC" is the area under the precision-recall curve,
 # i.e. comparable to our AP.
 P004_NOTE = "Fig. 6 / Fig. 7 only, no MNIST number in the text; its 'AUC' is PR-AUC (our AP)"
@@ -124,9 +124,9 @@ def p001(column: str):
 
 PAPERS = {
     "000": Paper("000", "Chong et al., Deep SVDD regularizers: the standard Deep SVDD baseline", "%", False,
-                 "Paper 000 has no MNIST numbers (its one-vs-all result is CIFAR-10, Table III: D. SVDD "
+                 "Chong et al. have no MNIST numbers (their one-vs-all result is CIFAR-10, Table III: D. SVDD "
                  f"{P000_TABLE3_CIFAR10_DSVDD}); the paper column is Ruff et al.'s One-Class Deep SVDD "
-                 "as quoted in paper 001, Table 3."),
+                 "as quoted in Zhou et al., Table 3."),
     "001": Paper("001", "Zhou et al., Deep SVDD-VAE, one-vs-all (Table 3, AUC %)", "%", False,
                  "Paper: full MNIST, ten seeds. CAE is their convolutional-autoencoder baseline."),
     "002": Paper("002", "Schulze et al., R2-AD2 (Table 4, MNIST row)", "fraction", True,
@@ -145,7 +145,7 @@ PAPERS = {
 
 
 def experiments(paper: str, vae_alphas: list[float], dataset: str = "mnist5k") -> list[Experiment]:
-    """The rows of one paper's table on one dataset. MNIST + Fashion-MNIST serves paper 003 only,
+    """The rows of one paper's table on one dataset. MNIST + Fashion-MNIST serves Ma et al. only,
     with its own presets (clothing as the pollution); the other datasets run the digit presets."""
     if dataset == MNIST_AND_FASHION:
         if paper != "003":
@@ -324,7 +324,7 @@ def rt_bigan_split(normal: int, seed: int, dataset, pollution: float | None = No
     return cfg, build_split(cfg, dataset)
 
 
-PAPER_ADAPT_STEPS = 20  # paper 003, Sec. VI-C: "after fine-tuning 20 gradient steps"
+PAPER_ADAPT_STEPS = 20  # Ma et al., Sec. VI-C: "after fine-tuning 20 gradient steps"
 
 
 def rt_bigan_runs(dataset, classes: list[int], seeds: list[int], quick: bool, paper_adaptation: bool,
@@ -333,7 +333,7 @@ def rt_bigan_runs(dataset, classes: list[int], seeds: list[int], quick: bool, pa
     each normal digit, one split per digit and seed shared by every run: EGBAD; Rt-BiGAN meta-
     initialised (its defaults) and randomly initialised (meta_iterations 0), each scored on the
     test set when its adaptation ends and after self-training; with `paper_adaptation` the same two
-    stopped after paper 003's 20 adaptation steps; with `plain` Rt-BiGAN on the plain BiGAN
+    stopped after Ma et al.'s 20 adaptation steps; with `plain` Rt-BiGAN on the plain BiGAN
     (no spectral norm, no weight average). Each array: (digit, seed, value), values per key:
     test AUC, validation AUC, then for Rt-BiGAN test AUC after adaptation, the pollution share of
     the last pseudo-normal set and how far meta-training moved Φ."""
@@ -471,7 +471,7 @@ VERSUS = {"EGBAD": "EGBAD", "meta": "Rt-BiGAN", "plain": "Rt-BiGAN, plain BiGAN 
 
 
 def versus_table(res: dict[str, np.ndarray], classes: list[int], seeds: list[int]) -> str:
-    """Paper 003's Table I comparison on MNIST-5k beyond the presets' digit: EGBAD and Rt-BiGAN
+    """Ma et al.'s Table I comparison on MNIST-5k beyond the presets' digit: EGBAD and Rt-BiGAN
     (and, when run, Rt-BiGAN without EGBAD's stabilisation) on the same polluted data."""
     keys = [k for k in VERSUS if k in res]
     lines = ["### 003: Rt-BiGAN against EGBAD on polluted data, several digits", "",
@@ -567,7 +567,7 @@ def main() -> None:
     ap.add_argument("--ablation-classes", default="0,3,7",
                     help="normal digits of the reptile and versus studies")
     ap.add_argument("--paper-adaptation", action="store_true",
-                    help="reptile: also stop both inits after paper 003's 20 adaptation steps")
+                    help="reptile: also stop both inits after Ma et al.'s 20 adaptation steps")
     ap.add_argument("--plain", action="store_true",
                     help="versus: also Rt-BiGAN on the plain BiGAN (no spectral norm, no weight average)")
     ap.add_argument("--threshold-normals", default="0", help="normal digits of the threshold study")

@@ -12,7 +12,7 @@ keys in which the fix differs from its trigger (every other setting is the same)
 student sees can be credited to that one setting.
 
 A demo is a matched pair of the same shape that is *not* a collapse lesson: `"kind": "demo"`,
-roles "without" and "with" (the same network without and with one method, such as paper 000's
+roles "without" and "with" (the same network without and with one method, such as Chong et al.'s
 noise regularizer, both healthy), shown for what the setting does to detection, never called a fix.
 """
 

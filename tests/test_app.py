@@ -707,7 +707,7 @@ def test_alteration_widgets_allow_only_valid_setups(empty_env):
     at.selectbox(key="train.dataset").set_value("digits").run()
     at.selectbox(key="train.alteration").set_value("fgsm").run()
     assert at.slider(key="train.alt_param.fgsm").min == 0.01 and at.slider(key="train.alt_param.fgsm").max == 1.0
-    # semi-supervised variant: known anomalies made with another alteration (paper 000, Table VI)
+    # semi-supervised variant: known anomalies made with another alteration (Chong et al., Table VI)
     at.selectbox(key="train.alteration").set_value("strokes").run()
     assert at.selectbox(key="train.train_alt").disabled  # no known anomalies yet
     at.number_input(key="train.known.digits").set_value(20).run()

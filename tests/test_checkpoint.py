@@ -15,7 +15,7 @@ from deepad.errors import DeepADError
 from deepad.store import RunStore
 from deepad.training.runner import train
 
-# lr 1e-2 with bias terms: validation AUC moves from epoch to epoch (paper 000's unstable arm)
+# lr 1e-2 with bias terms: validation AUC moves from epoch to epoch (Chong et al.'s unstable arm)
 SWINGY = {"bias": True, "lr": 1e-2, "epochs": 8, "pretrain_epochs": 1, "batch_size": 64}
 
 

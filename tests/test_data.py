@@ -168,7 +168,7 @@ def test_mnist_and_fashion_puts_the_clothing_after_the_digits(tmp_path):
     assert np.array_equal(ds.y, np.r_[digits.y, clothes.y + 10])
     assert ds.classes[0] == "0 - zero" and ds.classes[10] == "T-shirt/top" and len(ds.classes) == 20
 
-    # paper 003's set-up on it: digits normal, clothing the pollution and the test anomalies
+    # Ma et al.'s set-up on it: digits normal, clothing the pollution and the test anomalies
     from deepad.presets import get_preset
 
     setup = SetupConfig(**get_preset("rt-bigan-fashion-pollution").config["setup"])
@@ -182,7 +182,7 @@ def test_mnist_and_fashion_puts_the_clothing_after_the_digits(tmp_path):
 
 
 def test_paper_tables_runs_paper_003_on_mnist_and_fashion_when_on_disk(tmp_path, monkeypatch, capsys):
-    """bench/paper_tables.py: with both datasets on disk, paper 003's table gets the Fashion-MNIST
+    """bench/paper_tables.py: with both datasets on disk, Ma et al.'s table gets the Fashion-MNIST
     rows (quick recipes: a smoke test of the script, on random pixels), and no other paper does."""
     import importlib.util
     import sys

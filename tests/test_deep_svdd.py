@@ -278,7 +278,7 @@ def test_a_lessons_fix_is_healthy_and_the_better_detector(split_factory, lesson,
 
 @pytest.mark.parametrize("name", ["deep-svdd", "deep-svdd-vae", "ae"])
 def test_representation_size_follows_the_input_shape_unless_set(name):
-    """128 for CIFAR-10-sized colour images (papers 000 and 001), 32 for MNIST-sized and tabular."""
+    """128 for CIFAR-10-sized colour images (Chong et al. and Zhou et al.), 32 for MNIST-sized and tabular."""
     from deepad.nets import default_rep_dim
 
     assert default_rep_dim((3, 32, 32)) == 128

@@ -217,7 +217,7 @@ def test_r2ad2_refuses_data_outside_the_unit_interval(split_factory):
 
 # -- R2-AD2: the paper's semi-supervised set-up ------------------------------------------------
 def test_r2ad2_beats_the_plain_autoencoder_in_the_semi_supervised_set_up(split_factory):
-    """MNIST: digits 0–3 normal, 100 known anomalies from 4–6, test anomalies 4–9 (paper 002,
+    """MNIST: digits 0–3 normal, 100 known anomalies from 4–6, test anomalies 4–9 (Schulze et al.,
     Table 2). The baselines: the reconstruction error of R2-AD2's own target autoencoder at each
     snapshot, and the project's autoencoder detector with its default recipe when registered."""
     split = split_factory(normal=[0, 1, 2, 3], known_anomalies=100, known_classes=[4, 5, 6], preprocess=UNIT)
@@ -324,7 +324,7 @@ def test_clean_egbad_detects_on_digits_and_seeds_no_preset_names(split_factory, 
 def test_reptile_meta_training_moves_the_meta_weights(split_factory):
     """At the default meta-training settings Φ ends measurably far from its initialisation (the
     weights are read at the last meta record and compared with a fresh network from the same seed);
-    paper 003's literal Adam step at meta-lr 1e-4 barely moves it."""
+    Ma et al.'s literal Adam step at meta-lr 1e-4 barely moves it."""
     from deepad.detectors.torch_utils import seed_everything
 
     split = contract_split(split_factory)
@@ -383,7 +383,7 @@ def test_pseudo_label_threshold_does_not_read_the_pollution_rate(split_factory):
 
 # -- Rt-BiGAN on polluted data ---------------------------------------------------------------
 def test_rt_bigan_self_training_leaves_most_pollution_out(split_factory, monkeypatch):
-    """Paper 003's premise: the model adapted on a few known normals already scores the pollution
+    """Ma et al.'s premise: the model adapted on a few known normals already scores the pollution
     high, so each round's pseudo-normal set holds far fewer anomalies than the training set
     (digit 1 normal, 20 % other digits as unlabelled pollution, 10 known normals)."""
     split = split_factory(normal=[1], pollution=0.2, known_normals=10, preprocess=UNIT)
@@ -428,7 +428,7 @@ def test_stabilised_rt_bigan_self_trains_without_the_pollution_on_polluted_zeros
 
 
 def test_egbad_beats_rt_bigan_on_polluted_threes(split_factory):
-    """Paper 003's Table I ordering does not hold on every digit of MNIST-5k: with digit 3 normal
+    """Ma et al.'s Table I ordering does not hold on every digit of MNIST-5k: with digit 3 normal
     (20 % unlabelled other digits, 10 known normals, seed 0) the meta-initialised model adapts
     badly (test AUC 0.46 after adaptation), self-training keeps 13 % pollution, and EGBAD trained
     on all of it scores 0.78 against Rt-BiGAN's 0.68. Over digits 0, 3 and 7 × seeds 0-2 neither
@@ -475,7 +475,7 @@ def test_presets_hold_the_papers_set_ups():
     # the two BiGANs see the same polluted data; the clean run differs only by the pollution
     assert presets["rt-bigan-polluted"].setup == presets["egbad-polluted"].setup
     assert presets["rt-bigan-polluted"].setup.pollution > 0 and presets["egbad-clean"].setup.pollution == 0
-    # paper 003's own data: digits normal, clothing the anomalies; the same BiGAN epochs for both methods
+    # Ma et al.'s own data: digits normal, clothing the anomalies; the same BiGAN epochs for both methods
     fashion = {n: p for n, p in presets.items() if "fashion" in n}
     assert {p.dataset for p in fashion.values()} == {"mnist-and-fashion"}
     polluted = presets["rt-bigan-fashion-pollution"]

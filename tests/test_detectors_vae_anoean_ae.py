@@ -245,7 +245,7 @@ def test_anoean_score_is_the_mahalanobis_distance_of_the_code(split_factory):
 
 
 def test_anoean_fits_its_gaussian_on_the_held_out_validation_normals(split_factory):
-    """Paper 004: μ, Σ of the codes of normal validation samples, not of the training codes the
+    """Gherbi et al.: μ, Σ of the codes of normal validation samples, not of the training codes the
     encoder was trained towards N(0, I)."""
     split = contract_split(split_factory)
     det, _ = fit("anoean", split, epochs=2)

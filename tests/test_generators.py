@@ -186,7 +186,7 @@ def test_alteration_setup_is_pure_and_seeded(digits):
 
 
 def test_semi_supervised_variant_trains_on_a_different_alteration(digits):
-    """Paper 000, Table VI: known anomalies from strokes, test anomalies from block permutation.
+    """Chong et al., Table VI: known anomalies from strokes, test anomalies from block permutation.
     Block permutation keeps an image's pixel values (only moves them); strokes do not."""
     setup = SetupConfig(normal=ALL_DIGITS, alteration="block-permutation", alteration_param=2,
                         known_anomalies=0.1, train_alteration="strokes", train_alteration_param=1,

@@ -1,4 +1,4 @@
-"""The maths of Deep SVDD and paper 000's regularizers, as pure functions and inside training."""
+"""The maths of Deep SVDD and Chong et al.'s regularizers, as pure functions and inside training."""
 
 import math
 

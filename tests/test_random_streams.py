@@ -1,5 +1,5 @@
 """Independent random streams per purpose: two arms of a comparison that differ in one setting see
-the same minibatches and start from the same weights (paper 000's paired arms)."""
+the same minibatches and start from the same weights (Chong et al.'s paired arms)."""
 
 from __future__ import annotations
 

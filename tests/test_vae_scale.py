@@ -1,4 +1,4 @@
-"""Deep SVDD-VAE's scale: the VAE term per input (paper 001's Eq. 12) or per input dimension."""
+"""Deep SVDD-VAE's scale: the VAE term per input (Zhou et al.'s Eq. 12) or per input dimension."""
 
 from __future__ import annotations
 

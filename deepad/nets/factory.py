@@ -34,7 +34,7 @@ def conv_channels(in_shape: tuple[int, ...]) -> tuple[int, ...]:
 
 def default_rep_dim(in_shape: tuple[int, ...]) -> int:
     """The papers' representation size for an input shape: 128 for CIFAR-10-sized colour images
-    (the CIFAR-10 LeNet's dense layer, papers 000 and 001), 32 otherwise (MNIST LeNet, MLPs)."""
+    (the CIFAR-10 LeNet's dense layer, Chong et al. and Zhou et al.), 32 otherwise (MNIST LeNet, MLPs)."""
     return 128 if len(in_shape) == 3 and conv_channels(tuple(in_shape)) == (32, 64, 128) else 32
 
 

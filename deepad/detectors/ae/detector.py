@@ -1,4 +1,4 @@
-"""Autoencoder baseline (the CAE of papers 000 and 001): reconstruction error as the anomaly score.
+"""Autoencoder baseline (the CAE of Chong et al. and Zhou et al.): reconstruction error as the anomaly score.
 
 An encoder f maps x to a bottleneck code f(x) of size d, a mirrored decoder g maps it back; both
 are trained to minimise the mean over the batch of the per-sample squared error

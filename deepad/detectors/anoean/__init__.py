@@ -1,4 +1,4 @@
-"""AnoEAN (Gherbi et al., paper 004): an encoder trained adversarially against a latent
+"""AnoEAN (Gherbi et al.): an encoder trained adversarially against a latent
 discriminator (see README.md)."""
 
 from typing import Literal
@@ -26,7 +26,7 @@ class AnoEANConfig(DeepConfig):
                             json_schema_extra={"group": "optimisation"})
     gaussian_fit: Literal["validation", "training"] = Field(
         "validation", description="codes the normal Gaussian is fitted on: held-out validation normals "
-                                  "(paper 004) or the training samples not labelled anomalous")
+                                  "(Gherbi et al.) or the training samples not labelled anomalous")
     ridge: float = Field(1e-3, gt=0, le=1, description="added to Σ's diagonal, relative to its mean "
                          "variance, before the Mahalanobis score", json_schema_extra={"widget": "log"})
 
@@ -43,7 +43,7 @@ SPEC = DetectorSpec(
             "loss_e_anomaly": "encoder: anomaly codes"},
     explorable={"lr": (1e-4, 1e-2)},
     requires=(LABELLED_ANOMALIES,),
-    # paper 004: 10 % labelled anomalies in training, a test set of 80 % normal / 20 % anomalies
+    # Gherbi et al.: 10 % labelled anomalies in training, a test set of 80 % normal / 20 % anomalies
     setup_defaults={"known_anomalies": 0.1, "test_anomaly_share": 0.2},
     presets=("anoean-one-vs-all", "anoean-n-vs-m", "anoean-paper"),
     order=3,

@@ -1,4 +1,4 @@
-"""AnoEAN (Gherbi et al., paper 004): an encoder trained adversarially against a latent discriminator.
+"""AnoEAN (Gherbi et al.): an encoder trained adversarially against a latent discriminator.
 
 Networks: the encoder E maps an input to a d-dimensional code (the project's LeNet for images, an
 MLP for tabular data); the discriminator D is an MLP (32, 16, 1) on codes. Each iteration

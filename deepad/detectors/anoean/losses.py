@@ -1,4 +1,4 @@
-"""The maths of AnoEAN (paper 004) as small pure functions.
+"""The maths of AnoEAN (Gherbi et al.) as small pure functions.
 
 The discriminator D outputs a logit l; D(z) = sigmoid(l) is the probability that z was drawn from
 the prior p_z = N(0, I) rather than produced by the encoder E. With log D = logsigmoid(l) and

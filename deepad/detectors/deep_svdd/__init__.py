@@ -1,4 +1,4 @@
-"""Deep SVDD / Deep SAD with paper 000's collapse regularizers (see README.md)."""
+"""Deep SVDD / Deep SAD with Chong et al.'s collapse regularizers (see README.md)."""
 
 from typing import Literal
 

@@ -1,4 +1,4 @@
-"""Deep SVDD (one-class / soft-boundary), Deep SAD (η on labelled samples), and paper 000's
+"""Deep SVDD (one-class / soft-boundary), Deep SAD (η on labelled samples), and Chong et al.'s
 collapse-prevention variants: bias terms allowed, the noise and the variance regularizer, each
 weighted by the adaptive c_t or a fixed weight."""
 
@@ -62,7 +62,7 @@ class DeepSVDD(DeepDetector):
         opt = torch.optim.Adam(groups, weight_decay=cfg.weight_decay)
 
         self.R = 0.0
-        self.c_t = 0.0  # c_0 = 0 (paper 000)
+        self.c_t = 0.0  # c_0 = 0 (Chong et al.)
 
         def step(idx: torch.Tensor, epoch: int, d_t: float) -> dict:
             z = self.net(x[idx])

@@ -1,4 +1,4 @@
-"""The maths of Deep SVDD, Deep SAD and paper 000's regularizers as small pure functions.
+"""The maths of Deep SVDD, Deep SAD and Chong et al.'s regularizers as small pure functions.
 
 Shapes: `z` is a minibatch of representations (n, p); `dist` the squared distances ‖φ(x) − c‖² (n,).
 """
@@ -50,7 +50,7 @@ def soft_boundary_radius(dist: torch.Tensor, nu: float, semi: torch.Tensor | Non
 
 
 def noise_regularizer(logits: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Sigmoid cross-entropy against fresh uniform random binary labels (paper 000, Sec. IV-B).
+    """Sigmoid cross-entropy against fresh uniform random binary labels (Chong et al., Sec. IV-B).
     Its expectation converges to log 2 once g can no longer fit the noise."""
     labels = torch.randint(0, 2, logits.shape, generator=generator, device="cpu").to(logits)
     return F.binary_cross_entropy_with_logits(logits, labels)
@@ -62,7 +62,7 @@ def minibatch_variance(z: torch.Tensor) -> torch.Tensor:
 
 
 def variance_regularizer(z: torch.Tensor, threshold: float) -> torch.Tensor:
-    """Hinge max(0, d_t − minibatch variance) (paper 000, Sec. IV-C)."""
+    """Hinge max(0, d_t − minibatch variance) (Chong et al., Sec. IV-C)."""
     return torch.clamp(threshold - minibatch_variance(z), min=0)
 
 
@@ -74,7 +74,7 @@ def variance_threshold(d0: float, epoch: int, r: int) -> float:
 
 
 def adaptive_weight(prev: float, loss_svdd: float, loss_reg: float, alpha: float, beta: float) -> float:
-    """c_t = α·c_{t−1} + β(1 − α)·L_SVDD / L_reg (paper 000, Sec. IV-D), on detached values.
+    """c_t = α·c_{t−1} + β(1 − α)·L_SVDD / L_reg (Chong et al., Sec. IV-D), on detached values.
     When L_reg = 0 (an inactive hinge) the ratio is undefined and c_t keeps its value."""
     if loss_reg <= 0.0:
         return prev

@@ -1,4 +1,4 @@
-"""Deep SVDD-VAE (Zhou et al., paper 001): a VAE whose latent means are pulled towards a centre
+"""Deep SVDD-VAE (Zhou et al.): a VAE whose latent means are pulled towards a centre
 (see README.md)."""
 
 from typing import Literal
@@ -19,12 +19,12 @@ class DeepSVDDVAEConfig(DeepConfig):
                          json_schema_extra={"group": "objective", "lesson": True, "widget": "slider", "step": 0.05})
     vae_scale: Literal["per-sample", "per-dimension"] = Field(
         "per-sample", description="scale of the VAE term: 'per-sample', the negative ELBO of each input "
-                                  "summed over its D dimensions (paper 001's Eq. 12); 'per-dimension', "
+                                  "summed over its D dimensions (Zhou et al.'s Eq. 12); 'per-dimension', "
                                   "the same divided by D (the reconstruction averaged per input dimension, "
                                   "the KL shared out over them), so α does not depend on the input size",
         json_schema_extra={"group": "objective"})
     rep_dim: int = Field(0, ge=0, le=512, description="latent dimension d (size of μ(x)); 0: by input "
-                         "shape, 128 for CIFAR-10-sized colour images and 32 otherwise (paper 001's Table 2)",
+                         "shape, 128 for CIFAR-10-sized colour images and 32 otherwise (Zhou et al.'s Table 2)",
                          json_schema_extra={"group": "network"})
     likelihood: Literal["auto", "bernoulli", "gaussian"] = Field(
         "auto", description="decoder likelihood p(x|z): bernoulli (data in [0, 1]), gaussian (unit "

@@ -1,4 +1,4 @@
-"""Deep SVDD-VAE (Zhou et al., paper 001): a VAE whose latent means are pulled towards a centre.
+"""Deep SVDD-VAE (Zhou et al.): a VAE whose latent means are pulled towards a centre.
 
 Training (Algorithm 1): for each minibatch, encode to (μ, log σ²), sample z = μ + σ ⊙ ε, take the
 batch centre c = mean of the latent means (detached, see `losses.batch_center`), decode z and

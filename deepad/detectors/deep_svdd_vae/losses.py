@@ -1,4 +1,4 @@
-"""The maths of Deep SVDD-VAE (paper 001) as small pure functions.
+"""The maths of Deep SVDD-VAE (Zhou et al.) as small pure functions.
 
 The objective (Eq. 12) for a minibatch of n samples is
 

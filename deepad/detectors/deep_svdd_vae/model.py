@@ -1,4 +1,4 @@
-"""The variational autoencoder of Deep SVDD-VAE (paper 001, Table 2).
+"""The variational autoencoder of Deep SVDD-VAE (Zhou et al., Table 2).
 
 Encoder, for MNIST-sized images: conv 8 filters 5×5 → BN → leaky ReLU → max-pool → conv 4 filters
 5×5 → BN → leaky ReLU → max-pool → dense. The dense layer outputs 2·d numbers, read as the mean

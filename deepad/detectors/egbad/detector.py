@@ -1,6 +1,6 @@
 """EGBAD (Zenati et al. 2018): a BiGAN trained on the whole training set (everything not labelled
 anomalous), scored with Eq. 2 (see `deepad.detectors._shared.bigan`). When the training set is
-polluted, it learns the anomalies too: paper 003's baseline. By default D is spectrally
+polluted, it learns the anomalies too: Ma et al.'s baseline. By default D is spectrally
 normalised and the score uses the exponential moving average of the weights (as EGBAD's code
 does); without both, clean EGBAD fell below 0.5 AUC on some seeds (bench/egbad_stability.py)."""
 

@@ -1,4 +1,4 @@
-"""R2-AD2 (Schulze et al., paper 002): semi-supervised detection from the raw gradient (see
+"""R2-AD2 (Schulze et al.): semi-supervised detection from the raw gradient (see
 README.md)."""
 
 from typing import Literal
@@ -87,7 +87,7 @@ SPEC = DetectorSpec(
     explorable={"lr": (1e-4, 1e-2)},
     requires=(LABELLED_ANOMALIES,),
     preprocess={"image": "unit", "*": "minmax"},  # inputs in [0, 1], as the synthetic anomalies assume
-    setup_defaults={"known_anomalies": 100},  # paper 002: 100 labelled anomalies
+    setup_defaults={"known_anomalies": 100},  # Schulze et al.: 100 labelled anomalies
     presets=("r2ad2-semi", "r2ad2-polluted", "r2ad2-paper"),
     smoke={"t0": 1, "t": 1, "n_snapshots": 2, "ae_epochs": 2, "epochs": 2, "rep_dim": 2},
     order=2,

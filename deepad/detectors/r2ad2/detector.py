@@ -1,4 +1,4 @@
-"""R2-AD2 (Schulze et al., paper 002): semi-supervised detection from the raw gradient.
+"""R2-AD2 (Schulze et al.): semi-supervised detection from the raw gradient.
 
 Training (the paper's Algorithm 1):
 1. Target network. An autoencoder f_AE is trained on the normal training data (everything not

@@ -1,4 +1,4 @@
-"""Rt-BiGAN (Ma et al., paper 003): Reptile meta-training, adaptation on known normals and
+"""Rt-BiGAN (Ma et al.): Reptile meta-training, adaptation on known normals and
 self-training of a BiGAN (see README.md)."""
 
 import math
@@ -27,7 +27,7 @@ class RtBiGANConfig(BiGANConfig):
                             json_schema_extra={"group": "optimisation", "widget": "log"})
     meta_update: Literal["interpolate", "adam"] = Field(
         "interpolate", description="interpolate: Reptile's Φ ← Φ + ε(W − Φ), ε annealed linearly from "
-        "meta_step to meta_step_final (Nichol et al.); adam: paper 003's Algorithm 1, an Adam step at "
+        "meta_step to meta_step_final (Nichol et al.); adam: Ma et al.'s Algorithm 1, an Adam step at "
         "meta_lr with gradient Φ − W (at 1e-4 it moves no weight by more than 0.005 in 50 iterations)")
     meta_step: float = Field(1.0, gt=0, le=1, description="ε of the first meta-iteration (interpolate; "
                              "supervised-reptile: 1.0)", json_schema_extra={"widget": "slider", "step": 0.05,
@@ -98,7 +98,7 @@ SPEC = DetectorSpec(
     explorable=BIGAN_EXPLORABLE,
     requires=(Requirement("known_normals", "n_adapt", noun="known normals", flag="--known-normals"),),
     preprocess=BIGAN_PREPROCESS,
-    # paper 003: a few known normals (5-10) and polluted training data (20 % here, as its presets)
+    # Ma et al.: a few known normals (5-10) and polluted training data (20 % here, as its presets)
     setup_defaults={"known_normals": 10, "pollution": 0.2},
     presets=("rt-bigan-polluted", "rt-bigan-fashion-pollution"),
     smoke={"meta_iterations": 4, "inner_steps": 2, "adapt_steps": 3, "rounds": 2, "round_epochs": 1,

@@ -1,4 +1,4 @@
-"""Rt-BiGAN (Ma et al., paper 003): a BiGAN anomaly detector meant to survive polluted training
+"""Rt-BiGAN (Ma et al.): a BiGAN anomaly detector meant to survive polluted training
 data. It trains and scores the BiGAN as EGBAD does (`deepad.detectors._shared.bigan`) and adds:
 
   1. Reptile meta-training (Algorithm 1): tasks are few-sample subsets of the training data, drawn
