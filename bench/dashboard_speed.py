@@ -35,7 +35,8 @@ PAGES = [f"pages/screens/{name}.py" for name in ("runs", "evaluate", "latent", "
 
 def synthetic_run(root: Path, n: int, dim: int = 32, epochs: int = 30, seed: int = 0) -> str:
     """A finished Deep SVDD run on MNIST-5k with n test points, in the store's file format."""
-    from deepad.store import RunStore, atomic_save_npz, atomic_write_json
+    from deepad.runs.files import atomic_save_npz, atomic_write_json
+    from deepad.runs.listing import RunStore
     from deepad.training.config import validate_config
 
     rng = np.random.default_rng(seed)
@@ -112,7 +113,7 @@ def bench_run_end_to_roc(root: Path) -> None:
         print("   (the ROC page did not draw its four charts: the figure below is not meaningful)")
     print(f"1. run end -> ROC page drawn: {drawn - ended:.2f} s after the run ended "
           f"(live-view refresh {refresh:.2f} s + ROC page {roc:.2f} s; in a browser add the live view's "
-          "next poll, 2 to 5 s: deepad.live.refresh_seconds)")
+          "next poll, 2 to 5 s: deepad.runs.follow.refresh_seconds)")
     manager.shutdown()
 
 
@@ -130,7 +131,7 @@ def bench_pages(run_id: str, n: int) -> None:
 
 def bench_umap(root: Path, run_id: str, n: int) -> None:
     from deepad import embedding
-    from deepad.store import RunStore
+    from deepad.runs.listing import RunStore
 
     p = embedding.projector()
     t0 = time.perf_counter()

@@ -121,7 +121,7 @@ def from_train_page(page, url: str, runs: Path, watch: bool) -> tuple[float, flo
     """Start a default run with the Train page's Start button; watched, stay on Runs / live (where
     the dashboard goes) until it ends; alone, leave the page at once. The run's training seconds
     and the cores the server and browser kept busy meanwhile."""
-    from deepad.store import RunStore
+    from deepad.runs.listing import RunStore
 
     page.goto(f"{url}/train")
     page.get_by_role("heading", name="Train a detector", exact=True).wait_for(timeout=120_000)

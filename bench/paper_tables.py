@@ -523,7 +523,7 @@ class SweepPlan:
         return self.results.get(key, (None, None))
 
     def run(self, runs_dir: str | None, address: str | None) -> None:
-        from deepad.store import RunStore
+        from deepad.runs.listing import RunStore
         from deepad.sweeps import new_sweep_id
         from deepad.sweeps.engine import run_sweep
         from deepad.sweeps.runs import create_runs

@@ -35,7 +35,7 @@ def main() -> None:
 
     from deepad.data.setups import SetupConfig
     from deepad.detectors import registry
-    from deepad.store import RunStore
+    from deepad.runs.listing import RunStore
     from deepad.sweeps import expand, new_sweep_id
     from deepad.sweeps.engine import local_cpus, run_sweep
     from deepad.sweeps.runs import create_runs, validate_all

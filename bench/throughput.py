@@ -13,7 +13,7 @@ import os
 import tempfile
 import time
 
-from deepad.store import RunStore
+from deepad.runs.listing import RunStore
 from deepad.training.manager import RunManager, default_parallel_runs, default_threads_per_run
 
 

@@ -28,7 +28,7 @@ from live_view import ARGS, CHROMIUM, ROOT, SERVE, start_server  # noqa: E402
 def one(lesson: str, name: str) -> dict:
     from playwright.sync_api import sync_playwright
 
-    from deepad.store import RunStore
+    from deepad.runs.listing import RunStore
 
     with tempfile.TemporaryDirectory() as tmp:
         runs = Path(tmp) / "runs"

@@ -92,7 +92,7 @@ class Run:
     # -- reading ------------------------------------------------------------------------------------
     @property
     def record(self):
-        """The `deepad.store.RunRecord` as on disk now."""
+        """The `deepad.runs.listing.RunRecord` as on disk now."""
         self._record = self._store.get(self._record.run_id)
         return self._record
 
@@ -140,7 +140,7 @@ class Run:
         """The arrays of results.npz (test scores, targets, embeddings, ...); None before the run
         has finished."""
         record = self.record
-        from deepad.runfolder import RESULTS
+        from deepad.runs.layout import RESULTS
 
         key = (record.state, record.files.stamp(RESULTS))
         if key != self._results_key:
@@ -261,7 +261,7 @@ def train(*, background: bool = False, progress: bool = True, runs_dir: str | os
     and trains in a background thread: read `run.state`, `run.history` as it goes, `run.wait()`
     for the end, `run.cancel()` to stop it. Returns the `Run`."""
     from deepad.cli.options import config_from_args
-    from deepad.store import RunStore
+    from deepad.runs.listing import RunStore
     from deepad.training.runner import create_run, execute
 
     for flag in ("quiet", "runs_dir"):
@@ -288,7 +288,7 @@ def train(*, background: bool = False, progress: bool = True, runs_dir: str | os
 def load(run_id_or_path: str | os.PathLike, runs_dir: str | os.PathLike | None = None) -> Run:
     """A saved run, by its id (in `runs_dir`, else $DEEPAD_RUNS_DIR, else ~/.deepad/runs) or by
     the path of its folder."""
-    from deepad.store import RunStore
+    from deepad.runs.listing import RunStore
 
     p = Path(run_id_or_path).expanduser()
     if runs_dir is None and (os.sep in str(run_id_or_path) or p.is_dir()):
@@ -305,7 +305,7 @@ def runs(runs_dir: str | os.PathLike | None = None, *, method: str | None = None
     one method, dataset, state or sweep. `deepad.load(row.run_id)` opens one."""
     import pandas as pd
 
-    from deepad.store import RunStore
+    from deepad.runs.listing import RunStore
     from deepad.views.common import run_title
 
     rows = []
@@ -330,7 +330,7 @@ def sweep(grid: dict[str, list] | None = None, *, seeds: list[int] | None = None
     trials. Returns the trials' runs (read their `state`, `auc`, ...; `deepad.runs(sweep_id=...)`
     tabulates them)."""
     from deepad.cli.commands import sweep_configs
-    from deepad.store import RunStore
+    from deepad.runs.listing import RunStore
     from deepad.sweeps import engine, new_sweep_id, resolve_address
     from deepad.sweeps.runs import create_runs, validate_all
 

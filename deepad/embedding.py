@@ -29,9 +29,11 @@ from pathlib import Path
 
 import numpy as np
 
-from deepad.runfolder import RESULTS, UMAP, DamagedFile, atomic_save_npz
-from deepad.runrecords import NPZ_ERRORS, UMAP_SPEC, check_npz, open_read
-from deepad.store import RunRecord
+from deepad.runs.arrays import NPZ_ERRORS, UMAP_SPEC, check_npz
+from deepad.runs.files import atomic_save_npz, open_read
+from deepad.runs.layout import RESULTS, UMAP
+from deepad.runs.listing import RunRecord
+from deepad.runs.records import DamagedFile
 
 UMAP_FILE = UMAP
 UMAP_MAX_POINTS = 20_000  # larger test sets are projected on a fixed random subset

@@ -105,7 +105,7 @@ def roc_png(labels: np.ndarray, scores: np.ndarray, title: str, size: int = 480)
 def artifacts(record, folder: Path) -> list[Path]:
     """Write the run's artifacts into `folder`: roc.png and roc.plotly.json (when the run has test
     scores of both kinds), config.json and the model file; the paths written."""
-    from deepad.runfolder import CONFIG, MODEL
+    from deepad.runs.layout import CONFIG, MODEL
 
     folder.mkdir(parents=True, exist_ok=True)
     out = []
@@ -130,7 +130,7 @@ def artifacts(record, folder: Path) -> list[Path]:
 
 
 def _records(run_ids: list[str], runs_dir) -> list:
-    from deepad.store import RunStore
+    from deepad.runs.listing import RunStore
 
     if not run_ids:
         raise DeepADError("give at least one run id to export (`deepad list` shows them)")

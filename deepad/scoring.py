@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from deepad.errors import DeepADError
-from deepad.store import RunRecord
-from deepad.training.reload import run_dataset, run_detector
+from deepad.runs.listing import RunRecord
+from deepad.runs.reopen import run_dataset, run_detector
 
 
 def run_threshold(run: RunRecord, results: dict | None = None) -> float:

@@ -35,7 +35,7 @@ from deepad import embedding, figures  # noqa: E402
 from pages import views as vm  # noqa: E402
 from deepad.cli import train_command  # noqa: E402
 from deepad.detectors import registry  # noqa: E402
-from deepad.store import RunStore  # noqa: E402
+from deepad.runs.listing import RunStore  # noqa: E402
 from deepad.training.config import validate_config  # noqa: E402
 from deepad.training.runner import execute, train  # noqa: E402
 from pages import DEFAULT, PAGES as REGISTRY, page_path  # noqa: E402

@@ -15,7 +15,7 @@ import pytest
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from deepad.store import RunStore  # noqa: E402
+from deepad.runs.listing import RunStore  # noqa: E402
 from deepad.training.runner import train  # noqa: E402
 from pages import DEFAULT, PAGES as REGISTRY, page_path  # noqa: E402
 

@@ -178,7 +178,7 @@ def _train_and_visit(server, page, runs_dir):
 @pytest.fixture(scope="module")
 def digits_run(runs_dir) -> str:
     """A short finished run on the 8×8 digits, written where the server reads its runs."""
-    from deepad.store import RunStore
+    from deepad.runs.listing import RunStore
     from deepad.training.runner import train
 
     return train({"dataset": "digits", "method": "deep-svdd", "params": {"epochs": 2, "pretrain_epochs": 1}},
@@ -253,7 +253,7 @@ def test_a_fresh_server_opens_every_direct_link_with_the_apps_own_navigation(chr
     """A link to a page is the first request of a server no one has opened (then every other page's
     link): it opens that page on that run, no "Page not found", and the sidebar only ever lists the
     registry's pages (Streamlit's older routing would list the scripts of pages/ by file name)."""
-    from deepad.store import RunStore
+    from deepad.runs.listing import RunStore
     from deepad.training.runner import train
     from pages import PAGES
 

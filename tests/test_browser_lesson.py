@@ -31,7 +31,7 @@ def pairs(runs_dir) -> dict[str, tuple[str, str]]:
     """The first collapse lesson's and the first demo's presets, trained for a few epochs under the
     presets' titles: kind -> (left run id, right run id), i.e. (trigger, fix) and (without, with)."""
     from deepad.presets import demos, lessons, load_presets
-    from deepad.store import RunStore
+    from deepad.runs.listing import RunStore
     from deepad.training.runner import train
 
     presets = load_presets()
@@ -166,7 +166,7 @@ def test_a_demo_is_without_left_and_with_right_and_never_called_a_fix(server, pa
 
 def test_a_lesson_button_trains_the_pair_and_opens_the_lesson_view(server, page, runs_dir):
     from deepad.presets import lessons, load_presets
-    from deepad.store import RunStore
+    from deepad.runs.listing import RunStore
     from pages.views.lesson import preset_of
 
     name = sorted(lessons(load_presets()))[-1]

@@ -18,7 +18,7 @@ TITLE = (f"![pwn](http://{EVIL}/a.png) [click me](http://{EVIL}/) <img src=http:
 @pytest.fixture(scope="module")
 def hostile_server(chromium, dashboard, tmp_path_factory):
     """`python serve.py` over a runs folder holding one run titled with markup; (url, run id)."""
-    from deepad.store import RunStore
+    from deepad.runs.listing import RunStore
     from deepad.training.runner import train
 
     tmp = tmp_path_factory.mktemp("browser-offline")

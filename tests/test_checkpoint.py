@@ -12,7 +12,7 @@ from deepad import metrics
 from deepad.data.parts import Part
 from deepad.detectors import registry
 from deepad.errors import DeepADError
-from deepad.store import RunStore
+from deepad.runs.listing import RunStore
 from deepad.training.runner import train
 
 # lr 1e-2 with bias terms: validation AUC moves from epoch to epoch (Chong et al.'s unstable arm)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from deepad.cli import main
-from deepad.store import RunStore
+from deepad.runs.listing import RunStore
 from deepad.training.runner import train
 
 pytest.importorskip("tensorboard")

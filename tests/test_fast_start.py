@@ -61,7 +61,7 @@ def _cli_in_fresh_python(argv: list[str]) -> dict:
 
 
 def test_the_light_commands_answer_without_importing_torch(tmp_path):
-    from deepad.store import RunStore
+    from deepad.runs.listing import RunStore
 
     store = RunStore(tmp_path / "runs")
     run = store.create({"dataset": "digits", "method": "deep-svdd", "setup": {"normal": [0]}, "params": {}},

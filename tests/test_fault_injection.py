@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deepad.store import RunStore
+from deepad.runs.listing import RunStore
 from deepad.training.runner import train
 from pages import PAGES as REGISTRY
 

@@ -17,7 +17,7 @@ from pages import views as vm
 from deepad.figures.latent import ANIMATION_ROWS, animation_controls_y
 from deepad.figures.style import log_ticks, tick_label, wrap_title
 from deepad.presets import demos, lessons, load_presets
-from deepad.store import RunStore
+from deepad.runs.listing import RunStore
 
 
 # --- ticks, titles, controls --------------------------------------------------------------------------

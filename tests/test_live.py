@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from deepad.live import FileStamp, HistoryReader, curves_refresh_seconds, refresh_seconds
-from deepad.store import RunStore, read_history
+from deepad.runs.follow import FileStamp, HistoryReader, curves_refresh_seconds, refresh_seconds
+from deepad.runs.listing import RunStore, read_history
 
 
 def _append(path, records):

@@ -123,7 +123,7 @@ def test_a_tiny_reproduce_on_a_local_ray_fills_the_papers_page(tmp_path, monkeyp
     assert all(r["n"] == 1 and r["n_failed"] == 0 and 0 <= r["mean"] <= 1 for r in lines)
     assert lines[0]["direction"] == "> Deep SAD, OC-SVM, EGBAD" and isinstance(lines[0]["holds"], bool)
     assert "| AnoEAN |" in out.stdout  # the table follows the JSON lines
-    from deepad.store import RunStore
+    from deepad.runs.listing import RunStore
 
     store = RunStore(runs)
     for r in lines:

@@ -19,9 +19,10 @@ import pytest
 
 from deepad import cli
 from deepad.errors import DeepADError
-from deepad.runfolder import TMP_SUFFIX
-from deepad.store import RunStore, check_run_id
-from deepad.training.reload import run_detector
+from deepad.runs.files import TMP_SUFFIX
+from deepad.runs.layout import check_run_id
+from deepad.runs.listing import RunStore
+from deepad.runs.reopen import run_detector
 from deepad.training.runner import train
 
 DEEP = {"dataset": "blobs", "method": "deep-svdd", "params": {"epochs": 3, "pretrain_epochs": 0},
@@ -180,7 +181,7 @@ def test_the_owner_finishing_between_a_readers_status_read_and_liveness_check_ke
         runs, monkeypatch):
     """The race: a reader reads "running", the owner writes "finished" and exits, the reader then
     finds the owner gone. The reader must report the finished run, and must not write."""
-    import deepad.store as store_mod
+    import deepad.runs.listing as store_mod
 
     root, ids = runs
     status_file = root / ids[0] / "status.json"

@@ -12,9 +12,12 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deepad import runfolder
-from deepad.runrecords import STATES
-from deepad.store import RunStore
+import deepad.runs.files
+import deepad.runs.read
+from deepad.runs.listing import RunStore
+from deepad.runs.records import STATES
+
+WRITERS = (deepad.runs.files, deepad.runs.read)  # the modules whose file-system calls write a run
 
 
 class Died(BaseException):
@@ -22,7 +25,7 @@ class Died(BaseException):
 
 
 def dying_os(calls_left: int):
-    """The `os` module as seen by deepad.runfolder, where the file-system call number
+    """The `os` module as seen by the modules that write a run, where the file-system call number
     `calls_left` fails and every later one does nothing; an append that dies writes half its line."""
     state = {"left": calls_left, "dead": False}
 
@@ -83,8 +86,9 @@ def test_writes_cut_off_anywhere_leave_a_readable_run(ops, cut):
         store = RunStore(os.path.join(tmp, "runs"))
         fake, state = dying_os(cut)
         written: list[dict] = []
-        real_os = runfolder.os
-        runfolder.os = fake
+        real_os = os
+        for mod in WRITERS:
+            mod.os = fake
         try:
             run = store.create({"dataset": "blobs", "method": "kde"}, "kde")
             for i, op in enumerate(ops, start=1):
@@ -94,7 +98,8 @@ def test_writes_cut_off_anywhere_leave_a_readable_run(ops, cut):
         except Exception as exc:  # a cut inside create() is reported as a DeepADError
             assert state["dead"], exc
         finally:
-            runfolder.os = real_os
+            for mod in WRITERS:
+                mod.os = real_os
 
         listed = store.list()  # never raises
         assert len(listed) <= 1

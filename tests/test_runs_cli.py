@@ -11,9 +11,10 @@ import pytest
 
 from deepad import cli
 from deepad.detectors.deep_svdd import losses as L
-from deepad.store import RunStore, atomic_write_json
+from deepad.runs.files import atomic_write_json
+from deepad.runs.listing import RunStore
 from deepad.training.manager import RunManager
-from deepad.training.reload import run_detector
+from deepad.runs.reopen import run_detector
 from deepad.training.runner import train
 
 FAST = {"epochs": 4, "pretrain_epochs": 2}
@@ -302,7 +303,7 @@ def test_a_training_process_killed_mid_run_leaves_an_interrupted_run_with_its_hi
 
 
 def test_runs_dir_resolution(tmp_path, monkeypatch):
-    from deepad.store import resolve_runs_dir
+    from deepad.runs.layout import resolve_runs_dir
 
     monkeypatch.setenv("DEEPAD_RUNS_DIR", str(tmp_path / "env"))
     assert resolve_runs_dir(tmp_path / "arg") == tmp_path / "arg"

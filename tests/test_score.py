@@ -16,7 +16,7 @@ from PIL import Image
 from deepad import cli, scoring
 from pages import views as vm
 from deepad.data.datasets import load_dataset
-from deepad.store import RunStore
+from deepad.runs.listing import RunStore
 from deepad.training.runner import train
 
 

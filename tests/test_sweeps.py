@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from deepad import cli
-from deepad.store import RunStore
+from deepad.runs.listing import RunStore
 
 ROOT = Path(__file__).resolve().parents[1]
 RAY = Path(sys.executable).with_name("ray")

@@ -20,7 +20,7 @@ from deepad.data.uploads import (load_user_bytes, load_user_data, normal_classes
                                  stage_upload_bytes, copy_into_run, write_into_run, user_dataset_name)
 from deepad.detectors import registry
 from deepad.errors import DeepADError
-from deepad.training.reload import run_dataset
+from deepad.runs.reopen import run_dataset
 
 TINY_SVDD = {"epochs": 8, "pretrain_epochs": 0, "batch_size": 32, "lr": 1e-3}
 
@@ -174,7 +174,7 @@ def test_a_run_trains_on_a_file_dataset(tmp_path, runs_dir):
 def test_a_file_run_reopens_after_the_original_and_the_runs_folder_have_moved(tmp_path, monkeypatch):
     import shutil
 
-    from deepad.store import RunStore
+    from deepad.runs.listing import RunStore
     from deepad.training.runner import train
 
     monkeypatch.chdir(tmp_path)  # a relative runs folder, as `--runs-dir runs` would give

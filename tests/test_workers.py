@@ -14,7 +14,7 @@ import pytest
 
 pytest.importorskip("streamlit")
 
-from deepad.store import RunStore  # noqa: E402
+from deepad.runs.listing import RunStore  # noqa: E402
 from tests.test_app import PAGES, empty_env, manager_of, open_page, texts  # noqa: E402,F401
 
 LONG = {"dataset": "digits", "method": "deep-svdd",

@@ -22,8 +22,8 @@ from deepad.sweeps.report import run_and_report, run_line
 
 
 def cmd_train(args) -> int:
-    from deepad.runfolder import CONFIG
-    from deepad.store import RunStore
+    from deepad.runs.layout import CONFIG
+    from deepad.runs.listing import RunStore
     from deepad.training.runner import create_run, execute
 
     from deepad.detectors import registry
@@ -122,7 +122,7 @@ def check_axes_matter(args: argparse.Namespace, configs: list[dict]) -> None:
 
 
 def cmd_sweep(args) -> int:
-    from deepad.store import RunStore
+    from deepad.runs.listing import RunStore
     from deepad.sweeps import check_address, new_sweep_id, resolve_address
     from deepad.sweeps.runs import create_runs, validate_all
 
@@ -147,7 +147,7 @@ def cmd_reproduce(args) -> int:
     saved in the runs folder for the Papers page."""
     from deepad import reproduce as rp
     from deepad.data.datasets import dataset_info
-    from deepad.store import RunStore
+    from deepad.runs.listing import RunStore
     from deepad.sweeps import check_address, resolve_address, split_values
 
     def numbers(text, flag):
@@ -220,7 +220,7 @@ def _reproduce_argv(args) -> list[str]:
 
 
 def cmd_list(args) -> int:
-    from deepad.store import RunStore
+    from deepad.runs.listing import RunStore
 
     for run in RunStore(args.runs_dir).list():
         s = run.summary
@@ -234,7 +234,7 @@ def cmd_list(args) -> int:
 
 
 def cmd_show(args) -> int:
-    from deepad.store import RunStore
+    from deepad.runs.listing import RunStore
 
     run = RunStore(args.runs_dir).get(args.run_id)
     out = run.to_json()
@@ -249,7 +249,7 @@ def cmd_show(args) -> int:
 
 def cmd_score(args) -> int:
     from deepad.scoring import score_file
-    from deepad.store import RunStore
+    from deepad.runs.listing import RunStore
 
     for row in score_file(RunStore(args.runs_dir).get(args.run_id), args.data):
         print(json.dumps(row))

@@ -12,7 +12,7 @@ from deepad.errors import EXIT_BAD_INPUT, DeepADError
 
 
 def main(argv: list[str]) -> int:
-    from deepad.store import RunStore
+    from deepad.runs.listing import RunStore
     from deepad.sweeps.report import run_and_report
     from deepad.training.config import RunConfig
 

@@ -27,8 +27,8 @@ from typing import Callable
 import ray
 
 from deepad.errors import DeepADError
-from deepad.runfolder import FILES, STATUS
-from deepad.store import RunRecord, RunStore
+from deepad.runs.layout import FILES, STATUS
+from deepad.runs.listing import RunRecord, RunStore
 from deepad.sweeps import check_address, resolve_address  # noqa: F401  (part of this module's interface)
 from deepad.sweeps import trial as trial_mod
 from deepad.training.config import RunConfig

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deepad.store import RunStore
+from deepad.runs.listing import RunStore
 from deepad.sweeps import ENV_ADDRESS
 
 PACKAGE_PARENT = Path(__file__).resolve().parents[2]

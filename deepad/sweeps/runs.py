@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from deepad.store import RunRecord, RunStore
+from deepad.runs.listing import RunRecord, RunStore
 from deepad.training.config import RunConfig, validate_config
 
 

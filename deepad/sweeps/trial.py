@@ -18,7 +18,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from deepad.runfolder import CONFIG
+from deepad.runs.layout import CONFIG
 
 STOP_POLL_S = 1.0  # how often a running trial asks whether the sweep was cancelled
 NOT_SHIPPED = (CONFIG,)  # the driver wrote it; the node's copy may name node-local paths
@@ -52,7 +52,7 @@ class Channel:
 
 def _streaming_store(root: Path, channel, run_id: str):
     """A RunStore whose status changes and history records are also pushed to the channel."""
-    from deepad.store import RunStore
+    from deepad.runs.listing import RunStore
 
     class StreamingStore(RunStore):
         def update_status(self, run, **fields):
@@ -113,7 +113,7 @@ def run_trial(run_id: str, config: dict, status: dict, files: dict[str, bytes], 
     import ray
     import torch
 
-    from deepad.store import RunRecord, RunStore
+    from deepad.runs.listing import RunRecord, RunStore
     from deepad.training.config import RunConfig
     from deepad.training.runner import execute
 

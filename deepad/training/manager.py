@@ -23,8 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deepad.errors import DeepADError
-from deepad.runfolder import WORKER_LOG, RunFolder
-from deepad.store import LIVE_STATES, RunRecord, RunStore
+from deepad.runs.layout import WORKER_LOG
+from deepad.runs.read import RunFolder
+from deepad.runs.listing import RunRecord, RunStore
+from deepad.runs.records import LIVE_STATES
 from deepad.training.config import RunConfig
 from deepad.training.runner import create_run, request_stop
 from deepad.training.worker import THREAD_VARS

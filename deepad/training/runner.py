@@ -25,8 +25,9 @@ from deepad.detectors import registry
 from deepad.detectors.base import Cancelled
 from deepad.diagnostics import collapse_summary, final_report
 from deepad.errors import DeepADError, TrainingFailed, describe_os_error
-from deepad.runfolder import STOP_REQUEST, RunFolder
-from deepad.store import RunRecord, RunStore
+from deepad.runs.layout import STOP_REQUEST
+from deepad.runs.listing import RunRecord, RunStore
+from deepad.runs.read import RunFolder
 from deepad.training.config import RunConfig, validate_config
 
 EventCallback = Callable[[str, dict], None]  # (run_id, epoch record)

@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(threads)
-    from deepad.store import RunStore
+    from deepad.runs.listing import RunStore
     from deepad.training.config import RunConfig
     from deepad.training.runner import execute
 

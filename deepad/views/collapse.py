@@ -3,7 +3,7 @@ the side-by-side comparison of two runs (a lesson's trigger and fix, or any two)
 
 from __future__ import annotations
 
-from deepad.store import RunRecord
+from deepad.runs.listing import RunRecord
 
 __all__ = ["verdict_applies", "latest_collapse", "VERDICT_RULE", "verdict_reasons", "representation_dim",
            "config_rows", "method_curves"]

@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from deepad.store import LIVE_STATES, RunRecord
+from deepad.runs.listing import RunRecord
+from deepad.runs.records import LIVE_STATES
 
 __all__ = ["NORMAL", "ANOMALY", "run_title", "dataset_label", "run_label", "is_live", "config_json", "class_names",
            "distances", "image_tile"]

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from deepad import metrics
-from deepad.store import RunRecord
+from deepad.runs.listing import RunRecord
 from deepad.views.common import ANOMALY, NORMAL, class_names, distances
 
 __all__ = ["default_threshold", "threshold_options", "flagged_share", "Curves", "curves", "share_label",

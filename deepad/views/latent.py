@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from deepad.runfolder import MODEL
-from deepad.store import RunRecord
-from deepad.training.reload import run_dataset, run_detector
+from deepad.runs.layout import MODEL
+from deepad.runs.listing import RunRecord
+from deepad.runs.reopen import run_dataset, run_detector
 from deepad.views.common import ANOMALY, NORMAL, class_names, distances, image_tile
 from deepad.views.evaluate import default_threshold
 from deepad.views.samples import sample_inputs
@@ -187,7 +187,7 @@ def probe_truth(run: RunRecord, size: int | None = None) -> np.ndarray | None:
     from deepad.training.config import RunConfig
     from deepad.training.runner import build_split, load_data
 
-    from deepad.training.reload import run_dataset_name
+    from deepad.runs.reopen import run_dataset_name
 
     try:
         cfg = RunConfig(**{**run.config, "dataset": run_dataset_name(run)})

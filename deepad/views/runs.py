@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from deepad.store import RunRecord
+from deepad.runs.listing import RunRecord
 from deepad.views.common import _num, _short, dataset_label, run_title
 
 __all__ = ["planned_records", "phase_words", "Progress", "progress", "status_text", "RunState", "run_state",
@@ -106,7 +106,7 @@ class RunState:
 
 def run_state(run: RunRecord, n_records: int, queue_position: int | None = None) -> RunState:
     """The one reading of a run's state that a screen draws from (see `RunState`)."""
-    from deepad.store import LIVE_STATES
+    from deepad.runs.records import LIVE_STATES
 
     epoch = int((run.status.get("last") or {}).get("epoch") or run.status.get("epoch") or 0)
     return RunState(run.state, status_text(run, queue_position), progress(run, n_records), epoch,

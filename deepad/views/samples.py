@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from deepad.store import RunRecord
+from deepad.runs.listing import RunRecord
 from deepad.views.common import ANOMALY, NORMAL, class_names, image_tile
 
 __all__ = ["extremes", "errors_at", "sample_captions", "sample_table", "sample_inputs",

@@ -6,8 +6,8 @@ import streamlit as st
 
 from deepad import embedding, figures
 from pages import views as vm
-from deepad.runfolder import MODEL, RESULTS, SNAPSHOTS
-from deepad.training.reload import run_dataset
+from deepad.runs.layout import MODEL, RESULTS, SNAPSHOTS
+from deepad.runs.reopen import run_dataset
 from pages import ui
 
 st.title("Latent space")

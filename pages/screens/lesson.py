@@ -10,7 +10,7 @@ from deepad import figures
 from pages import views as vm
 from deepad.diagnostics import EXPLANATION
 from deepad.presets import load_presets
-from deepad.runfolder import SNAPSHOTS
+from deepad.runs.layout import SNAPSHOTS
 from pages import ui
 
 ss = st.session_state

@@ -10,8 +10,8 @@ from deepad import figures, scoring
 from pages import views as vm
 from deepad.embedding import pca_basis, pca_project
 from deepad.errors import DeepADError
-from deepad.runfolder import MODEL, RESULTS
-from deepad.training.reload import run_dataset, run_detector
+from deepad.runs.layout import MODEL, RESULTS
+from deepad.runs.reopen import run_dataset, run_detector
 from pages import ui
 
 st.title("Score your own input")

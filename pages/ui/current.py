@@ -8,9 +8,12 @@ import streamlit as st
 
 from pages import views as vm
 from deepad.errors import DeepADError
-from deepad.runfolder import RESULTS, DamagedFile, RunFolder
-from deepad.store import RunRecord, check_run_id
-from deepad.training.reload import run_dataset
+from deepad.runs.layout import RESULTS
+from deepad.runs.read import RunFolder
+from deepad.runs.records import DamagedFile
+from deepad.runs.layout import check_run_id
+from deepad.runs.listing import RunRecord
+from deepad.runs.reopen import run_dataset
 from pages import page_path
 from pages.ui.look import badge, esc
 from pages.ui.singletons import manager, store

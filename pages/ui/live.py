@@ -10,8 +10,8 @@ from typing import Callable
 import streamlit as st
 
 from pages import views as vm
-from deepad.live import HistoryReader, curves_refresh_seconds, refresh_seconds
-from deepad.store import RunRecord
+from deepad.runs.follow import HistoryReader, curves_refresh_seconds, refresh_seconds
+from deepad.runs.listing import RunRecord
 from pages.ui.current import get_run
 
 LIVE_REFRESH_S = 2.0  # how often a view of several runs, a sweep or UMAP looks again (one run: `refresh_every`)
@@ -19,7 +19,7 @@ LIVE_REFRESH_S = 2.0  # how often a view of several runs, a sweep or UMAP looks 
 
 def history_of(run: RunRecord) -> list[dict]:
     """The run's epoch records, read incrementally: this session keeps one reader per run, which
-    parses only the lines appended since its last look (see `deepad.live.HistoryReader`)."""
+    parses only the lines appended since its last look (see `deepad.runs.follow.HistoryReader`)."""
     readers = st.session_state.setdefault("_history_readers", {})
     key = str(run.path)
     if key not in readers:
@@ -31,8 +31,8 @@ def history_of(run: RunRecord) -> list[dict]:
 
 def refresh_every(run: RunRecord, charts: bool = False) -> float | None:
     """How often a live view of the run looks again (None once it has ended): quicker while epoch
-    records arrive every second or so, slower for long epochs (`deepad.live.refresh_seconds`);
-    its `charts` less often (`deepad.live.curves_refresh_seconds`)."""
+    records arrive every second or so, slower for long epochs (`deepad.runs.follow.refresh_seconds`);
+    its `charts` less often (`deepad.runs.follow.curves_refresh_seconds`)."""
     if not vm.is_live(run):
         return None
     return (curves_refresh_seconds if charts else refresh_seconds)(history_of(run), run.state)

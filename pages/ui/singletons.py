@@ -7,7 +7,7 @@ import streamlit as st
 
 from deepad import embedding
 from deepad.errors import DeepADError
-from deepad.store import RunRecord, RunStore
+from deepad.runs.listing import RunRecord, RunStore
 from deepad.training.manager import RunManager
 from deepad.warmup import warm_up_server
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 import streamlit as st
 
 from pages import views as vm
-from deepad.store import RunRecord
+from deepad.runs.listing import RunRecord
 
 
 # --- threshold shared by the ROC and Samples pages ---------------------------------------------------

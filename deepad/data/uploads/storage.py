@@ -16,7 +16,8 @@ from deepad.data.uploads.images import folder_files
 from deepad.data.uploads.loader import load_user_bytes, load_user_data
 from deepad.data.uploads.sources import DEFAULT_MAX_BYTES, source_from_bytes, source_from_path
 from deepad.errors import DeepADError
-from deepad.runfolder import RunFolder, atomic_write
+from deepad.runs.files import atomic_write
+from deepad.runs.read import RunFolder
 
 
 def _safe_filename(name: str) -> str:

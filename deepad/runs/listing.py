@@ -1,4 +1,4 @@
-"""Runs on disk: one folder per run under the runs folder (its files: `deepad.runfolder`).
+"""The runs folder: one folder per run (its files: `deepad.runs.layout`); a run as read (`RunRecord`).
 
 Reading never writes. A run whose status says "queued" or "running" but whose owner process is
 gone is reported as "interrupted" when read; only a process that supervises or owns the run writes
@@ -14,10 +14,8 @@ resolves outside the runs folder, is skipped and never written to or deleted. Ru
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import shutil
-import socket
 import stat
 import time
 from dataclasses import dataclass, field
@@ -26,73 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from deepad.errors import DeepADError, describe_os_error
-from deepad.runfolder import (  # noqa: F401  (re-exported: the writers many callers use)
-    CONFIG, HISTORY, MODEL, RESULTS, SNAPSHOTS, STALE_TMP_S, RunFolder, atomic_save_npz, atomic_write_bytes,
-    atomic_write_json)
-from deepad.runrecords import LIVE_STATES, DamagedFile
-
-DAMAGED = "damaged"
-RUN_ID_MAX = 128
-_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-
-
-def resolve_runs_dir(arg: str | Path | None = None) -> Path:
-    """`--runs-dir`, else $DEEPAD_RUNS_DIR, else ~/.deepad/runs."""
-    if arg:
-        return Path(arg).expanduser()
-    env = os.environ.get("DEEPAD_RUNS_DIR")
-    if env:
-        return Path(env).expanduser()
-    return Path.home() / ".deepad" / "runs"
-
-
-def check_run_id(run_id) -> str:
-    """The run id itself, or DeepADError saying what a run id looks like."""
-    if not isinstance(run_id, str) or not run_id:
-        raise DeepADError("run id: give the id of a run; `python -m deepad list` shows them")
-    shown = repr(run_id if len(run_id) <= 60 else run_id[:57] + "...")
-    if len(run_id) > RUN_ID_MAX:
-        raise DeepADError(f"run id {shown}: {len(run_id)} characters, at most {RUN_ID_MAX} are allowed; "
-                          "`python -m deepad list` shows the runs")
-    if not _RUN_ID.fullmatch(run_id):
-        raise DeepADError(f"run id {shown}: only letters, digits, '.', '_' and '-' are allowed (and it "
-                          "starts with a letter or digit); `python -m deepad list` shows the runs")
-    return run_id
-
-
-def _process_token(pid: int) -> str | None:
-    """An id for a live process that survives pid reuse: its start time from /proc when there."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return None
-
-
-def _owner() -> dict:
-    return {"pid": os.getpid(), "host": socket.gethostname(), "token": _process_token(os.getpid())}
-
-
-def owner_alive(owner: dict | None) -> bool:
-    if not owner:
-        return False
-    if owner.get("host") != socket.gethostname():
-        return True  # cannot tell from here; trust the record
-    pid = owner.get("pid")
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    token = _process_token(pid)
-    if owner.get("token") is not None:
-        return token == owner["token"]
-    try:
-        os.kill(pid, 0)
-        return True
-    except OSError:
-        return False
-
-
-INTERRUPTED_ERROR = "the process running it stopped before it finished"
-
+from deepad.runs.layout import CONFIG, HISTORY, RESULTS, SNAPSHOTS, STALE_TMP_S, check_run_id, resolve_runs_dir
+from deepad.runs.read import RunFolder
+from deepad.runs.records import (DAMAGED, INTERRUPTED_ERROR, LIVE_STATES, DamagedFile, current_owner,
+                                 owner_alive)
 
 @dataclass
 class RunRecord:
@@ -214,7 +149,7 @@ class RunStore:
             raise DeepADError(f"runs folder {self.root} cannot be created: {describe_os_error(exc)}") from None
         if not self.root.is_dir():
             raise self._not_a_folder()
-        status = {"state": "queued", "created": time.time(), "epoch": 0, "owner": _owner()}
+        status = {"state": "queued", "created": time.time(), "epoch": 0, "owner": current_owner()}
         for attempt in range(5):  # run ids carry a short random part: a clash is rare, try again
             run_id = check_run_id(f"{time.strftime('%Y%m%d-%H%M%S')}-{method}-{secrets.token_hex(3)}")
             path = self.root / run_id
@@ -238,7 +173,7 @@ class RunStore:
     def update_status(self, run: RunRecord, **fields) -> dict:
         status = {**run.status, **fields, "updated": time.time()}
         if fields.get("state") in LIVE_STATES:
-            status["owner"] = _owner()
+            status["owner"] = current_owner()
         run.files.write_status(status)
         run.status = status
         return status

@@ -4,7 +4,7 @@
   reads from the byte offset where it stopped and parses only the new complete lines. A line
   still being written is left for the next look; a file that was replaced or shortened is read
   again from the start; a line that is not JSON (a damaged file) ends the history there, as
-  `deepad.store.read_history` does.
+  `RunFolder.read_history` does.
 - `FileStamp` tells whether a file (e.g. `snapshots.npz`, rewritten whole) changed since it was
   last seen, from its size and modification time, so that it is loaded only when it did.
 - `refresh_seconds` picks how often a live view looks again, from how fast records arrive.
@@ -16,8 +16,10 @@ import json
 import os
 from pathlib import Path
 
-from deepad.runfolder import HISTORY, MAX_HISTORY_BYTES, RunFolder
-from deepad.runrecords import DamagedFile, history_record_problem, open_read
+from deepad.runs.files import open_read
+from deepad.runs.layout import HISTORY, MAX_HISTORY_BYTES
+from deepad.runs.read import RunFolder
+from deepad.runs.records import DamagedFile, history_record_problem
 
 
 class HistoryReader:

@@ -1,8 +1,5 @@
-"""A run brought back from its folder: the dataset it trained on and its trained detector.
-
-The run store only reads and writes a run's files; turning them into a dataset or a detector needs
-the data loaders and the detector registry, which sit above it.
-"""
+"""A run opened again from its folder: the dataset it trained on and its trained detector (the
+data loaders and the detector registry turn its files into them)."""
 
 from __future__ import annotations
 
@@ -13,7 +10,7 @@ from pathlib import Path
 from deepad.data.datasets import Dataset, load_dataset
 from deepad.data.uploads import parse_user_dataset_name, user_dataset_name
 from deepad.errors import DeepADError
-from deepad.store import RunRecord
+from deepad.runs.listing import RunRecord
 
 
 def run_dataset_name(run: RunRecord) -> str:

@@ -1,26 +1,6 @@
-"""The files of one run folder, in one place: their names, and typed, validated reading and writing.
-
-    config.json       the validated RunConfig (written first)
-    status.json       state, epoch, error, owner process, summary (replaced atomically, last)
-    history.jsonl     one JSON record per epoch, appended as training goes
-    snapshots.npz     probe-set embeddings per epoch, with the centre c of each (for watching collapse happen)
-    split.json        classes, preprocessing parameters, sample indices
-    results.npz       test (and training) scores, labels, embeddings
-    diagnostics.json  the collapse report of the final embeddings
-    model.pt          the detector's weights: tensors and plain data only, never a pickle
-    umap.npz          the cached 2-D projection of the test embeddings
-    traceback.txt     what went wrong, when a run failed on an unexpected error
-    worker.log        the output of the worker process that trained it (in the dashboard)
-    stop.request      present while someone asks the process training the run to stop
-    data/             the user's own data file, when the run trained on one
-
-Every write goes to a temporary name in the folder and is renamed into place; the temporary file
-is removed when the write fails (a full disk, a folder removed meanwhile). Nothing here follows a
-symbolic link: a run file that is a link is reported as damaged and is replaced, never written
-through. Every read checks the type and shape of what it reads and raises `DamagedFile` (naming the
-file and what is wrong) instead of handing on something a page would trip over.
-
-Typed records: `deepad.runrecords`; atomic writes: `deepad.atomicfiles`."""
+"""Reading one run folder's files: every read checks the type and shape of what it reads and
+raises `DamagedFile` (naming the file and what is wrong) instead of handing on something a page
+would trip over. The files and their names: `deepad.runs.layout`."""
 
 from __future__ import annotations
 
@@ -34,39 +14,18 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
-from deepad import runvalues
-from deepad.atomicfiles import (TMP_SUFFIX, _json_default, _tmp_path, atomic_save_npz,  # noqa: F401
-                                atomic_write, atomic_write_bytes, atomic_write_json, json_bytes)
 from deepad.errors import DeepADError
-from deepad.runrecords import (NPZ_ERRORS, RESULTS_REQUIRED, RESULTS_SPEC, SNAPSHOTS_SPEC, UMAP_SPEC,
-                               ConfigRecord, DamagedFile, SplitRecord, Status, check_npz,
-                               history_record_problem, npz_reason, open_read, validation_reason)
-
-
-CONFIG = "config.json"
-STATUS = "status.json"
-HISTORY = "history.jsonl"
-SNAPSHOTS = "snapshots.npz"
-SPLIT = "split.json"
-RESULTS = "results.npz"
-DIAGNOSTICS = "diagnostics.json"
-MODEL = "model.pt"
-UMAP = "umap.npz"
-TRACEBACK = "traceback.txt"
-WORKER_LOG = "worker.log"
-STOP_REQUEST = "stop.request"
-DATA = "data"
-FILES = (CONFIG, STATUS, HISTORY, SNAPSHOTS, SPLIT, RESULTS, DIAGNOSTICS, MODEL, UMAP, TRACEBACK, WORKER_LOG,
-         STOP_REQUEST)
-MAX_JSON_BYTES = 64 * 2 ** 20  # a JSON run file larger than this is not one deepad wrote
-JSON_LIMITS = {CONFIG: 2 ** 20, STATUS: 2 ** 20, SPLIT: 16 * 2 ** 20, DIAGNOSTICS: 16 * 2 ** 20}
-MAX_HISTORY_BYTES = 16 * 2 ** 20  # of a longer history.jsonl only its last part is read
-MAX_MODEL_BYTES = 2 ** 31  # a model.pt larger than this is not loaded
-MAX_TEXT_BYTES = 64 * 2 ** 10  # of traceback.txt and worker.log only the last part is read
+from deepad.runs.arrays import (NPZ_ERRORS, RESULTS_REQUIRED, RESULTS_SPEC, SNAPSHOTS_SPEC, UMAP_SPEC, check_npz,
+                                check_result_values, check_values, npz_reason)
+from deepad.runs.files import (TMP_SUFFIX, _json_default, atomic_save_npz, atomic_write, atomic_write_bytes,
+                               atomic_write_json, json_bytes, open_read)
+from deepad.runs.layout import (CONFIG, DATA, DIAGNOSTICS, FILES, HISTORY, JSON_LIMITS, MAX_HISTORY_BYTES,
+                                MAX_JSON_BYTES, MAX_MODEL_BYTES, MAX_TEXT_BYTES, MODEL, RESULTS, SNAPSHOTS, SPLIT,
+                                STATUS, TRACEBACK, UMAP)
+from deepad.runs.records import ConfigRecord, DamagedFile, SplitRecord, Status, history_record_problem, validation_reason
 
 
 _HISTORY_CHECKS: dict[tuple, str | None] = {}
-STALE_TMP_S = 60.0  # a temporary file this old belongs to a write that never finished
 
 
 class RunFolder:
@@ -187,7 +146,7 @@ class RunFolder:
 
     def read_history(self) -> list[dict]:
         """The epoch records up to the first line that is not a JSON object: a line cut short by a
-        crash ends the history there (as `deepad.live.HistoryReader` reads it while a run trains)."""
+        crash ends the history there (as `deepad.runs.follow.HistoryReader` reads it while a run trains)."""
         return self.history_since(0)[0]
 
     def history_since(self, offset: int) -> tuple[list[dict], int]:
@@ -288,12 +247,12 @@ class RunFolder:
         lengths, rows = self._expected()
         arrays = self._read_npz(RESULTS, RESULTS_SPEC, RESULTS_REQUIRED, lengths, rows)
         if arrays is not None:
-            runvalues.check_result_values(arrays, self._n_samples())
+            check_result_values(arrays, self._n_samples())
         return arrays
 
     def check_values(self) -> None:
-        """See `deepad.runvalues.check_values`."""
-        runvalues.check_values(self)
+        """See `deepad.arrays.check_values`."""
+        check_values(self)
 
     def _n_samples(self) -> int | None:
         try:

@@ -1,0 +1,13 @@
+"""A run's whole life on disk, in one package:
+
+    layout.py    where a run lives: the runs folder, run ids, the names of a run's files
+    records.py   the typed records of those files (states, status, config, split, history lines)
+    files.py     bytes: atomic writes, opening only regular files
+    arrays.py    what the .npz files must hold, checked from their headers, and their values
+    read.py      reading one run's files (`RunFolder`)
+    listing.py   the runs folder: a run as read (`RunRecord`), listing, deleting (`RunStore`)
+    follow.py    following a run while it trains (new history lines only)
+    reopen.py    a finished run's dataset and trained detector
+
+Nothing outside this package builds a run's path or writes a run's file. The modules are imported
+by their own names (this package's `__init__` imports nothing)."""
