@@ -1,7 +1,7 @@
 """The package's shape: its packages in layers, each importing only its own layer and those below;
-no import cycle inside `deepad/`; no module over the size limit; and a detector folder dropped into a
-copy of the package appears in the CLI, the dashboard's method list and trains, with no other file
-touched."""
+no import cycle inside `deepad/`; a detector's folder imported by nothing outside it (the registry
+reads it); no module over the size limit; and a detector folder dropped into a copy of the package
+appears in the CLI, the dashboard's method list and trains, with no other file touched."""
 
 from __future__ import annotations
 
@@ -206,6 +206,40 @@ def test_no_import_runs_up_the_layers():
     found = upward_imports(package_graph(), pending=PENDING)
     assert not found, "imports that run up the layers:\n" + "\n".join(found)
 
+
+
+def detector_folder_imports(graph: dict[str, set[str]], package: Path = PACKAGE) -> list[str]:
+    """Imports of a detector's folder from outside it: the registry finds a folder and reads it
+    through its spec, so nothing else (another detector, the CLI, the training) names one."""
+    folders = {p.name for p in (package / "detectors").iterdir()
+               if p.is_dir() and (p / "__init__.py").exists() and not p.name.startswith("_")}
+    found = []
+    for module, deps in sorted(graph.items()):
+        own = module.split(".")[2] if module.startswith("deepad.detectors.") else None
+        for dep in sorted(deps):
+            parts = dep.split(".")
+            if len(parts) > 2 and parts[1] == "detectors" and parts[2] in folders and parts[2] != own:
+                found.append(f"{module} imports {dep}")
+    return found
+
+
+def test_the_folder_check_finds_a_detector_that_imports_another(tmp_path):
+    pkg = tmp_path / "deepad"
+    for folder in ("detectors", "detectors/one", "detectors/two", "detectors/_shared"):
+        (pkg / folder).mkdir(parents=True)
+        (pkg / folder / "__init__.py").write_text("")
+    (pkg / "__init__.py").write_text("")
+    (pkg / "detectors" / "one" / "detector.py").write_text("from deepad.detectors.one import x\n"
+                                                           "from deepad.detectors._shared import y\n")
+    (pkg / "detectors" / "two" / "detector.py").write_text("from deepad.detectors.one import detector\n")
+    (pkg / "cli.py").write_text("import deepad.detectors.two\n")
+    assert detector_folder_imports(import_graph(pkg), pkg) == [
+        "deepad.cli imports deepad.detectors.two", "deepad.detectors.two.detector imports deepad.detectors.one.detector"]
+
+
+def test_no_detector_folder_is_imported_from_outside_it():
+    found = detector_folder_imports(package_graph())
+    assert not found, "detector folders are read through the registry only:\n" + "\n".join(found)
 
 # -- module size ------------------------------------------------------------------------------------
 MAX_MODULE_LINES = 400  # a module a newcomer can read in one sitting; split a larger one by responsibility
