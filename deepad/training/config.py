@@ -11,7 +11,7 @@ from deepad.configbase import ConfigModel
 from deepad.data.setups import SetupConfig
 from deepad.detectors.registry import DEFAULT_METHOD
 from deepad.errors import DeepADError
-from deepad.validation import allowed_range, format_validation_error  # noqa: F401  (re-exported)
+from deepad.validation import format_validation_error
 
 SWEEP_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_-]{0,63}$")
 

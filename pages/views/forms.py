@@ -93,7 +93,7 @@ def field_specs(config_cls) -> list[FieldSpec]:
     and `json_schema_extra` hints: {"widget": "slider" | "log" | "number" (a typed number, bounded or not), "step": ..., "group": one of
     FORM_GROUPS, "lesson": True, "when": {other field: [values it must have] or {"not": [...]}},
     "why": "..."} (see `inactive_reason`)."""
-    from deepad.training.config import allowed_range
+    from deepad.validation import allowed_range
 
     specs = []
     for name, info in config_cls.model_fields.items():  # (in the config's order)
@@ -167,7 +167,7 @@ def field_errors(config_cls, values: dict[str, Any]) -> tuple[dict | None, dict[
     on the method's config); rules across fields come under "" (the config's own message)."""
     from pydantic import ValidationError
 
-    from deepad.training.config import format_validation_error
+    from deepad.validation import format_validation_error
 
     params, errors = {}, {}
     for spec in field_specs(config_cls):

@@ -125,7 +125,7 @@ def check_setup(setup: dict, dataset) -> str | None:
 
     from deepad.data.setups import SetupConfig, check_classes
     from deepad.errors import DeepADError
-    from deepad.training.config import format_validation_error
+    from deepad.validation import format_validation_error
 
     try:
         check_classes(SetupConfig(**setup), dataset)
