@@ -153,9 +153,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = tuple((title, frozenset(names))
     ("the entry points", {"__main__", "deepad"}),
 ))
 # code not yet moved to the layer it belongs in: module -> (the higher layer it still imports, why)
-PENDING: dict[str, tuple[str, str]] = {
-    "deepad.data.uploads.storage": ("runs", "an upload's copy into a run folder belongs to the runs"),
-}
+PENDING: dict[str, tuple[str, str]] = {}
 
 
 def layer_of(module: str) -> str:

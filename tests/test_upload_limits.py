@@ -113,7 +113,7 @@ def test_a_dataset_name_cannot_lift_the_size_limit():
 def test_staged_uploads_are_removed_after_a_day_and_kept_under_a_total(tmp_path):
     import time
 
-    from deepad.data.uploads import prune_staged, stage_upload_bytes
+    from deepad.runs.uploads import prune_staged, stage_upload_bytes
 
     def csv(seed: int) -> bytes:
         rng = np.random.default_rng(seed)

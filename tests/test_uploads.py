@@ -17,9 +17,10 @@ from deepad import metrics
 from deepad.data import SetupConfig, make_split
 from deepad.data.datasets import dataset_info, load_dataset
 from deepad.data.uploads import (load_user_bytes, load_user_data, normal_classes, parse_user_dataset_name,
-                                 stage_upload_bytes, copy_into_run, write_into_run, user_dataset_name)
+                                 user_dataset_name)
 from deepad.detectors import registry
 from deepad.errors import DeepADError
+from deepad.runs.uploads import copy_into_run, stage_upload_bytes, write_into_run
 from deepad.runs.reopen import run_dataset
 
 TINY_SVDD = {"epochs": 8, "pretrain_epochs": 0, "batch_size": 32, "lr": 1e-3}

@@ -8,6 +8,7 @@
     listing.py   the runs folder: a run as read (`RunRecord`), listing, deleting (`RunStore`)
     follow.py    following a run while it trains (new history lines only)
     reopen.py    a finished run's dataset and trained detector
+    uploads.py   a user's upload kept with its run, or staged until the run exists
 
 Nothing outside this package builds a run's path or writes a run's file. The modules are imported
 by their own names (this package's `__init__` imports nothing)."""

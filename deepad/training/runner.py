@@ -85,7 +85,8 @@ def create_run(cfg: RunConfig | dict, store: RunStore) -> tuple[RunRecord, RunCo
 def _keep_user_data(run: RunRecord, cfg: RunConfig) -> RunConfig:
     """Copy a user's file into the run's folder and point the config at the copy, so the run can be
     reopened after the original has moved or changed."""
-    from deepad.data.uploads import parse_user_dataset_name, copy_into_run, user_dataset_name
+    from deepad.data.uploads import parse_user_dataset_name, user_dataset_name
+    from deepad.runs.uploads import copy_into_run
 
     path, options = parse_user_dataset_name(cfg.dataset)
     rel = copy_into_run(path, run.path, **options)

@@ -93,6 +93,7 @@ def stage_upload(check: UploadCheck, filename: str, data: bytes, folder, drop_ba
     once) and give it its "file:" dataset name, which a run config accepts; the run copies the
     file into its own folder when it starts, so it can be reopened later."""
     from deepad.data import uploads
+    from deepad.runs.uploads import stage_upload_bytes
 
     if check.dataset is None:
         return check
@@ -101,6 +102,6 @@ def stage_upload(check: UploadCheck, filename: str, data: bytes, folder, drop_ba
                "image_size": (f"{image_size[0]}x{image_size[1]}"
                               if image_size is not None and check.kind == "zip" else None)}
     options = {k: v for k, v in options.items() if v is not None}
-    path = uploads.stage_upload_bytes(data, filename, folder, **options)
+    path = stage_upload_bytes(data, filename, folder, **options)
     check.dataset_name = uploads.user_dataset_name(Path(path).resolve(), **options)
     return check

@@ -27,9 +27,9 @@ the options can also come as a dict through their `options` argument. A relative
 from the current folder.
 
 One module per job: `sources` (what an upload is and its limits), `labels`, `tables` (CSV, NPZ),
-`images`, `loader` (the public loaders), `inputs` (samples to score), `storage` (`copy_into_run`
-and `write_into_run` keep a validated upload in its run's folder; `stage_upload_bytes` keeps one
-until its run exists) and `names` ("file:" dataset names).
+`images`, `loader` (the public loaders), `inputs` (samples to score) and `names` ("file:" dataset
+names). Loading never writes: keeping an upload with its run, or staged until the run exists, is
+`deepad.runs.uploads`.
 """
 
 from deepad.data.uploads.images import max_decoded_bytes
@@ -40,12 +40,9 @@ from deepad.data.uploads.names import (FILE_PREFIX, OPTION_NAMES, load_user_data
                                        user_dataset_info, user_dataset_name)
 from deepad.data.uploads.sources import (CSV_SUFFIXES, DEFAULT_MAX_BYTES, IMAGE_SUFFIXES, LABEL_NAMES, MAX_CLASSES,
                                          MAX_COLUMNS, MAX_FILES)
-from deepad.data.uploads.storage import (STAGED_MAX_AGE_S, STAGED_MAX_BYTES, copy_into_run, prune_staged,
-                                         stage_upload_bytes, write_into_run)
 from deepad.data.uploads.tables import csv_columns
 
 __all__ = ["CSV_SUFFIXES", "DEFAULT_MAX_BYTES", "FILE_PREFIX", "IMAGE_SUFFIXES", "Inputs", "LABEL_NAMES",
-           "MAX_CLASSES", "MAX_COLUMNS", "MAX_FILES", "OPTION_NAMES", "STAGED_MAX_AGE_S", "STAGED_MAX_BYTES",
-           "copy_into_run", "csv_columns", "load_user_bytes", "load_user_data", "load_user_dataset",
-           "max_decoded_bytes", "natural_order", "normal_classes", "parse_user_dataset_name", "prune_staged", "read_inputs",
-           "stage_upload_bytes", "user_dataset_info", "user_dataset_name", "write_into_run"]
+           "MAX_CLASSES", "MAX_COLUMNS", "MAX_FILES", "OPTION_NAMES", "csv_columns", "load_user_bytes", "load_user_data", "load_user_dataset",
+           "max_decoded_bytes", "natural_order", "normal_classes", "parse_user_dataset_name", "read_inputs",
+           "user_dataset_info", "user_dataset_name"]

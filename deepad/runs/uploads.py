@@ -1,5 +1,6 @@
-"""Where an upload is kept: copied into its run's folder, or staged (kept once per content) until
-its run exists, staged files pruned by age and total size."""
+"""Where an upload is kept: copied into its run's folder (validated first with the loaders of
+`deepad.data.uploads`), or staged (kept once per content) until its run exists, staged files pruned
+by age and total size."""
 
 from __future__ import annotations
 
