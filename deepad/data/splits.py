@@ -162,15 +162,16 @@ def make_split(dataset: Dataset, setup: SetupConfig, seed: int = 0,
         raise DeepADError(f"known_normals={setup.known_normals}: only {n_normal} normal training "
                           "samples exist")
     rows = np.concatenate([normal_rows, known, polluted])
-    inputs = source.training_inputs(rows, n_normal, len(known))
+    inputs = source.training_inputs(rows, n_normal, len(known))  # unpreprocessed, in the order of `rows`
     target = np.r_[np.zeros(n_normal), np.ones(len(known) + len(polluted))]
     known_label = np.r_[np.zeros(n_normal), -np.ones(len(known)), np.zeros(len(polluted))]
     known_label[rng.permutation(n_normal)[:setup.known_normals]] = 1
     order = rng.permutation(len(rows))
+    rows, inputs, target, known_label = rows[order], inputs[order], target[order], known_label[order]
 
     method = setup.preprocess if setup.preprocess != "auto" else (
         preprocess or ("gcn" if dataset.kind == "image" else "standardize"))
-    params = fit_preprocess(inputs[order], method)
+    params = fit_preprocess(inputs, method)
 
     def part(rows_: np.ndarray, inputs_: np.ndarray, target_: np.ndarray, known_label_: np.ndarray) -> Part:
         return Part(x=apply_preprocess(inputs_, params), y=dataset.y[rows_], target=target_.astype(np.int64),
@@ -185,6 +186,6 @@ def make_split(dataset: Dataset, setup: SetupConfig, seed: int = 0,
         return part(rows_[o], dataset.x[rows_[o]] if inputs_ is None else inputs_[o], target_[o], np.zeros(len(o)))
 
     held = {name: held_out(name) for name in source.held_out_order}
-    return Split(train=part(rows[order], inputs[order], target[order], known_label[order]), val=held["val"],
+    return Split(train=part(rows, inputs, target, known_label), val=held["val"],
                  test=held["test"], dataset=dataset, normal=normal, anomaly=anomaly, preprocess=params,
                  alterations=source.alterations)
