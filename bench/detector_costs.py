@@ -26,7 +26,7 @@ from bench.paper_tables import one_vs_all
 from deepad import metrics
 from deepad.data.datasets import load_dataset
 from deepad.detectors import registry
-from deepad.presets import get_preset
+from deepad.presets import declared_presets, get_preset
 from deepad.training.config import RunConfig, validate_config
 from deepad.training.runner import build_split
 
@@ -36,7 +36,8 @@ def setup_for(method: str, c: int) -> tuple[dict, str]:
     (known anomalies, known normals) takes the set-up of the first preset it suggests; a preset's
     single-normal-class set-up moves to class c, one with several normal classes is fixed."""
     spec = registry.spec(method)
-    preset = spec.presets[0] if spec.requires and spec.presets else None
+    declared = declared_presets(method)
+    preset = declared[0] if spec.requires and declared else None
     if preset is None:
         return {"normal": [c]}, "one-vs-all"
     setup = get_preset(preset).config["setup"]

@@ -1,7 +1,9 @@
 """Named run configs: the papers' set-ups and the collapse lessons. A detector's presets are the
 JSON files of its folder's `presets/` (deepad/detectors/<folder>/presets/<name>.json): the folder
-says the method, so a preset's config does not name it; the file's stem is the preset's name,
-unique over every folder.
+says the method, so a preset's config does not name it. The file's stem is the preset's name; a
+stem (or a lesson) that an earlier method's folder already uses, as in a copied folder, is
+prefixed with the method's name ("r2ad2-copy-r2ad2-semi"). A detector's `SPEC.presets` names
+files of its own folder (`declared_presets` gives their preset names).
 
 Each file: {"title", "description", "group", "config": <RunConfig fields but the method>}.
 `group` sorts them in the dashboard ("collapse" lessons, "papers" set-ups, ...).
@@ -44,6 +46,7 @@ class Preset:
     differs_in: tuple[str, ...] = ()
     pair: str | None = None  # the other preset of the lesson
     kind: str = "lesson"  # "lesson" (collapse: trigger / fix) or "demo" (without / with)
+    stem: str = ""  # its file's name in its folder, without .json
 
 
 def preset_folders() -> dict[str, Path]:
@@ -59,27 +62,42 @@ def load_presets(folder: Path | None = None) -> dict[str, Preset]:
     sources = [(None, Path(folder))] if folder is not None else list(preset_folders().items())
     out: dict[str, Preset] = {}
     where: dict[str, Path] = {}
+    lesson_of: dict[str, str | None] = {}  # a lesson's name -> the method whose presets hold it
     for method, place in sources:
         for f in sorted(place.glob("*.json")):
             d = json.loads(f.read_text())
             config = dict(d["config"])
+            name, lesson = f.stem, d.get("lesson")
             if method is not None:
                 if config.get("method", method) != method:
                     raise DeepADError(f"preset {f}: it is in the folder of method {method} but names method "
                                       f"{config['method']!r}; leave the method out (the folder says it)")
                 config["method"] = method
-            if f.stem in out:
-                raise DeepADError(f"two presets named {f.stem!r} ({where[f.stem]} and {f}); preset names are "
-                                  "shared by every detector: rename one file")
-            where[f.stem] = f
-            out[f.stem] = Preset(f.stem, d["title"], d.get("description", ""), d.get("group", "other"),
-                                 config, d.get("lesson"), d.get("role"), tuple(d.get("differs_in", ())),
-                                 kind=d.get("kind", "lesson"))
+                if name in out and out[name].config["method"] != method:  # a copied folder's
+                    name = f"{method}-{name}"
+                if lesson is not None and lesson_of.setdefault(lesson, method) != method:
+                    lesson = f"{method}-{lesson}"
+            if name in out:
+                raise DeepADError(f"two presets named {name!r} ({where[name]} and {f}): rename one file")
+            where[name] = f
+            out[name] = Preset(name, d["title"], d.get("description", ""), d.get("group", "other"),
+                               config, lesson, d.get("role"), tuple(d.get("differs_in", ())),
+                               kind=d.get("kind", "lesson"), stem=f.stem)
     out = dict(sorted(out.items()))
     for first, second in [*lessons(out).values(), *demos(out).values()]:
         out[first] = dataclasses.replace(out[first], pair=second)
         out[second] = dataclasses.replace(out[second], pair=first)
     return out
+
+
+def declared_presets(method: str, presets: dict[str, Preset] | None = None) -> tuple[str, ...]:
+    """The names of the presets `method`'s SPEC.presets declares (files of its own folder), in its
+    order: those that show the method at its best."""
+    from deepad.detectors import registry
+
+    presets = load_presets() if presets is None else presets
+    own = {p.stem: p.name for p in presets.values() if p.config["method"] == method}
+    return tuple(own[stem] for stem in registry.spec(method).presets if stem in own)
 
 
 def _pairs(presets: dict[str, Preset], kind: str, roles: tuple[str, str]) -> dict[str, tuple[str, str]]:

@@ -29,28 +29,42 @@ _SPECS: dict[str, DetectorSpec] | None = None
 _LOCK = threading.Lock()
 
 
+_OWN_PATH: list[str] = []  # deepad.detectors' own folder(s), as the import system set them
+_ADDED: list[str] = []  # folders given to add_folder
+
+
 def _search_path() -> list[str]:
-    """deepad.detectors' folders: its own, then those of $DEEPAD_DETECTORS_PATH (added once)."""
+    """Set deepad.detectors' search path: its own folder, those of $DEEPAD_DETECTORS_PATH, then
+    those given to `add_folder`."""
     import deepad.detectors as package
 
-    for folder in os.environ.get(PATH_VARIABLE, "").split(os.pathsep):
-        if folder and str(Path(folder).resolve()) not in package.__path__:
-            package.__path__.append(str(Path(folder).resolve()))
+    if not _OWN_PATH:
+        _OWN_PATH.extend(package.__path__)
+    extra = [str(Path(f).resolve()) for f in os.environ.get(PATH_VARIABLE, "").split(os.pathsep) if f]
+    package.__path__[:] = list(dict.fromkeys([*_OWN_PATH, *extra, *_ADDED]))
     return list(package.__path__)
 
 
 def add_folder(folder: str | os.PathLike) -> None:
-    """Find detectors in `folder` too (a folder holding detector folders), from now on."""
-    import deepad.detectors as package
-
+    """Find detectors in `folder` too (a folder holding detector folders), from now on (in this
+    process; `$DEEPAD_DETECTORS_PATH` reaches the training processes too)."""
     path = str(Path(folder).resolve())
-    if path not in package.__path__:
-        package.__path__.append(path)
+    if path not in _ADDED:
+        _ADDED.append(path)
+    refresh()
+
+
+def remove_folder(folder: str | os.PathLike) -> None:
+    """Stop finding detectors in a folder given to `add_folder`."""
+    path = str(Path(folder).resolve())
+    if path in _ADDED:
+        _ADDED.remove(path)
     refresh()
 
 
 def refresh() -> None:
-    """Forget the detectors found so far: the next look walks the folders again."""
+    """Forget the detectors found so far: the next look walks the folders again (after a change of
+    `$DEEPAD_DETECTORS_PATH`, say)."""
     global _SPECS
     with _LOCK:
         _SPECS = None
@@ -65,9 +79,8 @@ def default_method() -> str:
 def _discover() -> dict[str, DetectorSpec]:
     import deepad.detectors as package
 
-    _search_path()
     found: dict[str, DetectorSpec] = {}
-    for info in pkgutil.iter_modules(package.__path__):
+    for info in pkgutil.iter_modules(_search_path()):
         if not info.ispkg or info.name.startswith("_"):
             continue
         module = importlib.import_module(f"{package.__name__}.{info.name}")

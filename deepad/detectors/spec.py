@@ -125,7 +125,8 @@ class DetectorSpec:
       loss, the validation AUC and (hypersphere methods) the spread ratio.
     - `headline`: diagnostics drawn beside the loss on the Collapse page (hypersphere methods).
     - `loss_caption`: what the Runs page says under the loss chart.
-    - `presets`: names of presets (in its `presets/` folder) that show the method at its best.
+    - `presets`: presets of its `presets/` folder (file names without .json) that show the
+      method at its best (`deepad.presets.declared_presets` gives the names they load under).
     - `smoke`: settings with which every phase runs in seconds on a few hundred samples (the
       contract tests train every detector with them); by default two epochs where the config has
       `epochs`.

@@ -16,10 +16,11 @@ import numpy as np
 import torch
 
 from deepad.data.parts import Part
-from deepad.detectors.ae import SPEC, AEConfig  # noqa: F401
 from deepad.detectors.training_loop import DeepDetector, Phase
 from deepad.detectors.torch_utils import as_tensor, batched
 from deepad.nets import NetSpec, build_autoencoder, resolve_rep_dim
+
+from . import SPEC, AEConfig  # noqa: F401
 
 
 def reconstruction_error(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

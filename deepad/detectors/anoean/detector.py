@@ -25,11 +25,12 @@ import torch
 from torch import nn
 
 from deepad.data.parts import Part
-from deepad.detectors.anoean import SPEC, AnoEANConfig  # noqa: F401
-from deepad.detectors.anoean import losses as L
 from deepad.detectors.training_loop import DeepDetector, Phase
 from deepad.detectors.torch_utils import as_tensor, batched
 from deepad.nets import NetSpec, build_encoder
+
+from . import SPEC, AnoEANConfig  # noqa: F401
+from . import losses as L
 
 
 def anomaly_share(batch_size: int, n_normal: int, n_anomaly: int) -> int:

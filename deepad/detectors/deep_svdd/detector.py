@@ -10,10 +10,11 @@ from torch import nn
 
 from deepad.data.parts import Part
 from deepad.detectors.training_loop import CollapseWatch, DeepDetector, Phase
-from deepad.detectors.deep_svdd import SPEC, DeepSVDDConfig  # noqa: F401
-from deepad.detectors.deep_svdd import losses as L
 from deepad.detectors.torch_utils import as_tensor, batched, init_scope, minibatches
 from deepad.nets import NetSpec, build_autoencoder, build_encoder, resolve_rep_dim
+
+from . import SPEC, DeepSVDDConfig  # noqa: F401
+from . import losses as L
 
 
 class DeepSVDD(DeepDetector):

@@ -19,12 +19,13 @@ import torch
 
 from deepad.data.parts import Part
 from deepad.detectors.training_loop import CollapseWatch, DeepDetector, Phase
-from deepad.detectors.deep_svdd_vae import SPEC, DeepSVDDVAEConfig  # noqa: F401
-from deepad.detectors.deep_svdd_vae import losses as L
-from deepad.detectors.deep_svdd_vae.model import VAE
 from deepad.detectors.torch_utils import as_tensor, batched
 from deepad.errors import DeepADError
 from deepad.nets import resolve_rep_dim
+
+from . import SPEC, DeepSVDDVAEConfig  # noqa: F401
+from . import losses as L
+from .model import VAE
 
 
 def resolve_likelihood(choice: str, x: np.ndarray) -> str:

@@ -10,8 +10,9 @@ import copy
 
 from deepad.data.parts import Part
 from deepad.detectors._shared.bigan import BiGANDetector
-from deepad.detectors.egbad import SPEC, EGBADConfig  # noqa: F401
 from deepad.detectors.torch_utils import as_tensor
+
+from . import SPEC, EGBADConfig  # noqa: F401
 
 
 class EGBAD(BiGANDetector):

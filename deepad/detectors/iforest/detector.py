@@ -7,7 +7,8 @@ import numpy as np
 from sklearn.ensemble import IsolationForest
 
 from deepad.detectors._shared.shallow import ShallowDetector
-from deepad.detectors.iforest import SPEC, IForestConfig  # noqa: F401
+
+from . import SPEC, IForestConfig  # noqa: F401
 
 
 class IForest(ShallowDetector):

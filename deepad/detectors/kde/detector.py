@@ -8,7 +8,8 @@ import numpy as np
 from scipy.special import logsumexp
 
 from deepad.detectors._shared.shallow import ShallowDetector
-from deepad.detectors.kde import SPEC, KDEConfig  # noqa: F401
+
+from . import SPEC, KDEConfig  # noqa: F401
 
 
 FOLDS = 5

@@ -7,7 +7,8 @@ import numpy as np
 from sklearn.svm import OneClassSVM
 
 from deepad.detectors._shared.shallow import ShallowDetector
-from deepad.detectors.ocsvm import SPEC, OCSVMConfig  # noqa: F401
+
+from . import SPEC, OCSVMConfig  # noqa: F401
 
 
 class OCSVM(ShallowDetector):

@@ -36,12 +36,13 @@ from torch import nn
 from deepad import metrics
 from deepad.data.parts import Part
 from deepad.detectors.training_loop import DeepDetector, Phase, extras_from
-from deepad.detectors.r2ad2 import SPEC, R2AD2Config, schedule_problem  # noqa: F401
-from deepad.detectors.r2ad2 import gradients as G
-from deepad.detectors.r2ad2.model import SIZES, AlarmNetwork
 from deepad.detectors.torch_utils import as_tensor, probe_indices
 from deepad.errors import DeepADError
 from deepad.nets import NetSpec, build_autoencoder
+
+from . import SPEC, R2AD2Config, schedule_problem  # noqa: F401
+from . import gradients as G
+from .model import SIZES, AlarmNetwork
 
 GRAD_CHUNK = 256  # samples scored by the alarm network at a time
 

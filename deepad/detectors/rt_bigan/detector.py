@@ -29,10 +29,11 @@ import torch
 from deepad.data.parts import Part
 from deepad.detectors._shared.bigan import BiGANDetector
 from deepad.detectors.training_loop import Phase
-from deepad.detectors.rt_bigan import SPEC, RtBiGANConfig  # noqa: F401
-from deepad.detectors.rt_bigan import reptile
 from deepad.detectors.torch_utils import as_tensor, batched
 from deepad.errors import DeepADError
+
+from . import SPEC, RtBiGANConfig  # noqa: F401
+from . import reptile
 
 
 def cluster_groups(x: np.ndarray, n_groups: int, seed: int) -> list[np.ndarray]:
