@@ -46,6 +46,7 @@ from deepad.data.datasets import MNIST_AND_FASHION, dataset_info, load_dataset
 from deepad.detectors import registry
 from deepad.errors import DeepADError
 from deepad.presets import get_preset
+from deepad.reproduce import quick_params
 from deepad.training.config import RunConfig, validate_config
 from deepad.training.runner import build_split
 
@@ -179,18 +180,6 @@ def experiments(paper: str, vae_alphas: list[float], dataset: str = "mnist5k") -
     raise DeepADError(f"unknown paper {paper!r}; choose from {', '.join(PAPERS)}")
 
 
-# Epoch budgets for --quick (a smoke test of the script, not a result).
-QUICK = {
-    "deep-svdd": {"epochs": 2, "pretrain_epochs": 1},
-    "deep-svdd-vae": {"epochs": 2},
-    "ae": {"epochs": 2},
-    "anoean": {"epochs": 2},
-    "egbad": {"epochs": 2},
-    "rt-bigan": {"meta_iterations": 5, "adapt_steps": 5, "rounds": 1, "round_epochs": 1},
-    "r2ad2": {"ae_epochs": 3, "t0": 1, "t": 1, "n_snapshots": 3, "epochs": 2},
-}
-
-
 def one_vs_all(setup: dict, c: int, n_classes: int = 10) -> dict:
     """The preset's one-vs-all set-up moved to normal class c: the known-anomaly classes move with it
     (shifted by the same amount, so for the preset's own class nothing changes)."""
@@ -230,7 +219,7 @@ def run_cell(exp: Experiment, dataset, data_dir, c, seeds, quick, scorer=None) -
     """(n_seeds, 2) AUC and AP; a run that fails gives NaNs and a note on stderr. `scorer`
     (config, dataset) -> (AUC, AP) trains the cell's runs; default: here, one after another."""
     method = get_preset(exp.preset).config["method"]
-    params = {**exp.params, **(QUICK.get(method, {}) if quick else {})}
+    params = {**exp.params, **(quick_params(method) if quick else {})}
     out = []
     for seed in seeds:
         t0 = time.perf_counter()
@@ -275,7 +264,7 @@ def paper_table(paper: Paper, dataset, args) -> str | None:
     head = ["set-up", "normal", f"ours AUC{' %' if paper.unit == '%' else ''}"]
     head += ["ours AP"] if paper.show_ap else []
     head += ["paper AUC"] + (["paper AP"] if paper.show_ap else [])
-    recipes = "QUICK recipes (smoke test only)" if args.quick else "the presets' recipes"
+    recipes = "the detectors' smoke settings (a smoke test only)" if args.quick else "the presets' recipes"
     lines = [f"### {paper.key}: {paper.title}", "",
              f"Ours: {dataset.name} ({len(dataset.y)} images), seeds {args.seeds}, {recipes}; "
              f"mean ± sample std over seeds. {paper.note_for(dataset.name)}", "",
@@ -337,11 +326,11 @@ def rt_bigan_runs(dataset, classes: list[int], seeds: list[int], quick: bool, pa
     (no spectral norm, no weight average). Each array: (digit, seed, value), values per key:
     test AUC, validation AUC, then for Rt-BiGAN test AUC after adaptation, the pollution share of
     the last pseudo-normal set and how far meta-training moved Φ."""
-    quick_params = QUICK["rt-bigan"] if quick else {}
-    runs = {"EGBAD": ("egbad", QUICK["egbad"] if quick else {}), "meta": ("rt-bigan", quick_params),
-            "random": ("rt-bigan", {**quick_params, "meta_iterations": 0})}
+    rt_quick = quick_params("rt-bigan") if quick else {}
+    runs = {"EGBAD": ("egbad", quick_params("egbad") if quick else {}), "meta": ("rt-bigan", rt_quick),
+            "random": ("rt-bigan", {**rt_quick, "meta_iterations": 0})}
     if plain:
-        runs["plain"] = ("rt-bigan", {**quick_params, "spectral_norm": False, "weight_average": 0.0})
+        runs["plain"] = ("rt-bigan", {**rt_quick, "spectral_norm": False, "weight_average": 0.0})
     res = {k: np.full((len(classes), len(seeds), 5), np.nan) for k in runs}
     if paper_adaptation:
         res.update({f"{k} {PAPER_ADAPT_STEPS} steps": np.full((len(classes), len(seeds), 5), np.nan)
@@ -424,14 +413,14 @@ def threshold_sensitivity(dataset, normals: list[int], seeds: list[int], polluti
     """Self-training under each pseudo-label rule from the same adapted model (one per normal
     digit, pollution rate and seed): test AUC, validation AUC and the pollution share of the last
     pseudo-normal set, means (and the lowest test AUC) over digits and seeds."""
-    quick_params = QUICK["rt-bigan"] if quick else {}
+    rt_quick = quick_params("rt-bigan") if quick else {}
     shape = (len(THRESHOLD_RULES), len(pollutions), len(normals) * len(seeds))
     test, val, share = np.full(shape, np.nan), np.full(shape, np.nan), np.full(shape, np.nan)
     adapted = np.full(shape[1:], np.nan)
     for p, pollution in enumerate(pollutions):
         for j, (normal, seed) in enumerate((c, s) for c in normals for s in seeds):
             cfg, split = rt_bigan_split(normal, seed, dataset, pollution)
-            params = {**cfg.params, **quick_params}
+            params = {**cfg.params, **rt_quick}
             rounds = registry.get("rt-bigan").Config(**params).rounds
             base = registry.get("rt-bigan")({**params, "rounds": 0}, seed=seed).fit(split.train)
             adapted[p, j] = metrics.auc(split.test.target, base.score(split.test.x))

@@ -26,7 +26,6 @@ import numpy as np
 from deepad.errors import DeepADError
 
 REPRODUCTIONS = "reproductions"  # folder of the runs folder with one JSON file per reproduce
-DEEP_METHODS = ("deep-svdd", "deep-svdd-vae", "r2ad2", "anoean", "ae", "egbad", "rt-bigan")
 
 # Zhou et al., Table 3 (AUC %, full MNIST, ten seeds), per normal digit: One-Class Deep SVDD, CAE,
 # Deep VAE-SVDD (the baselines' numbers are Ruff et al.'s, as Zhou et al. quote them).
@@ -138,16 +137,19 @@ PAPERS: dict[str, PaperPlan] = {
              "The paper's MNIST results are figures only (no number in its text)."),
 }
 
-# Epoch budgets for --quick: a smoke test of the command, not a result.
-QUICK = {
-    "deep-svdd": {"epochs": 2, "pretrain_epochs": 1},
-    "deep-svdd-vae": {"epochs": 2},
-    "ae": {"epochs": 2},
-    "anoean": {"epochs": 2},
-    "egbad": {"epochs": 2},
-    "rt-bigan": {"meta_iterations": 5, "adapt_steps": 5, "rounds": 1, "round_epochs": 1},
-    "r2ad2": {"ae_epochs": 3, "t0": 1, "t": 1, "n_snapshots": 3, "epochs": 2},
-}
+def quick_params(method: str) -> dict:
+    """--quick: the method's smoke settings (`DetectorSpec.smoke`, every phase in seconds), a smoke
+    test of the command, not a result."""
+    from deepad.detectors import registry
+
+    return dict(registry.spec(method).smoke)
+
+
+def has_checkpoint(method: str) -> bool:
+    """Whether the method chooses its scoring weights by --checkpoint (the deep detectors)."""
+    from deepad.detectors import registry
+
+    return "checkpoint" in registry.spec(method).Config.model_fields
 
 
 def _names(plan: PaperPlan) -> set[str]:
@@ -214,8 +216,8 @@ def trials(paper: str, classes: Optional[Iterable[int]] = None, seeds: Iterable[
             for seed in seeds:
                 params = dict(arm.params)
                 if quick:
-                    params.update(QUICK.get(arm.method, {}))
-                if arm.method in DEEP_METHODS:
+                    params.update(quick_params(arm.method))
+                if has_checkpoint(arm.method):
                     params["checkpoint"] = checkpoint
                 normal = setup["normal"]
                 out.append({"dataset": dataset, "method": arm.method, "params": params, "setup": setup,

@@ -25,7 +25,7 @@ def _cell(value) -> str:
 
 
 def detector_page(spec) -> str:
-    readme = ROOT / "deepad" / "detectors" / spec.implementation.split(":")[0].split(".")[2] / "README.md"
+    readme = spec.folder / "README.md"
     lines = [f"# {spec.title} (`{spec.name}`)", "", spec.summary, "",
              f"`deepad train --method {spec.name}` · `deepad.train(method=\"{spec.name}\")`", ""]
     facts = []

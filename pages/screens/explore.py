@@ -106,7 +106,7 @@ with st.container(border=True):
             if name == "(none)" or name in axes:
                 continue
             vals, err = axis_controls(name)
-            why_not = ranges.irrelevant(det_cls.Config, name, base_params or {})
+            why_not = ranges.irrelevant(det_cls.Config, name, base_params or {}, {"labelled": False})
             for problem in (err, why_not):
                 if problem:
                     st.error(problem)
