@@ -93,6 +93,39 @@ def test_declarations_name_real_settings_and_presets(name):
 
 
 @pytest.mark.parametrize("name", registry.names())
+def test_the_form_and_the_sweeps_judge_when_a_setting_matters_by_the_same_rules(name):
+    """The Train form greys a setting out exactly when a sweep over it is refused, for every value
+    of the settings (and set-up facts) the method's rules depend on; a rule of one method never
+    judges another's setting of the same name (Deep SVDD's `k`, `alpha`, `nu`)."""
+    import itertools
+    import typing
+
+    from deepad.sweeps.ranges import irrelevant
+    from pages.views.forms import field_specs, inactive_reason
+
+    spec = registry.spec(name)
+    fields = spec.Config.model_fields
+    defaults = spec.Config().model_dump()
+    conditions = sorted({other for s in settings(spec.Config).values() for other, _ in s.when})
+    options = {}
+    for other in conditions:
+        ann = fields[other].annotation if other in fields else bool
+        options[other] = (typing.get_args(ann) if typing.get_origin(ann) is typing.Literal
+                          else (True, False) if ann is bool else (defaults[other], 0))
+    for combo in itertools.product(*(options[c] for c in conditions)):
+        chosen = dict(zip(conditions, combo))
+        params = {k: v for k, v in chosen.items() if k in fields}
+        facts = {k: v for k, v in chosen.items() if k not in fields}
+        values = {**defaults, **params, **facts}
+        for field in field_specs(spec.Config):
+            form = inactive_reason(field, values)
+            sweep = irrelevant(spec.Config, field.name, params, facts)
+            assert (form is None) == (sweep is None), (field.name, chosen, form, sweep)
+            if not field.when:
+                assert form is None  # a setting without rules always matters
+
+
+@pytest.mark.parametrize("name", registry.names())
 def test_a_methods_presets_are_the_files_of_its_folder(name):
     spec = registry.spec(name)
     files = {f.stem for f in (spec.folder / "presets").glob("*.json")}
@@ -141,15 +174,14 @@ def copy_detectors(where: Path) -> dict[str, str]:
 
 @pytest.fixture
 def copied(tmp_path, monkeypatch):
-    """The copies on the registry's search path, through the variable training processes inherit."""
+    """The copies on the registry's search path, for this process (`add_folder`)."""
     names = copy_detectors(tmp_path / "more_detectors")
-    monkeypatch.setenv(registry.PATH_VARIABLE, str(tmp_path / "more_detectors"))
     monkeypatch.setenv("DEEPAD_RUNS_DIR", str(tmp_path / "runs"))
     monkeypatch.setenv("DEEPAD_UMAP", "off")
-    registry.refresh()
+    registry.add_folder(tmp_path / "more_detectors")
     yield names
-    monkeypatch.undo()
-    registry.refresh()
+    registry.remove_folder(tmp_path / "more_detectors")
+    assert not set(names.values()) & set(registry.names())
     for module in [m for m in sys.modules if m.split(".")[:3] in (["deepad", "detectors", c] for c in COPIES.values())]:
         del sys.modules[module]
 
@@ -201,7 +233,8 @@ def test_a_copied_folder_is_a_new_method_in_the_cli_the_presets_and_every_pages_
 def test_a_copied_folder_joins_the_tests_parametrized_over_the_registry(tmp_path):
     """The registry's parametrized tests run for the copies as for any method: declarations, the
     detector contract (fit, score, embed, save, load, stop), `train --method M` from the command
-    line, and the Train form starting exactly the settings it shows."""
+    line, and the Train form starting exactly the settings it shows (its run trains in a process of
+    its own, which finds the copies through the variable it inherits)."""
     copy_detectors(tmp_path / "more_detectors")
     env = {**os.environ, registry.PATH_VARIABLE: str(tmp_path / "more_detectors"), "PYTHONPATH": str(ROOT),
            "OMP_NUM_THREADS": "1"}

@@ -175,11 +175,6 @@ class DetectorSpec:
         """A training phase in words ("autoencoder pretraining"); an undeclared one as it is."""
         return self.phases.get(phase, phase)
 
-    def log_axis(self, name: str) -> bool:
-        """Whether the number `name` of its epoch records is drawn on a log axis."""
-        entry = self.diagnostics.get(name) or (HYPERSPHERE_DIAGNOSTICS.get(name) if self.hypersphere else None)
-        return bool(entry and entry[2])
-
     @property
     def needs_known_anomalies(self) -> bool:
         return any(r.setup_field == "known_anomalies" for r in self.requires)
