@@ -1,12 +1,20 @@
-"""Shared fixtures: the embedded datasets and a few small splits, built once per session."""
+"""Shared fixtures: the embedded datasets and a few small splits, built once per session; a runs folder
+with one run of each kind the dashboard's pages must handle; Chromium and a dashboard server for the
+browser tests."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
+from pathlib import Path
 
 import pytest
 import torch
+
+from deepad.runs.listing import RunStore
+from deepad.training.config import validate_config
+from deepad.training.runner import execute, train
 
 # views' caches (the UMAP projections) go to a folder of the test session's own, not ~/.cache
 os.environ.setdefault("DEEPAD_CACHE_DIR", tempfile.mkdtemp(prefix="deepad-test-cache-"))
@@ -110,3 +118,59 @@ def dashboard():
         except subprocess.TimeoutExpired:
             proc.kill()
         out.close()
+
+
+# --- fixtures ---------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def runs_on_disk(tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """A runs folder with one run of each kind the pages must handle; returns (folder, ids)."""
+    from tests.apptools import TINY
+
+    root = tmp_path_factory.mktemp("dashboard-runs")
+    store = RunStore(root)
+    ids = {}
+    ids["finished"] = train({"dataset": "digits", "method": "deep-svdd", "params": TINY}, store).run_id
+    ids["toy"] = train({"dataset": "blobs", "method": "deep-svdd",
+                        "params": {"objective": "soft-boundary", "epochs": 3, "pretrain_epochs": 0,
+                                   "warmup_epochs": 1}}, store).run_id
+    ids["tabular"] = train({"dataset": "breast-cancer", "setup": {"normal": [1]}, "method": "iforest",
+                            "params": {"n_estimators": 20}}, store).run_id
+
+    # cancelled after its first epoch record: curves but no results
+    cfg = validate_config({"dataset": "digits", "method": "deep-svdd", "params": {"epochs": 3, "pretrain_epochs": 0}})
+    run = store.create(cfg.model_dump(), cfg.method)
+    seen = []
+    execute(run, cfg, store, on_event=lambda _id, rec: seen.append(rec), should_stop=lambda: bool(seen))
+    ids["cancelled"] = run.run_id
+
+    # failed at epoch 2 (written as the runner writes a failure)
+    run = store.create(cfg.model_dump(), cfg.method)
+    store.append_history(run, {"phase": "train", "epoch": 1, "step": 1, "loss": 1.0, "spread_ratio": 0.5,
+                               "verdict": "healthy"})
+    store.update_status(run, state="failed", error="the loss became nan at epoch 2", failed_epoch=2,
+                        hint="lower the learning rate (--lr)")
+    ids["failed"] = run.run_id
+
+    # interrupted: "running" but owned by a process that no longer exists
+    run = store.create(cfg.model_dump(), cfg.method)
+    store.update_status(run, state="running", epoch=1)
+    status = json.loads((run.path / "status.json").read_text())
+    status["owner"] = {"pid": 2 ** 22 + 7, "host": status["owner"]["host"], "token": "gone"}
+    (run.path / "status.json").write_text(json.dumps(status))
+    ids["interrupted"] = run.run_id
+    ids["missing"] = "20000101-000000-deep-svdd-000000"
+    return root, ids
+
+
+@pytest.fixture
+def runs_env(monkeypatch, runs_on_disk):
+    monkeypatch.setenv("DEEPAD_RUNS_DIR", str(runs_on_disk[0]))
+    monkeypatch.setenv("DEEPAD_UMAP", "off")  # UMAP's first fit compiles for ~45 s: not in tests
+    return runs_on_disk
+
+
+@pytest.fixture
+def empty_env(monkeypatch, tmp_path):
+    monkeypatch.setenv("DEEPAD_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("DEEPAD_UMAP", "off")
+    return tmp_path / "runs"

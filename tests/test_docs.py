@@ -121,8 +121,8 @@ def test_every_file_the_docs_name_exists():
     missing = []
     for page in texts:
         for name in PATH_IN_TEXT.findall(page.read_text()):
-            if "<" in name:  # a pattern such as deepad/detectors/<name>/
-                name = name.split("<")[0]
+            if "<" in name:  # a pattern such as deepad/detectors/<name>/ or tests/detectors/test_<name>.py
+                name = name.split("<")[0].rpartition("/")[0]
             if name.startswith("deepad/_dashboard"):  # where an installed package carries the dashboard
                 continue
             if not (ROOT / name.rstrip(".")).exists():

@@ -26,16 +26,27 @@ import pytest
 from deepad.runs.listing import RunStore
 from deepad.training.runner import train
 from pages import PAGES as REGISTRY
+from tests.measured import CLI_TIMEOUT_S, MB, REPO, load_measured, run_measured
 
-REPO = Path(__file__).resolve().parent.parent
-MB = 2 ** 20
+
 CLI_PEAK_RSS = 1024 * MB  # `list`, `show` and `score` of the whole hostile folder: at most this much
+
+
 PAGE_PEAK_RSS = 2048 * MB  # a dashboard process that draws one page for every run of the folder
+
+
 BOMB_DECLARES = 2 * 1024 * MB  # what the results bomb's arrays declare (2 GiB of float64 zeros)
-CLI_TIMEOUT_S = 180
+
+
 PAGE_TIMEOUT_S = 900
+
+
 MARKUP_CLASS = "[c](javascript:alert(1)) **b** $z$"
+
+
 ODD_COLUMNS = ["temp:C", "a.b", "x[0]", 'q"uote', "$z$"]
+
+
 SECRET = "SECRET_SALARY_COLUMN"
 
 
@@ -156,8 +167,12 @@ HOSTILE = {
     "long-history": ("deep", lambda p: _long_history(p / "history.jsonl"), None, ""),
     "outside-dataset": ("csv", None, None, ""),  # its config.json names a file outside the run
 }
+
+
 PAGE_OF_RUN = ["pages/screens/runs.py", "pages/screens/evaluate.py", "pages/screens/latent.py",
                "pages/screens/samples.py", "pages/screens/collapse.py", "pages/screens/score.py"]
+
+
 OTHER_PAGES = [p.path for p in REGISTRY if p.path not in PAGE_OF_RUN]  # Train, Explore and the rest
 
 
@@ -224,51 +239,6 @@ def lab(tmp_path_factory):
     score_csv = base / "score.csv"
     score_csv.write_text("x0,x1\n0.1,0.2\n3.0,-1.0\n")
     return root, healthy, victims, score_csv
-
-
-def run_measured(argv: list[str], timeout: float, env: dict | None = None) -> tuple[int, str, str, int]:
-    """A subprocess to its end: (exit status, stdout, stderr, its own peak resident memory in
-    bytes, its VmHWM read while it runs). Killed, and the test failed, if it runs past `timeout` seconds."""
-    with open(os.devnull, "rb") as devnull:
-        out_f, err_f = io.BytesIO(), io.BytesIO()
-        proc = subprocess.Popen(argv, stdin=devnull, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})}, cwd=REPO)
-        import threading
-
-        readers = [threading.Thread(target=lambda s=s, b=b: b.write(s.read()), daemon=True)
-                   for s, b in ((proc.stdout, out_f), (proc.stderr, err_f))]
-        for t in readers:
-            t.start()
-        deadline = time.monotonic() + timeout
-        peak = 0
-        while True:
-            peak = max(peak, _child_hwm(proc.pid))
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                proc.kill()
-                os.wait4(proc.pid, 0)
-                pytest.fail(f"{argv[3:]} did not end within {timeout} s (a hang)")
-            time.sleep(0.05)  # waiting for the child, not for an effect
-        for t in readers:
-            t.join(timeout=10)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, out_f.getvalue().decode(), err_f.getvalue().decode(), peak
-
-
-def _child_hwm(pid: int) -> int:
-    """A running process's own peak resident memory (VmHWM), in bytes; 0 once it has gone. (The
-    rusage of wait4 is no use here: a child's ru_maxrss starts from its parent's size at fork, and
-    pytest's process grows over a whole suite.)"""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
 
 
 def cli(*argv) -> tuple[int, str, str, int]:
@@ -484,83 +454,6 @@ def test_an_engine_that_cannot_start_is_one_line(lab, tmp_path):
                                    300, env={"RAY_TMPDIR": str(not_a_folder), "TMPDIR": str(tmp_path)})
     assert rc == 2 and len(err.strip().splitlines()) <= 2, err  # the sweep's own first line, then the reason
     assert "Ray engine could not start" in err.strip().splitlines()[-1] and "Traceback" not in err
-
-
-# --- inputs: memory bounded before decoding ---------------------------------------------------------
-INPUT_DRIVER = r'''
-import json, resource, sys
-def _hwm():  # this process's own peak (VmHWM): ru_maxrss also counts the parent's memory at fork
-    for line in open('/proc/self/status'):
-        if line.startswith('VmHWM:'):
-            return int(line.split()[1]) * 1024
-import pandas  # noqa: F401  (the loaders' own imports, before the baseline is read)
-from deepad.data.uploads import load_user_data, read_inputs
-from deepad.errors import DeepADError
-
-base = _hwm()
-kind, path = sys.argv[1], sys.argv[2]
-try:
-    if kind == "train":
-        ds = load_user_data(path, label_column="label" if path.endswith(".csv") else None)
-        outcome = {"rows": int(len(ds.y)), "columns": int(ds.x.shape[1])}
-    else:
-        outcome = {"rows": int(len(read_inputs(path).x))}
-except DeepADError as exc:
-    outcome = {"refused": str(exc)}
-peak = _hwm()
-print(json.dumps({**outcome, "base": base, "peak": peak}))
-'''
-
-
-def load_measured(kind: str, path: Path) -> dict:
-    rc, out, err, _ = run_measured([sys.executable, "-c", INPUT_DRIVER, kind, str(path)], CLI_TIMEOUT_S)
-    assert rc == 0 and "Traceback" not in err, err[-3000:]
-    return json.loads(out.strip().splitlines()[-1])
-
-
-def test_a_csv_cell_of_20000_digits_is_refused_in_one_line_before_any_conversion(tmp_path):
-    rows = ["a,b,label"] + [f"{i},{i % 7},{'x' if i % 5 else 'y'}" for i in range(3000)]
-    rows[1500] = "9" * 20_000 + ",1,x"
-    f = tmp_path / "long-cell.csv"
-    f.write_text("\n".join(rows) + "\n")
-    for kind in ("train", "score"):
-        got = load_measured(kind, f)
-        assert "refused" in got and len(got["refused"].splitlines()) == 1, got
-        assert "20000 characters" in got["refused"] or "not a number" in got["refused"] or \
-            "infinite" in got["refused"], got
-        assert got["peak"] - got["base"] < 64 * MB, got  # the <U20000 table was 4.5 GB
-
-
-def test_a_large_csv_is_read_within_a_small_multiple_of_its_size(tmp_path):
-    rng = np.random.default_rng(0)
-    f = tmp_path / "large.csv"
-    n = 400_000
-    table = rng.normal(size=(n, 6)).round(5)
-    labels = np.where(rng.random(n) < 0.9, "ok", "bad")
-    with open(f, "w") as out:
-        out.write("f0,f1,f2,f3,f4,f5,label\n")
-        for start in range(0, n, 50_000):
-            block = table[start:start + 50_000]
-            out.writelines(",".join(map(str, r)) + f",{lab}\n" for r, lab in zip(block, labels[start:start + 50_000]))
-    size = f.stat().st_size
-    got = load_measured("train", f)
-    assert got.get("rows") == n and got["columns"] == 6, got
-    assert got["peak"] - got["base"] < 5 * size, f"{(got['peak'] - got['base']) / MB:.0f} MB for a {size / MB:.0f} MB CSV"
-
-
-def test_an_npz_whose_array_is_a_pickle_is_refused_in_one_line(tmp_path):
-    import pickle
-
-    f = tmp_path / "pickled.npz"
-    with zipfile.ZipFile(f, "w") as zf:
-        zf.writestr("x.npy", pickle.dumps({"not": "an array"}))
-        buf = io.BytesIO()
-        np.save(buf, np.zeros(3))
-        zf.writestr("y.npy", buf.getvalue())
-    for kind in ("train", "score"):
-        got = load_measured(kind, f)
-        assert "refused" in got and len(got["refused"].splitlines()) == 1, got
-        assert "not a NumPy array" in got["refused"] and "pickle" in got["refused"], got
 
 
 def test_score_refuses_huge_images_from_their_headers_before_decoding(lab, tmp_path):

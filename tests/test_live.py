@@ -68,7 +68,7 @@ def test_the_refresh_rhythm_follows_the_records():
 
 def test_the_runs_page_parses_only_the_records_appended_since_its_last_look(tmp_path, monkeypatch):
     pytest.importorskip("streamlit")
-    from tests.test_app import open_page, texts
+    from tests.apptools import open_page, texts
 
     monkeypatch.setenv("DEEPAD_RUNS_DIR", str(tmp_path / "runs"))
     monkeypatch.setenv("DEEPAD_UMAP", "off")

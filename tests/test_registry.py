@@ -240,7 +240,7 @@ def test_a_copied_folder_joins_the_tests_parametrized_over_the_registry(tmp_path
            "OMP_NUM_THREADS": "1"}
     tests = ["tests/test_registry.py", "tests/test_contract.py",  # (R2-AD2's CLI run on MNIST-5k takes minutes)
              "tests/test_runs_cli.py::test_every_method_trains_from_train_method_alone[ae-copy]",
-             "tests/test_app.py::test_the_started_run_has_exactly_the_settings_the_form_shows"]
+             "tests/test_app_train_form.py::test_the_started_run_has_exactly_the_settings_the_form_shows"]
     out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rA",
                           "-k", "ae-copy or r2ad2-copy", *tests], cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=1200)

@@ -371,3 +371,13 @@ def test_pages_are_registered_once_and_the_legacy_router_finds_none():
     scripts = {f"pages/screens/{p.name}" for p in (ROOT / "pages" / "screens").glob("*.py") if p.name != "__init__.py"}
     assert {p.path for p in PAGES} == scripts
     assert len({p.url for p in PAGES}) == len(PAGES)
+
+
+# -- test module size ----------------------------------------------------------------------------------
+MAX_TEST_MODULE_LINES = 600  # one subject a module; a detector's own tests in tests/detectors/test_<name>.py
+
+
+def test_no_test_module_is_over_its_size_limit():
+    found = oversized(ROOT / "tests", MAX_TEST_MODULE_LINES)
+    assert not found, f"over {MAX_TEST_MODULE_LINES} lines (split it by subject, moving whole tests): " + ", ".join(found)
+

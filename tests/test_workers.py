@@ -15,7 +15,7 @@ import pytest
 pytest.importorskip("streamlit")
 
 from deepad.runs.listing import RunStore  # noqa: E402
-from tests.test_app import PAGES, empty_env, manager_of, open_page, texts  # noqa: E402,F401
+from tests.apptools import PAGES, manager_of, open_page, texts  # noqa: E402
 
 LONG = {"dataset": "digits", "method": "deep-svdd",
         "params": {"epochs": 10000, "pretrain_epochs": 0, "batch_size": 512}}  # ended by the tests
