@@ -50,10 +50,14 @@ FIGURES = {
 
 def _namespace(command: str, options: dict):
     """The argparse namespace the command line would give for these options."""
+    from deepad.cli.method_options import chosen_method, not_a_setting, setting_names
     from deepad.cli.options import build_parser
+    from deepad.detectors import registry
 
     sub = build_parser().commands[command]
-    args = sub.parse_args([])  # every option at its default
+    chosen = [f"--{k}={options[k]}" for k in ("method", "preset") if options.get(k) is not None]
+    method = chosen_method(chosen)  # the parser holds that method's settings
+    args = sub.parse_args(chosen if method in registry.specs() else [])  # (an unknown one: reported later)
     dests = {a.dest for a in sub._actions}
     for key, value in options.items():
         if key in _LISTS and value is not None:
@@ -63,6 +67,8 @@ def _namespace(command: str, options: dict):
                 setattr(args, dest, value)
                 break
         else:
+            if key in setting_names() and method in registry.specs():  # another method's setting
+                raise DeepADError(not_a_setting(key, method))
             known = sorted(d.removeprefix("param_").removeprefix("setup_") for d in dests if d != "help")
             raise DeepADError(f"unknown option {key!r}; the options are those of `deepad {command} --help`: "
                               + ", ".join(known))

@@ -128,3 +128,14 @@ def test_a_sweep_from_python_trains_its_grid_on_ray(tmp_path):
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["states"] == ["finished", "finished"] and out["trees"] == [20, 50] and out["listed"] == 2
     assert all(a > 0.8 for a in out["aucs"])
+
+
+def test_train_takes_the_chosen_methods_own_settings_and_refuses_anothers(tmp_path):
+    run = deepad.train(dataset="blobs", method="iforest", n_estimators=20, seed=0, runs_dir=tmp_path, progress=False)
+    assert run.state == "finished" and run.config["params"]["n_estimators"] == 20
+    with pytest.raises(deepad.DeepADError, match=r"^k does not apply to method iforest; its settings are: "
+                                                 r"--features, --pca-variance, --pca-components, --n-estimators"):
+        deepad.train(dataset="blobs", method="iforest", k=5, runs_dir=tmp_path, progress=False)
+    with pytest.raises(deepad.DeepADError, match="k does not apply to method egbad"):  # the preset's method
+        deepad.train(preset="egbad-clean", k=5, runs_dir=tmp_path, progress=False)
+    assert len(list(tmp_path.iterdir())) == 1  # nothing written for the refused ones

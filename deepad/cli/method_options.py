@@ -10,7 +10,7 @@ import argparse
 from deepad.cli.parsing import EXIT_BAD_INPUT, Parser, flag_for, help_text, literal_choices
 
 
-def _all_method_fields() -> set[str]:
+def setting_names() -> set[str]:
     """Every setting name of every detector (to tell another method's setting from a typo)."""
     from deepad.detectors import registry
 
@@ -72,7 +72,7 @@ class RunParser(Parser):
         elif self.method != method:  # parsed again for another method: start from a fresh parser
             self.error(f"this parser holds the settings of method {self.method}, not {method}")
         parsed, extras = super().parse_known_args(argv, namespace)
-        others = _all_method_fields()
+        others = setting_names()
         for arg in extras:
             flag = arg.split("=", 1)[0]
             name = flag.removeprefix("--").removeprefix("no-").replace("-", "_")
