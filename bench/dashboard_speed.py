@@ -148,11 +148,11 @@ def bench_umap(root: Path, run_id: str, n: int) -> None:
 
 
 def pca_seconds(run) -> float:
-    from pages import views as vm
+    from deepad.views.latent import centre_in_pca
 
     results = run.results()
     t0 = time.perf_counter()
-    vm.centre_in_pca(results)
+    centre_in_pca(results)
     return time.perf_counter() - t0
 
 

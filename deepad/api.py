@@ -190,34 +190,40 @@ class Run:
         """One of the dashboard's plotly figures for this run (a `plotly.graph_objects.Figure`):
         see `deepad.api.FIGURES` for the names."""
         from deepad import figures
-        from deepad import views as vm
+        from deepad.views import common as common_view
+        from deepad.views import evaluate as evaluate_view
+        from deepad.views import runs as runs_view
+        from deepad.views.collapse import latest_collapse, representation_dim, verdict_applies
+        from deepad.views.evaluate import at_threshold, default_threshold
+        from deepad.views.latent import centre_in_pca, latent_frame
+        from deepad.views.runs import diagnostic_columns, diagnostics, loss_columns, loss_names
 
         if name not in FIGURES:
             raise DeepADError(f"figure {name!r} is unknown; choose one of: {', '.join(FIGURES)}")
         record = self.record
         if name in ("loss", "diagnostics", "collapse"):
             history = record.history()
-            df = vm.history_frame(history)
+            df = runs_view.history_frame(history)
             if name == "loss":
-                return figures.history_figure(df, vm.loss_columns(df), vm.loss_names(record.config.get("method")),
+                return figures.history_figure(df, loss_columns(df), loss_names(record.config.get("method")),
                                               "Loss by component", log_y=True)
             if name == "diagnostics":
-                return figures.history_figure(df, vm.diagnostic_columns(df),
-                                              {k: v[0] for k, v in vm.diagnostics().items()}, "Diagnostics")
-            if not vm.verdict_applies(record):
+                return figures.history_figure(df, diagnostic_columns(df),
+                                              {k: v[0] for k, v in diagnostics().items()}, "Diagnostics")
+            if not verdict_applies(record):
                 raise DeepADError(f"run {self.run_id}: the collapse verdict does not apply to method "
                                   f"{record.config.get('method')}")
-            dim = vm.representation_dim(record, self.results())
-            latest = vm.latest_collapse(record, history, dim)
+            dim = representation_dim(record, self.results())
+            latest = latest_collapse(record, history, dim)
             return figures.collapse_gauges(latest.get("spread_ratio"), latest.get("eff_rank"), dim,
                                            latest.get("const_dims"))
         results = self.results()
         if results is None:
             raise DeepADError(f"run {self.run_id} is {record.state}: figure {name!r} needs a finished run")
-        threshold = vm.default_threshold(record, results)
-        point = vm.at_threshold(results, threshold)
+        threshold = default_threshold(record, results)
+        point = at_threshold(results, threshold)
         if name in ("roc", "pr"):
-            curves = vm.curves(vm.run_title(record), results)
+            curves = evaluate_view.curves(common_view.run_title(record), results)
             if curves is None:
                 raise DeepADError(f"run {self.run_id}: the test part has one class only, so there is no "
                                   f"{name.upper()} curve")
@@ -230,8 +236,8 @@ class Run:
         if "test_emb" not in results:
             raise DeepADError(f"run {self.run_id}: method {record.config.get('method')} has no representation "
                               "to draw")
-        xy, centre = vm.centre_in_pca(results)
-        df = vm.latent_frame(record, results, xy)
+        xy, centre = centre_in_pca(results)
+        df = latent_frame(record, results, xy)
         return figures.latent_scatter(df, "truth", centre, f"PCA of φ ({results['test_emb'].shape[1]} dimensions)")
 
 

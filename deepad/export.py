@@ -114,12 +114,14 @@ def artifacts(record, folder: Path) -> list[Path]:
         from PIL import Image
 
         from deepad import figures
-        from deepad import views as vm
+        from deepad.views import evaluate as evaluate_view
+        from deepad.views.common import run_title
+        from deepad.views.evaluate import at_threshold, default_threshold
 
-        title = vm.run_title(record)
+        title = run_title(record)
         Image.fromarray(roc_png(results["test_target"], results["test_scores"], title)).save(folder / "roc.png")
-        point = vm.at_threshold(results, vm.default_threshold(record, results))
-        fig = figures.roc_figure([vm.curves(title, results)], point)
+        point = at_threshold(results, default_threshold(record, results))
+        fig = figures.roc_figure([evaluate_view.curves(title, results)], point)
         (folder / "roc.plotly.json").write_text(fig.to_json())
         out += [folder / "roc.png", folder / "roc.plotly.json"]
     for name in (CONFIG, MODEL):

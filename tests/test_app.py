@@ -18,7 +18,7 @@ pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from deepad import figures  # noqa: E402
-from pages import views as vm  # noqa: E402
+from deepad.views.common import run_label  # noqa: E402
 from deepad.detectors import registry  # noqa: E402
 from deepad.runs.listing import RunStore  # noqa: E402
 from deepad.training.runner import train  # noqa: E402
@@ -81,7 +81,7 @@ def test_sidebar_shows_the_current_run_and_lists_all_runs(runs_env):
     root, ids = runs_env
     at = open_page("pages/screens/train.py", ids["failed"])
     picker = at.sidebar.selectbox(key="run_picker")
-    assert set(picker.options) >= {vm.run_label(RunStore(root).get(i)) for i in ids.values() if i != ids["missing"]}
+    assert set(picker.options) >= {run_label(RunStore(root).get(i)) for i in ids.values() if i != ids["missing"]}
     assert any("Failed at epoch 2" in e.value for e in at.sidebar.error)
     picker.set_value(ids["finished"]).run()
     assert at.session_state["run_id"] == ids["finished"]

@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("streamlit")
 
-from pages import views as vm  # noqa: E402
+from pages.views.explore import explore_grids  # noqa: E402
 from deepad.runs.listing import RunStore  # noqa: E402
 from tests.apptools import charts, manager_of, open_page  # noqa: E402
 
@@ -27,7 +27,7 @@ def test_explore_launches_a_grid_and_shows_it(empty_env):
     assert not at.exception, [e.value for e in at.exception]
     manager = manager_of(empty_env)
     try:
-        grids = vm.explore_grids(RunStore(empty_env).list())
+        grids = explore_grids(RunStore(empty_env).list())
         assert len(grids) == 1
         (grid,) = grids.values()
         assert grid["axes"] == ["lr"] and len(grid["runs"]) == 2 == grid["trials"]

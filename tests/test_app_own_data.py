@@ -14,7 +14,10 @@ import pytest
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from pages import views as vm  # noqa: E402
+from deepad.views.common import image_tile
+from deepad.views.samples import sample_inputs, sample_tiles
+from pages.views.train import alteration_setup, check_setup
+from pages.views.uploads import check_upload  # noqa: E402
 from tests.apptools import manager_of, open_page, texts  # noqa: E402
 
 
@@ -83,15 +86,15 @@ def test_block_permutation_preview_run_and_altered_samples(empty_env):
         results = run.results()
         ds = load_dataset("digits")
         rows = np.arange(len(results["test_scores"]))
-        shown = vm.sample_inputs(results, rows, ds.x)
+        shown = sample_inputs(results, rows, ds.x)
         natural = ds.x[results["test_index"]]
         anomalous = results["test_target"] == 1
         assert anomalous.any() and (~anomalous).any()
         diff = np.abs(shown - natural).reshape(len(rows), -1).max(axis=1)
         assert (diff[anomalous] > 0.05).all()  # every altered copy differs from its original
         assert (diff[~anomalous] < 1e-2).all()  # normals are the images themselves (float16)
-        tiles = vm.sample_tiles(results, np.flatnonzero(anomalous)[:4], ds.x)
-        assert not any(np.array_equal(t, vm.image_tile(x)) for t, x in
+        tiles = sample_tiles(results, np.flatnonzero(anomalous)[:4], ds.x)
+        assert not any(np.array_equal(t, image_tile(x)) for t, x in
                        zip(tiles, natural[np.flatnonzero(anomalous)[:4]]))
     finally:
         manager.shutdown()
@@ -115,11 +118,11 @@ def test_alteration_widgets_allow_only_valid_setups(empty_env):
     assert len(at.image) == 4  # test and known-anomaly previews
     assert not at.button(key="start-run").disabled
     ds = load_dataset("digits")
-    setup = vm.alteration_setup({"normal": [0], "known_anomalies": 20}, "strokes", 3, 10,
+    setup = alteration_setup({"normal": [0], "known_anomalies": 20}, "strokes", 3, 10,
                                 train=("block-permutation", 2))
-    assert setup["normal"] == list(range(10)) and vm.check_setup(setup, ds) is None
-    assert "at most 8" in vm.check_setup({**setup, "alteration_param": 9}, ds)
-    assert "every class" in vm.check_setup({**setup, "normal": [0]}, ds)
+    assert setup["normal"] == list(range(10)) and check_setup(setup, ds) is None
+    assert "at most 8" in check_setup({**setup, "alteration_param": 9}, ds)
+    assert "every class" in check_setup({**setup, "normal": [0]}, ds)
 
 
 def test_an_uploaded_csv_trains_and_is_kept_with_its_run(empty_env):
@@ -148,9 +151,9 @@ def test_an_uploaded_csv_trains_and_is_kept_with_its_run(empty_env):
 
 def test_an_uploaded_csv_with_nan_offers_to_drop_the_rows(empty_env):
     data = _csv_bytes(nan_rows=(3, 17))
-    check = vm.check_upload("m.csv", data, label_column="kind")
+    check = check_upload("m.csv", data, label_column="kind")
     assert check.dataset is None and "2 missing" in check.bad_rows and "rows 4, 18" in check.bad_rows
-    check = vm.check_upload("m.csv", data, label_column="kind", drop_bad_rows=True)
+    check = check_upload("m.csv", data, label_column="kind", drop_bad_rows=True)
     assert len(check.dataset.y) == 198
 
     at = open_page("pages/screens/train.py")
@@ -184,10 +187,10 @@ def test_mixed_image_sizes_are_listed_and_can_be_resized():
                 b = io.BytesIO()
                 img.save(b, format="PNG")
                 zf.writestr(f"{cls}/{i}.png", b.getvalue())
-    check = vm.check_upload("imgs.zip", buf.getvalue())
+    check = check_upload("imgs.zip", buf.getvalue())
     assert check.dataset is None and "2 different sizes" in check.mixed_sizes and "Resize" in check.mixed_sizes
     assert check.size_hint == (12, 12)  # the most common size is suggested
-    check = vm.check_upload("imgs.zip", buf.getvalue(), image_size=(10, 14))
+    check = check_upload("imgs.zip", buf.getvalue(), image_size=(10, 14))
     assert check.error is None and check.dataset.x.shape == (12, 1, 10, 14)
 
 

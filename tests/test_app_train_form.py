@@ -13,7 +13,8 @@ import pytest
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from pages import views as vm  # noqa: E402
+from pages.views.forms import field_specs, FieldSpec, params_from_widgets
+from pages.views.train import unmet_requirements  # noqa: E402
 from deepad.cli import train_command  # noqa: E402
 from deepad.detectors import registry  # noqa: E402
 from deepad.training.config import validate_config  # noqa: E402
@@ -42,7 +43,7 @@ def form_params(at: AppTest, method: str) -> dict:
             if w.key and w.key.startswith(prefix)}
 
 
-def other_value(spec: vm.FieldSpec):
+def other_value(spec: FieldSpec):
     """A valid value of a setting that is not its default (None when it has only one)."""
     if spec.kind == "bool":
         return not spec.default
@@ -66,12 +67,12 @@ def test_the_started_run_has_exactly_the_settings_the_form_shows(empty_env, meth
     at = open_page("pages/screens/train.py")
     at.selectbox(key="train.dataset").set_value("digits").run()
     at.selectbox(key="train.method").set_value(method).run()
-    for field, need in vm.unmet_requirements(method, {}, {}):  # what the method declares it needs
+    for field, need in unmet_requirements(method, {}, {}):  # what the method declares it needs
         key = {"known_anomalies": "train.known.digits", "known_normals": "train.known_normals"}[field]
         at.number_input(key=key).set_value(max(need, 20)).run()
     assert not at.button(key="start-run").disabled, [e.value for e in at.error]
     changed = 0
-    for spec in vm.field_specs(cls.Config):  # every setting that can matter away from its default
+    for spec in field_specs(cls.Config):  # every setting that can matter away from its default
         value, key = other_value(spec), f"train.p.{method}.{spec.name}"
         if value is None or widget(at, key).disabled:
             continue
@@ -230,7 +231,7 @@ def test_generated_widgets_only_offer_valid_values(method):
     from pydantic import TypeAdapter
 
     cls = registry.get(method)
-    for spec in vm.field_specs(cls.Config):
+    for spec in field_specs(cls.Config):
         info = cls.Config.model_fields[spec.name]
         field = TypeAdapter(Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation)
         candidates = [spec.default]
@@ -261,13 +262,13 @@ def test_rules_across_fields_are_explained_when_the_form_is_read():
                 raise ValueError(f"warmup={self.warmup} must be below epochs={self.epochs}")
             return self
 
-    params, error = vm.params_from_widgets(Cfg, {"warmup": 50, "epochs": 10})
+    params, error = params_from_widgets(Cfg, {"warmup": 50, "epochs": 10})
     assert params is None and "warmup=50 must be below epochs=10" in error
-    assert vm.params_from_widgets(Cfg, {"warmup": 5, "epochs": 10}) == ({"warmup": 5, "epochs": 10}, None)
+    assert params_from_widgets(Cfg, {"warmup": 5, "epochs": 10}) == ({"warmup": 5, "epochs": 10}, None)
 
 
 def test_known_parameters_get_the_widgets_the_issue_asks_for():
-    specs = {s.name: s for s in vm.field_specs(registry.get("deep-svdd").Config)}
+    specs = {s.name: s for s in field_specs(registry.get("deep-svdd").Config)}
     assert {specs[n].kind for n in ("alpha", "beta", "nu", "k")} == {"slider"}
     assert specs["lr"].kind == "log" and specs["bias"].kind == "bool"
     assert specs["objective"].kind == "select" and specs["reg"].options == ("none", "noise", "variance")

@@ -15,7 +15,13 @@ import pytest
 pytest.importorskip("streamlit")
 
 from deepad import embedding, figures  # noqa: E402
-from pages import views as vm  # noqa: E402
+from deepad.views.common import run_title
+from deepad.views.evaluate import (at_threshold, curves, default_threshold, flagged_share, measured_on_text,
+                                   threshold_options)
+from deepad.views.latent import (by_score, decision_grid, has_input_plane, hover_columns, latent_frame, probe_truth,
+                                 score_inputs, selected_rows, snapshot_view)
+from deepad.views.runs import config_diff, runs_frame
+from deepad.views.samples import errors_at, extremes  # noqa: E402
 from deepad.runs.listing import RunStore  # noqa: E402
 
 
@@ -23,14 +29,14 @@ def test_threshold_options_and_mistakes_agree_with_the_metrics():
     rng = np.random.default_rng(0)
     results = {"test_scores": np.r_[rng.normal(0, 1, 200), rng.normal(3, 1, 40)],
                "test_target": np.r_[np.zeros(200, int), np.ones(40, int)]}
-    opts = vm.threshold_options(results["test_scores"], 1.2345)
+    opts = threshold_options(results["test_scores"], 1.2345)
     assert 1.2345 in opts and opts == sorted(opts)
-    assert vm.flagged_share(results["test_scores"], opts[0]) == 1.0  # the lowest flags everything
-    m = vm.at_threshold(results, 1.2345)
-    err = vm.errors_at(results, 1.2345, n=500)
+    assert flagged_share(results["test_scores"], opts[0]) == 1.0  # the lowest flags everything
+    m = at_threshold(results, 1.2345)
+    err = errors_at(results, 1.2345, n=500)
     assert (err["n_fp"], err["n_fn"]) == (m["fp"], m["fn"])
     assert len(err["false positives"]) == m["fp"]
-    ext = vm.extremes(results, 5)
+    ext = extremes(results, 5)
     assert results["test_scores"][ext["most anomalous"][0]] == results["test_scores"].max()
 
 
@@ -41,16 +47,16 @@ def test_the_input_plane_goes_through_the_runs_preprocessing(runs_on_disk):
     run = RunStore(root).get(ids["toy"])
     results = run.results()
     raw = load_dataset("blobs").x[results["test_index"]]
-    np.testing.assert_allclose(vm.score_inputs(run, raw), results["test_scores"], rtol=1e-5, atol=1e-6)
-    grid = vm.decision_grid(run, results, resolution=20)
+    np.testing.assert_allclose(score_inputs(run, raw), results["test_scores"], rtol=1e-5, atol=1e-6)
+    grid = decision_grid(run, results, resolution=20)
     assert grid.z.shape == (20, 20) and grid.threshold == run.summary["threshold"]
-    assert vm.has_input_plane(run) and not vm.has_input_plane(RunStore(root).get(ids["finished"]))
+    assert has_input_plane(run) and not has_input_plane(RunStore(root).get(ids["finished"]))
 
 
 def test_snapshots_are_shown_in_one_view_with_the_probe_labels(runs_on_disk):
     root, ids = runs_on_disk
     run = RunStore(root).get(ids["finished"])
-    view = vm.snapshot_view(run.snapshots(), run.results()["center"], vm.probe_truth(run), run.history())
+    view = snapshot_view(run.snapshots(), run.results()["center"], probe_truth(run), run.history())
     assert view.xy.shape[0] == len(view.epochs) == 2 and list(view.epochs) == [1, 2]
     assert view.truth is not None and set(np.unique(view.truth)) <= {0, 1}
     x0, x1, y0, y1 = view.lim
@@ -117,24 +123,24 @@ def test_a_selection_on_any_chart_names_the_same_test_rows(runs_on_disk):
     run = RunStore(root).get(ids["finished"])
     results = run.results()
     xy = embedding.pca_2d(results["test_emb"])
-    df = vm.latent_frame(run, results, xy)
+    df = latent_frame(run, results, xy)
     assert sorted(df["rank"]) == list(range(1, len(df) + 1))
     assert df["score"][df["rank"] == 1].iloc[0] == results["test_scores"].max()
     # clicked points, a box on the map, a range of the score histogram
-    assert list(vm.selected_rows(df, {"pick": [{"row": 7}, {"row": 3}], "box": {}})) == [3, 7]
+    assert list(selected_rows(df, {"pick": [{"row": 7}, {"row": 3}], "box": {}})) == [3, 7]
     x0, x1 = np.quantile(df["x"], [0.2, 0.6])
     y0, y1 = np.quantile(df["y"], [0.1, 0.9])
-    boxed = vm.selected_rows(df, {"box": {"x": [x1, x0], "y": [y0, y1]}})
+    boxed = selected_rows(df, {"box": {"x": [x1, x0], "y": [y0, y1]}})
     inside = df[(df.x >= x0) & (df.x <= x1) & (df.y >= y0) & (df.y <= y1)]["row"]
     assert len(boxed) and set(boxed) == set(inside)
     lo, hi = np.quantile(results["test_scores"], [0.5, 0.9])
-    ranged = vm.selected_rows(df, {"range": {"bin_maxbins_50_score": [lo, hi]}})
+    ranged = selected_rows(df, {"range": {"bin_maxbins_50_score": [lo, hi]}})
     assert set(ranged) == set(np.flatnonzero((results["test_scores"] >= lo) & (results["test_scores"] <= hi)))
-    ordered = vm.by_score(results, ranged)  # the panel lists them most anomalous first
+    ordered = by_score(results, ranged)  # the panel lists them most anomalous first
     assert list(results["test_scores"][ordered]) == sorted(results["test_scores"][ranged], reverse=True)
-    hover = vm.hover_columns(results, np.arange(3), load_dataset("digits"))
+    hover = hover_columns(results, np.arange(3), load_dataset("digits"))
     assert all(u.startswith("data:image/png;base64,") for u in hover["image"])
-    table = vm.hover_columns(RunStore(root).get(ids["tabular"]).results(), np.arange(3), load_dataset("breast-cancer"))
+    table = hover_columns(RunStore(root).get(ids["tabular"]).results(), np.arange(3), load_dataset("breast-cancer"))
     assert list(table.columns)[:2] == ["mean radius", "mean texture"] and len(table) == 3
 
 
@@ -145,22 +151,22 @@ def test_evaluation_reads_well(runs_on_disk, tmp_path):
     store = RunStore(root)
     run = store.get(ids["finished"])
     results = run.results()
-    m = vm.at_threshold(results, vm.default_threshold(run, results))
+    m = at_threshold(results, default_threshold(run, results))
     assert m["fpr"] == m["fp"] / (m["fp"] + m["tn"])
-    roc = figures.roc_figure([vm.curves("a", results)], m)
+    roc = figures.roc_figure([curves("a", results)], m)
     marker = [t for t in roc.data if t.name == "at the threshold"][0]
     assert (marker.x[0], marker.y[0]) == (m["fpr"], m["recall"])
-    share = vm.test_share_text(run, results)
+    share = measured_on_text(run, results)
     n = len(results["test_target"])
     assert share == f"{n} test samples, {100 * results['test_target'].mean():.1f} % anomalies"
-    table = vm.runs_frame(store.list())
+    table = runs_frame(store.list())
     assert list(table.columns)[:5] == ["title", "AUC", "AP", "F1", "collapse"]
     failed = table[table["run"] == ids["failed"]].iloc[0]
     assert failed["collapse"] == "" and np.isnan(failed["AUC"])  # shown as empty cells
     user = RunStore(root).get(ids["finished"])
     user.config = {**user.config, "dataset": f"file:{tmp_path}/0123456789abcdef-good.csv?label_column=label"}
-    assert vm.run_title(user) == "deep-svdd · good.csv · normal 0"
-    diff = vm.config_diff([store.get(ids["finished"]), store.get(ids["toy"])])
+    assert run_title(user) == "deep-svdd · good.csv · normal 0"
+    diff = config_diff([store.get(ids["finished"]), store.get(ids["toy"])])
     assert {"dataset", "objective", "epochs"} <= set(diff.index) and "lr" not in diff.index
     assert list(diff.loc["dataset"]) == ["digits", "blobs"]
 

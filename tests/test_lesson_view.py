@@ -13,11 +13,14 @@ import pandas as pd
 import pytest
 
 from deepad import figures
-from pages import views as vm
 from deepad.figures.latent import ANIMATION_ROWS, animation_controls_y
 from deepad.figures.style import log_ticks, tick_label, wrap_title
 from deepad.presets import demos, lessons, load_presets
 from deepad.runs.listing import RunStore
+from deepad.views.latent import SnapshotView, snapshot_view
+from deepad.views.runs import run_state
+from pages.views.lesson import (KIND_WORDS, ROLE_WORDS, common_epoch, lesson_line, lesson_pair, lesson_pairs_on_disk,
+                                parse_pair, start_scale_limits)
 
 
 # --- ticks, titles, controls --------------------------------------------------------------------------
@@ -79,7 +82,7 @@ def lesson_runs(tmp_path_factory) -> tuple[Path, dict]:
 def test_the_epoch_controls_sit_under_the_axis_title_in_rows_of_their_own(lesson_runs):
     root, ids = lesson_runs
     run = RunStore(root).get(ids["lesson"][0])
-    view = vm.snapshot_view(run.snapshots(), None, None, run.history())
+    view = snapshot_view(run.snapshots(), None, None, run.history())
     for presenter in (False, True):
         figures.set_presenter(presenter)
         try:
@@ -112,35 +115,35 @@ def test_a_pair_is_ordered_trigger_left_fix_right_whatever_order_its_runs_come_i
     store, presets = RunStore(root), load_presets()
     left, right = (store.get(i) for i in ids["lesson"])
     for runs in ([left, right], [right, left]):
-        pair = vm.lesson_pair(runs, presets)
+        pair = lesson_pair(runs, presets)
         assert pair.kind == "lesson" and pair.left.run_id == left.run_id and pair.right.run_id == right.run_id
-        assert [vm.ROLE_WORDS[r] for r in pair.roles] == ["Trigger", "Fix"]
-        assert all(f"`{k}`" in vm.lesson_line(pair) for k in pair.differs_in)
-    assert vm.lesson_pair([left, left], presets) is None or vm.lesson_pair([left, left], presets).left is left
-    assert vm.parse_pair(f"{right.run_id},{left.run_id}") == [right.run_id, left.run_id]
-    assert vm.parse_pair("one") == [] and vm.parse_pair("a,a") == []
-    assert (left.run_id, right.run_id) in vm.lesson_pairs_on_disk(store.list(), presets)
+        assert [ROLE_WORDS[r] for r in pair.roles] == ["Trigger", "Fix"]
+        assert all(f"`{k}`" in lesson_line(pair) for k in pair.differs_in)
+    assert lesson_pair([left, left], presets) is None or lesson_pair([left, left], presets).left is left
+    assert parse_pair(f"{right.run_id},{left.run_id}") == [right.run_id, left.run_id]
+    assert parse_pair("one") == [] and parse_pair("a,a") == []
+    assert (left.run_id, right.run_id) in lesson_pairs_on_disk(store.list(), presets)
     if "demo" in ids:
         without, with_ = (store.get(i) for i in ids["demo"])
-        pair = vm.lesson_pair([with_, without], presets)
+        pair = lesson_pair([with_, without], presets)
         assert pair.kind == "demo" and pair.left.run_id == without.run_id and pair.roles == ("without", "with")
-        assert vm.KIND_WORDS[pair.kind] == "Regularizer demo" and "fix" not in vm.lesson_line(pair).lower()
-        assert vm.lesson_pair([left, with_], presets) is None  # halves of different pairs
+        assert KIND_WORDS[pair.kind] == "Regularizer demo" and "fix" not in lesson_line(pair).lower()
+        assert lesson_pair([left, with_], presets) is None  # halves of different pairs
 
 
 def test_snapshots_are_drawn_to_the_scale_of_the_starting_spread():
     rng = np.random.default_rng(0)
     start = rng.normal(size=(200, 2))
     xy = np.stack([start, start * 0.01])  # the cloud keeps 1 % of its spread
-    view = vm.SnapshotView(np.array([1, 2]), np.array([1, 2]), xy, np.array([1.0, 0.01]), None, None,
+    view = SnapshotView(np.array([1, 2]), np.array([1, 2]), xy, np.array([1.0, 0.01]), None, None,
                            (-3, 3, -3, 3), judged=True)
-    x0, x1, y0, y1 = vm.start_scale_limits(view, 1)
+    x0, x1, y0, y1 = start_scale_limits(view, 1)
     spread_now = float(np.sqrt(np.mean(np.var(xy[1], axis=0))))
     assert (x1 - x0) == pytest.approx(y1 - y0) and (x1 - x0) > 100 * spread_now  # a dot in a wide frame
-    assert vm.start_scale_limits(view, 0)[1] - vm.start_scale_limits(view, 0)[0] == pytest.approx(x1 - x0)
+    assert start_scale_limits(view, 0)[1] - start_scale_limits(view, 0)[0] == pytest.approx(x1 - x0)
     view.judged = False  # no verdict: the view's own limits over every epoch
-    assert vm.start_scale_limits(view, 1) == (-3, 3, -3, 3)
-    assert vm.common_epoch([1, 2, 3], [2, 3, 4]) == (3, 2, 1) and vm.common_epoch([1], [2]) == (None, None, None)
+    assert start_scale_limits(view, 1) == (-3, 3, -3, 3)
+    assert common_epoch([1, 2, 3], [2, 3, 4]) == (3, 2, 1) and common_epoch([1], [2]) == (None, None, None)
 
 
 # --- one reading of a run's state ---------------------------------------------------------------------
@@ -148,11 +151,11 @@ def test_a_runs_state_is_read_once_for_every_part_of_the_screen(lesson_runs):
     root, ids = lesson_runs
     store = RunStore(root)
     run = store.get(ids["lesson"][0])
-    state = vm.run_state(run, len(run.history()))
+    state = run_state(run, len(run.history()))
     assert state.state == "finished" and not state.live and state.text.startswith("Finished")
     assert state.progress.fraction == 1.0
     store.update_status(run, state="running", epoch=7, last={"phase": "train", "epoch": 7})
-    running = vm.run_state(store.get(run.run_id), 7)
+    running = run_state(store.get(run.run_id), 7)
     assert running.state == "running" and running.live and running.epoch == 7
     assert "epoch 7" in running.text and "epoch 7" in running.progress.text  # the same epoch everywhere
     store.update_status(run, state="finished")
@@ -229,7 +232,7 @@ def test_heading_sidebar_and_snapshot_caption_say_the_same_state(lesson_runs, mo
         heading = next(m.value for m in at.main.markdown if run.run_id in m.value)
         side = [m.value for m in at.sidebar.markdown] + [c.value for c in at.sidebar.caption]
         live = next(c.value for c in at.main.caption if c.value.startswith("Live ("))
-        progress = vm.run_state(store.get(run.run_id), len(store.get(run.run_id).history())).progress.text
+        progress = run_state(store.get(run.run_id), len(store.get(run.run_id).history())).progress.text
         assert "running" in heading and progress in heading and progress in live, (heading, live)
         assert any("running" in s for s in side) and any("epoch 2" in s for s in side), side
         assert not any("queued" in s.lower() for s in [heading, live, *side])

@@ -14,10 +14,11 @@ import pytest
 from PIL import Image
 
 from deepad import cli, scoring
-from pages import views as vm
 from deepad.data.datasets import load_dataset
 from deepad.runs.listing import RunStore
 from deepad.training.runner import train
+from deepad.views.common import distances
+from deepad.views.evaluate import default_threshold
 
 
 @pytest.fixture(scope="module")
@@ -47,11 +48,11 @@ def test_score_gives_the_saved_test_scores_of_the_runs_own_inputs(runs, tmp_path
     assert len(rows) == len(x) and [r["input"] for r in rows[:2]] == ["sample 0", "sample 1"]
     scores = np.array([r["score"] for r in rows])
     np.testing.assert_allclose(scores, results["test_scores"], rtol=1e-5, atol=1e-6)  # same order
-    threshold = vm.default_threshold(run, results)
+    threshold = default_threshold(run, results)
     assert all(r["threshold"] == threshold for r in rows)
     assert [r["anomalous"] for r in rows] == list(scores > threshold)
     assert any(r["anomalous"] for r in rows) and not all(r["anomalous"] for r in rows)
-    np.testing.assert_allclose([r["distance"] for r in rows], vm.distances(results), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose([r["distance"] for r in rows], distances(results), rtol=1e-4, atol=1e-6)
 
 
 def test_images_in_a_zip_and_one_image_score_as_their_pixels(runs, tmp_path, capsys):

@@ -208,7 +208,7 @@ def test_bad_sweep_values_are_refused_before_anything_is_submitted(tmp_path, cap
 def test_explore_launches_a_sweep_on_ray_and_fills_its_table(ray_head, tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    from pages import views as vm
+    from pages.views.explore import explore_grids
 
     runs = tmp_path / "runs"
     monkeypatch.setenv("DEEPAD_RUNS_DIR", str(runs))
@@ -227,7 +227,7 @@ def test_explore_launches_a_sweep_on_ray_and_fills_its_table(ray_head, tmp_path,
     at.text_input(key="explore.ray_address").set_value(ray_head).run()
     at.button(key="launch-grid").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    (sweep_id, grid), = vm.explore_grids(RunStore(runs).list()).items()
+    (sweep_id, grid), = explore_grids(RunStore(runs).list()).items()
     assert grid["axes"] == ["lr"] and len(grid["runs"]) == 2  # queued at once, before Ray has them
     from deepad.sweeps.launch import launcher
 

@@ -3,10 +3,3 @@ losses, diagnostics), `evaluate` (threshold, curves), `latent`, `samples`, `coll
 for what several share. `deepad.api`'s figures and `deepad.export` read them; the pages' own view
 numbers live with the pages, in `pages/views/`. Nothing here imports Streamlit.
 """
-
-from deepad.views.collapse import *  # noqa: F401,F403
-from deepad.views.common import *  # noqa: F401,F403
-from deepad.views.evaluate import *  # noqa: F401,F403
-from deepad.views.latent import *  # noqa: F401,F403
-from deepad.views.runs import *  # noqa: F401,F403
-from deepad.views.samples import *  # noqa: F401,F403

@@ -13,7 +13,7 @@ from deepad.runs.listing import RunRecord
 from deepad.views.common import ANOMALY, NORMAL, class_names, distances
 
 __all__ = ["default_threshold", "threshold_options", "flagged_share", "Curves", "curves", "share_label",
-           "at_threshold", "test_share_text", "scores_frame", "scores_csv"]
+           "at_threshold", "measured_on_text", "scores_frame", "scores_csv"]
 
 
 def default_threshold(run: RunRecord, results: dict) -> float:
@@ -79,7 +79,7 @@ def at_threshold(results: dict, threshold: float) -> dict:
     return m
 
 
-def test_share_text(run: RunRecord, results: dict | None = None) -> str:
+def measured_on_text(run: RunRecord, results: dict | None = None) -> str:
     """"1500 test samples, 10.0 % anomalies": what an AUC or AP was measured on (from the summary
     when it records the counts, else from the results)."""
     s = run.summary

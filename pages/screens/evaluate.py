@@ -4,22 +4,27 @@ confusion matrix, precision, recall and F1. Several runs can be overlaid."""
 import streamlit as st
 
 from deepad import figures
-from pages import views as vm
-from pages import ui
+from deepad.views.common import run_title
+from deepad.views.evaluate import at_threshold, curves, flagged_share, scores_csv, share_label, measured_on_text
+from deepad.views.runs import config_diff
+from pages.ui.current import page_run_results, results_of
+from pages.ui.look import plot_text
+from pages.ui.singletons import all_runs
+from pages.ui.widgets import current_threshold, download_figures, threshold_control
 
 st.title("ROC curves and scores")
 st.caption("How well do the anomaly scores separate normal from anomalous test samples? A detector "
            "gives every sample a score (higher = more anomalous); a threshold turns scores into "
            "decisions.")
 
-run, results = ui.page_run_results()
+run, results = page_run_results()
 
 
 def short(r) -> str:
-    return f"{vm.run_title(r)} [{r.run_id[-6:]}]"
+    return f"{run_title(r)} [{r.run_id[-6:]}]"
 
 
-others = [r for r in ui.all_runs() if r.run_id != run.run_id and r.state == "finished"]
+others = [r for r in all_runs() if r.run_id != run.run_id and r.state == "finished"]
 by_id = {r.run_id: r for r in others}
 st.session_state["roc.overlay"] = [i for i in st.session_state.get("roc.overlay", []) if i in by_id]
 overlay = st.multiselect("Overlay other finished runs", list(by_id), key="roc.overlay",
@@ -29,30 +34,30 @@ positive = st.radio("Precision–recall of", ["anomaly", "normal"], key="roc.pos
                     format_func={"anomaly": "anomalies", "normal": "normal samples"}.get,
                     help="Which class the PR curve and its AP treat as positive. With normal samples, "
                          "the most normal-scored come first (paper 004 reports both).")
-mine = vm.curves(ui.plot_text(short(run)), results, positive)
+mine = curves(plot_text(short(run)), results, positive)
 if mine is None:
     st.warning("The test part holds a single class, so ROC and PR curves are not defined.")
     st.stop()
 if overlay:
     with st.expander("Where the overlaid runs' settings differ"):
-        diff = vm.config_diff([run] + [by_id[i] for i in overlay])
+        diff = config_diff([run] + [by_id[i] for i in overlay])
         if len(diff):
             st.dataframe(diff)
         else:
             st.caption("Nowhere: the same settings.")
 all_curves = [mine]
 for other_id in overlay:
-    other_results = ui.results_of(by_id[other_id])
-    other = (vm.curves(ui.plot_text(short(by_id[other_id])), other_results, positive)
+    other_results = results_of(by_id[other_id])
+    other = (curves(plot_text(short(by_id[other_id])), other_results, positive)
              if other_results is not None else None)
     if other is not None:
         all_curves.append(other)
 
-share = vm.test_share_text(run, results)
+share = measured_on_text(run, results)
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("ROC AUC", f"{mine.auc:.3f}", help="Probability that a random anomaly scores higher than a "
           f"random normal sample. 1 is perfect, 0.5 is chance. Measured on {share}.")
-c2.metric(f"average precision ({vm.share_label(mine.anomaly_share)})", f"{mine.ap:.3f}",
+c2.metric(f"average precision ({share_label(mine.anomaly_share)})", f"{mine.ap:.3f}",
           help=f"Area under the precision–recall curve of the {positive} class. Random scores get the "
                f"{positive} class's share of the test set, here {100 * mine.base_rate:.1f} %: AP depends "
                "on that share, AUC does not.")
@@ -60,7 +65,7 @@ c3.metric("anomalies in the test part", f"{100 * mine.anomaly_share:.1f} %")
 c4.metric("test samples", len(results["test_scores"]))
 st.caption(f"Both measured on the test part: {share}.")
 
-point = vm.at_threshold(results, ui.current_threshold(run, results))
+point = at_threshold(results, current_threshold(run, results))
 roc_fig, pr_fig = figures.roc_figure(all_curves, point), figures.pr_figure(all_curves, point)
 left, right = st.columns(2)
 with left:
@@ -75,15 +80,15 @@ with right:
                "random flagging gets.")
 
 st.subheader("Scores and the decision threshold")
-thr = ui.threshold_control(run, results, key="roc.thr")
-m = vm.at_threshold(results, thr)
+thr = threshold_control(run, results, key="roc.thr")
+m = at_threshold(results, thr)
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("precision", f"{m['precision']:.3f}", help="Flagged samples that are truly anomalies.")
 c2.metric("recall", f"{m['recall']:.3f}", help="Anomalies that are flagged.")
-c3.metric(f"F1 ({vm.share_label(mine.anomaly_share)})", f"{m['f1']:.3f}",
+c3.metric(f"F1 ({share_label(mine.anomaly_share)})", f"{m['f1']:.3f}",
           help="Harmonic mean of precision and recall; like AP it depends on the test set's share of "
                "anomalies.")
-c4.metric("flagged", f"{100 * vm.flagged_share(results['test_scores'], thr):.1f} %",
+c4.metric("flagged", f"{100 * flagged_share(results['test_scores'], thr):.1f} %",
           help="Share of test samples above the threshold.")
 
 left, right = st.columns([3, 2])
@@ -101,8 +106,8 @@ with right:
                "the false positives and negatives.")
 
 c1, c2, _ = st.columns([1, 1, 3])
-c1.download_button("Scores (CSV)", lambda: vm.scores_csv(run, results), file_name=f"{run.run_id}-scores.csv",
+c1.download_button("Scores (CSV)", lambda: scores_csv(run, results), file_name=f"{run.run_id}-scores.csv",
                    mime="text/csv", icon=":material/download:", on_click="ignore", key="roc.dl.scores")
 with c2:
-    ui.download_figures([roc_fig, pr_fig, hist_fig, conf_fig], f"ROC and scores of {run.run_id}",
+    download_figures([roc_fig, pr_fig, hist_fig, conf_fig], f"ROC and scores of {run.run_id}",
                         f"{run.run_id}-roc.html", key="roc.dl.figs")

@@ -5,15 +5,20 @@ instance or a cluster). Its table and heatmap fill as trials finish; each trial 
 import streamlit as st
 
 from deepad import figures
-from pages import views as vm
 from deepad.data.datasets import CATALOG, load_dataset
 from deepad.data.setups import SetupConfig
 from deepad.detectors import registry
 from deepad.errors import DeepADError
-from deepad.sweeps import check_address, count_trials, expand, new_sweep_id
-from deepad.sweeps import ranges
+from deepad.sweeps import check_address, count_trials, expand, new_sweep_id, ranges
 from deepad.sweeps.launch import launcher
-from pages import page_path, ui
+from deepad.views.common import is_live
+from pages import page_path
+from pages.ui.current import select_run
+from pages.ui.live import LIVE_REFRESH_S, live_fragment
+from pages.ui.singletons import all_runs, manager, projector, store
+from pages.ui.widgets import config_widgets
+from pages.views.explore import GRID_METRICS, explorable_fields, explore_grids, grid_frame, suggested_range
+from pages.views.forms import field_label, params_from_widgets
 
 ss = st.session_state
 ENGINES = {"server": "this server's workers", "ray-local": "Ray on this machine", "ray": "a Ray cluster"}
@@ -57,9 +62,9 @@ with st.container(border=True):
         st.caption("Epochs are kept short here so a grid finishes in minutes; raise them if you can wait.")
         st.caption("A setting that cannot matter for the others (or for this set-up: no labelled samples) "
                    "is greyed out with the reason.")
-        values = ui.config_widgets(det_cls.Config, prefix=f"explore.p.{method}", defaults=quick,
+        values = config_widgets(det_cls.Config, prefix=f"explore.p.{method}", defaults=quick,
                                    facts={"labelled": False})  # the base run's set-up: one normal class, unlabelled
-    base_params, param_error = vm.params_from_widgets(det_cls.Config, values)
+    base_params, param_error = params_from_widgets(det_cls.Config, values)
     if param_error:
         st.error(param_error)
 
@@ -71,7 +76,7 @@ def axis_controls(name: str) -> tuple[list, str | None]:
     key = f"explore.range.{method}.{name}"
     saved = ss.get(f"{key}.saved")  # a range slider needs its value passed: kept here across pages
     if not (isinstance(saved, tuple) and set(saved) <= set(ticks)):
-        lo, hi = vm.suggested_range(method, name) or (ticks[0], ticks[-1])
+        lo, hi = suggested_range(method, name) or (ticks[0], ticks[-1])
         saved = (min(ticks, key=lambda t: abs(t - lo)), min(ticks, key=lambda t: abs(t - hi)))
     lo, hi = st.select_slider(f"range of {name}: min and max", options=ticks, value=saved,
                               key=f"explore_range.{method}.{name}", format_func=lambda v: f"{v:g}")
@@ -90,7 +95,7 @@ def axis_controls(name: str) -> tuple[list, str | None]:
 
 with st.container(border=True):
     st.markdown("**2 · What to vary**: one or two hyperparameters, each over a range.")
-    fields = vm.explorable_fields(method)
+    fields = explorable_fields(method)
     c1, c2 = st.columns(2)
     axes: dict[str, list] = {}
     errors = []
@@ -101,7 +106,7 @@ with st.container(border=True):
                 ss[key] = ("lr" if "lr" in choices else choices[0]) if slot == "a" else "(none)"
             name = st.selectbox("First hyperparameter" if slot == "a" else "Second hyperparameter (optional)",
                                 choices, key=key,
-                                format_func=lambda n: n if n == "(none)" else vm.field_label(
+                                format_func=lambda n: n if n == "(none)" else field_label(
                                     n, det_cls.Config.model_fields[n].description or ""))
             if name == "(none)" or name in axes:
                 continue
@@ -150,15 +155,15 @@ with st.container(border=True):
         try:
             if engine == "server":
                 for cfg in configs:
-                    run_id = ui.manager().start(cfg)
-                    ui.projector().project_when_finished(ui.manager(), run_id)
+                    run_id = manager().start(cfg)
+                    projector().project_when_finished(manager(), run_id)
             else:
                 from deepad.sweeps.runs import create_runs, validate_all
 
                 if address:
                     check_address(address)
-                trials = create_runs(validate_all(configs), ui.store())
-                launcher().start(sweep_id, [r.run_id for r, _ in trials], ui.store(), address=address or None)
+                trials = create_runs(validate_all(configs), store())
+                launcher().start(sweep_id, [r.run_id for r, _ in trials], store(), address=address or None)
         except DeepADError as exc:
             st.error(str(exc))
         else:
@@ -167,24 +172,24 @@ with st.container(border=True):
 
 
 def open_run(run_id: str) -> None:
-    ui.select_run(run_id)
+    select_run(run_id)
     st.switch_page(page_path("runs"), query_params={"run": run_id})
 
 
 def grid_results(grid_id: str) -> None:
-    grids = vm.explore_grids(ui.all_runs())
+    grids = explore_grids(all_runs())
     g = grids.get(grid_id)
     if g is None:
         st.warning("This sweep's runs are gone (deleted?).")
         return
-    df = vm.grid_frame(g["runs"], g["axes"])
+    df = grid_frame(g["runs"], g["axes"])
     ended = int(df["state"].isin(["finished", "failed", "cancelled", "interrupted"]).sum())
     failed = int((df["state"] != "finished").sum()) - (len(df) - ended)
     planned = max(g.get("trials") or 0, len(df))
     st.progress(ended / max(1, planned),
                 text=f"{ended} of {planned} runs ended" + (f", {failed} not finished" if failed else ""))
-    metric = st.radio("Heatmap shows", list(vm.GRID_METRICS), key=f"explore.metric.{grid_id}", horizontal=True)
-    st.caption(f"Shown: {vm.GRID_METRICS[metric]}. Greener is better (0.5 is chance); each cell also names "
+    metric = st.radio("Heatmap shows", list(GRID_METRICS), key=f"explore.metric.{grid_id}", horizontal=True)
+    st.caption(f"Shown: {GRID_METRICS[metric]}. Greener is better (0.5 is chance); each cell also names "
                "the collapse verdict: a high learning rate or a weak regularizer often shows up as 'collapsed'.")
     heat_axes = [a for a in g["axes"] if a != "seed"] or g["axes"]
     picked = st.plotly_chart(figures.grid_heatmap(df, heat_axes, metric), key=f"explore.heat.{grid_id}",
@@ -205,21 +210,21 @@ def grid_results(grid_id: str) -> None:
     choice = c1.selectbox("Open a trial's run", list(labels), format_func=labels.get, key=f"explore.open.{grid_id}")
     if c2.button("Open run", key=f"explore-go.{grid_id}", icon=":material/open_in_new:") and choice:
         open_run(choice)
-    live = any(vm.is_live(r) for r in g["runs"])
+    live = any(is_live(r) for r in g["runs"])
     proc = launcher().get(grid_id)
     if live and st.button("Stop this sweep", key=f"explore-stop.{grid_id}", icon=":material/stop:"):
         if proc is not None:
             proc.cancel()
         for r in g["runs"]:
-            if vm.is_live(r):
-                ui.manager().cancel(r.run_id)
+            if is_live(r):
+                manager().cancel(r.run_id)
         st.toast("Stopping: runs not started are cancelled, running ones stop and keep their records.")
     if proc is not None and not proc.running() and proc.proc.returncode not in (0, 1, 130):
         st.error(f"The sweep's process ended with exit status {proc.proc.returncode}: {proc.log_tail(3)}")
 
 
 st.subheader("4 · Results")
-grids = vm.explore_grids(ui.all_runs())
+grids = explore_grids(all_runs())
 if not grids:
     st.info("No sweep yet: launch one above.")
     st.stop()
@@ -233,8 +238,8 @@ gid = st.selectbox("Sweep", ids, key="explore.grid",
 
 def sweep_refresh(grid_id: str) -> float | None:
     """Look again while a run of the sweep is queued or training."""
-    grid = vm.explore_grids(ui.all_runs()).get(grid_id)
-    return ui.LIVE_REFRESH_S if grid is not None and any(vm.is_live(r) for r in grid["runs"]) else None
+    grid = explore_grids(all_runs()).get(grid_id)
+    return LIVE_REFRESH_S if grid is not None and any(is_live(r) for r in grid["runs"]) else None
 
 
-ui.live_fragment(grid_results, gid, every=sweep_refresh)
+live_fragment(grid_results, gid, every=sweep_refresh)

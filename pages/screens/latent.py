@@ -5,48 +5,57 @@ import numpy as np
 import streamlit as st
 
 from deepad import embedding, figures
-from pages import views as vm
 from deepad.runs.layout import MODEL, RESULTS, SNAPSHOTS
 from deepad.runs.reopen import run_dataset
-from pages import ui
+from deepad.views import latent as latent_view
+from deepad.views.collapse import latest_collapse, representation_dim, verdict_applies
+from deepad.views.common import distances, is_live
+from deepad.views.latent import (by_score, centre_in_pca, decision_grid, has_input_plane, hover_columns, latent_frame,
+                                 selected_rows)
+from deepad.views.samples import sample_table
+from pages.ui.current import dataset_of, get_run, page_run, require_results, results_of, sample_images, state_of
+from pages.ui.live import LIVE_REFRESH_S, history_of, live_fragment
+from pages.ui.look import esc
+from pages.ui.singletons import projector
+from pages.ui.widgets import current_threshold, download_figures
 
 st.title("Latent space")
 st.caption("Each dot is one test sample's representation φ(x): the space the method makes its "
            "decision in, squeezed to two dimensions. Normal samples should gather, anomalies "
            "should land apart.")
 
-run = ui.page_run()
+run = page_run()
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def pca_view(path: str, stamp: int, run_id: str):
-    r = ui.get_run(run_id)
-    return vm.centre_in_pca(ui.results_of(r))
+    r = get_run(run_id)
+    return centre_in_pca(results_of(r))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def probe_truth(run_id: str, size: int):
     """Normal / anomaly of the probe samples (rebuilds the run's split once per run)."""
-    return vm.probe_truth(ui.get_run(run_id), size)
+    return latent_view.probe_truth(get_run(run_id), size)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def snapshot_view(run_id: str, stamp: int):
-    r = ui.get_run(run_id)
+    r = get_run(run_id)
     snaps = r.snapshots()
     if snaps is None:
         return None
-    centre = (ui.results_of(r) or {}).get("center")
-    view = vm.snapshot_view(snaps, centre, probe_truth(run_id, int(snaps["emb"].shape[1])), r.history())
-    if view is not None and not vm.verdict_applies(r):  # no verdict zones for a method it does not apply to
+    centre = (results_of(r) or {}).get("center")
+    view = latent_view.snapshot_view(snaps, centre, probe_truth(run_id, int(snaps["emb"].shape[1])), r.history())
+    if view is not None and not verdict_applies(r):  # no verdict zones for a method it does not apply to
         view.judged = False
     return view
 
 
 @st.cache_data(max_entries=8, show_spinner="Scoring a grid over the input plane…")
 def input_plane(run_id: str, stamp: int, threshold: float):
-    r = ui.get_run(run_id)
-    return vm.decision_grid(r, ui.results_of(r), threshold)
+    r = get_run(run_id)
+    return decision_grid(r, results_of(r), threshold)
 
 
 SELECTION_KEY = "selection"  # {run_id: test rows}: one selection shared by the maps, histogram and Samples
@@ -60,7 +69,7 @@ def remember_selection(key: str, frame) -> None:
     """on_select of a chart: the rows it selected become the shared selection (an emptied
     selection clears it)."""
     event = st.session_state.get(key)
-    chosen = vm.selected_rows(frame, dict(event.selection) if event is not None else {})
+    chosen = selected_rows(frame, dict(event.selection) if event is not None else {})
     st.session_state.setdefault(SELECTION_KEY, {})[run.run_id] = [int(r) for r in chosen]
 
 
@@ -68,7 +77,7 @@ def show_selected(rows: np.ndarray, results: dict) -> None:
     """The selected samples, most anomalous first."""
     if not len(rows):
         return
-    rows = vm.by_score(results, rows)
+    rows = by_score(results, rows)
     c1, c2 = st.columns([4, 1])
     c1.markdown(f"**{len(rows)} selected sample(s)**, most anomalous first"
                 + (" (the first 48 shown)" if len(rows) > 48 else "")
@@ -76,22 +85,22 @@ def show_selected(rows: np.ndarray, results: dict) -> None:
     if c2.button("Clear the selection", key="latent.clear", icon=":material/close:"):
         st.session_state.setdefault(SELECTION_KEY, {})[run.run_id] = []
         st.rerun()
-    ds = ui.dataset_of(run)
+    ds = dataset_of(run)
     if ds is not None and ds.kind == "image":
-        ui.sample_images(run, results, rows[:48], ds)
+        sample_images(run, results, rows[:48], ds)
     elif ds is not None:
-        st.dataframe(vm.sample_table(run, results, rows[:200], ds.x, ds.feature_names), hide_index=True)
+        st.dataframe(sample_table(run, results, rows[:200], ds.x, ds.feature_names), hide_index=True)
 
 
 @st.cache_data(max_entries=8, show_spinner="Preparing the hover images…")
 def hover_frame(run_id: str, stamp: int):
-    r = ui.get_run(run_id)
-    res = ui.results_of(r)
+    r = get_run(run_id)
+    res = results_of(r)
     try:
         ds = run_dataset(r)
     except Exception:  # noqa: BLE001 (no images then; the numbers still show)
         return None
-    return vm.hover_columns(res, np.arange(len(res["test_scores"])), ds)
+    return hover_columns(res, np.arange(len(res["test_scores"])), ds)
 
 
 def touchable_map(frame, key: str, color_by: str, centre, title: str, hover) -> None:
@@ -107,20 +116,20 @@ def touchable_map(frame, key: str, color_by: str, centre, title: str, hover) -> 
 
 def umap_refresh(run_id: str) -> float | None:
     """Look again until the run's UMAP view is ready (or failed)."""
-    r = ui.get_run(run_id)
-    status = ui.projector().status(r) if r is not None else "gone"
-    return None if status in ("ready", "gone") or status.startswith("failed") else ui.LIVE_REFRESH_S
+    r = get_run(run_id)
+    status = projector().status(r) if r is not None else "gone"
+    return None if status in ("ready", "gone") or status.startswith("failed") else LIVE_REFRESH_S
 
 
 def umap_pending(run_id: str) -> None:
     """Says UMAP is on its way (the page is redrawn once it is ready)."""
-    proj = ui.projector()
+    proj = projector()
     warm = "" if proj.warm_state == "ready" else " (UMAP is still warming up on this server)"
     st.info(f"UMAP view: computing in the background{warm}. It appears here by itself and is saved "
             "with the run; the PCA view on the left is complete meanwhile.")
 
 
-results = ui.results_of(run)
+results = results_of(run)
 stamp = run.files.stamp(RESULTS)
 if results is not None and "test_emb" in results:
     has_centre = "center" in results
@@ -129,9 +138,9 @@ if results is not None and "test_emb" in results:
                     "distance": "distance to the centre"}
     color_by = st.radio("Colour the dots by", color_choices, format_func=color_labels.get, horizontal=True,
                         key="latent.color")
-    dim = vm.representation_dim(run, results)
+    dim = representation_dim(run, results)
     # autoscaled maps make any cloud look spread: for the methods with a verdict, its spread is written on them
-    latest = vm.latest_collapse(run, ui.history_of(run), dim)
+    latest = latest_collapse(run, history_of(run), dim)
     spread_note = (f" · spread ratio {latest['spread_ratio']:.2g}" + (f" ({latest['verdict']})" if latest.get("verdict")
                                                                      else "")
                    if latest.get("spread_ratio") is not None else "")
@@ -140,7 +149,7 @@ if results is not None and "test_emb" in results:
     left, right = st.columns(2)
     figs = []  # for the HTML export
     with left:
-        df = vm.latent_frame(run, results, pca_xy)
+        df = latent_frame(run, results, pca_xy)
         pca_title = f"PCA of φ ({dim} dimensions){spread_note}"
         figs.append(figures.latent_scatter(df, color_by, centre_xy, pca_title))
         touchable_map(df, "latent.pca", color_by, centre_xy, pca_title, hover)
@@ -152,24 +161,24 @@ if results is not None and "test_emb" in results:
                    f"once). {where_c}{spread_words}Hover over a dot to see its sample; click one (shift-click for more) "
                    "or drag a box to select; double-click clears.")
     with right:
-        proj = ui.projector()
+        proj = projector()
         if not embedding.umap_enabled():
             st.info("UMAP is switched off on this server (DEEPAD_UMAP=off); the PCA view is on the left.")
         else:
             status = proj.request(run)
             cached = embedding.load_umap(run) if status == "ready" else None
             if cached is not None:
-                udf = vm.latent_frame(run, results, cached["xy"], cached["index"])
+                udf = latent_frame(run, results, cached["xy"], cached["index"])
                 figs.append(figures.latent_scatter(udf, color_by, None, f"UMAP of φ{spread_note}"))
                 touchable_map(udf, "latent.umap", color_by, None, f"UMAP of φ{spread_note}", hover)
                 st.caption("UMAP keeps neighbourhoods: samples close here are close in φ. Distances "
                            "between far-apart groups mean little.")
             elif status.startswith("failed"):
-                st.warning(f"UMAP could not be computed: {ui.esc(status.removeprefix('failed: '))}. The PCA "
+                st.warning(f"UMAP could not be computed: {esc(status.removeprefix('failed: '))}. The PCA "
                            "view on the left shows the same points.")
             else:
-                ui.live_fragment(umap_pending, run.run_id, every=umap_refresh)
-    st.altair_chart(figures.score_hist_chart(df, ui.current_threshold(run, results), selection()),
+                live_fragment(umap_pending, run.run_id, every=umap_refresh)
+    st.altair_chart(figures.score_hist_chart(df, current_threshold(run, results), selection()),
                     key="latent.hist", on_select=lambda: remember_selection("latent.hist", df),
                     selection_mode=["range"], width="stretch")
     st.caption("The test scores; drag over a range to select those samples (the dashed line is the "
@@ -179,33 +188,33 @@ if results is not None and "test_emb" in results:
     if has_centre:
         st.subheader("Distance to the centre")
         radius = run.summary.get("radius")
-        figs.append(figures.distance_histogram(vm.distances(results), results["test_target"], radius))
+        figs.append(figures.distance_histogram(distances(results), results["test_target"], radius))
         st.plotly_chart(figs[-1], key="latent.dist")
         st.caption("The hypersphere seen from its centre c: normal samples should sit close, anomalies "
                    "farther out." + (" The dashed line is the learned radius R: outside it is "
                                      "flagged." if radius else ""))
 
-    if vm.has_input_plane(run):
+    if has_input_plane(run):
         st.subheader("The input plane")
-        thr = ui.current_threshold(run, results)
+        thr = current_threshold(run, results)
         grid = input_plane(run.run_id, run.files.stamp(MODEL), thr)
         figs.append(figures.decision_plane(grid))
         st.plotly_chart(figs[-1], key="latent.plane")
         st.caption("For 2-D data the decision can be drawn where the data lives: the shaded field is the "
                    "anomaly score over the plane, the thick line the boundary at the current threshold "
                    "(set it on ROC & scores).")
-    ui.download_figures(figs, f"Latent space of {run.run_id}", f"{run.run_id}-latent.html", key="latent.dl")
+    download_figures(figs, f"Latent space of {run.run_id}", f"{run.run_id}-latent.html", key="latent.dl")
 else:
-    ui.require_results(run)
+    require_results(run)
 
 
 def snapshot_section(run_id: str) -> None:
     """The per-epoch probe embeddings: a scrubber once the run has ended; while it trains, the
     latest epoch, redrawn as new ones are written (every couple of seconds)."""
-    r = ui.get_run(run_id)
+    r = get_run(run_id)
     if r is None:
         return
-    live = vm.is_live(r)
+    live = is_live(r)
     snap = snapshot_view(run_id, r.files.stamp(SNAPSHOTS))
     if snap is None and live:
         st.caption("The first per-epoch snapshots appear here within seconds of training starting "
@@ -217,12 +226,12 @@ def snapshot_section(run_id: str) -> None:
     n = len(snap.steps)
     # the hypersphere's words (a centre c, collapse onto it) only for the methods it applies to
     watch = ("Watch the cloud: a healthy run keeps a spread-out cloud while it shrinks towards c; a "
-             "collapsing one falls onto a single point." if vm.verdict_applies(r) else
+             "collapsing one falls onto a single point." if verdict_applies(r) else
              "Watch how the representations of the same samples move and spread as the method trains.")
     if live:
         with_c = ", with the centre c as a black cross" if snap.centre is not None else ""
-        state = ui.state_of(r)  # the reading the heading and the sidebar show
-        st.caption(f"Live ({ui.esc(state.progress.text)}): a fixed set of validation samples embedded after "
+        state = state_of(r)  # the reading the heading and the sidebar show
+        st.caption(f"Live ({esc(state.progress.text)}): a fixed set of validation samples embedded after "
                    f"each epoch, drawn for its newest snapshot (epoch {int(snap.epochs[-1])}){with_c}. {watch} "
                    "Once the run has ended, a play button animates every epoch and a slider scrubs through them.")
         i = n - 1
@@ -250,4 +259,4 @@ def snapshot_section(run_id: str) -> None:
 
 
 st.subheader("Watch training happen, epoch by epoch")
-ui.live_fragment(snapshot_section, run.run_id)
+live_fragment(snapshot_section, run.run_id)

@@ -7,11 +7,20 @@ it closed; ROC and validation-AUC curves follow below."""
 import streamlit as st
 
 from deepad import figures
-from pages import views as vm
 from deepad.diagnostics import EXPLANATION
 from deepad.presets import load_presets
 from deepad.runs.layout import SNAPSHOTS
-from pages import ui
+from deepad.views import evaluate as evaluate_view
+from deepad.views import latent as latent_view
+from deepad.views.collapse import VERDICT_RULE, latest_collapse, verdict_applies
+from deepad.views.common import is_live, run_title
+from deepad.views.runs import RANGES, history_frame
+from pages.ui.current import get_run, results_of, state_of
+from pages.ui.live import LIVE_REFRESH_S, history_of, live_fragment
+from pages.ui.look import badge, esc
+from pages.ui.singletons import all_runs
+from pages.views.lesson import (KIND_WORDS, ROLE_WORDS, common_epoch, lesson_line, lesson_pair, lesson_pairs_on_disk,
+                                pair_param, parse_pair, start_scale_limits)
 
 ss = st.session_state
 PAIR_KEY = "lesson.pair"  # the pair this session last opened (also in the address: ?pair=ID,ID)
@@ -21,18 +30,18 @@ st.title("Lesson")
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def probe_truth(run_id: str, size: int):
-    return vm.probe_truth(ui.get_run(run_id), size)
+    return latent_view.probe_truth(get_run(run_id), size)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def snapshot_view(run_id: str, stamp: int):
-    r = ui.get_run(run_id)
+    r = get_run(run_id)
     snaps = r.snapshots() if r is not None else None
     if snaps is None:
         return None
-    centre = (ui.results_of(r) or {}).get("center")
-    view = vm.snapshot_view(snaps, centre, probe_truth(run_id, int(snaps["emb"].shape[1])), r.history())
-    if view is not None and not vm.verdict_applies(r):
+    centre = (results_of(r) or {}).get("center")
+    view = latent_view.snapshot_view(snaps, centre, probe_truth(run_id, int(snaps["emb"].shape[1])), r.history())
+    if view is not None and not verdict_applies(r):
         view.judged = False
     return view
 
@@ -40,13 +49,13 @@ def snapshot_view(run_id: str, stamp: int):
 def pair_ids() -> list[str]:
     """The two runs to show: the address's ?pair=, else the pair this session opened last, else the
     newest lesson or demo with runs of both roles on disk."""
-    ids = vm.parse_pair(st.query_params.get("pair"))
+    ids = parse_pair(st.query_params.get("pair"))
     if ids:
         ss[PAIR_KEY] = ids
         return ids
     if len(ss.get(PAIR_KEY) or []) == 2:
         return list(ss[PAIR_KEY])
-    found = vm.lesson_pairs_on_disk(ui.all_runs(), presets)
+    found = lesson_pairs_on_disk(all_runs(), presets)
     return list(found[0]) if found else []
 
 
@@ -56,33 +65,33 @@ if not ids:
     st.info("No lesson yet. On **Train**, one click on a lesson's button trains its trigger and its fix "
             "(or a demo's run without and with the setting) and opens them here side by side.")
     st.stop()
-runs = [ui.get_run(i) for i in ids]
+runs = [get_run(i) for i in ids]
 if any(r is None for r in runs):
     st.warning("One of the lesson's runs is gone (deleted?): "
-               + ", ".join(ui.esc(i) for i, r in zip(ids, runs) if r is None) + ". Start the lesson again on **Train**.")
+               + ", ".join(esc(i) for i, r in zip(ids, runs) if r is None) + ". Start the lesson again on **Train**.")
     st.stop()
-pair = vm.lesson_pair(runs, presets)
+pair = lesson_pair(runs, presets)
 if pair is None:
     st.warning("These two runs are not the two halves of one lesson or demo, so neither side can be called "
                "trigger or fix. Compare any two runs on **Collapse**.")
     st.stop()
-if st.query_params.get("pair") != vm.pair_param(pair.left.run_id, pair.right.run_id):
-    st.query_params["pair"] = vm.pair_param(pair.left.run_id, pair.right.run_id)  # a link that reopens it
-left_word, right_word = (vm.ROLE_WORDS[r] for r in pair.roles)
+if st.query_params.get("pair") != pair_param(pair.left.run_id, pair.right.run_id):
+    st.query_params["pair"] = pair_param(pair.left.run_id, pair.right.run_id)  # a link that reopens it
+left_word, right_word = (ROLE_WORDS[r] for r in pair.roles)
 if ss.get("collapse.pair") != [pair.left.run_id, pair.right.run_id]:  # Collapse compares the same two
     ss["collapse.pair"] = [pair.left.run_id, pair.right.run_id]
     for side in ("left", "right"):
         ss.pop(f"collapse.cmp.{side}", None)
 
 line, why = st.columns([5, 2], vertical_alignment="center")
-line.markdown(f"**{vm.KIND_WORDS[pair.kind]}: {ui.esc(pair.title)}.** {vm.lesson_line(pair)}")
+line.markdown(f"**{KIND_WORDS[pair.kind]}: {esc(pair.title)}.** {lesson_line(pair)}")
 with why.expander("Why?", expanded=False):
     for p, word in ((pair.left_preset, left_word), (pair.right_preset, right_word)):
         if p is not None and p.description:
-            st.markdown(f"**{word}.** {ui.esc(p.description)}")
+            st.markdown(f"**{word}.** {esc(p.description)}")
     if pair.kind == "lesson":
         st.markdown(EXPLANATION)
-        st.markdown(vm.VERDICT_RULE)
+        st.markdown(VERDICT_RULE)
     else:
         st.markdown("A demo, not a collapse lesson: neither run collapses, so neither is a fix. What the "
                     "setting changes is how well the detector separates anomalies from normal samples.")
@@ -92,11 +101,11 @@ def side_card(run, word: str, side: str) -> None:
     """Role, title, state, verdict and test AUC of one side, in a container the page's tests find
     by its key (st-key-lesson-left / -right)."""
     with st.container(key=f"lesson-{side}", border=True):
-        state = ui.state_of(run)
-        where = f" · {ui.esc(state.progress.text)}" if state.live else ""
-        st.markdown(f"**{word}** · {ui.badge(state.state)}{where}", help=ui.esc(vm.run_title(run)))
-        applies = vm.verdict_applies(run)
-        verdict = (vm.latest_collapse(run, ui.history_of(run)).get("verdict") if applies else None)
+        state = state_of(run)
+        where = f" · {esc(state.progress.text)}" if state.live else ""
+        st.markdown(f"**{word}** · {badge(state.state)}{where}", help=esc(run_title(run)))
+        applies = verdict_applies(run)
+        verdict = (latest_collapse(run, history_of(run)).get("verdict") if applies else None)
         c1, c2 = st.columns([3, 2])
         c1.metric("verdict", verdict or ("not yet" if applies else "n/a"),
                   help="The collapse verdict: the spread ratio of the training probe against the thresholds "
@@ -111,7 +120,7 @@ def snapshot_figure(run, view, i: int, word: str):
     """The run's probe cloud at snapshot i, in its own fixed view of every epoch (so a cloud that has
     lost its spread looks small), with the spread ratio written on it."""
     fig = figures.snapshot_scatter(view, i, height=400)
-    x0, x1, y0, y1 = vm.start_scale_limits(view, i)
+    x0, x1, y0, y1 = start_scale_limits(view, i)
     fig.update_xaxes(range=[x0, x1], title="PC 1")
     fig.update_yaxes(range=[y0, y1], scaleanchor="x", scaleratio=1)
     ratio = float(view.spread[i])
@@ -126,7 +135,7 @@ def snapshot_figure(run, view, i: int, word: str):
 
 def lesson_body(_: str) -> None:
     """Everything about the two runs; redrawn while either of them trains."""
-    left, right = ui.get_run(pair.left.run_id), ui.get_run(pair.right.run_id)
+    left, right = get_run(pair.left.run_id), get_run(pair.right.run_id)
     if left is None or right is None:
         st.warning("One of the lesson's runs is gone (deleted?).")
         return
@@ -136,16 +145,16 @@ def lesson_body(_: str) -> None:
     with c3:
         side_card(right, right_word, "right")
     views = [snapshot_view(r.run_id, r.files.stamp(SNAPSHOTS)) for r in (left, right)]
-    epoch, i, j = vm.common_epoch(*(v.epochs if v is not None else None for v in views))
+    epoch, i, j = common_epoch(*(v.epochs if v is not None else None for v in views))
     at = [i, j] if epoch is not None else [len(v.steps) - 1 if v is not None else None for v in views]
     with c2:
-        frames = {f"{left_word}": vm.history_frame(ui.history_of(left)),
-                  f"{right_word}": vm.history_frame(ui.history_of(right))}
+        frames = {f"{left_word}": history_frame(history_of(left)),
+                  f"{right_word}": history_frame(history_of(right))}
         metric = "spread_ratio" if any("spread_ratio" in f for f in frames.values()) else "val_auc"
         title = "Spread ratio, both runs" if metric == "spread_ratio" else "Validation AUC, both runs"
         if any(metric in f and f[metric].notna().any() for f in frames.values()):
             fig = figures.compare_figure(frames, metric, title, log_y=metric == "spread_ratio", height=420,
-                                         y_range=vm.RANGES.get(metric))
+                                         y_range=RANGES.get(metric))
             if metric == "spread_ratio":  # the verdict's zones, as on Collapse and Latent space
                 import numpy as np
 
@@ -179,10 +188,10 @@ def lesson_body(_: str) -> None:
                "that run's starting spread (±3 times it): a cloud that has fallen onto a point looks like one.")
 
     # below the first screen: how well each detects
-    results = [ui.results_of(r) for r in (left, right)]
+    results = [results_of(r) for r in (left, right)]
     b1, b2 = st.columns(2)
     with b1:
-        curves = [vm.curves(w, res) for w, res in zip((left_word, right_word), results) if res is not None]
+        curves = [evaluate_view.curves(w, res) for w, res in zip((left_word, right_word), results) if res is not None]
         curves = [c for c in curves if c is not None]
         if curves:
             st.plotly_chart(figures.roc_figure(curves), key="lesson.roc")
@@ -191,15 +200,15 @@ def lesson_body(_: str) -> None:
     with b2:
         if any("val_auc" in f and f["val_auc"].notna().any() for f in frames.values()):
             st.plotly_chart(figures.compare_figure(frames, "val_auc", "Validation AUC while training",
-                                                   y_range=vm.RANGES.get("val_auc")), key="lesson.valauc")
+                                                   y_range=RANGES.get("val_auc")), key="lesson.valauc")
     st.page_link("pages/screens/collapse.py", label="Every number of these runs on Collapse",
                  icon=":material/compress:")
 
 
 def refresh(_: str) -> float | None:
-    return ui.LIVE_REFRESH_S if any(vm.is_live(r) for r in
-                                    (ui.get_run(pair.left.run_id), ui.get_run(pair.right.run_id))
+    return LIVE_REFRESH_S if any(is_live(r) for r in
+                                    (get_run(pair.left.run_id), get_run(pair.right.run_id))
                                     if r is not None) else None
 
 
-ui.live_fragment(lesson_body, vm.pair_param(pair.left.run_id, pair.right.run_id), every=refresh)
+live_fragment(lesson_body, pair_param(pair.left.run_id, pair.right.run_id), every=refresh)

@@ -6,7 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from deepad.reproduce import read_reproductions
-from pages import page_path, ui
+from pages import page_path
+from pages.ui.current import select_run
+from pages.ui.look import esc
+from pages.ui.singletons import store
 
 st.title("Papers")
 st.caption("Each paper's headline comparison rerun with its baselines on one split per (class, seed): "
@@ -16,9 +19,9 @@ st.caption("Each paper's headline comparison rerun with its baselines on one spl
            "it beats; paired wins count the (class, seed) cases where it is.")
 
 try:
-    found = read_reproductions(ui.store().root)
+    found = read_reproductions(store().root)
 except OSError as exc:
-    st.error(ui.esc(f"The runs folder cannot be read ({exc})."))
+    st.error(esc(f"The runs folder cannot be read ({exc})."))
     found = []
 if not found:
     st.info("No reproduction in this runs folder yet. Run, for instance, "
@@ -41,15 +44,15 @@ for paper in sorted({r["paper"] for r in found}):
     recs = [r for r in found if r["paper"] == paper]
     rec = recs[0]
     with st.container(border=True):
-        st.subheader(f"Paper {ui.esc(paper)}: {ui.esc(rec.get('title', ''))}")
+        st.subheader(f"Paper {esc(paper)}: {esc(rec.get('title', ''))}")
         if rec.get("note"):
-            st.caption(ui.esc(rec["note"]))
+            st.caption(esc(rec["note"]))
         if len(recs) > 1:
             pick = st.selectbox("Reproduction", range(len(recs)), key=f"papers.pick.{paper}",
                                 format_func=lambda i: f"{recs[i].get('created', '')} · {recs[i].get('id', '')}")
             rec = recs[pick]
         st.code(str(rec.get("command", "")), language="bash")
-        st.caption(ui.esc(f"dataset {rec.get('dataset')}, checkpoint {rec.get('checkpoint')}, seeds "
+        st.caption(esc(f"dataset {rec.get('dataset')}, checkpoint {rec.get('checkpoint')}, seeds "
                           f"{rec.get('seeds')}" + (" — quick recipes: a smoke test, not a result" if rec.get("quick") else "")))
         rows = [r for r in rec["rows"] if isinstance(r, dict)]
         df = pd.DataFrame({
@@ -68,5 +71,5 @@ for paper in sorted({r["paper"] for r in found}):
             choice = c1.selectbox("Open one of its runs", list(runs), format_func=runs.get,
                                   key=f"papers.run.{rec.get('id')}")
             if c2.button("Open run", key=f"papers.go.{rec.get('id')}", icon=":material/open_in_new:") and choice:
-                ui.select_run(choice)
+                select_run(choice)
                 st.switch_page(page_path("runs"), query_params={"run": choice})

@@ -2,15 +2,19 @@
 
 import streamlit as st
 
-from pages import views as vm
-from pages import page_path, ui
+from deepad.views.latent import by_score
+from deepad.views.samples import errors_at, extremes, sample_table
+from pages import page_path
+from pages.ui.current import dataset_of, page_run_results, sample_images
+from pages.ui.look import esc
+from pages.ui.widgets import current_threshold
 
 st.title("Samples")
 st.caption("What the detector finds most normal and most anomalous, with each sample's true class "
            "and score, and the mistakes it makes at the current threshold.")
 
-run, results = ui.page_run_results()
-ds = ui.dataset_of(run)
+run, results = page_run_results()
+ds = dataset_of(run)
 if ds is None:
     st.stop()
 
@@ -22,14 +26,14 @@ def show(rows, empty: str) -> None:
         st.caption(empty)
         return
     if ds.kind == "image":
-        ui.sample_images(run, results, rows, ds)
+        sample_images(run, results, rows, ds)
     else:
-        st.dataframe(vm.sample_table(run, results, rows, ds.x, ds.feature_names), hide_index=True,
+        st.dataframe(sample_table(run, results, rows, ds.x, ds.feature_names), hide_index=True,
                      column_config={"score": st.column_config.NumberColumn(format="%.4g")})
 
 
 if "test_raw" in results:
-    made = ui.esc(((run.split_info().get("alterations") or {}).get("test") or {}).get("kind", "altered"))
+    made = esc(((run.split_info().get("alterations") or {}).get("test") or {}).get("kind", "altered"))
     st.caption(f"The anomalies of this run are {made} copies of natural images; they are shown as the "
                "detector scored them, not as the images they were made from.")
 if ds.kind == "image":
@@ -42,9 +46,9 @@ chosen = st.session_state.get("selection", {}).get(run.run_id, [])
 if chosen:
     st.subheader(f"Selected on the Latent page ({len(chosen)})")
     st.caption("The samples selected on the latent maps or the score histogram, most anomalous first.")
-    show(vm.by_score(results, chosen)[:max(n, 48)], "No samples.")
+    show(by_score(results, chosen)[:max(n, 48)], "No samples.")
     st.divider()
-groups = vm.extremes(results, n)
+groups = extremes(results, n)
 left, right = st.columns(2)
 with left:
     st.subheader("Most normal")
@@ -57,8 +61,8 @@ with right:
 
 st.divider()
 st.subheader("Mistakes at the threshold")
-thr = ui.current_threshold(run, results)
-errors = vm.errors_at(results, thr, n)
+thr = current_threshold(run, results)
+errors = errors_at(results, thr, n)
 st.caption(f"Threshold {thr:.4g} (the method's own unless changed on **ROC & scores**): "
            f"{errors['n_fp']} false positives and {errors['n_fn']} false negatives in "
            f"{len(results['test_scores'])} test samples.")

@@ -7,19 +7,22 @@ import pandas as pd
 import streamlit as st
 
 from deepad import figures, scoring
-from pages import views as vm
 from deepad.embedding import pca_basis, pca_project
 from deepad.errors import DeepADError
 from deepad.runs.layout import MODEL, RESULTS
 from deepad.runs.reopen import run_dataset, run_detector
-from pages import ui
+from deepad.views.common import image_tile
+from deepad.views.latent import decision_grid, latent_frame
+from pages.ui.current import get_run, page_run_results, results_of
+from pages.ui.look import esc
+from pages.ui.widgets import current_threshold
 
 st.title("Score your own input")
 st.caption("Give the current run something it has never seen and watch what it makes of it: the "
            "anomaly score against the run's threshold, where the input lands among the test samples "
            "in the latent map, and the training samples it is closest to.")
 
-run, results = ui.page_run_results()
+run, results = page_run_results()
 if not run.files.file(MODEL).exists():
     st.warning("This run kept no model, so nothing new can be scored with it.")
     st.stop()
@@ -29,21 +32,21 @@ if run.damage:  # what it would score with cannot be trusted
 try:
     shape = scoring.expected_shape(run)
 except DeepADError as exc:
-    st.warning(ui.esc(exc))
+    st.warning(esc(exc))
     st.stop()
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the run's model…")
 def detector(path: str, stamp: int):
     """The run's saved detector, loaded once per model file (scoring does not change it)."""
-    return run_detector(ui.get_run(path.rsplit("/", 1)[-1]))
+    return run_detector(get_run(path.rsplit("/", 1)[-1]))
 
 
 @st.cache_data(max_entries=4, show_spinner="Embedding the training samples (once per run)…")
 def training_view(path: str, stamp: int):
     """The training samples' raw inputs, embeddings and classes (for the nearest neighbours)."""
-    r = ui.get_run(path.rsplit("/", 1)[-1])
-    res = ui.results_of(r)
+    r = get_run(path.rsplit("/", 1)[-1])
+    res = results_of(r)
     ds = run_dataset(r)
     idx = res["train_index"]
     x = np.asarray(ds.x[idx], dtype=np.float32)
@@ -53,7 +56,7 @@ def training_view(path: str, stamp: int):
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def latent_basis(path: str, stamp: int):
-    emb = ui.results_of(ui.get_run(path.rsplit("/", 1)[-1]))["test_emb"]
+    emb = results_of(get_run(path.rsplit("/", 1)[-1]))["test_emb"]
     basis = pca_basis(emb)
     return basis, pca_project(emb, basis)
 
@@ -62,9 +65,9 @@ stamp = run.files.stamp(MODEL)
 try:
     det = detector(str(run.path), stamp)
 except DeepADError as exc:
-    st.error(f"The run's model cannot be loaded: {ui.esc(exc)}")
+    st.error(f"The run's model cannot be loaded: {esc(exc)}")
     st.stop()
-thr = ui.current_threshold(run, results)
+thr = current_threshold(run, results)
 
 
 def show_result(x: np.ndarray, source: str) -> None:
@@ -92,20 +95,20 @@ def show_result(x: np.ndarray, source: str) -> None:
                         key=f"score.hist.{source}")
     with right:
         basis, xy = latent_basis(str(run.path), run.files.stamp(RESULTS))
-        df = vm.latent_frame(run, results, xy)
+        df = latent_frame(run, results, xy)
         p = pca_project(emb[None], basis)[0]
         fig = figures.latent_scatter(df, "truth", None, "Where it lands in the latent map (PCA of φ)", height=420)
         st.plotly_chart(figures.mark_own_input(fig, float(p[0]), float(p[1])), key=f"score.latent.{source}")
     try:
         tx, temb, ty, classes = training_view(str(run.path), stamp)
     except DeepADError as exc:
-        st.caption(f"The training samples cannot be shown: {ui.esc(exc)}")
+        st.caption(f"The training samples cannot be shown: {esc(exc)}")
         return
     rows, dist = scoring.nearest(emb, temb, k=8)
     st.markdown("**Its nearest training samples in φ** (what the model thinks it resembles)")
     caps = [f"{classes[ty[r]] if 0 <= ty[r] < len(classes) else ty[r]} · d={d:.3g}" for r, d in zip(rows, dist)]
     if len(shape) == 3:
-        st.image([vm.image_tile(tx[r]) for r in rows], caption=[ui.esc(c) for c in caps], width=96)
+        st.image([image_tile(tx[r]) for r in rows], caption=[esc(c) for c in caps], width=96)
     else:
         flat = tx[rows].reshape(len(rows), -1)
         table = pd.DataFrame(flat, columns=[f"x{i}" for i in range(flat.shape[1])])
@@ -128,7 +131,7 @@ if len(shape) == 3:
             image = drawing.image_data if drawing is not None and drawing.json_data is not None else None
             x = scoring.drawing_to_input(image, shape) if image is not None else None
             if x is not None:
-                st.image(vm.image_tile(x, min_size=112), caption=f"what the model sees ({h}×{w})")
+                st.image(image_tile(x, min_size=112), caption=f"what the model sees ({h}×{w})")
         with right:
             if x is None:
                 st.info("Draw something on the canvas: its score appears here as soon as you lift the pen.")
@@ -148,13 +151,13 @@ if len(shape) == 3:
                                      "the training images are)", value=inverted, key=f"score.invert.{file.name}")
                 x = scoring.image_to_input(file.getvalue(), file.name, shape, invert=invert)[0]
                 left, right = st.columns([1, 2])
-                left.image(vm.image_tile(x, min_size=112), caption=f"what the model sees ({h}×{w})")
+                left.image(image_tile(x, min_size=112), caption=f"what the model sees ({h}×{w})")
                 with right:
                     show_result(x, "upload")
 elif shape == (2,):
     st.caption("Click anywhere in the plane to score that point; the thick line is the decision boundary "
                "at the current threshold.")
-    grid = vm.decision_grid(run, results, thr, resolution=80)
+    grid = decision_grid(run, results, thr, resolution=80)
     key = f"score.point.{run.run_id}"
     point = st.session_state.get(key, (float(np.median(grid.points[:, 0])), float(np.median(grid.points[:, 1]))))
     fig = figures.mark_own_input(figures.clickable_plane(grid), *point, label="your point")

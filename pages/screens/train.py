@@ -5,14 +5,16 @@ The presets and lessons are drawn by `pages.ui.train_presets`, the upload and im
 import streamlit as st
 import torch
 
-from pages import views as vm
 from deepad.cli import train_command
 from deepad.data.datasets import CATALOG, load_dataset
 from deepad.detectors import registry
 from deepad.errors import DeepADError
-from pages import ui
+from pages.ui.look import esc, sidebar_top
 from pages.ui.train_data import ALTERATIONS, alteration_previews, other_alteration, param_widget, upload_section
 from pages.ui.train_presets import preset_panel, start
+from pages.ui.widgets import grouped_config_widgets, reset_config_widgets
+from pages.views.train import (ALTERATION_LABELS, REQUIREMENT_WORDS, alteration_setup, method_setup, setup_problem,
+                               unmet_requirements)
 
 ss = st.session_state
 detectors = registry.specs()
@@ -41,7 +43,7 @@ else:
     try:
         ds = load_dataset(dataset)
     except DeepADError as exc:
-        st.error(f"**This dataset is not available here.** {ui.esc(exc)}")
+        st.error(f"**This dataset is not available here.** {esc(exc)}")
         st.stop()
     default_normal = list(info.default_normal)
 classes = ds.classes
@@ -53,7 +55,7 @@ if ds.kind == "image":
     ss.setdefault("train.alteration", "none")
     c1, c2 = st.columns([2, 3])
     alteration = c1.selectbox(
-        "Anomalies", ALTERATIONS, key="train.alteration", format_func=vm.ALTERATION_LABELS.get,
+        "Anomalies", ALTERATIONS, key="train.alteration", format_func=ALTERATION_LABELS.get,
         help="Other classes: the anomalies are images of the classes that are not normal. Block "
              "permutation and strokes (paper 000): every class is normal and the anomalies are altered "
              "copies of natural images. FGSM (paper 001): copies of normal images moved by a small "
@@ -144,10 +146,10 @@ with st.expander("More set-up options: preprocessing, seed, device"):
 setup = {"normal": normal, "anomaly": anomaly or None, "known_anomalies": known,
          "known_classes": known_classes or None, "known_normals": known_normals,
          "pollution": float(pollution), "preprocess": preprocess, "test_anomaly_share": test_share}
-setup = vm.alteration_setup(setup, alteration, alt_param, len(classes), train=train_alt, val=val_alt)
-setup_error = vm.setup_problem(setup, ds, seed) if normal else None
+setup = alteration_setup(setup, alteration, alt_param, len(classes), train=train_alt, val=val_alt)
+setup_error = setup_problem(setup, ds, seed) if normal else None
 if setup_error:
-    st.error(ui.esc(setup_error))
+    st.error(esc(setup_error))
 elif alteration != "none":
     parts = [("test", "Test anomalies")]
     if train_alt is not None and known:
@@ -160,7 +162,7 @@ elif alteration != "none":
 def fill_method_setup(dataset: str, class_labels, normal: list[int]) -> None:
     """Choosing a method fills in its paper's set-up values (known anomalies, known normals,
     pollution, the test set's anomaly share)."""
-    values = vm.method_setup(ss["train.method"], None, class_labels, normal)
+    values = method_setup(ss["train.method"], None, class_labels, normal)
     ss[f"train.known.{dataset}"] = int(values["known_anomalies"])
     ss["train.known_normals"], ss["train.pollution"] = values["known_normals"], float(values["pollution"])
     ss["train.test_share"] = values["test_anomaly_share"]
@@ -181,17 +183,17 @@ det_cls = detectors[method]
 c2.caption(det_cls.summary)
 prefix = f"train.p.{method}"
 c3.button("Reset to defaults", key="reset-params", icon=":material/restart_alt:",
-          on_click=ui.reset_config_widgets, args=(det_cls.Config, prefix),
+          on_click=reset_config_widgets, args=(det_cls.Config, prefix),
           help="Put every setting of this method back to its default (the papers' choices).")
 st.caption("The settings a lesson varies come first; the rest are under **Advanced**. Hover over a "
            "question mark for what a setting does and which values it takes; a setting that cannot "
            "matter for the current choices is greyed out with the reason.")
-params, param_errors = ui.grouped_config_widgets(det_cls.Config, prefix,
+params, param_errors = grouped_config_widgets(det_cls.Config, prefix,
                                                  facts={"labelled": bool(known or known_normals)})
-unmet = vm.unmet_requirements(method, setup, params) if params is not None else []
+unmet = unmet_requirements(method, setup, params) if params is not None else []
 for field, need in unmet:
-    st.warning(f"{det_cls.title} learns from {need} {vm.REQUIREMENT_WORDS[field][1]}: set "
-               f"**{vm.REQUIREMENT_WORDS[field][0]}** above to at least {need}.")
+    st.warning(f"{det_cls.title} learns from {need} {REQUIREMENT_WORDS[field][1]}: set "
+               f"**{REQUIREMENT_WORDS[field][0]}** above to at least {need}.")
 
 # --- start (in the sidebar, always in view) ------------------------------------------------------
 ss.setdefault("train.title", "")
@@ -200,11 +202,11 @@ if not normal:
     problems.append("pick at least one normal class")
 if setup_error:
     problems.append(setup_error)
-problems += [f"{det_cls.title} needs at least {need} {vm.REQUIREMENT_WORDS[field][1]}" for field, need in unmet]
+problems += [f"{det_cls.title} needs at least {need} {REQUIREMENT_WORDS[field][1]}" for field, need in unmet]
 problems += list(param_errors.values())
 config = {"dataset": dataset, "method": method, "params": params or {}, "seed": seed,
           "device": device, "title": ss["train.title"], "setup": setup}
-with ui.sidebar_top():  # right under the navigation: in view at 1280×800 and in presenter mode
+with sidebar_top():  # right under the navigation: in view at 1280×800 and in presenter mode
     config["title"] = ss["train.title"]
     if st.button("Start", type="primary", icon=":material/play_arrow:", disabled=bool(problems),
                  key="start-run", use_container_width=True):
@@ -212,7 +214,7 @@ with ui.sidebar_top():  # right under the navigation: in view at 1280×800 and i
     st.caption(f"{det_cls.title} on {dataset if not dataset.startswith('file:') else 'your file'}; "
                "it trains in the background on this server.")
     if problems:
-        st.error("Start is blocked until this is fixed:\n\n" + "\n".join(f"- {ui.esc(p)}" for p in problems),
+        st.error("Start is blocked until this is fixed:\n\n" + "\n".join(f"- {esc(p)}" for p in problems),
                  icon=":material/block:")
     st.text_input("Name of the run (optional)", key="train.title", placeholder="e.g. bias on, no regularizer")
     st.divider()
@@ -221,5 +223,5 @@ if not problems:
         try:
             st.code(train_command(config), language="bash", wrap_lines=True)
         except (DeepADError, ValueError) as exc:
-            st.caption(ui.esc(exc))
+            st.caption(esc(exc))
 

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import views as vm
 from deepad.errors import DeepADError
-from deepad.runs.layout import RESULTS
+from deepad.runs.layout import RESULTS, check_run_id
+from deepad.runs.listing import RunRecord
 from deepad.runs.read import RunFolder
 from deepad.runs.records import DamagedFile
-from deepad.runs.layout import check_run_id
-from deepad.runs.listing import RunRecord
 from deepad.runs.reopen import run_dataset
+from deepad.views.common import is_live, run_title
+from deepad.views.runs import RunState, run_state, status_text
+from deepad.views.samples import sample_captions, sample_tiles
 from pages import page_path
 from pages.ui.look import badge, esc
 from pages.ui.singletons import manager, store
@@ -80,15 +81,15 @@ def current_run() -> RunRecord | None:
     return run
 
 
-def state_of(run: RunRecord) -> vm.RunState:
+def state_of(run: RunRecord) -> RunState:
     """The run's state as every part of the screen says it (heading, sidebar, status box, captions):
-    one reading of its status file, its records and its place in the queue (`vm.run_state`)."""
+    one reading of its status file, its records and its place in the queue (`run_state`)."""
     from pages.ui.live import history_of
 
-    return vm.run_state(run, len(history_of(run)), manager().queue_position(run.run_id))
+    return run_state(run, len(history_of(run)), manager().queue_position(run.run_id))
 
 
-def status_box(run: RunRecord, state: vm.RunState | None = None) -> None:
+def status_box(run: RunRecord, state: RunState | None = None) -> None:
     """What the run is doing, in a box coloured by how it went."""
     state = state or state_of(run)
     if state.state in ("failed", "damaged"):
@@ -102,14 +103,14 @@ def status_box(run: RunRecord, state: vm.RunState | None = None) -> None:
 def _heading(run: RunRecord) -> None:
     state = state_of(run)
     where = f" · {esc(state.progress.text)}" if state.live else ""
-    st.markdown(f"**{esc(vm.run_title(run))}** · {esc(run.run_id)} · {badge(state.state)}{where}")
+    st.markdown(f"**{esc(run_title(run))}** · {esc(run.run_id)} · {badge(state.state)}{where}")
 
 
 def run_heading(run: RunRecord, live: bool = True) -> None:
     """The run's name, id and state. While it trains the heading looks again as often as the
     sidebar does (the same reading, `state_of`), so the two never disagree for longer than a look;
     `live=False` inside a view that already redraws itself."""
-    if not live or not vm.is_live(run):
+    if not live or not is_live(run):
         _heading(run)
         return
     from pages.ui.live import live_fragment
@@ -153,16 +154,16 @@ def require_results(run: RunRecord) -> dict | None:
     results = results_of(run)
     if results is not None:
         return results
-    if vm.is_live(run):
+    if is_live(run):
         st.info("It is still training (its state is in the heading above). Its test results appear here when "
                 "it finishes; follow it live on **Runs / live**.")
         st.page_link(page_path("runs"), label="Follow it live", icon=":material/monitoring:")
     elif run.state == "failed":
-        st.error(esc(vm.status_text(run)))
+        st.error(esc(status_text(run)))
     elif run.damage:
         st.error(f"Its results cannot be shown: {esc('; '.join(run.damage))}.")
     else:
-        st.warning(f"{esc(vm.status_text(run))} It has no test results, so there is nothing to show here; "
+        st.warning(f"{esc(status_text(run))} It has no test results, so there is nothing to show here; "
                    "its training curves are on **Runs / live** and **Collapse**.")
     return None
 
@@ -190,6 +191,6 @@ def page_run_results() -> tuple[RunRecord, dict]:
 def sample_images(run: RunRecord, results: dict, rows, ds) -> None:
     """Test samples as a grid of images with their captions; altered copies (image-alteration
     set-ups) are drawn as they were scored, not as the natural images they were made from."""
-    st.image(vm.sample_tiles(results, rows, ds.x),
-             caption=[esc(c) for c in vm.sample_captions(run, results, rows)], width=104)
+    st.image(sample_tiles(results, rows, ds.x),
+             caption=[esc(c) for c in sample_captions(run, results, rows)], width=104)
 

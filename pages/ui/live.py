@@ -9,9 +9,9 @@ from typing import Callable
 
 import streamlit as st
 
-from pages import views as vm
 from deepad.runs.follow import HistoryReader, curves_refresh_seconds, refresh_seconds
 from deepad.runs.listing import RunRecord
+from deepad.views.common import is_live
 from pages.ui.current import get_run
 
 LIVE_REFRESH_S = 2.0  # how often a view of several runs, a sweep or UMAP looks again (one run: `refresh_every`)
@@ -33,7 +33,7 @@ def refresh_every(run: RunRecord, charts: bool = False) -> float | None:
     """How often a live view of the run looks again (None once it has ended): quicker while epoch
     records arrive every second or so, slower for long epochs (`deepad.runs.follow.refresh_seconds`);
     its `charts` less often (`deepad.runs.follow.curves_refresh_seconds`)."""
-    if not vm.is_live(run):
+    if not is_live(run):
         return None
     return (curves_refresh_seconds if charts else refresh_seconds)(history_of(run), run.state)
 

@@ -10,14 +10,16 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages import views as vm
 from deepad.data.setups import SetupConfig
 from deepad.errors import DeepADError
 from pages.ui.look import esc
 from pages.ui.singletons import store
+from pages.views import train as train_view
+from pages.views.train import ALTERATION_LABELS, ALTERATION_PARAMS, alteration_param_range
+from pages.views.uploads import UploadCheck, check_upload, stage_upload, upload_kind
 
 ss = st.session_state
-ALTERATIONS = list(vm.ALTERATION_LABELS)
+ALTERATIONS = list(ALTERATION_LABELS)
 
 
 @st.cache_data(max_entries=16, show_spinner="Altering a few images for the preview…")
@@ -26,7 +28,7 @@ def alteration_preview(dataset: str, setup_json: str, seed: int, part: str = "te
     classifier, hence the cache)."""
     from deepad.data.datasets import load_dataset
 
-    return vm.alteration_preview(load_dataset(dataset), json.loads(setup_json), n=8, seed=seed, part=part)
+    return train_view.alteration_preview(load_dataset(dataset), json.loads(setup_json), n=8, seed=seed, part=part)
 
 
 def uploads_dir() -> Path:
@@ -47,7 +49,7 @@ def stage_file(name: str, data: bytes) -> None:
 
 
 def checked_upload(staged: dict, label_column: str | None, drop_bad_rows: bool,
-                   image_size: tuple[int, int] | None) -> vm.UploadCheck:
+                   image_size: tuple[int, int] | None) -> UploadCheck:
     """`views.check_upload` then, when usable, `views.stage_upload` into `uploads_dir()`;
     remembered per file and options for this session (a page redraw does not reload the file)."""
     memo = st.session_state.setdefault("_upload_checks", {})
@@ -55,9 +57,9 @@ def checked_upload(staged: dict, label_column: str | None, drop_bad_rows: bool,
     if key not in memo:
         for k in [k for k in memo if k[0] != staged["digest"]]:
             del memo[k]  # another file: forget the old one's checks
-        check = vm.check_upload(staged["name"], staged["data"], label_column, drop_bad_rows, image_size)
+        check = check_upload(staged["name"], staged["data"], label_column, drop_bad_rows, image_size)
         try:
-            memo[key] = vm.stage_upload(check, staged["name"], staged["data"], uploads_dir(),
+            memo[key] = stage_upload(check, staged["name"], staged["data"], uploads_dir(),
                                         drop_bad_rows, image_size, label_column)
         except (DeepADError, OSError) as exc:
             check.dataset, check.error = None, str(exc)
@@ -92,10 +94,10 @@ def upload_section():
         ss.pop(UPLOAD_KEY, None)
         st.rerun()
     digest = staged["digest"]
-    kind = vm.upload_kind(staged["name"])
+    kind = upload_kind(staged["name"])
     label = None
     if kind == "csv":
-        first = vm.check_upload(staged["name"], staged["data"]) if f"_columns.{digest}" not in ss else None
+        first = check_upload(staged["name"], staged["data"]) if f"_columns.{digest}" not in ss else None
         if first is not None:
             ss[f"_columns.{digest}"] = (first.columns, first.label_guess)
         columns, guess = ss[f"_columns.{digest}"]
@@ -141,8 +143,8 @@ def upload_section():
 
 def param_widget(kind: str, key: str, shape: tuple[int, ...], where, label_suffix: str = ""):
     """The parameter of an alteration, limited to values that fit these images."""
-    label, wkind, default, _ = vm.ALTERATION_PARAMS[kind]
-    lo, hi = vm.alteration_param_range(kind, shape)
+    label, wkind, default, _ = ALTERATION_PARAMS[kind]
+    lo, hi = alteration_param_range(kind, shape)
     ss.setdefault(key, min(default, hi))
     if wkind == "int":
         ss[key] = int(min(max(ss[key], lo), hi))
@@ -176,6 +178,6 @@ def alteration_previews(dataset: str, setup: dict, seed: int, parts: list[tuple[
                 st.error(esc(exc))
                 break
             kind_, param_ = SetupConfig(**setup).alteration_plan()[part]
-            st.caption(f"{what}: {kind_}, {vm.ALTERATION_PARAMS[kind_][0].split(':')[0]} = {param_}")
+            st.caption(f"{what}: {kind_}, {ALTERATION_PARAMS[kind_][0].split(':')[0]} = {param_}")
             st.image(originals, width=72)
             st.image(altered, width=72)

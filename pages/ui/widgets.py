@@ -8,8 +8,9 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from pages import views as vm
 from deepad.runs.listing import RunRecord
+from deepad.views.evaluate import default_threshold, threshold_options
+from pages.views.forms import FORM_GROUPS, FieldSpec, field_errors, field_specs, inactive_reason
 
 
 # --- threshold shared by the ROC and Samples pages ---------------------------------------------------
@@ -17,8 +18,8 @@ def threshold_control(run: RunRecord, results: dict, key: str) -> float:
     """A slider over the score distribution; starts at the method's own threshold. The value is
     remembered per run so the Samples page uses the same one."""
     saved = st.session_state.setdefault("thresholds", {})
-    default = vm.default_threshold(run, results)
-    options = vm.threshold_options(results["test_scores"], default)
+    default = default_threshold(run, results)
+    options = threshold_options(results["test_scores"], default)
     value = saved.get(run.run_id, default)
     if value not in options:
         value = min(options, key=lambda v: abs(v - value))
@@ -47,7 +48,7 @@ def threshold_control(run: RunRecord, results: dict, key: str) -> float:
 
 
 def current_threshold(run: RunRecord, results: dict) -> float:
-    return st.session_state.get("thresholds", {}).get(run.run_id, vm.default_threshold(run, results))
+    return st.session_state.get("thresholds", {}).get(run.run_id, default_threshold(run, results))
 
 
 # --- widgets generated from a pydantic config ---------------------------------------------------
@@ -58,7 +59,7 @@ def config_widgets(config_cls, prefix: str, columns: int = 3, only: list[str] | 
     the other values and the set-up's `facts` (its declared `when`, as on Train) is drawn greyed
     out with the reason."""
     order = {"select": 0, "bool": 1, "slider": 2, "log": 2, "int": 3, "float": 3}
-    specs = sorted((s for s in vm.field_specs(config_cls) if only is None or s.name in only),
+    specs = sorted((s for s in field_specs(config_cls) if only is None or s.name in only),
                    key=lambda s: order.get(s.kind, 4))  # choices, switches, sliders, numbers
     for spec in specs:
         _init(spec, f"{prefix}.{spec.name}", (defaults or {}).get(spec.name, spec.default))
@@ -66,7 +67,7 @@ def config_widgets(config_cls, prefix: str, columns: int = 3, only: list[str] | 
     cols = st.columns(columns)
     values = {}
     for i, spec in enumerate(specs):
-        reason = vm.inactive_reason(spec, context)
+        reason = inactive_reason(spec, context)
         with cols[i % columns]:
             values[spec.name] = _widget(spec, f"{prefix}.{spec.name}", disabled=reason is not None)
             if reason:
@@ -74,14 +75,14 @@ def config_widgets(config_cls, prefix: str, columns: int = 3, only: list[str] | 
     return values
 
 
-def _init(spec: vm.FieldSpec, key: str, default) -> None:
+def _init(spec: FieldSpec, key: str, default) -> None:
     if key not in st.session_state:
         st.session_state[key] = default if spec.kind != "json" else str(default)
 
 
 def reset_config_widgets(config_cls, prefix: str) -> None:
     """Forget the widgets' values, so that they are drawn with the config's defaults again."""
-    for spec in vm.field_specs(config_cls):
+    for spec in field_specs(config_cls):
         st.session_state.pop(f"{prefix}.{spec.name}", None)
 
 
@@ -91,21 +92,21 @@ def grouped_config_widgets(config_cls, prefix: str, facts: dict | None = None) -
     a setting that cannot matter for the other values (its declared `when`) is drawn disabled
     with the reason. Returns (params validated by the config or None, {field or "": message});
     each message is also shown under its widget."""
-    specs = vm.field_specs(config_cls)
+    specs = field_specs(config_cls)
     for spec in specs:
         _init(spec, f"{prefix}.{spec.name}", spec.default)
     current = {s.name: st.session_state[f"{prefix}.{s.name}"] for s in specs}
-    params, errors = vm.field_errors(config_cls, current)
+    params, errors = field_errors(config_cls, current)
     context = {**(facts or {}), **current}
 
-    def draw(chosen: list[vm.FieldSpec]) -> None:
-        groups = [g for g in vm.FORM_GROUPS if any(s.group == g for s in chosen)]
+    def draw(chosen: list[FieldSpec]) -> None:
+        groups = [g for g in FORM_GROUPS if any(s.group == g for s in chosen)]
         cols = st.columns(max(len(groups), 2))
         for col, group in zip(cols, groups):
             with col:
-                st.markdown(f"**{vm.FORM_GROUPS[group]}**")
+                st.markdown(f"**{FORM_GROUPS[group]}**")
                 for spec in (s for s in chosen if s.group == group):
-                    reason = vm.inactive_reason(spec, context)
+                    reason = inactive_reason(spec, context)
                     _widget(spec, f"{prefix}.{spec.name}", disabled=reason is not None)
                     if reason:
                         st.caption(f":material/block: Inactive: {reason}.")
@@ -125,7 +126,7 @@ def grouped_config_widgets(config_cls, prefix: str, facts: dict | None = None) -
     return params, errors
 
 
-def _widget(spec: vm.FieldSpec, key: str, disabled: bool = False):
+def _widget(spec: FieldSpec, key: str, disabled: bool = False):
     """One setting's widget. Numbers are typed freely (no clamping in the browser), so what is
     shown is what is checked and trained; the config's validation says what is allowed."""
     help_ = "  \n".join(p for p in (spec.help, f"Allowed: {spec.allowed}." if spec.allowed else "") if p) or None

@@ -1,14 +1,6 @@
-"""The numbers behind the dashboard's pages that only the pages use: `train` (the Train page's
-set-up), `forms` (the widgets generated from a detector's config), `uploads` (a user's own data
-file), `lesson` and `explore`. Nothing here imports Streamlit.
-
-The package re-exports these modules' public names and `deepad.views`' (the view numbers the
-library shares with the pages), so a page can write `vm.progress(...)` whichever module defines it.
+"""The numbers behind the dashboard's pages that only the pages use, one module per page where a
+page has its own: `train` (the Train page's set-up), `forms` (the widgets generated from a
+detector's config), `uploads` (a user's own data file), `lesson` and `explore`. The numbers the
+library shares with the pages (`deepad.api`'s figures, `deepad.export`) stay in `deepad.views`.
+Nothing here imports Streamlit; a page imports each name from the module that defines it.
 """
-
-from deepad.views import *  # noqa: F401,F403
-from pages.views.explore import *  # noqa: F401,F403
-from pages.views.forms import *  # noqa: F401,F403
-from pages.views.lesson import *  # noqa: F401,F403
-from pages.views.train import *  # noqa: F401,F403
-from pages.views.uploads import *  # noqa: F401,F403

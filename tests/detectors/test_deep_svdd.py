@@ -300,8 +300,8 @@ def test_representation_size_follows_the_input_shape_unless_set(name):
 def test_each_snapshot_carries_the_centre_so_it_is_drawn_while_training(runs_dir):
     """The Latent page draws c on the live snapshots, before any results exist: every snapshot is
     written with the centre of that moment (a learnt centre moves; the last one is the final c)."""
-    from pages import views as vm
     from deepad.training.runner import train
+    from deepad.views.latent import snapshot_view
 
     run = train({"dataset": "digits", "method": "deep-svdd",
                  "params": {"epochs": 4, "pretrain_epochs": 0, "learnable_center": True, "lr": 0.01}})
@@ -311,7 +311,7 @@ def test_each_snapshot_carries_the_centre_so_it_is_drawn_while_training(runs_dir
     assert snaps["center"].shape == (n, d) and n >= 2
     np.testing.assert_array_equal(snaps["center"][-1], run.results()["center"])
     assert not np.allclose(snaps["center"][0], snaps["center"][-1])  # the learnt centre moved
-    view = vm.snapshot_view(snaps, None, None, run.history())  # as while training: no results yet
+    view = snapshot_view(snaps, None, None, run.history())  # as while training: no results yet
     first = np.linalg.norm(snaps["emb"][0].astype(np.float64) - snaps["center"][0], axis=1)
     np.testing.assert_allclose(view.dist[0], first, rtol=1e-6)  # distances to that epoch's c
 
