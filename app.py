@@ -12,13 +12,13 @@ from pathlib import Path
 import streamlit as st
 
 from deepad.errors import DeepADError
-from deepad.views.common import run_label
 from pages import DEFAULT, PAGES
 from pages.ui.current import RUN_KEY, get_run, run_id_from_url, select_run, state_of, url_note
 from pages.ui.live import live_fragment
 from pages.ui.look import PRESENTER_KEY, badge, esc, keep_sidebar_top, presenter_mode
 from pages.ui.singletons import manager, store, warm_up
 from pages.ui.widgets import keep_widget_state
+from pages.views.common import run_label
 
 # the icon is a file served by this server: a material icon as page icon is fetched from a font CDN
 st.set_page_config(page_title="DeepAD Studio", page_icon=str(Path(__file__).parent / "assets" / "icon.png"),

@@ -18,7 +18,7 @@ pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from deepad import figures  # noqa: E402
-from deepad.views.common import run_label  # noqa: E402
+from pages.views.common import run_label
 from deepad.detectors import registry  # noqa: E402
 from deepad.runs.listing import RunStore  # noqa: E402
 from deepad.training.runner import train  # noqa: E402

@@ -14,7 +14,7 @@ import pytest
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from deepad.views.common import image_tile
+from pages.views.common import image_tile
 from deepad.views.samples import sample_inputs, sample_tiles
 from pages.views.train import alteration_setup, check_setup
 from pages.views.uploads import check_upload  # noqa: E402

@@ -16,11 +16,11 @@ pytest.importorskip("streamlit")
 
 from deepad import embedding, figures  # noqa: E402
 from deepad.views.common import run_title
-from deepad.views.evaluate import (at_threshold, curves, default_threshold, flagged_share, measured_on_text,
-                                   threshold_options)
-from deepad.views.latent import (by_score, decision_grid, has_input_plane, hover_columns, latent_frame, probe_truth,
-                                 score_inputs, selected_rows, snapshot_view)
-from deepad.views.runs import config_diff, runs_frame
+from deepad.views.evaluate import at_threshold, curves, default_threshold
+from pages.views.evaluate import flagged_share, measured_on_text, threshold_options
+from pages.views.latent import by_score, decision_grid, has_input_plane, hover_columns, probe_truth, score_inputs, selected_rows, snapshot_view
+from deepad.views.latent import latent_frame
+from pages.views.runs import config_diff, runs_frame
 from deepad.views.samples import errors_at, extremes  # noqa: E402
 from deepad.runs.listing import RunStore  # noqa: E402
 

@@ -17,10 +17,10 @@ from deepad.figures.latent import ANIMATION_ROWS, animation_controls_y
 from deepad.figures.style import log_ticks, tick_label, wrap_title
 from deepad.presets import demos, lessons, load_presets
 from deepad.runs.listing import RunStore
-from deepad.views.latent import SnapshotView, snapshot_view
-from deepad.views.runs import run_state
+from pages.views.latent import SnapshotView, snapshot_view
 from pages.views.lesson import (KIND_WORDS, ROLE_WORDS, common_epoch, lesson_line, lesson_pair, lesson_pairs_on_disk,
                                 parse_pair, start_scale_limits)
+from pages.views.runs import run_state
 
 
 # --- ticks, titles, controls --------------------------------------------------------------------------

@@ -7,18 +7,19 @@ import streamlit as st
 from deepad import figures
 from deepad.diagnostics import EXPLANATION, NOT_APPLICABLE
 from deepad.presets import load_presets
-from deepad.views.collapse import (VERDICT_RULE, config_rows, latest_collapse, representation_dim, verdict_applies,
-                                   verdict_reasons)
-from deepad.views.common import is_live, run_label, run_title
-from deepad.views.runs import (RANGES, diagnostic_columns, diagnostics, headline, history_frame, loss_columns,
-                               loss_names, phase_words)
+from deepad.views.collapse import latest_collapse, representation_dim, verdict_applies
+from deepad.views.common import run_title
+from deepad.views.runs import diagnostic_columns, diagnostics, history_frame, loss_columns, loss_names
 from pages.ui.current import current_run, get_run, results_of, run_heading
 from pages.ui.live import LIVE_REFRESH_S, live_fragment
 from pages.ui.look import badge, esc, plot_text
 from pages.ui.own_embeddings import own_embeddings_section
 from pages.ui.singletons import all_runs
 from pages.ui.widgets import download_figures
+from pages.views.collapse import VERDICT_RULE, config_rows, verdict_reasons
+from pages.views.common import is_live, run_label
 from pages.views.lesson import lesson_pair, lesson_pairs_on_disk
+from pages.views.runs import RANGES, headline, phase_words
 
 st.title("Hypersphere collapse")
 st.caption("Has the network learned to map every input to the same point? Then all scores are alike "

@@ -5,12 +5,13 @@ import streamlit as st
 
 from deepad import figures
 from deepad.views.common import run_title
-from deepad.views.evaluate import at_threshold, curves, flagged_share, scores_csv, share_label, measured_on_text
-from deepad.views.runs import config_diff
+from deepad.views.evaluate import at_threshold, curves
 from pages.ui.current import page_run_results, results_of
 from pages.ui.look import plot_text
 from pages.ui.singletons import all_runs
 from pages.ui.widgets import current_threshold, download_figures, threshold_control
+from pages.views.evaluate import flagged_share, measured_on_text, scores_csv, share_label
+from pages.views.runs import config_diff
 
 st.title("ROC curves and scores")
 st.caption("How well do the anomaly scores separate normal from anomalous test samples? A detector "

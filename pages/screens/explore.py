@@ -11,12 +11,12 @@ from deepad.detectors import registry
 from deepad.errors import DeepADError
 from deepad.sweeps import check_address, count_trials, expand, new_sweep_id, ranges
 from deepad.sweeps.launch import launcher
-from deepad.views.common import is_live
 from pages import page_path
 from pages.ui.current import select_run
 from pages.ui.live import LIVE_REFRESH_S, live_fragment
 from pages.ui.singletons import all_runs, manager, projector, store
 from pages.ui.widgets import config_widgets
+from pages.views.common import is_live
 from pages.views.explore import GRID_METRICS, explorable_fields, explore_grids, grid_frame, suggested_range
 from pages.views.forms import field_label, params_from_widgets
 

@@ -7,17 +7,18 @@ import streamlit as st
 from deepad import embedding, figures
 from deepad.runs.layout import MODEL, RESULTS, SNAPSHOTS
 from deepad.runs.reopen import run_dataset
-from deepad.views import latent as latent_view
 from deepad.views.collapse import latest_collapse, representation_dim, verdict_applies
-from deepad.views.common import distances, is_live
-from deepad.views.latent import (by_score, centre_in_pca, decision_grid, has_input_plane, hover_columns, latent_frame,
-                                 selected_rows)
-from deepad.views.samples import sample_table
+from deepad.views.common import distances
+from deepad.views.latent import centre_in_pca, latent_frame
 from pages.ui.current import dataset_of, get_run, page_run, require_results, results_of, sample_images, state_of
 from pages.ui.live import LIVE_REFRESH_S, history_of, live_fragment
 from pages.ui.look import esc
 from pages.ui.singletons import projector
 from pages.ui.widgets import current_threshold, download_figures
+from pages.views import latent as latent_view
+from pages.views.common import is_live
+from pages.views.latent import by_score, decision_grid, has_input_plane, hover_columns, selected_rows
+from pages.views.samples import sample_table
 
 st.title("Latent space")
 st.caption("Each dot is one test sample's representation φ(x): the space the method makes its "

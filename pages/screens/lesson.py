@@ -11,16 +11,19 @@ from deepad.diagnostics import EXPLANATION
 from deepad.presets import load_presets
 from deepad.runs.layout import SNAPSHOTS
 from deepad.views import evaluate as evaluate_view
-from deepad.views import latent as latent_view
-from deepad.views.collapse import VERDICT_RULE, latest_collapse, verdict_applies
-from deepad.views.common import is_live, run_title
-from deepad.views.runs import RANGES, history_frame
+from deepad.views.collapse import latest_collapse, verdict_applies
+from deepad.views.common import run_title
+from deepad.views.runs import history_frame
 from pages.ui.current import get_run, results_of, state_of
 from pages.ui.live import LIVE_REFRESH_S, history_of, live_fragment
 from pages.ui.look import badge, esc
 from pages.ui.singletons import all_runs
+from pages.views import latent as latent_view
+from pages.views.collapse import VERDICT_RULE
+from pages.views.common import is_live
 from pages.views.lesson import (KIND_WORDS, ROLE_WORDS, common_epoch, lesson_line, lesson_pair, lesson_pairs_on_disk,
                                 pair_param, parse_pair, start_scale_limits)
+from pages.views.runs import RANGES
 
 ss = st.session_state
 PAIR_KEY = "lesson.pair"  # the pair this session last opened (also in the address: ?pair=ID,ID)

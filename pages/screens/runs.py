@@ -8,15 +8,15 @@ from deepad import figures
 from deepad.cli import train_command
 from deepad.errors import DeepADError
 from deepad.views.collapse import latest_collapse, representation_dim, verdict_applies
-from deepad.views.common import config_json, is_live
-from deepad.views.evaluate import scores_csv
-from deepad.views.runs import (diagnostic_columns, diagnostics, history_frame, last_value, log_axes, loss_caption,
-                               loss_columns, loss_names, runs_frame)
+from deepad.views.runs import diagnostic_columns, diagnostics, history_frame, loss_columns, loss_names
 from pages.ui.current import current_run, get_run, results_of, run_heading, select_run, state_of, status_box
 from pages.ui.live import curves_refresh, history_of, live_fragment
 from pages.ui.look import esc
 from pages.ui.singletons import all_runs, manager, store
 from pages.ui.widgets import download_figures
+from pages.views.common import config_json, is_live
+from pages.views.evaluate import scores_csv
+from pages.views.runs import last_value, log_axes, loss_caption, runs_frame
 from pages.views.train import command_caveats
 
 st.title("Runs")

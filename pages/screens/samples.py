@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from deepad.views.latent import by_score
-from deepad.views.samples import errors_at, extremes, sample_table
 from pages import page_path
 from pages.ui.current import dataset_of, page_run_results, sample_images
 from pages.ui.look import esc
 from pages.ui.widgets import current_threshold
+from pages.views.latent import by_score
+from pages.views.samples import errors_at, extremes, sample_table
 
 st.title("Samples")
 st.caption("What the detector finds most normal and most anomalous, with each sample's true class "

@@ -11,11 +11,12 @@ from deepad.embedding import pca_basis, pca_project
 from deepad.errors import DeepADError
 from deepad.runs.layout import MODEL, RESULTS
 from deepad.runs.reopen import run_dataset, run_detector
-from deepad.views.common import image_tile
-from deepad.views.latent import decision_grid, latent_frame
+from deepad.views.latent import latent_frame
 from pages.ui.current import get_run, page_run_results, results_of
 from pages.ui.look import esc
 from pages.ui.widgets import current_threshold
+from pages.views.common import image_tile
+from pages.views.latent import decision_grid
 
 st.title("Score your own input")
 st.caption("Give the current run something it has never seen and watch what it makes of it: the "

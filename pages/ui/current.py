@@ -12,12 +12,13 @@ from deepad.runs.listing import RunRecord
 from deepad.runs.read import RunFolder
 from deepad.runs.records import DamagedFile
 from deepad.runs.reopen import run_dataset
-from deepad.views.common import is_live, run_title
-from deepad.views.runs import RunState, run_state, status_text
-from deepad.views.samples import sample_captions, sample_tiles
+from deepad.views.common import run_title
 from pages import page_path
 from pages.ui.look import badge, esc
 from pages.ui.singletons import manager, store
+from pages.views.common import is_live
+from pages.views.runs import RunState, run_state, status_text
+from pages.views.samples import sample_captions, sample_tiles
 
 RUN_KEY = "run_id"  # the current run, shared by every page (also in the URL: ?run=...)
 

@@ -11,8 +11,8 @@ import streamlit as st
 
 from deepad.runs.follow import HistoryReader, curves_refresh_seconds, refresh_seconds
 from deepad.runs.listing import RunRecord
-from deepad.views.common import is_live
 from pages.ui.current import get_run
+from pages.views.common import is_live
 
 LIVE_REFRESH_S = 2.0  # how often a view of several runs, a sweep or UMAP looks again (one run: `refresh_every`)
 

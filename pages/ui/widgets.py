@@ -9,7 +9,8 @@ from collections.abc import Mapping
 import streamlit as st
 
 from deepad.runs.listing import RunRecord
-from deepad.views.evaluate import default_threshold, threshold_options
+from deepad.views.evaluate import default_threshold
+from pages.views.evaluate import threshold_options
 from pages.views.forms import FORM_GROUPS, FieldSpec, field_errors, field_specs, inactive_reason
 
 

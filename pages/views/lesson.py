@@ -147,7 +147,7 @@ def lesson_line(pair: LessonPair) -> str:
 
 
 def _differences(pair: LessonPair) -> list[tuple[str, str, str]]:
-    from deepad.views.collapse import config_rows
+    from pages.views.collapse import config_rows
 
     rows = config_rows(pair.left, pair.right)
     keep = set(pair.differs_in) or {r["setting"] for r in rows}

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from deepad.data import generators
-from deepad.views.common import image_tile
+from pages.views.common import image_tile
 
 __all__ = ["REQUIREMENT_WORDS", "unmet_requirements", "method_setup", "command_caveats", "ALTERATION_LABELS",
            "ALTERATION_PARAMS", "alteration_param_range", "alteration_setup",

@@ -301,7 +301,7 @@ def test_each_snapshot_carries_the_centre_so_it_is_drawn_while_training(runs_dir
     """The Latent page draws c on the live snapshots, before any results exist: every snapshot is
     written with the centre of that moment (a learnt centre moves; the last one is the final c)."""
     from deepad.training.runner import train
-    from deepad.views.latent import snapshot_view
+    from pages.views.latent import snapshot_view
 
     run = train({"dataset": "digits", "method": "deep-svdd",
                  "params": {"epochs": 4, "pretrain_epochs": 0, "learnable_center": True, "lr": 0.01}})

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 
 from deepad.runs.listing import RunRecord
-from deepad.views.common import ANOMALY, NORMAL, class_names, image_tile
+from deepad.views.common import ANOMALY, NORMAL, class_names
+from pages.views.common import image_tile
 
 __all__ = ["extremes", "errors_at", "sample_captions", "sample_table", "sample_inputs",
            "sample_tiles"]
