@@ -23,27 +23,32 @@ class SetupConfig(ConfigModel):
     """Which classes are normal and what the training data holds."""
 
 
-    normal: list[int] = Field(default_factory=lambda: [0], min_length=1,
+    normal: list[int] = Field(default_factory=lambda: [0], min_length=1, title="Normal class(es)",
                               description="normal class(es); several make an n-vs-m set-up")
     anomaly: Optional[list[int]] = Field(
-        None, description="anomaly classes at test (default: every class that is not normal)")
+        None, title="Anomaly classes at test",
+        description="anomaly classes at test (default: every class that is not normal)")
     known_anomalies: float = Field(
-        0, ge=0, description="labelled anomalies in training: a count (>= 1) or a ratio of the "
-                             "normal training samples (< 1)")
+        0, ge=0, title="Known anomalies in training",
+        description="labelled anomalies in training: a count (>= 1) or a ratio of the normal training "
+                    "samples (< 1)")
     known_classes: Optional[list[int]] = Field(
-        None, description="anomaly classes the known anomalies come from (others stay unseen)")
-    known_normals: int = Field(0, ge=0, description="normal training samples given the label 'normal'")
-    pollution: float = Field(0.0, ge=0, lt=1,
+        None, title="…drawn from classes",
+        description="anomaly classes the known anomalies come from (others stay unseen)")
+    known_normals: int = Field(0, ge=0, title="Labelled normals",
+                               description="normal training samples given the label 'normal'")
+    pollution: float = Field(0.0, ge=0, lt=1, title="Pollution",
                              description="share of unlabelled anomalies in the training set")
     test_anomaly_share: Optional[float] = Field(
-        None, gt=0, lt=1, description="share of anomalies in the test set, reached by leaving test "
-                                      "anomalies (or, when too few, test normals) out; default: every "
-                                      "test sample of the test classes (one-vs-all on MNIST: about 90 % "
-                                      "anomalies)")
+        None, gt=0, lt=1, title="Anomalies in the test set",
+        description="share of anomalies in the test set, reached by leaving test anomalies (or, when "
+                    "too few, test normals) out; default: every test sample of the test classes "
+                    "(one-vs-all on MNIST: about 90 % anomalies)")
     val_fraction: float = Field(0.1, gt=0, lt=0.5)
     test_fraction: float = Field(0.3, gt=0, lt=0.9)
     preprocess: Literal["auto", "gcn", "unit", "standardize", "minmax"] = Field(
-        "auto", description="auto: the detector's choice, else GCN for images, standardize otherwise")
+        "auto", title="Preprocessing",
+        description="auto: the detector's choice, else GCN for images, standardize otherwise")
     alteration: Literal["none", "block-permutation", "strokes", "fgsm"] = Field(
         "none", description="image-alteration anomalies instead of other classes: block permutation "
                             "or strokes (every class normal, Chong et al.) or FGSM (Zhou et al.)")

@@ -12,7 +12,7 @@ from deepad.errors import DeepADError
 from pages.ui.look import esc, sidebar_top
 from pages.ui.train_data import ALTERATIONS, alteration_previews, other_alteration, param_widget, upload_section
 from pages.ui.train_presets import preset_panel, start
-from pages.ui.widgets import grouped_config_widgets, reset_config_widgets
+from pages.ui.widgets import grouped_config_widgets, reset_config_widgets, setup_widget
 from pages.views.train import (ALTERATION_LABELS, REQUIREMENT_WORDS, alteration_setup, method_setup, setup_problem,
                                unmet_requirements)
 
@@ -54,12 +54,9 @@ alteration, alt_param = "none", None
 if ds.kind == "image":
     ss.setdefault("train.alteration", "none")
     c1, c2 = st.columns([2, 3])
-    alteration = c1.selectbox(
-        "Anomalies", ALTERATIONS, key="train.alteration", format_func=ALTERATION_LABELS.get,
-        help="Other classes: the anomalies are images of the classes that are not normal. Block "
-             "permutation and strokes (paper 000): every class is normal and the anomalies are altered "
-             "copies of natural images. FGSM (paper 001): copies of normal images moved by a small "
-             "classifier's gradient sign.")
+    with c1:
+        alteration = setup_widget("alteration", "train.alteration", options=ALTERATIONS, label="Anomalies",
+                                  format_func=ALTERATION_LABELS.get)
     if alteration != "none":
         alt_param = param_widget(alteration, f"train.alt_param.{alteration}", ds.input_shape, c2)
 ss.setdefault(f"train.normal.{dataset}", [c for c in default_normal if c in class_ids] or [0])
@@ -67,20 +64,18 @@ c1, c2 = st.columns(2)
 if alteration in ("block-permutation", "strokes"):
     normal = class_ids
     ss[f"train.normal_all.{dataset}"] = class_ids
-    c1.multiselect("Normal class(es)", class_ids, format_func=fmt, disabled=True,
-                   key=f"train.normal_all.{dataset}",
-                   help="Block permutation and strokes pool every class as normal (paper 000's set-up).")
+    with c1:  # block permutation and strokes pool every class as normal
+        setup_widget("normal", f"train.normal_all.{dataset}", options=class_ids, format_func=fmt, disabled=True)
 else:
-    normal = c1.multiselect("Normal label value(s)" if source == "upload" else "Normal class(es)", class_ids,
-                            key=f"train.normal.{dataset}", format_func=fmt,
-                            help="One class: one-vs-all. Several: n-vs-m. Training sees only these "
-                                 "(plus any known anomalies and pollution below).")
+    with c1:
+        normal = setup_widget("normal", f"train.normal.{dataset}", options=class_ids, format_func=fmt,
+                              label="Normal label value(s)" if source == "upload" else None)
 anomaly_choices = [c for c in class_ids if c not in normal]
 if alteration == "none":
     ss[f"train.anomaly.{dataset}"] = [c for c in ss.get(f"train.anomaly.{dataset}", []) if c in anomaly_choices]
-    anomaly = c2.multiselect("Anomaly classes at test", anomaly_choices, key=f"train.anomaly.{dataset}",
-                             format_func=fmt, placeholder="every class that is not normal",
-                             help="Leave empty to test against every other class.")
+    with c2:
+        anomaly = setup_widget("anomaly", f"train.anomaly.{dataset}", options=anomaly_choices, format_func=fmt,
+                               placeholder="every class that is not normal")
 else:
     anomaly = []
     c2.caption(f"**Anomalies at test:** one altered copy ({alteration}) of each normal validation and "
@@ -90,40 +85,31 @@ if not normal:
 
 c1, c2, c3, c4 = st.columns(4)
 ss.setdefault(f"train.known.{dataset}", 0)
-known = c1.number_input("Known anomalies in training", value=None, step=10, key=f"train.known.{dataset}",
-                        placeholder="a whole number, 0 or more",
-                        help="Labelled anomalies the method may use (Deep SAD). 0: unsupervised.")
+with c1:  # asked for as a count: a method's ratio becomes the count it draws (`method_setup`)
+    known = setup_widget("known_anomalies", f"train.known.{dataset}", count_step=10)
 train_alt = None
 known_classes = []
 if alteration == "none":
     known_from = anomaly or anomaly_choices
     ss[f"train.known_classes.{dataset}"] = [c for c in ss.get(f"train.known_classes.{dataset}", [])
                                            if c in known_from]
-    known_classes = c2.multiselect("…drawn from classes", known_from, key=f"train.known_classes.{dataset}",
-                                   format_func=fmt, placeholder="any anomaly class", disabled=not known,
-                                   help="The other anomaly classes stay unseen in training: a test of "
-                                        "generalisation to new kinds of anomalies.")
+    with c2:
+        known_classes = setup_widget("known_classes", f"train.known_classes.{dataset}", options=known_from,
+                                     format_func=fmt, placeholder="any anomaly class", disabled=not known)
 else:
     train_alt = other_alteration(
         "…made with", "train.train_alt", ds.input_shape, c2, disabled=not known,
         help_="Paper 000's Table VI: known anomalies made with one alteration, test anomalies with "
               "another, to see whether what was learnt carries over.")
-ss.setdefault("train.known_normals", 0)
-known_normals = c3.number_input("Labelled normals", value=None, step=10, key="train.known_normals",
-                                placeholder="a whole number, 0 or more",
-                                help="Normal training samples given the label 'normal' (Deep SAD).")
-ss.setdefault("train.pollution", 0.0)
-pollution = c4.slider("Pollution", 0.0, 0.5, step=0.01, key="train.pollution",
-                      help="Share of unlabelled anomalies mixed into the training data, as in real "
-                           "data that is never perfectly clean.")
+with c3:
+    known_normals = setup_widget("known_normals", "train.known_normals")
+with c4:
+    pollution = setup_widget("pollution", "train.pollution")
 
 with st.expander("More set-up options: preprocessing, seed, device"):
     c1, c2, c3 = st.columns(3)
-    pre_choices = ["auto", "gcn", "unit", "standardize", "minmax"]
-    ss.setdefault("train.preprocess", "auto")
-    preprocess = c1.selectbox("Preprocessing", pre_choices, key="train.preprocess",
-                              help="auto: the method's choice, else global contrast normalisation "
-                                   "for images, standardisation otherwise. Fitted on training data only.")
+    with c1:
+        preprocess = setup_widget("preprocess", "train.preprocess")
     ss.setdefault("train.seed", 0)
     seed = c2.number_input("Seed", value=None, step=1, key="train.seed", placeholder="a whole number, 0 or more",
                            help="The same seed gives the same split and the same training.")
@@ -132,11 +118,9 @@ with st.expander("More set-up options: preprocessing, seed, device"):
     device = c3.selectbox("Device", devices, key="train.device",
                           help="auto: the GPU when there is one, else the CPU.")
     ss.setdefault("train.test_share", None)
-    test_share = c1.selectbox(
-        "Anomalies in the test set", [None, 0.05, 0.1, 0.2, 0.5, 0.9], key="train.test_share",
-        format_func=lambda v: "all test samples, as drawn" if v is None else f"{100 * v:g} %",
-        help="Leave test anomalies (or normals) out until anomalies are this share of the test set; "
-             "average precision and F1 depend on it, ROC AUC does not. Paper 004 tests on 20 %.")
+    with c1:
+        test_share = setup_widget("test_anomaly_share", "train.test_share", options=[None, 0.05, 0.1, 0.2, 0.5, 0.9],
+                                  format_func=lambda v: "all test samples, as drawn" if v is None else f"{100 * v:g} %")
     val_alt = None
     if alteration != "none":
         val_alt = other_alteration("Validation anomalies made with", "train.val_alt", ds.input_shape, c1,

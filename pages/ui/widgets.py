@@ -1,6 +1,6 @@
-"""Widgets several pages share: the settings generated from a detector's pydantic config, the
-decision threshold of the ROC and Samples pages, the figures' download button, and keeping a
-form's values while its page is not shown."""
+"""Widgets several pages share: the settings generated from a detector's pydantic config and the
+set-up's (`SetupConfig`), the decision threshold of the ROC and Samples pages, the figures'
+download button, and keeping a form's values while its page is not shown."""
 
 from __future__ import annotations
 
@@ -130,7 +130,7 @@ def grouped_config_widgets(config_cls, prefix: str, facts: dict | None = None) -
 def _widget(spec: FieldSpec, key: str, disabled: bool = False):
     """One setting's widget. Numbers are typed freely (no clamping in the browser), so what is
     shown is what is checked and trained; the config's validation says what is allowed."""
-    help_ = "  \n".join(p for p in (spec.help, f"Allowed: {spec.allowed}." if spec.allowed else "") if p) or None
+    help_ = _help(spec)
     if spec.kind == "bool":
         return st.checkbox(spec.label, key=key, help=help_, disabled=disabled)
     if spec.kind == "select":
@@ -154,6 +154,46 @@ def _widget(spec: FieldSpec, key: str, disabled: bool = False):
         return st.number_input(spec.label, value=None, step=float(spec.step or 0.01), format="%g", key=key,
                                help=help_, placeholder=spec.allowed, disabled=disabled)
     return st.text_input(spec.label, key=key, help=help_, disabled=disabled)
+
+
+def _help(spec: FieldSpec) -> str | None:
+    return "  \n".join(p for p in (spec.help, f"Allowed: {spec.allowed}." if spec.allowed else "") if p) or None
+
+
+# --- the set-up form, generated from SetupConfig -----------------------------------------------
+def setup_spec(name: str) -> FieldSpec:
+    """How the set-up setting `name` is drawn: from its `SetupConfig` field (title, description,
+    type, bounds, choices), as a method's settings are drawn from its detector's config."""
+    from deepad.data.setups import SetupConfig
+
+    return next(s for s in field_specs(SetupConfig) if s.name == name)
+
+
+def setup_widget(name: str, key: str, *, options: list | None = None, format_func=str, label: str | None = None,
+                 disabled: bool = False, placeholder: str | None = None, count_step: int | None = None):
+    """Draw the set-up setting `name` from its `SetupConfig` field (see `setup_spec`) and return its
+    value; the value persists under `key`. Only what the field cannot know comes from the page: the
+    loaded dataset's classes, or a short list of choices for an optional number (`options`, shown
+    with `format_func`), a label naming a user's own file, and `count_step` for a number the form
+    asks for as a whole count."""
+    import dataclasses
+
+    spec = setup_spec(name)
+    if label:
+        spec = dataclasses.replace(spec, label=label)
+    if options is not None:
+        from deepad.data.setups import SetupConfig
+
+        if "list" in str(SetupConfig.model_fields[name].annotation):  # a set of classes
+            return st.multiselect(spec.label, options, key=key, format_func=format_func, help=_help(spec),
+                                  disabled=disabled, placeholder=placeholder or "Choose options")
+        return st.selectbox(spec.label, options, key=key, format_func=format_func, help=_help(spec),
+                            disabled=disabled)
+    if count_step is not None:
+        return st.number_input(spec.label, value=None, step=int(count_step), key=key, help=_help(spec),
+                               placeholder=placeholder or "a whole number, 0 or more", disabled=disabled)
+    st.session_state.setdefault(key, spec.default)
+    return _widget(spec, key, disabled=disabled)
 
 
 # --- exports -------------------------------------------------------------------------------------

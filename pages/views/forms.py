@@ -89,8 +89,8 @@ def log_options(lo: float, hi: float, default: float | None = None) -> list[floa
 
 
 def field_specs(config_cls) -> list[FieldSpec]:
-    """One widget description per field of a pydantic config, from its type, bounds, description
-    and `json_schema_extra` hints: {"widget": "slider" | "log" | "number" (a typed number, bounded or not), "step": ..., "group": one of
+    """One widget description per field of a pydantic config, from its title (else its name in
+    words), type, bounds, description and `json_schema_extra` hints: {"widget": "slider" | "log" | "number" (a typed number, bounded or not), "step": ..., "group": one of
     FORM_GROUPS, "lesson": True, "when": {other field: [values it must have] or {"not": [...]}},
     "why": "..."} (see `inactive_reason`)."""
     from deepad.validation import allowed_range
@@ -115,12 +115,12 @@ def _decorate(spec: FieldSpec, declared: Setting, interval: str | None) -> Field
 
 def _field_spec(name: str, info) -> FieldSpec:
     """How one field is drawn: from its type, bounds and widget hints."""
-    ann, default = info.annotation, info.default
+    ann, default = info.annotation, info.get_default(call_default_factory=True)
     desc = info.description or ""
     extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
     hint = extra.get("widget")
     lo, hi, lo_open, hi_open = _bounds(info)
-    label = field_label(name, desc)
+    label = info.title or field_label(name, desc)  # a field may name itself for the form
     origin = typing.get_origin(ann)
     if ann is bool:
         return FieldSpec(name, "bool", label, desc, bool(default))
