@@ -189,7 +189,9 @@ class Run:
     def figure(self, name: str):
         """One of the dashboard's plotly figures for this run (a `plotly.graph_objects.Figure`):
         see `deepad.api.FIGURES` for the names."""
-        from deepad import figures
+        from deepad.figures.latent import latent_scatter
+        from deepad.figures.scores import confusion_figure, pr_figure, roc_figure, score_histogram
+        from deepad.figures.training import collapse_gauges, history_figure
         from deepad.views import common as common_view
         from deepad.views import evaluate as evaluate_view
         from deepad.views import runs as runs_view
@@ -205,17 +207,17 @@ class Run:
             history = record.history()
             df = runs_view.history_frame(history)
             if name == "loss":
-                return figures.history_figure(df, loss_columns(df), loss_names(record.config.get("method")),
+                return history_figure(df, loss_columns(df), loss_names(record.config.get("method")),
                                               "Loss by component", log_y=True)
             if name == "diagnostics":
-                return figures.history_figure(df, diagnostic_columns(df),
+                return history_figure(df, diagnostic_columns(df),
                                               {k: v[0] for k, v in diagnostics().items()}, "Diagnostics")
             if not verdict_applies(record):
                 raise DeepADError(f"run {self.run_id}: the collapse verdict does not apply to method "
                                   f"{record.config.get('method')}")
             dim = representation_dim(record, self.results())
             latest = latest_collapse(record, history, dim)
-            return figures.collapse_gauges(latest.get("spread_ratio"), latest.get("eff_rank"), dim,
+            return collapse_gauges(latest.get("spread_ratio"), latest.get("eff_rank"), dim,
                                            latest.get("const_dims"))
         results = self.results()
         if results is None:
@@ -227,18 +229,18 @@ class Run:
             if curves is None:
                 raise DeepADError(f"run {self.run_id}: the test part has one class only, so there is no "
                                   f"{name.upper()} curve")
-            return (figures.roc_figure if name == "roc" else figures.pr_figure)([curves], point)
+            return (roc_figure if name == "roc" else pr_figure)([curves], point)
         if name == "scores":
-            return figures.score_histogram(results["test_scores"], results["test_target"], threshold,
+            return score_histogram(results["test_scores"], results["test_target"], threshold,
                                            title="Score histogram: normal vs anomalous test samples")
         if name == "confusion":
-            return figures.confusion_figure(point)
+            return confusion_figure(point)
         if "test_emb" not in results:
             raise DeepADError(f"run {self.run_id}: method {record.config.get('method')} has no representation "
                               "to draw")
         xy, centre = centre_in_pca(results)
         df = latent_frame(record, results, xy)
-        return figures.latent_scatter(df, "truth", centre, f"PCA of φ ({results['test_emb'].shape[1]} dimensions)")
+        return latent_scatter(df, "truth", centre, f"PCA of φ ({results['test_emb'].shape[1]} dimensions)")
 
 
 def _progress_bar(config: dict, enabled: bool):

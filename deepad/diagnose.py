@@ -148,15 +148,15 @@ def report_figures(report: dict) -> dict:
     ratio and effective rank per epoch)."""
     import pandas as pd
 
-    from deepad import figures
+    from deepad.figures.training import collapse_gauges, history_figure
 
-    out = {"gauges": figures.collapse_gauges(report.get("spread_ratio"), report.get("eff_rank"), report.get("dims"),
+    out = {"gauges": collapse_gauges(report.get("spread_ratio"), report.get("eff_rank"), report.get("dims"),
                                              report.get("const_dims"))}
     if report.get("epochs"):
         df = pd.DataFrame([{"step": e["epoch"], "epoch": e["epoch"], "phase": "train", **e} for e in report["epochs"]])
-        out["spread"] = figures.history_figure(df, ["spread_ratio"], {"spread_ratio": "spread ratio"},
+        out["spread"] = history_figure(df, ["spread_ratio"], {"spread_ratio": "spread ratio"},
                                                "Spread ratio per epoch (the verdict's measure)", log_y=True)
-        out["rank"] = figures.history_figure(df, ["eff_rank"], {"eff_rank": "effective rank"},
+        out["rank"] = history_figure(df, ["eff_rank"], {"eff_rank": "effective rank"},
                                              "Effective rank per epoch")
     return out
 

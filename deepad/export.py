@@ -113,7 +113,7 @@ def artifacts(record, folder: Path) -> list[Path]:
     if results is not None and len(np.unique(results["test_target"])) == 2:
         from PIL import Image
 
-        from deepad import figures
+        from deepad.figures.scores import roc_figure
         from deepad.views import evaluate as evaluate_view
         from deepad.views.common import run_title
         from deepad.views.evaluate import at_threshold, default_threshold
@@ -121,7 +121,7 @@ def artifacts(record, folder: Path) -> list[Path]:
         title = run_title(record)
         Image.fromarray(roc_png(results["test_target"], results["test_scores"], title)).save(folder / "roc.png")
         point = at_threshold(results, default_threshold(record, results))
-        fig = figures.roc_figure([evaluate_view.curves(title, results)], point)
+        fig = roc_figure([evaluate_view.curves(title, results)], point)
         (folder / "roc.plotly.json").write_text(fig.to_json())
         out += [folder / "roc.png", folder / "roc.plotly.json"]
     for name in (CONFIG, MODEL):

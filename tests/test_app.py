@@ -17,7 +17,7 @@ import pytest
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from deepad import figures  # noqa: E402
+from deepad.figures.style import PRESENTER  # noqa: E402
 from pages.views.common import run_label
 from deepad.detectors import registry  # noqa: E402
 from deepad.runs.listing import RunStore  # noqa: E402
@@ -268,7 +268,7 @@ def test_presenter_mode_carries_over_every_page_and_the_address(runs_env):
     assert at.query_params["present"] == "1"
     assert any("font-size: 21px" in h.proto.body for h in at.get("html"))  # the shipped stylesheet
     big = [c for c in at.get("plotly_chart")][0].proto.spec
-    assert json.loads(big)["layout"]["font"]["size"] == figures.PRESENTER["font"]
+    assert json.loads(big)["layout"]["font"]["size"] == PRESENTER["font"]
     assert "font" not in json.loads(small)["layout"] or json.loads(small)["layout"]["font"].get("size") is None
     link = AppTest.from_file(APP, default_timeout=60)  # a link to another page opens with it on
     link.query_params.update({"run": ids["finished"], "present": "1"})
@@ -277,7 +277,7 @@ def test_presenter_mode_carries_over_every_page_and_the_address(runs_env):
     assert not link.exception and link.title[0].value == "Latent space"
     assert link.session_state["presenter"] and link.get("html")
     distances = json.loads(link.get("plotly_chart")[0].proto.spec)
-    assert distances["layout"]["font"]["size"] == figures.PRESENTER["font"]
+    assert distances["layout"]["font"]["size"] == PRESENTER["font"]
 
 
 def test_a_method_without_a_centre_gets_no_verdict_and_its_own_loss_names_on_collapse(empty_env):

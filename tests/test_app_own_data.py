@@ -15,7 +15,7 @@ pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from pages.views.common import image_tile
-from deepad.views.samples import sample_inputs, sample_tiles
+from pages.views.samples import sample_inputs, sample_tiles
 from pages.views.train import alteration_setup, check_setup
 from pages.views.uploads import check_upload  # noqa: E402
 from tests.apptools import manager_of, open_page, texts  # noqa: E402

@@ -14,14 +14,16 @@ import pytest
 
 pytest.importorskip("streamlit")
 
-from deepad import embedding, figures  # noqa: E402
+from deepad import embedding
+from deepad.figures.scores import roc_figure
+from deepad.figures.training import collapse_gauges, history_figure  # noqa: E402
 from deepad.views.common import run_title
 from deepad.views.evaluate import at_threshold, curves, default_threshold
 from pages.views.evaluate import flagged_share, measured_on_text, threshold_options
 from pages.views.latent import by_score, decision_grid, has_input_plane, hover_columns, probe_truth, score_inputs, selected_rows, snapshot_view
 from deepad.views.latent import latent_frame
 from pages.views.runs import config_diff, runs_frame
-from deepad.views.samples import errors_at, extremes  # noqa: E402
+from pages.views.samples import errors_at, extremes  # noqa: E402
 from deepad.runs.listing import RunStore  # noqa: E402
 
 
@@ -153,7 +155,7 @@ def test_evaluation_reads_well(runs_on_disk, tmp_path):
     results = run.results()
     m = at_threshold(results, default_threshold(run, results))
     assert m["fpr"] == m["fp"] / (m["fp"] + m["tn"])
-    roc = figures.roc_figure([curves("a", results)], m)
+    roc = roc_figure([curves("a", results)], m)
     marker = [t for t in roc.data if t.name == "at the threshold"][0]
     assert (marker.x[0], marker.y[0]) == (m["fpr"], m["recall"])
     share = measured_on_text(run, results)
@@ -173,10 +175,10 @@ def test_evaluation_reads_well(runs_on_disk, tmp_path):
 
 def test_log_axes_label_whole_decades_and_the_spread_gauge_shows_its_number():
     df = pd.DataFrame({"step": [1, 2, 3], "phase": "train", "epoch": [1, 2, 3], "loss": [100.0, 3.0, 0.02]})
-    fig = figures.history_figure(df, ["loss"], log_y=True)
+    fig = history_figure(df, ["loss"], log_y=True)
     assert fig.layout.yaxis.type == "log" and fig.layout.yaxis.dtick == 1 and fig.layout.yaxis.minor.ticks
-    narrow = figures.history_figure(df.assign(loss=[3.0, 2.5, 2.0]), ["loss"], log_y=True)
+    narrow = history_figure(df.assign(loss=[3.0, 2.5, 2.0]), ["loss"], log_y=True)
     assert narrow.layout.yaxis.dtick is None  # within a decade plotly's own labels are numbers
-    gauges = figures.collapse_gauges(2.3e-5, 3.0, 32, 0.4)
+    gauges = collapse_gauges(2.3e-5, 3.0, 32, 0.4)
     assert any(a.text == "2.3e-05" for a in gauges.layout.annotations)
     assert gauges.layout.margin.l >= 40  # room for the dial's "1e-6"

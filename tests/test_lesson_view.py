@@ -12,11 +12,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from deepad import figures
-from deepad.figures.latent import ANIMATION_ROWS, animation_controls_y
-from deepad.figures.style import log_ticks, tick_label, wrap_title
+from deepad.figures.latent import latent_scatter
+from deepad.figures.style import PRESENTER, log_ticks, set_presenter, tick_label, wrap_title
+from deepad.figures.training import history_figure
 from deepad.presets import demos, lessons, load_presets
 from deepad.runs.listing import RunStore
+from pages.figures.latent import ANIMATION_ROWS, animation_controls_y, snapshot_animation
+from pages.figures.scores import mark_own_input
+from pages.figures.training import history_grid
 from pages.views.latent import SnapshotView, snapshot_view
 from pages.views.lesson import (KIND_WORDS, ROLE_WORDS, common_epoch, lesson_line, lesson_pair, lesson_pairs_on_disk,
                                 parse_pair, start_scale_limits)
@@ -32,7 +35,7 @@ def test_a_log_axis_spanning_less_than_a_decade_gets_several_distinct_readable_t
     labels = [tick_label(t) for t in ticks]
     assert len(set(labels)) == len(labels) and all(len(x) <= 6 for x in labels), labels
     df = pd.DataFrame({"step": [1, 2, 3], "phase": "train", "epoch": [1, 2, 3], "loss": [lo, (lo + hi) / 2, hi]})
-    axis = figures.history_figure(df, ["loss"], log_y=True).layout.yaxis
+    axis = history_figure(df, ["loss"], log_y=True).layout.yaxis
     assert axis.type == "log" and len(axis.tickvals) >= 2 and list(axis.ticktext) == labels
     assert list(axis.ticktext) != ["1"]
 
@@ -44,7 +47,7 @@ def test_a_log_axis_over_many_decades_labels_at_most_what_its_panel_holds():
     # the minibatch variance on Runs / live: a short panel, many decades
     df = pd.DataFrame({"step": range(1, 9), "phase": "train", "epoch": range(1, 9),
                        "batch_var": np.logspace(0, -14, 8), "c_t": np.linspace(1, 2, 8)})
-    fig = figures.history_grid(df, ["batch_var", "c_t"], {"batch_var": "variance", "c_t": "c_t"},
+    fig = history_grid(df, ["batch_var", "c_t"], {"batch_var": "variance", "c_t": "c_t"},
                                log_y=("batch_var",), row_height=170)
     axis = fig.layout.yaxis
     assert axis.type == "log" and 2 <= len(axis.tickvals) <= 170 // 45, axis.tickvals
@@ -54,9 +57,9 @@ def test_titles_wrap_at_spaces_and_the_figure_makes_room_for_them():
     long = "Spread of the probe embeddings relative to the first snapshot, measured every epoch"
     lines = wrap_title(long, 30).split("<br>")
     assert len(lines) >= 3 and all(len(x) <= 30 for x in lines) and " ".join(lines) == long
-    fig = figures.history_figure(pd.DataFrame({"step": [1], "phase": "train", "epoch": [1], "loss": [1.0]}),
+    fig = history_figure(pd.DataFrame({"step": [1], "phase": "train", "epoch": [1], "loss": [1.0]}),
                                  ["loss"], title=long)
-    short = figures.history_figure(pd.DataFrame({"step": [1], "phase": "train", "epoch": [1], "loss": [1.0]}),
+    short = history_figure(pd.DataFrame({"step": [1], "phase": "train", "epoch": [1], "loss": [1.0]}),
                                    ["loss"], title="Loss")
     assert "<br>" in fig.layout.title.text and fig.layout.margin.t > short.layout.margin.t
     assert fig.layout.height - fig.layout.margin.t == short.layout.height - short.layout.margin.t  # same plot
@@ -84,13 +87,13 @@ def test_the_epoch_controls_sit_under_the_axis_title_in_rows_of_their_own(lesson
     run = RunStore(root).get(ids["lesson"][0])
     view = snapshot_view(run.snapshots(), None, None, run.history())
     for presenter in (False, True):
-        figures.set_presenter(presenter)
+        set_presenter(presenter)
         try:
-            fig = figures.snapshot_animation(view)
+            fig = snapshot_animation(view)
         finally:
-            figures.set_presenter(False)
+            set_presenter(False)
         plot = fig.layout.height - fig.layout.margin.t - fig.layout.margin.b
-        scale = figures.PRESENTER["font"] / 12 if presenter else 1.0
+        scale = PRESENTER["font"] / 12 if presenter else 1.0
         slider, buttons = fig.layout.sliders[0], fig.layout.updatemenus[0]
         axis_px = -slider.y * plot  # from the plot's bottom edge down to the slider's top
         assert axis_px >= ANIMATION_ROWS["axis"] * scale - 1e-6  # below the tick labels and the axis title
@@ -103,7 +106,7 @@ def test_the_epoch_controls_sit_under_the_axis_title_in_rows_of_their_own(lesson
 def test_the_own_input_star_is_drawn_above_the_webgl_dots(lesson_runs):
     df = pd.DataFrame({"x": [0.0, 1.0], "y": [0.0, 1.0], "dataset_index": [0, 1], "class": ["0", "1"],
                        "truth": ["normal", "anomaly"], "score": [0.1, 0.9], "row": [0, 1]})
-    fig = figures.mark_own_input(figures.latent_scatter(df, "truth", None, "map"), 0.5, 0.5)
+    fig = mark_own_input(latent_scatter(df, "truth", None, "map"), 0.5, 0.5)
     # WebGL traces are drawn above every SVG trace: the star must be WebGL and come last
     assert fig.data[-1].type == "scattergl" and fig.data[-1].marker.symbol == "star"
     assert all(t.type == "scattergl" for t in fig.data)

@@ -1,5 +1,5 @@
 """What every figure shares: the colours, the presenter style (larger type and lines for a classroom
-projector, per thread), the layout and axis helpers, and the export of figures as one HTML page."""
+projector, per thread), and the layout and axis helpers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import threading
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-
 
 NORMAL_COLOUR = "#1f77b4"
 ANOMALY_COLOUR = "#d62728"
@@ -128,16 +127,6 @@ def log_axis(fig: go.Figure, values, height: int | None = None, **where) -> None
                                                                           showgrid=False, dtick=1), **where)
     elif ticks:
         fig.update_yaxes(tickmode="array", tickvals=ticks, ticktext=[tick_label(t) for t in ticks], **where)
-
-
-def figures_html(figs: list[go.Figure], title: str) -> str:
-    """One self-contained HTML page holding the figures (plotly.js embedded once: works offline)."""
-    parts = [f"<html><head><meta charset='utf-8'><title>{title}</title></head><body>",
-             f"<h2 style='font-family:sans-serif'>{title}</h2>"]
-    for i, fig in enumerate(figs):
-        parts.append(fig.to_html(full_html=False, include_plotlyjs=(i == 0)))
-    parts.append("</body></html>")
-    return "\n".join(parts)
 
 
 OWN_COLOUR = "#ff7f0e"

@@ -4,12 +4,13 @@ with their config difference, and what collapse is in plain words."""
 
 import streamlit as st
 
-from deepad import figures
 from deepad.diagnostics import EXPLANATION, NOT_APPLICABLE
+from deepad.figures.training import collapse_gauges, history_figure
 from deepad.presets import load_presets
 from deepad.views.collapse import latest_collapse, representation_dim, verdict_applies
 from deepad.views.common import run_title
 from deepad.views.runs import diagnostic_columns, diagnostics, history_frame, loss_columns, loss_names
+from pages.figures.training import compare_figure
 from pages.ui.current import current_run, get_run, results_of, run_heading
 from pages.ui.live import LIVE_REFRESH_S, live_fragment
 from pages.ui.look import badge, esc, plot_text
@@ -41,7 +42,7 @@ def own_curves(run, df, key: str) -> list:
     for col, phase in zip(cols, phases):
         part = df[df["phase"] == phase]
         losses = [c for c in loss_columns(part) if c in names]
-        figs.append(figures.history_figure(part, losses, names, f"Losses: {phase_words(method, phase)}",
+        figs.append(history_figure(part, losses, names, f"Losses: {phase_words(method, phase)}",
                                            log_y=False, height=300))
         col.plotly_chart(figs[-1], key=f"{key}.{phase}")
     if len(phases) > 1:
@@ -77,14 +78,14 @@ def run_section(run_id: str) -> None:
     st.markdown(f"### Verdict: {badge(verdict, 'verdict')} ({when})")
     for reason in verdict_reasons(latest, dim):
         st.markdown(f"- {reason}")
-    st.plotly_chart(figures.collapse_gauges(latest.get("spread_ratio"), latest.get("eff_rank"), dim,
+    st.plotly_chart(collapse_gauges(latest.get("spread_ratio"), latest.get("eff_rank"), dim,
                                             latest.get("const_dims")), key="collapse.gauges")
     diag_names = {k: v[0] for k, v in diagnostics(run.config.get("method")).items()}
     diag_info = diagnostics(run.config.get("method"))
     diags = [c for c in ("spread_ratio", "eff_rank", "const_dims") if c in diagnostic_columns(df)]
     figs = []
     for col, name in zip(st.columns(max(1, len(diags))), diags):
-        fig = figures.history_figure(df, [name], diag_names, diag_names[name], log_y=diag_info[name][2],
+        fig = history_figure(df, [name], diag_names, diag_names[name], log_y=diag_info[name][2],
                                      height=280, y_range=RANGES.get(name))
         figs.append(fig)
         with col:
@@ -95,14 +96,14 @@ def run_section(run_id: str) -> None:
     others = [c for c in headline(run.config.get("method")) if c in diagnostic_columns(df)]
     left, right = st.columns(2)
     with left:
-        figs.append(figures.history_figure(df, losses, names, "Loss by component", log_y=True))
+        figs.append(history_figure(df, losses, names, "Loss by component", log_y=True))
         st.plotly_chart(figs[-1], key="collapse.loss")
         st.caption("A loss racing to 0 with a falling spread ratio is the signature of collapse: the "
                    "trivial solution is reached.")
     if others:
         with right:
             title = " and ".join(diag_names[c] for c in others)
-            figs.append(figures.history_figure(df, others, diag_names, title[:1].upper() + title[1:],
+            figs.append(history_figure(df, others, diag_names, title[:1].upper() + title[1:],
                                                log_y=True))
             st.plotly_chart(figs[-1], key="collapse.ct")
     download_figures(figs, f"Collapse diagnostics of {run.run_id}", f"{run.run_id}-collapse.html",
@@ -168,7 +169,7 @@ def compare_section(_: str) -> None:
     shown = [(m, log) for m, log in metrics if any(m in f and f[m].notna().any() for f in frames.values())]
     cols = st.columns(2)
     for k, (m, log) in enumerate(shown):
-        cols[k % 2].plotly_chart(figures.compare_figure(frames, m, names.get(m, m), log_y=log,
+        cols[k % 2].plotly_chart(compare_figure(frames, m, names.get(m, m), log_y=log,
                                                         y_range=RANGES.get(m)), key=f"collapse.cmp.{m}")
 
 

@@ -3,7 +3,7 @@ confusion matrix, precision, recall and F1. Several runs can be overlaid."""
 
 import streamlit as st
 
-from deepad import figures
+from deepad.figures.scores import confusion_figure, pr_figure, roc_figure, score_histogram
 from deepad.views.common import run_title
 from deepad.views.evaluate import at_threshold, curves
 from pages.ui.current import page_run_results, results_of
@@ -67,7 +67,7 @@ c4.metric("test samples", len(results["test_scores"]))
 st.caption(f"Both measured on the test part: {share}.")
 
 point = at_threshold(results, current_threshold(run, results))
-roc_fig, pr_fig = figures.roc_figure(all_curves, point), figures.pr_figure(all_curves, point)
+roc_fig, pr_fig = roc_figure(all_curves, point), pr_figure(all_curves, point)
 left, right = st.columns(2)
 with left:
     st.plotly_chart(roc_fig, key="roc.roc")
@@ -96,12 +96,12 @@ left, right = st.columns([3, 2])
 with left:
     log_x = st.checkbox("log scale for scores", key="roc.logx",
                         help="Scores such as squared distances are often heavy-tailed.")
-    hist_fig = figures.score_histogram(results["test_scores"], results["test_target"], thr, log_x=log_x,
+    hist_fig = score_histogram(results["test_scores"], results["test_target"], thr, log_x=log_x,
                                        title="Score histogram: normal vs anomalous test samples")
     st.plotly_chart(hist_fig, key="roc.hist")
     st.caption("Well separated humps mean an easy decision; overlap is where mistakes happen.")
 with right:
-    conf_fig = figures.confusion_figure(m)
+    conf_fig = confusion_figure(m)
     st.plotly_chart(conf_fig, key="roc.conf")
     st.caption("Rows: the truth. Columns: the decision at this threshold. The Samples page shows "
                "the false positives and negatives.")

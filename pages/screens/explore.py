@@ -4,7 +4,6 @@ instance or a cluster). Its table and heatmap fill as trials finish; each trial 
 
 import streamlit as st
 
-from deepad import figures
 from deepad.data.datasets import CATALOG, load_dataset
 from deepad.data.setups import SetupConfig
 from deepad.detectors import registry
@@ -12,6 +11,7 @@ from deepad.errors import DeepADError
 from deepad.sweeps import check_address, count_trials, expand, new_sweep_id, ranges
 from deepad.sweeps.launch import launcher
 from pages import page_path
+from pages.figures.training import grid_heatmap
 from pages.ui.current import select_run
 from pages.ui.live import LIVE_REFRESH_S, live_fragment
 from pages.ui.singletons import all_runs, manager, projector, store
@@ -192,7 +192,7 @@ def grid_results(grid_id: str) -> None:
     st.caption(f"Shown: {GRID_METRICS[metric]}. Greener is better (0.5 is chance); each cell also names "
                "the collapse verdict: a high learning rate or a weak regularizer often shows up as 'collapsed'.")
     heat_axes = [a for a in g["axes"] if a != "seed"] or g["axes"]
-    picked = st.plotly_chart(figures.grid_heatmap(df, heat_axes, metric), key=f"explore.heat.{grid_id}",
+    picked = st.plotly_chart(grid_heatmap(df, heat_axes, metric), key=f"explore.heat.{grid_id}",
                              on_select="rerun", selection_mode="points")
     points = (picked or {}).get("selection", {}).get("points", []) if isinstance(picked, dict) else []
     if points and points[0].get("customdata"):

@@ -4,12 +4,16 @@ distance to the centre with the radius, the input plane for 2-D data, and a per-
 import numpy as np
 import streamlit as st
 
-from deepad import embedding, figures
+from deepad import embedding
+from deepad.figures.latent import latent_scatter
 from deepad.runs.layout import MODEL, RESULTS, SNAPSHOTS
 from deepad.runs.reopen import run_dataset
 from deepad.views.collapse import latest_collapse, representation_dim, verdict_applies
 from deepad.views.common import distances
 from deepad.views.latent import centre_in_pca, latent_frame
+from pages.figures.latent import (decision_plane, distance_histogram, latent_chart, snapshot_animation,
+                                  snapshot_distances, snapshot_scatter, spread_timeline)
+from pages.figures.scores import score_hist_chart
 from pages.ui.current import dataset_of, get_run, page_run, require_results, results_of, sample_images, state_of
 from pages.ui.live import LIVE_REFRESH_S, history_of, live_fragment
 from pages.ui.look import esc
@@ -110,7 +114,7 @@ def touchable_map(frame, key: str, color_by: str, centre, title: str, hover) -> 
         hover = hover.rename(columns=lambda c: c if c == "image" else f"feature · {c}")
         frame = frame.join(hover.iloc[frame["row"].to_numpy()].reset_index(drop=True))
     extra = [c for c in hover.columns if c != "image"] if hover is not None else []
-    chart = figures.latent_chart(frame, color_by, centre, title, selection(), extra_tooltip=extra)
+    chart = latent_chart(frame, color_by, centre, title, selection(), extra_tooltip=extra)
     st.altair_chart(chart, key=key, on_select=lambda: remember_selection(key, frame),
                     selection_mode=["pick", "box"], width="stretch")
 
@@ -152,7 +156,7 @@ if results is not None and "test_emb" in results:
     with left:
         df = latent_frame(run, results, pca_xy)
         pca_title = f"PCA of φ ({dim} dimensions){spread_note}"
-        figs.append(figures.latent_scatter(df, color_by, centre_xy, pca_title))
+        figs.append(latent_scatter(df, color_by, centre_xy, pca_title))
         touchable_map(df, "latent.pca", color_by, centre_xy, pca_title, hover)
         where_c = ("The black cross marks the centre c. " if centre_xy is not None else
                    "The centre c lies far outside this view. " if has_centre else "")
@@ -170,7 +174,7 @@ if results is not None and "test_emb" in results:
             cached = embedding.load_umap(run) if status == "ready" else None
             if cached is not None:
                 udf = latent_frame(run, results, cached["xy"], cached["index"])
-                figs.append(figures.latent_scatter(udf, color_by, None, f"UMAP of φ{spread_note}"))
+                figs.append(latent_scatter(udf, color_by, None, f"UMAP of φ{spread_note}"))
                 touchable_map(udf, "latent.umap", color_by, None, f"UMAP of φ{spread_note}", hover)
                 st.caption("UMAP keeps neighbourhoods: samples close here are close in φ. Distances "
                            "between far-apart groups mean little.")
@@ -179,7 +183,7 @@ if results is not None and "test_emb" in results:
                            "view on the left shows the same points.")
             else:
                 live_fragment(umap_pending, run.run_id, every=umap_refresh)
-    st.altair_chart(figures.score_hist_chart(df, current_threshold(run, results), selection()),
+    st.altair_chart(score_hist_chart(df, current_threshold(run, results), selection()),
                     key="latent.hist", on_select=lambda: remember_selection("latent.hist", df),
                     selection_mode=["range"], width="stretch")
     st.caption("The test scores; drag over a range to select those samples (the dashed line is the "
@@ -189,7 +193,7 @@ if results is not None and "test_emb" in results:
     if has_centre:
         st.subheader("Distance to the centre")
         radius = run.summary.get("radius")
-        figs.append(figures.distance_histogram(distances(results), results["test_target"], radius))
+        figs.append(distance_histogram(distances(results), results["test_target"], radius))
         st.plotly_chart(figs[-1], key="latent.dist")
         st.caption("The hypersphere seen from its centre c: normal samples should sit close, anomalies "
                    "farther out." + (" The dashed line is the learned radius R: outside it is "
@@ -199,7 +203,7 @@ if results is not None and "test_emb" in results:
         st.subheader("The input plane")
         thr = current_threshold(run, results)
         grid = input_plane(run.run_id, run.files.stamp(MODEL), thr)
-        figs.append(figures.decision_plane(grid))
+        figs.append(decision_plane(grid))
         st.plotly_chart(figs[-1], key="latent.plane")
         st.caption("For 2-D data the decision can be drawn where the data lives: the shaded field is the "
                    "anomaly score over the plane, the thick line the boundary at the current threshold "
@@ -237,7 +241,7 @@ def snapshot_section(run_id: str) -> None:
                    "Once the run has ended, a play button animates every epoch and a slider scrubs through them.")
         i = n - 1
         left, right = st.columns([3, 2])
-        left.plotly_chart(figures.snapshot_scatter(snap, i), key="latent.snap")
+        left.plotly_chart(snapshot_scatter(snap, i), key="latent.snap")
     else:
         st.caption("A fixed set of validation samples was embedded after every epoch. Press **Play** "
                    f"or drag the slider under the plot. {watch} The axes stay fixed so shrinking is "
@@ -248,13 +252,13 @@ def snapshot_section(run_id: str) -> None:
                              key=f"latent.snap.{run_id}", help="Pretraining epochs have no snapshot.") \
             if n > 1 else 0
         left, right = st.columns([3, 2])
-        left.plotly_chart(figures.snapshot_animation(snap, i), key="latent.snap")
-    right.plotly_chart(figures.spread_timeline(snap, i), key="latent.spread")
+        left.plotly_chart(snapshot_animation(snap, i), key="latent.snap")
+    right.plotly_chart(spread_timeline(snap, i), key="latent.spread")
     right.caption("The red band is where the verdict says collapsed, the orange one at risk." if snap.judged else
                   "How spread out the same samples' representations are, relative to the first epoch "
                   "(the collapse verdict applies to hypersphere methods only).")
     if snap.dist is not None:
-        right.plotly_chart(figures.snapshot_distances(snap, i), key="latent.snapdist")
+        right.plotly_chart(snapshot_distances(snap, i), key="latent.snapdist")
         right.caption("Distances of the same samples to the centre c at that epoch: in a "
                       "collapsed run normals and anomalies land at the same distance.")
 

@@ -6,14 +6,17 @@ it closed; ROC and validation-AUC curves follow below."""
 
 import streamlit as st
 
-from deepad import figures
 from deepad.diagnostics import EXPLANATION
+from deepad.figures.scores import roc_figure
+from deepad.figures.style import PRESENTER, presenter
 from deepad.presets import load_presets
 from deepad.runs.layout import SNAPSHOTS
 from deepad.views import evaluate as evaluate_view
 from deepad.views.collapse import latest_collapse, verdict_applies
 from deepad.views.common import run_title
 from deepad.views.runs import history_frame
+from pages.figures.latent import snapshot_scatter
+from pages.figures.training import compare_figure
 from pages.ui.current import get_run, results_of, state_of
 from pages.ui.live import LIVE_REFRESH_S, history_of, live_fragment
 from pages.ui.look import badge, esc
@@ -122,7 +125,7 @@ def side_card(run, word: str, side: str) -> None:
 def snapshot_figure(run, view, i: int, word: str):
     """The run's probe cloud at snapshot i, in its own fixed view of every epoch (so a cloud that has
     lost its spread looks small), with the spread ratio written on it."""
-    fig = figures.snapshot_scatter(view, i, height=400)
+    fig = snapshot_scatter(view, i, height=400)
     x0, x1, y0, y1 = start_scale_limits(view, i)
     fig.update_xaxes(range=[x0, x1], title="PC 1")
     fig.update_yaxes(range=[y0, y1], scaleanchor="x", scaleratio=1)
@@ -132,7 +135,7 @@ def snapshot_figure(run, view, i: int, word: str):
                       legend=dict(y=-0.2))
     fig.add_annotation(text=f"{what} {ratio:.2g}", xref="paper", yref="paper", x=0.02, y=0.98, showarrow=False,
                        xanchor="left", yanchor="top", bgcolor="rgba(255,255,255,0.8)",
-                       font=dict(size=figures.PRESENTER["font"] if figures.presenter() else 14))
+                       font=dict(size=PRESENTER["font"] if presenter() else 14))
     return fig
 
 
@@ -156,7 +159,7 @@ def lesson_body(_: str) -> None:
         metric = "spread_ratio" if any("spread_ratio" in f for f in frames.values()) else "val_auc"
         title = "Spread ratio, both runs" if metric == "spread_ratio" else "Validation AUC, both runs"
         if any(metric in f and f[metric].notna().any() for f in frames.values()):
-            fig = figures.compare_figure(frames, metric, title, log_y=metric == "spread_ratio", height=420,
+            fig = compare_figure(frames, metric, title, log_y=metric == "spread_ratio", height=420,
                                          y_range=RANGES.get(metric))
             if metric == "spread_ratio":  # the verdict's zones, as on Collapse and Latent space
                 import numpy as np
@@ -197,12 +200,12 @@ def lesson_body(_: str) -> None:
         curves = [evaluate_view.curves(w, res) for w, res in zip((left_word, right_word), results) if res is not None]
         curves = [c for c in curves if c is not None]
         if curves:
-            st.plotly_chart(figures.roc_figure(curves), key="lesson.roc")
+            st.plotly_chart(roc_figure(curves), key="lesson.roc")
         else:
             st.caption("The ROC curves appear when the runs have finished.")
     with b2:
         if any("val_auc" in f and f["val_auc"].notna().any() for f in frames.values()):
-            st.plotly_chart(figures.compare_figure(frames, "val_auc", "Validation AUC while training",
+            st.plotly_chart(compare_figure(frames, "val_auc", "Validation AUC while training",
                                                    y_range=RANGES.get("val_auc")), key="lesson.valauc")
     st.page_link("pages/screens/collapse.py", label="Every number of these runs on Collapse",
                  icon=":material/compress:")

@@ -4,11 +4,12 @@ import os
 
 import streamlit as st
 
-from deepad import figures
 from deepad.cli import train_command
 from deepad.errors import DeepADError
+from deepad.figures.training import collapse_gauges, history_figure
 from deepad.views.collapse import latest_collapse, representation_dim, verdict_applies
 from deepad.views.runs import diagnostic_columns, diagnostics, history_frame, loss_columns, loss_names
+from pages.figures.training import history_grid
 from pages.ui.current import current_run, get_run, results_of, run_heading, select_run, state_of, status_box
 from pages.ui.live import curves_refresh, history_of, live_fragment
 from pages.ui.look import esc
@@ -33,10 +34,10 @@ def _curves(run, history: list[dict], df):
         losses = loss_columns(df)
         diags = [c for c in diagnostic_columns(df) if c not in ("spread_ratio", "eff_rank", "const_dims")]
         mark = run.summary.get("checkpoint_epoch") if run.state == "finished" else None
-        loss_fig = figures.history_figure(df, losses, loss_names(run.config.get("method")), "Loss by component",
+        loss_fig = history_figure(df, losses, loss_names(run.config.get("method")), "Loss by component",
                                           log_y=key[-1], checkpoint_epoch=mark,
                                           checkpoint=run.summary.get("checkpoint"))
-        diag_fig = (figures.history_grid(df, diags, {k: v[0] for k, v in diagnostics().items()},
+        diag_fig = (history_grid(df, diags, {k: v[0] for k, v in diagnostics().items()},
                                          log_y=log_axes(), row_height=170,
                                          checkpoint_epoch=mark) if diags else None)
         memo.update(key=key, figs=(loss_fig, diag_fig))
@@ -100,7 +101,7 @@ def live_curves(run_id: str) -> None:
             st.caption("Numbers the method reports every epoch, e.g. the regularizer weight c_t, the "
                        "variance of φ within a minibatch, the radius R, the validation AUC.")
     if latest.get("spread_ratio") is not None:
-        st.plotly_chart(figures.collapse_gauges(latest.get("spread_ratio"), latest.get("eff_rank"), dim,
+        st.plotly_chart(collapse_gauges(latest.get("spread_ratio"), latest.get("eff_rank"), dim,
                                                 latest.get("const_dims")),
                         key="runs.gauges")
         st.caption("The spread ratio decides the collapse verdict (red: collapsed, orange: at risk); the "
@@ -153,10 +154,10 @@ if run is not None:
         df = history_frame(history_of(run))
         if len(df):
             with c3:
-                download_figures([figures.history_figure(df, loss_columns(df),
+                download_figures([history_figure(df, loss_columns(df),
                                                             loss_names(run.config.get("method")),
                                                             "Loss by component", log_y=True),
-                                     figures.history_figure(df, diagnostic_columns(df),
+                                     history_figure(df, diagnostic_columns(df),
                                                             {k: v[0] for k, v in diagnostics().items()},
                                                             "Diagnostics", log_y=False)],
                                     f"Training of {run.run_id}", f"{run.run_id}-training.html",

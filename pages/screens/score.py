@@ -6,12 +6,15 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from deepad import figures, scoring
+from deepad import scoring
 from deepad.embedding import pca_basis, pca_project
 from deepad.errors import DeepADError
+from deepad.figures.latent import latent_scatter
 from deepad.runs.layout import MODEL, RESULTS
 from deepad.runs.reopen import run_dataset, run_detector
 from deepad.views.latent import latent_frame
+from pages.figures.latent import clickable_plane
+from pages.figures.scores import mark_own_input, own_score_histogram
 from pages.ui.current import get_run, page_run_results, results_of
 from pages.ui.look import esc
 from pages.ui.widgets import current_threshold
@@ -92,14 +95,14 @@ def show_result(x: np.ndarray, source: str) -> None:
                    + (f" (radius R = {run.summary['radius']:.4g})" if run.summary.get("radius") else ""))
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(figures.own_score_histogram(results["test_scores"], results["test_target"], thr, s),
+        st.plotly_chart(own_score_histogram(results["test_scores"], results["test_target"], thr, s),
                         key=f"score.hist.{source}")
     with right:
         basis, xy = latent_basis(str(run.path), run.files.stamp(RESULTS))
         df = latent_frame(run, results, xy)
         p = pca_project(emb[None], basis)[0]
-        fig = figures.latent_scatter(df, "truth", None, "Where it lands in the latent map (PCA of φ)", height=420)
-        st.plotly_chart(figures.mark_own_input(fig, float(p[0]), float(p[1])), key=f"score.latent.{source}")
+        fig = latent_scatter(df, "truth", None, "Where it lands in the latent map (PCA of φ)", height=420)
+        st.plotly_chart(mark_own_input(fig, float(p[0]), float(p[1])), key=f"score.latent.{source}")
     try:
         tx, temb, ty, classes = training_view(str(run.path), stamp)
     except DeepADError as exc:
@@ -161,7 +164,7 @@ elif shape == (2,):
     grid = decision_grid(run, results, thr, resolution=80)
     key = f"score.point.{run.run_id}"
     point = st.session_state.get(key, (float(np.median(grid.points[:, 0])), float(np.median(grid.points[:, 1]))))
-    fig = figures.mark_own_input(figures.clickable_plane(grid), *point, label="your point")
+    fig = mark_own_input(clickable_plane(grid), *point, label="your point")
     event = st.plotly_chart(fig, key="score.plane", on_select="rerun", selection_mode="points")
     picked = [p for p in (event.selection.points if event else []) if "x" in p and "y" in p]
     if picked and (picked[-1]["x"], picked[-1]["y"]) != point:

@@ -59,10 +59,10 @@ def live_fragment(body: Callable[[str], None], subject: str,
     def drawn(subject: str) -> None:
         # a fragment's rerun runs only this function (not app.py), in a thread of its own: the figures'
         # presenter style is set again here, or a redrawn chart would come back at the normal size
-        from deepad import figures
+        from deepad.figures.style import set_presenter
         from pages.ui.look import PRESENTER_KEY
 
-        figures.set_presenter(bool(st.session_state.get(PRESENTER_KEY)))
+        set_presenter(bool(st.session_state.get(PRESENTER_KEY)))
         seen = st.session_state.setdefault("_live_seen", {})
         key = (body.__qualname__, subject)
         wait = every(subject)

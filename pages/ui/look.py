@@ -62,13 +62,13 @@ PRESENTER_CSS = Path(__file__).resolve().parents[2] / "assets" / "presenter.css"
 def presenter_mode() -> None:
     """Larger fonts (the CSS shipped in assets/) and thicker lines in every figure, on every page,
     while the sidebar toggle is on; a link with ?present=1 opens with it on."""
-    from deepad import figures
+    from deepad.figures.style import set_presenter
 
     ss = st.session_state
     if PRESENTER_KEY not in ss:
         ss[PRESENTER_KEY] = st.query_params.get("present") == "1"
     ss[PRESENTER_KEY] = bool(ss[PRESENTER_KEY])  # keeps the toggle's value across pages
-    figures.set_presenter(ss[PRESENTER_KEY])
+    set_presenter(ss[PRESENTER_KEY])
     if ss[PRESENTER_KEY]:
         st.html(f"<style>{PRESENTER_CSS.read_text()}</style>")
 

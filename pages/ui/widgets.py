@@ -4,8 +4,10 @@ download button, and keeping a form's values while its page is not shown."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from deepad.runs.listing import RunRecord
@@ -197,10 +199,20 @@ def setup_widget(name: str, key: str, *, options: list | None = None, format_fun
 
 
 # --- exports -------------------------------------------------------------------------------------
+def figures_html(figs: list[go.Figure], title: str) -> str:
+    """One self-contained HTML page holding the figures (plotly.js embedded once: works offline);
+    the title (a run's, which its user named) is shown as text."""
+    title = html.escape(title)
+    parts = [f"<html><head><meta charset='utf-8'><title>{title}</title></head><body>",
+             f"<h2 style='font-family:sans-serif'>{title}</h2>"]
+    for i, fig in enumerate(figs):
+        parts.append(fig.to_html(full_html=False, include_plotlyjs=(i == 0)))
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
 def download_figures(figs: list, title: str, file_name: str, key: str) -> None:
     """A button that downloads the figures as one HTML page (built only when clicked)."""
-    from deepad.figures import figures_html
-
     st.download_button("Figures (HTML)", data=lambda: figures_html(figs, title), file_name=file_name,
                        mime="text/html", key=key, icon=":material/download:", on_click="ignore",
                        help="An interactive HTML page with these figures; opens offline in any browser.")
@@ -216,4 +228,3 @@ def keep_widget_state(prefixes: tuple[str, ...]) -> None:
             if isinstance(value, Mapping) and "selection" in value:  # a chart's selection
                 continue
             st.session_state[k] = value
-
