@@ -157,3 +157,22 @@ def test_import_deepad_works_from_any_folder_once_make_has_installed_the_package
                           text=True, env=env, cwd=tmp_path, timeout=120)
     assert done.returncode == 0, done.stderr
     assert dist.version == _pyproject()["version"]
+
+
+def test_the_installed_dashboard_carries_every_module_of_its_pages(installed):
+    """Every file of pages/ (the page scripts, what they share, their view models and figures) is in
+    the package, and the modules the pages import load from it, not from a checkout."""
+    target, elsewhere, env = installed
+    dashboard = target / "deepad" / "_dashboard"
+    shipped = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").rglob("*.py"))
+    assert {"pages/views/train.py", "pages/figures/latent.py", "pages/ui/singletons.py"} <= set(shipped)
+    assert [p for p in shipped if not (dashboard / p).is_file()] == []
+    modules = [p[:-3].replace("/", ".").removesuffix(".__init__") for p in shipped if not p.startswith("pages/screens/")]
+    load = ("import importlib, pathlib, sys\n"
+            "root = sys.argv[1]; sys.path.insert(0, root)\n"
+            "files = [importlib.import_module(m).__file__ for m in sys.argv[2:]]\n"
+            "print(all(pathlib.Path(f).is_relative_to(root) for f in files))")
+    done = subprocess.run([sys.executable, "-c", load, str(dashboard), *modules], capture_output=True, text=True,
+                          env=env, cwd=elsewhere, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().splitlines()[-1] == "True"
