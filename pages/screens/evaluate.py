@@ -34,7 +34,7 @@ overlay = st.multiselect("Overlay other finished runs", list(by_id), key="roc.ov
 positive = st.radio("Precision–recall of", ["anomaly", "normal"], key="roc.positive", horizontal=True,
                     format_func={"anomaly": "anomalies", "normal": "normal samples"}.get,
                     help="Which class the PR curve and its AP treat as positive. With normal samples, "
-                         "the most normal-scored come first (paper 004 reports both).")
+                         "the most normal-scored come first (Gherbi et al. report both).")
 mine = curves(plot_text(short(run)), results, positive)
 if mine is None:
     st.warning("The test part holds a single class, so ROC and PR curves are not defined.")

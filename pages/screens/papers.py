@@ -14,7 +14,8 @@ from pages.ui.singletons import store
 st.title("Papers")
 st.caption("Each paper's headline comparison rerun with its baselines on one split per (class, seed): "
            "every arm sees the same training, validation and test samples. Made by "
-           "`python -m deepad reproduce PAPER` (000 … 004); the newest reproduction of each paper is "
+           "`python -m deepad reproduce PAPER` (000 … 004, or the first author or method: chong, r2ad2, …); "
+           "the newest reproduction of each paper is "
            "shown first. A direction holds when the row's mean test AUC is above each row the paper says "
            "it beats; paired wins count the (class, seed) cases where it is.")
 

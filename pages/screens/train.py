@@ -99,7 +99,7 @@ if alteration == "none":
 else:
     train_alt = other_alteration(
         "…made with", "train.train_alt", ds.input_shape, c2, disabled=not known,
-        help_="Paper 000's Table VI: known anomalies made with one alteration, test anomalies with "
+        help_="Chong et al.'s Table VI: known anomalies made with one alteration, test anomalies with "
               "another, to see whether what was learnt carries over.")
 with c3:
     known_normals = setup_widget("known_normals", "train.known_normals")

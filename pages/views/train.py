@@ -92,7 +92,7 @@ def alteration_setup(base: dict, alteration: str, param: float | None, n_classes
                      val: tuple[str, float | None] | None = None) -> dict:
     """A set-up dict for an image-alteration run from the form's values: anomalies are altered
     copies (no anomaly or known classes), every class is normal for block permutation and strokes,
-    and the known (training) / validation anomalies may use other alterations (paper 000, Table VI).
+    and the known (training) / validation anomalies may use other alterations (Chong et al., Table VI).
     `train` / `val` are (alteration, parameter), or None for the test alteration."""
     if alteration == "none":
         return dict(base)
