@@ -45,7 +45,7 @@ for paper in sorted({r["paper"] for r in found}):
     recs = [r for r in found if r["paper"] == paper]
     rec = recs[0]
     with st.container(border=True):
-        st.subheader(f"Paper {esc(paper)}: {esc(rec.get('title', ''))}")
+        st.subheader(f"{esc(rec.get('title') or 'paper ' + paper)} (reproduce {esc(paper)})")
         if rec.get("note"):
             st.caption(esc(rec["note"]))
         if len(recs) > 1:
