@@ -22,7 +22,7 @@ from deepad.detectors import registry
 from deepad.detectors.torch_utils import as_tensor
 from deepad.presets import get_preset
 from deepad.training.config import validate_config
-from deepad.training.runner import build_split
+from deepad.runs.create import build_split
 
 
 def measure(c: int, seed: int, dataset) -> dict[str, tuple[float, float]]:

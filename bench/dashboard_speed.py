@@ -35,15 +35,17 @@ PAGES = [f"pages/screens/{name}.py" for name in ("runs", "evaluate", "latent", "
 
 def synthetic_run(root: Path, n: int, dim: int = 32, epochs: int = 30, seed: int = 0) -> str:
     """A finished Deep SVDD run on MNIST-5k with n test points, in the store's file format."""
-    from deepad.runs.files import atomic_save_npz, atomic_write_json
+    from deepad.runs.create import new_run_folder
     from deepad.runs.listing import RunStore
+    from deepad.runs.write import RunWriter
     from deepad.training.config import validate_config
 
     rng = np.random.default_rng(seed)
     cfg = validate_config({"dataset": "mnist5k", "method": "deep-svdd", "title": f"synthetic {n} points",
                            "params": {"epochs": epochs, "pretrain_epochs": 0}})
     store = RunStore(root)
-    run = store.create(cfg.model_dump(), cfg.method)
+    run = new_run_folder(store, cfg.model_dump(), cfg.method)
+    write = RunWriter(run)
     target = (rng.random(n) < 0.5).astype(np.int64)
     y = np.where(target == 1, rng.integers(1, 10, n), 0)
     center = rng.normal(0, 1, dim).astype(np.float32)
@@ -52,18 +54,16 @@ def synthetic_run(root: Path, n: int, dim: int = 32, epochs: int = 30, seed: int
     index = np.where(y == 0, rng.integers(0, 500, n), 500 * y + rng.integers(0, 500, n))
     train_scores = scores[target == 0][:2000]  # the normals' scores stand in for the training set's
     n_train = len(train_scores)
-    atomic_save_npz(run.path / "results.npz", test_scores=scores, test_target=target, test_y=y,
-                    test_index=index, test_emb=emb, train_scores=train_scores,
-                    train_target=np.zeros(n_train, np.int64), train_semi=np.zeros(n_train, np.int64),
-                    train_index=np.arange(n_train), center=center)
+    write.results(test_scores=scores, test_target=target, test_y=y, test_index=index, test_emb=emb,
+                  train_scores=train_scores, train_target=np.zeros(n_train, np.int64),
+                  train_semi=np.zeros(n_train, np.int64), train_index=np.arange(n_train), center=center)
     snaps = np.stack([center + rng.normal(0, 1.0 / (e + 1), (512, dim)) for e in range(epochs)]).astype(np.float32)
-    atomic_save_npz(run.path / "snapshots.npz", emb=snaps, step=np.arange(1, epochs + 1))
+    write.snapshots(snaps, np.arange(1, epochs + 1))
     for e in range(1, epochs + 1):
-        store.append_history(run, {"phase": "train", "epoch": e, "step": e, "loss": 1.0 / e, "loss_svdd": 1.0 / e,
-                                   "batch_var": 0.1 / e, "mean_dist": 1.0 / e, "val_auc": 0.9,
-                                   "spread_ratio": 0.3 / e, "eff_rank": 20.0, "const_dims": 0, "verdict": "healthy",
-                                   "seconds": 0.5})
-    atomic_write_json(run.path / "split.json", {
+        write.history({"phase": "train", "epoch": e, "step": e, "loss": 1.0 / e, "loss_svdd": 1.0 / e,
+                       "batch_var": 0.1 / e, "mean_dist": 1.0 / e, "val_auc": 0.9, "spread_ratio": 0.3 / e,
+                       "eff_rank": 20.0, "const_dims": 0, "verdict": "healthy", "seconds": 0.5})
+    write.split({
         "dataset": "mnist5k", "kind": "image", "classes": [str(i) for i in range(10)], "normal": [0],
         "anomaly": list(range(1, 10)), "input_shape": [1, 28, 28], "preprocess": {"method": "unit"},
         "sizes": {"train": n_train, "val": 500, "test": n}, "feature_names": []})
@@ -76,7 +76,7 @@ def synthetic_run(root: Path, n: int, dim: int = 32, epochs: int = 30, seed: int
     summary = {**metrics.summary(target, scores, float(np.percentile(scores[target == 0], 95))),
                "threshold": float(np.percentile(scores[target == 0], 95)), "radius": None,
                "n_test": n, "n_train": n_train, **collapse_summary(report)}
-    store.update_status(run, state="finished", epoch=epochs, summary=summary, seconds=1.0, ended=time.time())
+    write.status(state="finished", epoch=epochs, summary=summary, seconds=1.0, ended=time.time())
     return run.run_id
 
 

@@ -28,7 +28,7 @@ from deepad.data.datasets import load_dataset
 from deepad.detectors import registry
 from deepad.presets import declared_presets, get_preset
 from deepad.training.config import RunConfig, validate_config
-from deepad.training.runner import build_split
+from deepad.runs.create import build_split
 
 
 def setup_for(method: str, c: int) -> tuple[dict, str]:

@@ -48,7 +48,7 @@ from deepad.errors import DeepADError
 from deepad.presets import get_preset
 from deepad.reproduce import quick_params
 from deepad.training.config import RunConfig, validate_config
-from deepad.training.runner import build_split
+from deepad.runs.create import build_split
 
 # --- the papers' own numbers, quoted as printed -------------------------------------------------------
 

@@ -19,7 +19,7 @@ from deepad.data.datasets import load_dataset
 from deepad.detectors import registry
 from deepad.presets import get_preset
 from deepad.training.config import validate_config
-from deepad.training.runner import build_split
+from deepad.runs.create import build_split
 
 
 def main() -> None:

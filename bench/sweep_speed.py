@@ -58,7 +58,7 @@ def main() -> None:
         t0 = time.perf_counter()
         one_by_one = create_runs(validate_all(configs), store)
         for run, cfg in one_by_one:
-            execute(run, cfg, store)
+            execute(run, cfg)  # on the split its creation made
         t_seq = time.perf_counter() - t0
         done = [store.get(r.run_id) for r, _ in one_by_one]
         per_seq = sum(r.status["seconds"] for r in done) / len(done)

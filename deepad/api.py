@@ -181,7 +181,7 @@ class Run:
 
     def cancel(self) -> None:
         """Stop the run after its current minibatch (whichever process trains it); its history is kept."""
-        from deepad.training.runner import request_stop
+        from deepad.runs.write import request_stop
 
         request_stop(self.path)
 
@@ -275,19 +275,22 @@ def train(*, background: bool = False, progress: bool = True, runs_dir: str | os
     and trains in a background thread: read `run.state`, `run.history` as it goes, `run.wait()`
     for the end, `run.cancel()` to stop it. Returns the `Run`."""
     from deepad.cli.options import config_from_args
+    from deepad.runs.create import create_run
     from deepad.runs.listing import RunStore
-    from deepad.training.runner import create_run, execute
+    from deepad.training.config import validate_config
+    from deepad.training.runner import execute
 
     for flag in ("quiet", "runs_dir"):
         options.pop(flag, None)
     args = _namespace("train", options)
     store = RunStore(runs_dir)
-    record, cfg = create_run(config_from_args(args), store)
+    new = create_run(validate_config(config_from_args(args)), store)
+    record, cfg = new.run, new.config
     on_event, close = _progress_bar(record.config, progress and not background)
 
     def work() -> None:
         try:
-            execute(record, cfg, store, on_event=on_event)
+            execute(record, cfg, new.split, on_event=on_event)
         finally:
             close()
 

@@ -32,7 +32,7 @@ import numpy as np
 from deepad.runs.arrays import NPZ_ERRORS, UMAP_SPEC, check_npz
 from deepad.runs.files import atomic_save_npz, open_read
 from deepad.runs.layout import RESULTS, UMAP
-from deepad.runs.listing import RunRecord
+from deepad.runs.read import RunRecord
 from deepad.runs.records import DamagedFile
 
 UMAP_FILE = UMAP

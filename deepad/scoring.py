@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from deepad.errors import DeepADError
-from deepad.runs.listing import RunRecord
+from deepad.runs.read import RunRecord
 from deepad.runs.reopen import run_dataset, run_detector
 
 

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from deepad.runs.create import create_run, new_run_folder
 from deepad.runs.listing import RunStore
+from deepad.runs.write import RunWriter
 from deepad.training.config import validate_config
 from deepad.training.runner import execute, train
 
@@ -138,22 +140,22 @@ def runs_on_disk(tmp_path_factory) -> tuple[Path, dict[str, str]]:
 
     # cancelled after its first epoch record: curves but no results
     cfg = validate_config({"dataset": "digits", "method": "deep-svdd", "params": {"epochs": 3, "pretrain_epochs": 0}})
-    run = store.create(cfg.model_dump(), cfg.method)
+    new = create_run(cfg, store)
     seen = []
-    execute(run, cfg, store, on_event=lambda _id, rec: seen.append(rec), should_stop=lambda: bool(seen))
-    ids["cancelled"] = run.run_id
+    execute(new.run, new.config, new.split, on_event=lambda _id, rec: seen.append(rec), should_stop=lambda: bool(seen))
+    ids["cancelled"] = new.run.run_id
 
     # failed at epoch 2 (written as the runner writes a failure)
-    run = store.create(cfg.model_dump(), cfg.method)
-    store.append_history(run, {"phase": "train", "epoch": 1, "step": 1, "loss": 1.0, "spread_ratio": 0.5,
-                               "verdict": "healthy"})
-    store.update_status(run, state="failed", error="the loss became nan at epoch 2", failed_epoch=2,
-                        hint="lower the learning rate (--lr)")
+    run = new_run_folder(store, cfg.model_dump(), cfg.method)
+    RunWriter(run).history({"phase": "train", "epoch": 1, "step": 1, "loss": 1.0, "spread_ratio": 0.5,
+                            "verdict": "healthy"})
+    RunWriter(run).status(state="failed", error="the loss became nan at epoch 2", failed_epoch=2,
+                          hint="lower the learning rate (--lr)")
     ids["failed"] = run.run_id
 
     # interrupted: "running" but owned by a process that no longer exists
-    run = store.create(cfg.model_dump(), cfg.method)
-    store.update_status(run, state="running", epoch=1)
+    run = new_run_folder(store, cfg.model_dump(), cfg.method)
+    RunWriter(run).status(state="running", epoch=1)
     status = json.loads((run.path / "status.json").read_text())
     status["owner"] = {"pid": 2 ** 22 + 7, "host": status["owner"]["host"], "token": "gone"}
     (run.path / "status.json").write_text(json.dumps(status))

@@ -61,12 +61,14 @@ def _cli_in_fresh_python(argv: list[str]) -> dict:
 
 
 def test_the_light_commands_answer_without_importing_torch(tmp_path):
+    from deepad.runs.create import new_run_folder
     from deepad.runs.listing import RunStore
+    from deepad.runs.write import RunWriter
 
     store = RunStore(tmp_path / "runs")
-    run = store.create({"dataset": "digits", "method": "deep-svdd", "setup": {"normal": [0]}, "params": {}},
-                       "deep-svdd")
-    store.append_history(run, {"phase": "train", "epoch": 1, "step": 1, "loss": 0.5})
+    run = new_run_folder(store, {"dataset": "digits", "method": "deep-svdd", "setup": {"normal": [0]}, "params": {}},
+                         "deep-svdd")
+    RunWriter(run).history({"phase": "train", "epoch": 1, "step": 1, "loss": 0.5})
     runs = ["--runs-dir", str(store.root)]
     for argv in (["--help"], ["train", "--help"], ["show", run.run_id, "--history", *runs], ["methods"],
                  ["methods", "--verbose"], ["presets"], ["datasets"], ["list", *runs]):

@@ -17,6 +17,7 @@ from deepad.figures.style import PRESENTER, log_ticks, set_presenter, tick_label
 from deepad.figures.training import history_figure
 from deepad.presets import demos, lessons, load_presets
 from deepad.runs.listing import RunStore
+from deepad.runs.write import RunWriter
 from pages.figures.latent import ANIMATION_ROWS, animation_controls_y, snapshot_animation
 from pages.figures.scores import mark_own_input
 from pages.figures.training import history_grid
@@ -157,11 +158,11 @@ def test_a_runs_state_is_read_once_for_every_part_of_the_screen(lesson_runs):
     state = run_state(run, len(run.history()))
     assert state.state == "finished" and not state.live and state.text.startswith("Finished")
     assert state.progress.fraction == 1.0
-    store.update_status(run, state="running", epoch=7, last={"phase": "train", "epoch": 7})
+    RunWriter(run).status(state="running", epoch=7, last={"phase": "train", "epoch": 7})
     running = run_state(store.get(run.run_id), 7)
     assert running.state == "running" and running.live and running.epoch == 7
     assert "epoch 7" in running.text and "epoch 7" in running.progress.text  # the same epoch everywhere
-    store.update_status(run, state="finished")
+    RunWriter(run).status(state="finished")
 
 
 def test_anoean_latent_page_draws_no_collapse_band_nor_hypersphere_words(tmp_path, monkeypatch):
@@ -223,7 +224,7 @@ def test_heading_sidebar_and_snapshot_caption_say_the_same_state(lesson_runs, mo
     store = RunStore(root)
     run = store.get(ids["lesson"][1])
     saved = dict(run.status)
-    store.update_status(run, state="running", epoch=2, last={"phase": "train", "epoch": 2})
+    RunWriter(run).status(state="running", epoch=2, last={"phase": "train", "epoch": 2})
     try:
         monkeypatch.setenv("DEEPAD_RUNS_DIR", str(root))
         monkeypatch.setenv("DEEPAD_UMAP", "off")
@@ -240,4 +241,4 @@ def test_heading_sidebar_and_snapshot_caption_say_the_same_state(lesson_runs, mo
         assert any("running" in s for s in side) and any("epoch 2" in s for s in side), side
         assert not any("queued" in s.lower() for s in [heading, live, *side])
     finally:
-        store.update_status(run, **{k: saved.get(k) for k in ("state", "epoch", "last")})
+        RunWriter(run).status(**{k: saved.get(k) for k in ("state", "epoch", "last")})

@@ -9,6 +9,8 @@ import os
 import pytest
 
 from deepad.runs.follow import FileStamp, HistoryReader, curves_refresh_seconds, refresh_seconds
+from deepad.runs.create import new_run_folder
+from deepad.runs.write import RunWriter
 from deepad.runs.listing import RunStore, read_history
 
 
@@ -73,16 +75,17 @@ def test_the_runs_page_parses_only_the_records_appended_since_its_last_look(tmp_
     monkeypatch.setenv("DEEPAD_RUNS_DIR", str(tmp_path / "runs"))
     monkeypatch.setenv("DEEPAD_UMAP", "off")
     store = RunStore()
-    run = store.create({"dataset": "digits", "method": "deep-svdd", "setup": {"normal": [0]},
-                        "params": {"epochs": 10, "pretrain_epochs": 0}}, "deep-svdd")
-    store.update_status(run, state="running", epoch=3)  # this process plays the trainer
+    run = new_run_folder(store, {"dataset": "digits", "method": "deep-svdd", "setup": {"normal": [0]},
+                                 "params": {"epochs": 10, "pretrain_epochs": 0}}, "deep-svdd")
+    write = RunWriter(run)
+    write.status(state="running", epoch=3)  # this process plays the trainer
     for e in range(1, 4):
-        store.append_history(run, {"phase": "train", "epoch": e, "step": e, "loss": 1 / e, "seconds": 0.5})
+        write.history({"phase": "train", "epoch": e, "step": e, "loss": 1 / e, "seconds": 0.5})
     at = open_page("pages/screens/runs.py", run.run_id)
     reader = at.session_state["_history_readers"][str(run.path)]
     assert len(reader.records) == 3 and reader.parsed_lines == 3
     for e in range(4, 6):
-        store.append_history(run, {"phase": "train", "epoch": e, "step": e, "loss": 1 / e, "seconds": 0.5})
+        write.history({"phase": "train", "epoch": e, "step": e, "loss": 1 / e, "seconds": 0.5})
     at.run()
     assert not at.exception
     reader = at.session_state["_history_readers"][str(run.path)]

@@ -390,7 +390,7 @@ def test_saved_models_load_without_pickle_and_score_as_trained(runs):
     import torch
 
     from deepad.training.config import RunConfig
-    from deepad.training.runner import build_split, load_data
+    from deepad.runs.create import build_split, load_data
 
     root, ids = runs
     for run_id in ids[:2]:

@@ -13,11 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import deepad.runs.files
-import deepad.runs.read
+import deepad.runs.write
+from deepad.runs.create import new_run_folder
 from deepad.runs.listing import RunStore
 from deepad.runs.records import STATES
+from deepad.runs.write import RunWriter
 
-WRITERS = (deepad.runs.files, deepad.runs.read)  # the modules whose file-system calls write a run
+WRITERS = (deepad.runs.files, deepad.runs.write)  # the modules whose file-system calls write a run
 
 
 class Died(BaseException):
@@ -57,22 +59,22 @@ def _arrays(i: int) -> dict:
             "test_emb": rng.normal(size=(20, 3)).astype(np.float32)}
 
 
-def do(store: RunStore, run, op: str, i: int, written: list) -> None:
+def do(write: RunWriter, op: str, i: int, written: list) -> None:
     if op == "epoch":
         rec = {"phase": "train", "epoch": i, "step": i, "loss": 1.0 / i}
-        store.append_history(run, rec)
+        write.history(rec)
         written.append(rec)
-        store.update_status(run, state="running", epoch=i, last=rec)
+        write.status(state="running", epoch=i, last=rec)
     elif op == "snapshots":
-        run.files.write_snapshots(np.zeros((i, 5, 3), np.float32), np.arange(1, i + 1))
+        write.snapshots(np.zeros((i, 5, 3), np.float32), np.arange(1, i + 1))
     elif op == "split":
-        run.files.write_split({"classes": ["a", "b"], "normal": [0], "input_shape": [3]})
+        write.split({"classes": ["a", "b"], "normal": [0], "input_shape": [3]})
     elif op == "results":
-        run.files.write_results(**_arrays(i))
+        write.results(**_arrays(i))
     elif op == "final":
-        store.write_final_status(run, state="finished", summary={"auc": 0.5 + i / 1000}, seconds=1.0)
+        write.final_status(state="finished", summary={"auc": 0.5 + i / 1000}, seconds=1.0)
     elif op == "failed":
-        store.write_final_status(run, state="failed", error=f"stopped at {i}")
+        write.final_status(state="failed", error=f"stopped at {i}")
 
 
 OPS = st.lists(st.sampled_from(["epoch", "epoch", "snapshots", "split", "results", "final", "failed"]),
@@ -90,9 +92,10 @@ def test_writes_cut_off_anywhere_leave_a_readable_run(ops, cut):
         for mod in WRITERS:
             mod.os = fake
         try:
-            run = store.create({"dataset": "blobs", "method": "kde"}, "kde")
+            run = new_run_folder(store, {"dataset": "blobs", "method": "kde"}, "kde")
+            write = RunWriter(run)
             for i, op in enumerate(ops, start=1):
-                do(store, run, op, i, written)
+                do(write, op, i, written)
         except Died:
             pass
         except Exception as exc:  # a cut inside create() is reported as a DeepADError

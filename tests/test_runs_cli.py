@@ -12,6 +12,7 @@ import pytest
 from deepad import cli
 from deepad.detectors.deep_svdd import losses as L
 from deepad.runs.files import atomic_write_json
+from deepad.runs.create import new_run_folder
 from deepad.runs.listing import RunStore
 from deepad.training.manager import RunManager
 from deepad.runs.reopen import run_detector
@@ -254,7 +255,7 @@ def test_manager_runs_in_background_queues_and_cancels(runs_dir):
 
 def test_run_whose_process_died_reads_as_interrupted(runs_dir):
     store = RunStore()
-    run = store.create(small_config(), "deep-svdd")
+    run = new_run_folder(store, small_config(), "deep-svdd")
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     atomic_write_json(run.path / "status.json", {**run.status, "state": "running",

@@ -15,6 +15,7 @@ from PIL import Image
 
 from deepad import cli, scoring
 from deepad.data.datasets import load_dataset
+from deepad.runs.create import new_run_folder
 from deepad.runs.listing import RunStore
 from deepad.training.runner import train
 from deepad.views.common import distances
@@ -109,7 +110,7 @@ def test_input_of_the_wrong_shape_is_refused_naming_the_expected_shape(runs, tmp
 
 def test_a_run_without_a_model_is_refused(tmp_path, capsys):
     store = RunStore(tmp_path)
-    run = store.create({"dataset": "digits", "method": "deep-svdd"}, "deep-svdd")
+    run = new_run_folder(store, {"dataset": "digits", "method": "deep-svdd"}, "deep-svdd")
     np.savez(tmp_path / "x.npz", x=np.zeros((2, 1, 8, 8)))
     rc, rows, err = score_cli(capsys, tmp_path, run.run_id, tmp_path / "x.npz")
     assert rc == 2 and not rows and "score with a finished run" in err

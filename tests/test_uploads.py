@@ -22,6 +22,7 @@ from deepad.detectors import registry
 from deepad.errors import DeepADError
 from deepad.runs.uploads import copy_into_run, stage_upload_bytes, write_into_run
 from deepad.runs.reopen import run_dataset
+from deepad.runs.uploads import copy_into_run, stage_upload_bytes, write_into_run
 
 TINY_SVDD = {"epochs": 8, "pretrain_epochs": 0, "batch_size": 32, "lr": 1e-3}
 

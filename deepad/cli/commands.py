@@ -22,14 +22,17 @@ from deepad.sweeps.report import run_and_report, run_line
 
 
 def cmd_train(args) -> int:
+    from deepad.runs.create import create_run
     from deepad.runs.layout import CONFIG
     from deepad.runs.listing import RunStore
-    from deepad.training.runner import create_run, execute
+    from deepad.training.config import validate_config
+    from deepad.training.runner import execute
 
     from deepad.detectors import registry
 
     store = RunStore(args.runs_dir)
-    run, cfg = create_run(config_from_args(args), store)
+    new = create_run(validate_config(config_from_args(args)), store)
+    run, cfg = new.run, new.config
     stop = threading.Event()
     keys = ("loss", *registry.spec(cfg.method).progress, "val_auc", "spread_ratio")  # the method's own
 
@@ -46,7 +49,7 @@ def cmd_train(args) -> int:
     try:
         print(f"run {run.run_id} in {run.path}", file=sys.stderr, flush=True)
         try:
-            execute(run, cfg, store, on_event=on_event, should_stop=stop.is_set)
+            execute(run, cfg, new.split, on_event=on_event, should_stop=stop.is_set)
         except OSError:
             if not run.files.has(CONFIG):
                 raise DeepADError(f"run folder {run.path} was removed while the run trained; nothing of "

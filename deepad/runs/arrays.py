@@ -28,6 +28,10 @@ RESULTS_SPEC = {"test_scores": (1, "test"), "test_target": (1, "test"), "test_y"
                  "train_index": (1, "train"), "center": (1, None)}
 RESULTS_REQUIRED = ("test_scores", "test_target")
 SNAPSHOTS_SPEC = {"emb": (3, "step"), "step": (1, "step"), "center": (2, "step")}
+SPLIT_PARTS_SPEC = {f"{part}_{field}": (ndim, part) for part in ("train", "val", "test")
+                    for field, ndim in (("y", 1), ("target", 1), ("known_label", 1), ("index", 1), ("raw", None))}
+SPLIT_PARTS_REQUIRED = tuple(f"{part}_{field}" for part in ("train", "val", "test")
+                             for field in ("y", "target", "known_label", "index"))
 UMAP_SPEC = {"xy": (2, "point"), "index": (1, "point"), "stamp": (0, None)}
 ARRAYS_MB_ENV = "DEEPAD_MAX_RUN_ARRAYS_MB"
 DEFAULT_ARRAYS_MB = 512

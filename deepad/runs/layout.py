@@ -5,6 +5,8 @@
     history.jsonl     one JSON record per epoch, appended as training goes
     snapshots.npz     probe-set embeddings per epoch, with the centre c of each (for watching collapse happen)
     split.json        classes, preprocessing parameters, sample indices
+    split.npz         the split's parts (rows, labels, altered inputs): written when the run is
+                      created, read by the process that trains it instead of building it again
     results.npz       test (and training) scores, labels, embeddings
     diagnostics.json  the collapse report of the final embeddings
     model.pt          the detector's weights: tensors and plain data only, never a pickle
@@ -14,7 +16,7 @@
     stop.request      present while someone asks the process training the run to stop
     data/             the user's own data file, when the run trained on one
 
-Every write goes to a temporary name in the folder and is renamed into place; the temporary file
+Every write (`deepad.runs.write`) goes to a temporary name in the folder and is renamed into place; the temporary file
 is removed when the write fails (a full disk, a folder removed meanwhile). Nothing here follows a
 symbolic link: a run file that is a link is reported as damaged and is replaced, never written
 through. Every read checks the type and shape of what it reads and raises `DamagedFile` (naming the
@@ -33,6 +35,7 @@ STATUS = "status.json"
 HISTORY = "history.jsonl"
 SNAPSHOTS = "snapshots.npz"
 SPLIT = "split.json"
+SPLIT_PARTS = "split.npz"
 RESULTS = "results.npz"
 DIAGNOSTICS = "diagnostics.json"
 MODEL = "model.pt"
@@ -41,8 +44,8 @@ TRACEBACK = "traceback.txt"
 WORKER_LOG = "worker.log"
 STOP_REQUEST = "stop.request"
 DATA = "data"
-FILES = (CONFIG, STATUS, HISTORY, SNAPSHOTS, SPLIT, RESULTS, DIAGNOSTICS, MODEL, UMAP, TRACEBACK, WORKER_LOG,
-         STOP_REQUEST)
+FILES = (CONFIG, STATUS, HISTORY, SNAPSHOTS, SPLIT, SPLIT_PARTS, RESULTS, DIAGNOSTICS, MODEL, UMAP, TRACEBACK,
+         WORKER_LOG, STOP_REQUEST)
 MAX_JSON_BYTES = 64 * 2 ** 20  # a JSON run file larger than this is not one deepad wrote
 JSON_LIMITS = {CONFIG: 2 ** 20, STATUS: 2 ** 20, SPLIT: 16 * 2 ** 20, DIAGNOSTICS: 16 * 2 ** 20}
 MAX_HISTORY_BYTES = 16 * 2 ** 20  # of a longer history.jsonl only its last part is read
@@ -76,3 +79,11 @@ def check_run_id(run_id) -> str:
         raise DeepADError(f"run id {shown}: only letters, digits, '.', '_' and '-' are allowed (and it "
                           "starts with a letter or digit); `python -m deepad list` shows the runs")
     return run_id
+
+
+def run_file(run_path: str | Path, name: str) -> Path:
+    """The path of run file `name` in the run folder `run_path`; ValueError for a name that is not
+    a run file (so nothing is ever read or written outside the folder by name)."""
+    if name not in FILES:
+        raise ValueError(f"{name!r} is not a run file; run files are {', '.join(FILES)}")
+    return Path(run_path) / name

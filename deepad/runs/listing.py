@@ -1,4 +1,5 @@
-"""The runs folder: one folder per run (its files: `deepad.runs.layout`); a run as read (`RunRecord`).
+"""The runs folder: finding, reading, listing and deleting its runs (one folder per run; its files:
+`deepad.runs.layout`, a run as read: `deepad.runs.read.RunRecord`).
 
 Reading never writes. A run whose status says "queued" or "running" but whose owner process is
 gone is reported as "interrupted" when read; only a process that supervises or owns the run writes
@@ -14,91 +15,16 @@ resolves outside the runs folder, is skipped and never written to or deleted. Ru
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import stat
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
 
 from deepad.errors import DeepADError, describe_os_error
 from deepad.runs.layout import CONFIG, HISTORY, RESULTS, SNAPSHOTS, STALE_TMP_S, check_run_id, resolve_runs_dir
-from deepad.runs.read import RunFolder
-from deepad.runs.records import (DAMAGED, INTERRUPTED_ERROR, LIVE_STATES, DamagedFile, current_owner,
-                                 owner_alive)
-
-@dataclass
-class RunRecord:
-    """A run as read from disk (a snapshot; read again to see progress). `damage` lists the files
-    that could not be used ("file: reason"); such a run's state is "damaged"."""
-
-    run_id: str
-    path: Path
-    config: dict
-    status: dict
-    damage: list[str] = field(default_factory=list)
-
-    @property
-    def files(self) -> RunFolder:
-        return RunFolder(self.path)
-
-    @property
-    def state(self) -> str:
-        return DAMAGED if self.damage else self.status.get("state", "interrupted")
-
-    @property
-    def summary(self) -> dict:
-        s = self.status.get("summary")
-        return s if isinstance(s, dict) else {}
-
-    def _noted(self, exc: DamagedFile) -> None:
-        if str(exc) not in self.damage:
-            self.damage.append(str(exc))
-
-    def history(self) -> list[dict]:
-        """The epoch records (of a damaged history, those before the first bad line; the damage
-        is then added to `damage`)."""
-        try:
-            records, _, problem = self.files._history(0)
-        except DamagedFile as exc:
-            self._noted(exc)
-            return []
-        if problem:
-            self._noted(DamagedFile(HISTORY, problem))
-        return records
-
-    def results(self) -> dict[str, np.ndarray] | None:
-        """results.npz; None before the run has finished, or when the file is damaged (then the
-        damage is added to `damage`)."""
-        try:
-            return self.files.read_results()
-        except DamagedFile as exc:
-            self._noted(exc)
-            return None
-
-    def snapshots(self) -> dict[str, np.ndarray] | None:
-        try:
-            return self.files.read_snapshots()
-        except DamagedFile as exc:
-            self._noted(exc)
-            return None
-
-    def split_info(self) -> dict:
-        try:
-            return self.files.read_split()
-        except DamagedFile as exc:
-            self._noted(exc)
-            return {}
-
-    def to_json(self) -> dict:
-        out = {"run_id": self.run_id, "path": str(self.path), "state": self.state,
-               "config": self.config, "status": self.status}
-        if self.damage:
-            out["damaged"] = self.damage
-        return out
-
+from deepad.runs.read import RunFolder, RunRecord
+from deepad.runs.records import INTERRUPTED_ERROR, LIVE_STATES, DamagedFile, owner_alive
+from deepad.runs.write import RunWriter
 
 def read_history(path: Path) -> list[dict]:
     return RunFolder(path).read_history()
@@ -109,11 +35,11 @@ class RunStore:
         self.root = resolve_runs_dir(root)
 
     # -- where runs are -----------------------------------------------------------------------------
-    def _not_a_folder(self) -> DeepADError:
+    def not_a_folder(self) -> DeepADError:
         return DeepADError(f"runs folder {self.root} is a file, not a folder; give another one with "
                            "--runs-dir (or $DEEPAD_RUNS_DIR), or move that file away")
 
-    def _run_path(self, run_id: str) -> Path:
+    def run_path(self, run_id: str) -> Path:
         """The folder of an existing run, checked to be a real folder inside the runs folder."""
         check_run_id(run_id)
         path = self.root / run_id
@@ -123,7 +49,7 @@ class RunStore:
         except FileNotFoundError:
             raise missing from None
         except NotADirectoryError:
-            raise self._not_a_folder() from None
+            raise self.not_a_folder() from None
         except OSError as exc:
             raise DeepADError(describe_os_error(exc)) from None
         if os.path.islink(path):
@@ -139,83 +65,24 @@ class RunStore:
             raise DeepADError(f"{path} resolves outside {self.root}; deepad only opens run folders inside it")
         return path
 
-    # -- writing (by the process that owns the run) -----------------------------------------------
-    def create(self, config: dict, method: str) -> RunRecord:
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-        except FileExistsError:
-            raise self._not_a_folder() from None
-        except OSError as exc:
-            raise DeepADError(f"runs folder {self.root} cannot be created: {describe_os_error(exc)}") from None
-        if not self.root.is_dir():
-            raise self._not_a_folder()
-        status = {"state": "queued", "created": time.time(), "epoch": 0, "owner": current_owner()}
-        for attempt in range(5):  # run ids carry a short random part: a clash is rare, try again
-            run_id = check_run_id(f"{time.strftime('%Y%m%d-%H%M%S')}-{method}-{secrets.token_hex(3)}")
-            path = self.root / run_id
-            try:
-                path.mkdir()
-                break
-            except FileExistsError:
-                if attempt == 4:
-                    raise DeepADError(f"cannot create a run in {self.root}: five new run ids were taken") from None
-            except OSError as exc:
-                raise DeepADError(f"cannot create a run in {self.root}: {describe_os_error(exc)}") from None
-        try:
-            folder = RunFolder(path)
-            folder.write_config(config)
-            folder.write_status(status)
-        except OSError as exc:
-            shutil.rmtree(path, ignore_errors=True)  # a half-made run is no run
-            raise DeepADError(f"cannot create a run in {self.root}: {describe_os_error(exc)}") from None
-        return RunRecord(run_id, path, config, status)
-
-    def update_status(self, run: RunRecord, **fields) -> dict:
-        status = {**run.status, **fields, "updated": time.time()}
-        if fields.get("state") in LIVE_STATES:
-            status["owner"] = current_owner()
-        run.files.write_status(status)
-        run.status = status
-        return status
-
-    def write_final_status(self, run: RunRecord, **fields) -> dict:
-        """The run's last status. When it cannot be written (a full disk, say), a short "failed"
-        status naming why takes its place: in the folder next to it if there is room for it, else
-        over the old one; the error is raised only when even that fails (the folder is gone)."""
-        try:
-            return self.update_status(run, **fields)
-        except OSError as exc:
-            reason = f"the run's final state could not be written: {describe_os_error(exc)}"
-        short = {"state": "failed", "error": reason, "hint": "", "epoch": run.status.get("epoch"),
-                 "created": run.status.get("created"), "ended": time.time(), "updated": time.time()}
-        run.status = short
-        try:
-            run.files.write_status(short)
-        except OSError:
-            run.files.write_status_in_place(short)
-        return short
-
-    @staticmethod
-    def append_history(run: RunRecord, record: dict) -> None:
-        run.files.append_history(record)
-
+    # -- a supervisor's verdict ------------------------------------------------------------------------
     def mark_interrupted(self, run_id: str) -> RunRecord:
         """For a process supervising runs: write "interrupted" into a run whose status says it is
         live but whose owner is gone (the status is read again just before, so a run that has just
         ended keeps its state)."""
-        path = self._run_path(run_id)
+        path = self.run_path(run_id)
         folder = RunFolder(path)
         status = folder.read_status()
         if status.get("state") in LIVE_STATES and not owner_alive(status.get("owner")):
             status = {**status, "state": "interrupted", "error": INTERRUPTED_ERROR, "updated": time.time()}
-            folder.write_status(status)
+            RunWriter(RunRecord(run_id, path, {}, status)).replace_status(status)
         return self.get(run_id)
 
     # -- reading (never writes) ----------------------------------------------------------------------
     def get(self, run_id: str) -> RunRecord:
         """The run as on disk; DeepADError when there is no such run (a damaged one is returned,
         with its damage listed)."""
-        path = self._run_path(run_id)
+        path = self.run_path(run_id)
         folder = RunFolder(path)
         damage: list[str] = []
         try:
@@ -279,7 +146,7 @@ class RunStore:
         except FileNotFoundError:
             return []
         except NotADirectoryError:
-            raise self._not_a_folder() from None
+            raise self.not_a_folder() from None
         except OSError as exc:
             raise DeepADError(f"runs folder {self.root} cannot be read: {describe_os_error(exc)}") from None
         runs = []
@@ -297,7 +164,7 @@ class RunStore:
         return runs
 
     def delete(self, run_id: str) -> None:
-        path = self._run_path(run_id)
+        path = self.run_path(run_id)
         if not os.path.lexists(path / CONFIG):
             raise DeepADError(f"{path} holds no run (no {CONFIG}); nothing was deleted")
         try:

@@ -1,4 +1,4 @@
-"""Reading one run folder's files: every read checks the type and shape of what it reads and
+"""Reading a run: its folder's files (`RunFolder`) and the run as read (`RunRecord`). Every read checks the type and shape of what it reads and
 raises `DamagedFile` (naming the file and what is wrong) instead of handing on something a page
 would trip over. The files and their names: `deepad.runs.layout`."""
 
@@ -8,6 +8,7 @@ import json
 import os
 import stat
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +16,15 @@ import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from deepad.errors import DeepADError
-from deepad.runs.arrays import (NPZ_ERRORS, RESULTS_REQUIRED, RESULTS_SPEC, SNAPSHOTS_SPEC, UMAP_SPEC, check_npz,
+from deepad.runs.arrays import (NPZ_ERRORS, RESULTS_REQUIRED, RESULTS_SPEC, SNAPSHOTS_SPEC, SPLIT_PARTS_REQUIRED,
+                                SPLIT_PARTS_SPEC, UMAP_SPEC, check_npz,
                                 check_result_values, check_values, npz_reason)
-from deepad.runs.files import (TMP_SUFFIX, _json_default, atomic_save_npz, atomic_write, atomic_write_bytes,
-                               atomic_write_json, json_bytes, open_read)
-from deepad.runs.layout import (CONFIG, DATA, DIAGNOSTICS, FILES, HISTORY, JSON_LIMITS, MAX_HISTORY_BYTES,
+from deepad.runs.files import TMP_SUFFIX, open_read
+from deepad.runs.layout import (CONFIG, DATA, DIAGNOSTICS, HISTORY, JSON_LIMITS, MAX_HISTORY_BYTES,
                                 MAX_JSON_BYTES, MAX_MODEL_BYTES, MAX_TEXT_BYTES, MODEL, RESULTS, SNAPSHOTS, SPLIT,
-                                STATUS, TRACEBACK, UMAP)
-from deepad.runs.records import ConfigRecord, DamagedFile, SplitRecord, Status, history_record_problem, validation_reason
+                                SPLIT_PARTS, STATUS, UMAP, run_file)
+from deepad.runs.records import (DAMAGED, ConfigRecord, DamagedFile, SplitRecord, Status, history_record_problem,
+                                 validation_reason)
 
 
 _HISTORY_CHECKS: dict[tuple, str | None] = {}
@@ -39,9 +41,7 @@ class RunFolder:
 
     # -- names -------------------------------------------------------------------------------------
     def file(self, name: str) -> Path:
-        if name not in FILES:
-            raise ValueError(f"{name!r} is not a run file; run files are {', '.join(FILES)}")
-        return self.path / name
+        return run_file(self.path, name)
 
     @property
     def data_dir(self) -> Path:
@@ -93,25 +93,9 @@ class RunFolder:
         """config.json (FileNotFoundError when absent, DamagedFile when unusable)."""
         return self._read_model(CONFIG, ConfigRecord, raw=True)
 
-    def write_config(self, config: dict) -> None:
-        atomic_write_json(self.file(CONFIG), config)
-
     def read_status(self) -> dict:
         """status.json as written (FileNotFoundError when absent, DamagedFile when unusable)."""
         return self._read_model(STATUS, Status)
-
-    def write_status(self, status: dict) -> None:
-        atomic_write_json(self.file(STATUS), status)
-
-    def write_status_in_place(self, status: dict) -> None:
-        """The last resort when a new status cannot be written next to the old one (a full disk):
-        the file is cut to nothing and the (small) status written into its place."""
-        fd = os.open(self.file(STATUS), os.O_WRONLY | os.O_NOFOLLOW | os.O_CREAT, 0o644)
-        with os.fdopen(fd, "wb") as f:
-            f.truncate(0)
-            f.write(json_bytes(status))
-            f.flush()
-            os.fsync(f.fileno())
 
     def read_split(self) -> dict:
         """split.json, or {} before the split is written."""
@@ -119,9 +103,6 @@ class RunFolder:
             return self._read_model(SPLIT, SplitRecord, raw=True)
         except FileNotFoundError:
             return {}
-
-    def write_split(self, info: dict) -> None:
-        atomic_write_json(self.file(SPLIT), info)
 
     def read_diagnostics(self) -> dict:
         try:
@@ -132,18 +113,7 @@ class RunFolder:
             raise DamagedFile(DIAGNOSTICS, f"holds a JSON {type(obj).__name__}, expected an object")
         return obj
 
-    def write_diagnostics(self, report: dict) -> None:
-        atomic_write_json(self.file(DIAGNOSTICS), report)
-
     # -- history --------------------------------------------------------------------------------------
-    def append_history(self, record: dict) -> None:
-        line = (json.dumps(record, default=_json_default) + "\n").encode()
-        fd = os.open(self.file(HISTORY), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
-        try:
-            os.write(fd, line)
-        finally:
-            os.close(fd)
-
     def read_history(self) -> list[dict]:
         """The epoch records up to the first line that is not a JSON object: a line cut short by a
         crash ends the history there (as `deepad.runs.follow.HistoryReader` reads it while a run trains)."""
@@ -261,8 +231,17 @@ class RunFolder:
             return None
         return n if isinstance(n, int) else None
 
-    def write_results(self, **arrays: np.ndarray) -> None:
-        atomic_save_npz(self.file(RESULTS), **arrays)
+    def read_split_parts(self) -> dict[str, np.ndarray] | None:
+        """split.npz, checked against split.json's sizes; None when absent (the training process
+        has read and removed it). See `deepad.runs.split`."""
+        return self._read_npz(SPLIT_PARTS, SPLIT_PARTS_SPEC, SPLIT_PARTS_REQUIRED, self._split_sizes())
+
+    def _split_sizes(self) -> dict[str, int]:
+        try:
+            sizes = self.read_split().get("sizes") or {}
+        except (DamagedFile, OSError):
+            return {}
+        return {k: v for k, v in sizes.items() if k in ("train", "val", "test") and isinstance(v, int)}
 
     def read_snapshots(self) -> dict[str, np.ndarray] | None:
         """snapshots.npz: {"emb": (records, probes, d), "step": (records,)} and, for a method with a
@@ -279,20 +258,10 @@ class RunFolder:
             arrays = {k: v[finite] for k, v in arrays.items()}
         return arrays
 
-    def write_snapshots(self, emb: np.ndarray, step: np.ndarray, center: np.ndarray | None = None) -> None:
-        arrays = {"emb": emb, "step": step} if center is None else {"emb": emb, "step": step, "center": center}
-        atomic_save_npz(self.file(SNAPSHOTS), **arrays)
-
     def read_umap(self) -> dict[str, np.ndarray] | None:
         return self._read_npz(UMAP, UMAP_SPEC, ("xy", "index", "stamp"))
 
-    def write_umap(self, xy: np.ndarray, index: np.ndarray, stamp: int) -> None:
-        atomic_save_npz(self.file(UMAP), xy=xy, index=index, stamp=np.int64(stamp))
-
-    # -- the model and the traceback -----------------------------------------------------------------------
-    def save_model(self, detector) -> None:
-        atomic_write(self.file(MODEL), detector.save)
-
+    # -- the model and text files -----------------------------------------------------------------------
     def load_model(self, detector_cls, device: str = "cpu"):
         """The trained detector; DamagedFile when the file is not one deepad wrote (it is never
         unpickled), FileNotFoundError when there is none."""
@@ -321,21 +290,14 @@ class RunFolder:
         except OSError as exc:
             raise DamagedFile(name, f"cannot be read ({exc.strerror or exc})") from None
 
-    def write_traceback(self, text: str) -> None:
-        atomic_write_bytes(self.file(TRACEBACK), text.encode())
-
-    def write_file(self, name: str, data: bytes) -> None:
-        """One run file by its name (e.g. the files a sweep's trial sends back); ValueError for a
-        name that is not a run file, so nothing is ever written outside the folder."""
-        atomic_write_bytes(self.file(name), data)
-
     # -- checks ------------------------------------------------------------------------------------------
     def check_arrays(self) -> None:
-        """Check results.npz and snapshots.npz from their headers (cheap; cached per file version);
+        """Check results.npz, snapshots.npz and split.npz from their headers (cheap; cached per file version);
         DamagedFile for the first that is unusable."""
         lengths, rows = self._expected()
         check_npz(self.file(RESULTS), RESULTS, RESULTS_SPEC, RESULTS_REQUIRED, lengths, rows)
         check_npz(self.file(SNAPSHOTS), SNAPSHOTS, SNAPSHOTS_SPEC, ("emb", "step"))
+        check_npz(self.file(SPLIT_PARTS), SPLIT_PARTS, SPLIT_PARTS_SPEC, SPLIT_PARTS_REQUIRED, self._split_sizes())
 
     def temporaries(self) -> list[Path]:
         """Temporary files left by writes that never finished (a process killed mid-write)."""
@@ -356,3 +318,74 @@ class RunFolder:
                     p.unlink()
             except OSError:
                 pass
+
+
+@dataclass
+class RunRecord:
+    """A run as read from disk (a snapshot; read again to see progress). `damage` lists the files
+    that could not be used ("file: reason"); such a run's state is "damaged"."""
+
+    run_id: str
+    path: Path
+    config: dict
+    status: dict
+    damage: list[str] = field(default_factory=list)
+
+    @property
+    def files(self) -> RunFolder:
+        return RunFolder(self.path)
+
+    @property
+    def state(self) -> str:
+        return DAMAGED if self.damage else self.status.get("state", "interrupted")
+
+    @property
+    def summary(self) -> dict:
+        s = self.status.get("summary")
+        return s if isinstance(s, dict) else {}
+
+    def _noted(self, exc: DamagedFile) -> None:
+        if str(exc) not in self.damage:
+            self.damage.append(str(exc))
+
+    def history(self) -> list[dict]:
+        """The epoch records (of a damaged history, those before the first bad line; the damage
+        is then added to `damage`)."""
+        try:
+            records, _, problem = self.files._history(0)
+        except DamagedFile as exc:
+            self._noted(exc)
+            return []
+        if problem:
+            self._noted(DamagedFile(HISTORY, problem))
+        return records
+
+    def results(self) -> dict[str, np.ndarray] | None:
+        """results.npz; None before the run has finished, or when the file is damaged (then the
+        damage is added to `damage`)."""
+        try:
+            return self.files.read_results()
+        except DamagedFile as exc:
+            self._noted(exc)
+            return None
+
+    def snapshots(self) -> dict[str, np.ndarray] | None:
+        try:
+            return self.files.read_snapshots()
+        except DamagedFile as exc:
+            self._noted(exc)
+            return None
+
+    def split_info(self) -> dict:
+        try:
+            return self.files.read_split()
+        except DamagedFile as exc:
+            self._noted(exc)
+            return {}
+
+    def to_json(self) -> dict:
+        out = {"run_id": self.run_id, "path": str(self.path), "state": self.state,
+               "config": self.config, "status": self.status}
+        if self.damage:
+            out["damaged"] = self.damage
+        return out

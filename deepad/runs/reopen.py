@@ -10,7 +10,7 @@ from pathlib import Path
 from deepad.data.datasets import Dataset, load_dataset
 from deepad.data.uploads import parse_user_dataset_name, user_dataset_name
 from deepad.errors import DeepADError
-from deepad.runs.listing import RunRecord
+from deepad.runs.read import RunRecord
 
 
 def run_dataset_name(run: RunRecord) -> str:

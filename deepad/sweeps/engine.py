@@ -27,8 +27,10 @@ from typing import Callable
 import ray
 
 from deepad.errors import DeepADError
-from deepad.runs.layout import FILES, STATUS
-from deepad.runs.listing import RunRecord, RunStore
+from deepad.runs.layout import FILES, SPLIT, SPLIT_PARTS, STATUS
+from deepad.runs.listing import RunStore
+from deepad.runs.read import RunRecord
+from deepad.runs.write import RunWriter
 from deepad.sweeps import check_address, resolve_address  # noqa: F401  (part of this module's interface)
 from deepad.sweeps import trial as trial_mod
 from deepad.training.config import RunConfig
@@ -144,7 +146,7 @@ def run_sweep(trials: list[tuple[RunRecord, RunConfig]], store: RunStore, sweep_
         gcs_address, started = connect(address)
     except Exception as exc:  # nothing was submitted: say so in every trial's folder
         for run, _cfg in trials:
-            store.update_status(run, state="failed", ended=time.time(), error=f"Ray did not start: {_one_line(exc)}")
+            RunWriter(run).status(state="failed", ended=time.time(), error=f"Ray did not start: {_one_line(exc)}")
         if isinstance(exc, DeepADError):
             raise
         raise DeepADError(f"could not start or reach Ray ({_one_line(exc)})") from None
@@ -190,7 +192,7 @@ def _drive(trials, store, outcome, max_concurrent, shared, should_stop, force_st
             stop_at = time.monotonic()
             channel.stop.remote()
             for t in reversed(waiting):  # never submitted
-                store.update_status(t.run, state="cancelled", ended=time.time(), error="the sweep was cancelled")
+                RunWriter(t.run).status(state="cancelled", ended=time.time(), error="the sweep was cancelled")
                 finish(t)
             waiting.clear()
             for ref, t in inflight.items():
@@ -202,8 +204,7 @@ def _drive(trials, store, outcome, max_concurrent, shared, should_stop, force_st
                 ray.cancel(ref, force=True)
         while waiting and (max_concurrent is None or len(inflight) < max_concurrent):
             t = waiting.pop()
-            files = {f.relative_to(t.run.path).as_posix(): f.read_bytes()
-                     for f in sorted(t.run.files.data_dir.rglob("*")) if f.is_file()}
+            files = _shipped(t.run)
             t.ref = remote.remote(t.run.run_id, t.run.config, t.run.status, files, channel,
                                   str(t.run.path), str(store.root) if shared else None)
             inflight[t.ref] = t
@@ -240,27 +241,27 @@ def _mirror(events: list[tuple], by_id: dict[str, _Trial], store: RunStore, outc
             t.node = payload
             outcome.nodes.add(payload["node_id"])
             if not shared:
-                store.update_status(t.run, ray=payload)
+                RunWriter(t.run).status(ray=payload)
         elif kind == "history":
-            store.append_history(t.run, payload)
+            RunWriter(t.run).history(payload)
         elif kind == "status":
             fields = {k: v for k, v in payload.items() if k not in ("owner",)}
             if fields.get("state") not in (None, "queued", "running"):
                 continue  # the final status comes with the files
-            store.update_status(t.run, **fields)
+            RunWriter(t.run).status(**fields)
 
 
 def _land(store: RunStore, t: _Trial, result: dict, shared: bool) -> None:
     """Write a trial's returned files into its local run folder; status.json last."""
     if shared:
-        run = store.get(t.run.run_id)
-        store.update_status(run, ray=result["node"])
+        RunWriter(store.get(t.run.run_id)).status(ray=result["node"])
         return
+    write = RunWriter(t.run)
     files = result["files"]
     status = files.pop(STATUS, None)
     for name, data in files.items():
         if name in FILES:  # only run files, by name: nothing a trial sends lands outside its folder
-            t.run.files.write_file(name, data)
+            write.received_file(name, data)
     if status is None:
         _end(store, t, state="failed", error="the trial came back without its status")
         return
@@ -269,13 +270,21 @@ def _land(store: RunStore, t: _Trial, result: dict, shared: bool) -> None:
     final = json.loads(status)
     final.pop("owner", None)
     final["ray"] = result["node"]
-    t.run.files.write_status(final)
+    write.replace_status(final)
 
 
 def _end(store: RunStore, t: _Trial, **fields) -> None:
     run = store.get(t.run.run_id)
     if run.state in ("queued", "running", "interrupted"):
-        store.update_status(run, ended=time.time(), **({"ray": t.node} if t.node else {}), **fields)
+        RunWriter(run).status(ended=time.time(), **({"ray": t.node} if t.node else {}), **fields)
+
+
+def _shipped(run: RunRecord) -> dict[str, bytes]:
+    """The files a trial's node needs of its run folder (relative path -> bytes): the split made
+    when the run was created, and a user's data copy under data/."""
+    files = [run.files.file(SPLIT), run.files.file(SPLIT_PARTS),
+             *sorted(f for f in run.files.data_dir.rglob("*") if f.is_file())]
+    return {f.relative_to(run.path).as_posix(): f.read_bytes() for f in files if f.is_file()}
 
 
 def _one_line(exc: Exception) -> str:

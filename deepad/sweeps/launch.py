@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deepad.runs.listing import RunStore
+from deepad.runs.write import RunWriter
 from deepad.sweeps import ENV_ADDRESS
 
 PACKAGE_PARENT = Path(__file__).resolve().parents[2]
@@ -94,13 +95,13 @@ class SweepLauncher:
                     continue
                 if run.state in ("queued", "running", "interrupted") and run.status.get("ended") is None:
                     if sp.cancelled:
-                        sp.store.update_status(run, state="cancelled", ended=time.time(),
-                                               error="the sweep was cancelled")
+                        RunWriter(run).status(state="cancelled", ended=time.time(),
+                                              error="the sweep was cancelled")
                     else:
-                        sp.store.update_status(run, state="failed", ended=time.time(),
-                                               error=f"the sweep's process ended (exit status {rc}) before "
-                                                     f"this trial did: {sp.log_tail(1)}",
-                                               hint=f"see {sp.log}")
+                        RunWriter(run).status(state="failed", ended=time.time(),
+                                              error=f"the sweep's process ended (exit status {rc}) before "
+                                                    f"this trial did: {sp.log_tail(1)}",
+                                              hint=f"see {sp.log}")
         finally:
             sp.ended.set()
 

@@ -18,10 +18,10 @@ import tempfile
 import threading
 from pathlib import Path
 
-from deepad.runs.layout import CONFIG
+from deepad.runs.layout import CONFIG, SPLIT_PARTS
 
 STOP_POLL_S = 1.0  # how often a running trial asks whether the sweep was cancelled
-NOT_SHIPPED = (CONFIG,)  # the driver wrote it; the node's copy may name node-local paths
+NOT_SHIPPED = (CONFIG, SPLIT_PARTS)  # the driver wrote them (the node's config may name node-local paths)
 
 
 class Channel:
@@ -50,21 +50,21 @@ class Channel:
         return self._stop_all or run_id in self._stopped
 
 
-def _streaming_store(root: Path, channel, run_id: str):
-    """A RunStore whose status changes and history records are also pushed to the channel."""
-    from deepad.runs.listing import RunStore
+def _streaming_writer(run, channel, run_id: str):
+    """A RunWriter whose status changes and history records are also pushed to the channel."""
+    from deepad.runs.write import RunWriter
 
-    class StreamingStore(RunStore):
-        def update_status(self, run, **fields):
-            status = super().update_status(run, **fields)
+    class StreamingWriter(RunWriter):
+        def status(self, **fields):
+            status = super().status(**fields)
             channel.push.remote(run_id, "status", {k: v for k, v in fields.items() if k != "owner"})
             return status
 
-        def append_history(self, run, record):
-            super().append_history(run, record)
+        def history(self, record):
+            super().history(record)
             channel.push.remote(run_id, "history", record)
 
-    return StreamingStore(root)
+    return StreamingWriter(run)
 
 
 class _StopWatcher:
@@ -107,13 +107,14 @@ def node_info() -> dict:
 def run_trial(run_id: str, config: dict, status: dict, files: dict[str, bytes], channel,
               driver_path: str, shared_root: str | None = None) -> dict:
     """Train one trial on this worker. `files` are the run folder's files as the driver created
-    them (relative path -> bytes: a user's data copy under data/) and `driver_path` is where that
+    them (relative path -> bytes: its split, a user's data copy under data/) and `driver_path` is where that
     folder is on the driver's machine. Returns {"node": ...,
     "files": relative path -> bytes} (no files when writing into a shared runs folder)."""
     import ray
     import torch
 
-    from deepad.runs.listing import RunRecord, RunStore
+    from deepad.runs.listing import RunStore
+    from deepad.runs.read import RunRecord
     from deepad.training.config import RunConfig
     from deepad.training.runner import execute
 
@@ -126,19 +127,19 @@ def run_trial(run_id: str, config: dict, status: dict, files: dict[str, bytes], 
     tmp = None
     try:
         if shared_root is not None:
-            store = RunStore(shared_root)
-            path = store.root / run_id
+            path = RunStore(shared_root).run_path(run_id)
         else:
             tmp = Path(tempfile.mkdtemp(prefix="deepad-trial-"))
-            store = _streaming_store(tmp, channel, run_id)
             path = tmp / run_id
             path.mkdir()
-            for rel, data in files.items():
-                (path / rel).parent.mkdir(parents=True, exist_ok=True)
-                (path / rel).write_bytes(data)
-            cfg = _local_data_path(cfg, Path(driver_path), path)
         run = RunRecord(run_id, path, config, {**status, "ray": node})
-        execute(run, cfg, store, should_stop=stop.is_set)
+        writer = None
+        if shared_root is None:  # this node's copy of the run folder
+            writer = _streaming_writer(run, channel, run_id)
+            for rel, data in files.items():
+                writer.received_file(rel, data)
+            cfg = _local_data_path(cfg, Path(driver_path), path)
+        execute(run, cfg, writer=writer, should_stop=stop.is_set)  # on the split made at creation
         out = {} if shared_root is not None else _collect(path)
         return {"node": node, "files": out}
     finally:

@@ -23,12 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deepad.errors import DeepADError
+from deepad.runs.create import create_run
 from deepad.runs.layout import WORKER_LOG
-from deepad.runs.read import RunFolder
-from deepad.runs.listing import RunRecord, RunStore
+from deepad.runs.listing import RunStore
+from deepad.runs.read import RunFolder, RunRecord
 from deepad.runs.records import LIVE_STATES
-from deepad.training.config import RunConfig
-from deepad.training.runner import create_run, request_stop
+from deepad.runs.write import RunWriter, request_stop
+from deepad.training.config import RunConfig, validate_config
 from deepad.training.worker import THREAD_VARS
 
 CANCEL_GRACE_S = 5.0  # a cancelled worker that has not stopped by then is terminated
@@ -91,8 +92,10 @@ class RunManager:
 
     # -- starting and stopping ----------------------------------------------------------------
     def start(self, config: RunConfig | dict) -> str:
-        """Validate and create the run (raises DeepADError on bad input), queue it, return its id."""
-        run, cfg = create_run(config, self.store)
+        """Validate and create the run (raises DeepADError on bad input; its split is built here,
+        once, and read back by the worker that trains it), queue it, return its id."""
+        new = create_run(validate_config(config), self.store)
+        run, cfg = new.run, new.config
         with self._lock:
             self._live[run.run_id] = LiveRun(run, cfg)
             self._queue.append(run.run_id)
@@ -110,7 +113,7 @@ class RunManager:
             if live is not None and run_id in self._queue:
                 self._queue.remove(run_id)
                 live.done = True
-                self.store.update_status(live.run, state="cancelled", ended=time.time())
+                RunWriter(live.run).status(state="cancelled", ended=time.time())
                 return True
             if live is not None and not live.done:
                 if live.cancel_at is None:
@@ -217,8 +220,8 @@ class RunManager:
                     live.proc = self._spawn(live.run)
                 except OSError as exc:
                     live.done = True
-                    self.store.update_status(live.run, state="failed", ended=time.time(),
-                                             error=f"its worker process could not be started: {exc}")
+                    RunWriter(live.run).status(state="failed", ended=time.time(),
+                                               error=f"its worker process could not be started: {exc}")
 
     def _spawn(self, run: RunRecord) -> subprocess.Popen:
         threads = str(self.threads_per_run)
@@ -257,7 +260,7 @@ class RunManager:
                 fields.update(state="failed", error=f"its worker process exited with status {code} "
                                                     f"before the run ended: {_last_line(live.run.path)}",
                               hint=f"see {WORKER_LOG} in the run folder")
-            self.store.update_status(live.run, **fields)
+            RunWriter(live.run).status(**fields)
         with self._lock:
             live.done = True
         self._wake.set()

@@ -1,44 +1,42 @@
-"""Execute one run: data -> split -> detector.fit -> scores, embeddings, diagnostics -> disk.
+"""Execute one run: its split -> detector.fit -> scores, embeddings, diagnostics -> disk.
 
-`execute` is what the CLI calls in the foreground and what the dashboard's worker processes call
-(`deepad.training.worker`). It never raises for a training problem: the outcome is the run's state
-on disk ("finished", "failed" with the epoch and a hint, or "cancelled"), and the history so far is
-kept in every case. A stop file in the run's folder (`request_stop`) cancels the run whichever
-process trains it, so the dashboard can stop a run started from the command line too.
+The run has been created (`deepad.runs.create`) and its split built and checked then, once;
+`execute` trains on that split, handed to it in memory or read back from the run folder, and writes
+the run through its one door (`deepad.runs.write.RunWriter`). It is what the CLI calls in the
+foreground and what the dashboard's worker processes (`deepad.training.worker`) and a sweep's
+trials call. It never raises for a training problem: the outcome is the run's state on disk
+("finished", "failed" with the epoch and a hint, or "cancelled"), and the history so far is kept
+in every case. A stop file in the run's folder (`deepad.runs.write.request_stop`) cancels the run
+whichever process trains it, so the dashboard can stop a run started from the command line too.
 """
 
 from __future__ import annotations
 
 import time
 import traceback
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import torch
 
 from deepad import metrics
-from deepad.data.datasets import Dataset, load_dataset
 from deepad.data.parts import Split
-from deepad.data.splits import make_split
 from deepad.detectors import registry
 from deepad.detectors.base import Cancelled
 from deepad.diagnostics import collapse_summary, final_report
 from deepad.errors import DeepADError, TrainingFailed, describe_os_error
-from deepad.runs.layout import STOP_REQUEST
-from deepad.runs.listing import RunRecord, RunStore
-from deepad.runs.read import RunFolder
+from deepad.runs.create import create_run, load_data
+from deepad.runs.layout import SPLIT_PARTS, STOP_REQUEST
+from deepad.runs.listing import RunStore
+from deepad.runs.read import RunRecord
+from deepad.runs.split import split_from_parts
+from deepad.runs.write import RunWriter
 from deepad.training.config import RunConfig, validate_config
 
 EventCallback = Callable[[str, dict], None]  # (run_id, epoch record)
 SNAPSHOT_SAVE_S = 2.0  # while training, the per-epoch probe embeddings are written at most this often
 SNAPSHOT_CAP = 256  # at most this many per-epoch snapshots are kept (evenly thinned beyond)
 STOP_POLL_S = 0.2  # how often the stop file is looked for
-
-
-def request_stop(run_path: Path) -> None:
-    """Ask whichever process trains the run in `run_path` to stop after its current minibatch."""
-    RunFolder(run_path).file(STOP_REQUEST).touch()  # its presence asks the process to stop
 
 
 def _stop_flag(run: RunRecord, should_stop: Callable[[], bool] | None) -> Callable[[], bool]:
@@ -59,53 +57,18 @@ def _stop_flag(run: RunRecord, should_stop: Callable[[], bool] | None) -> Callab
     return flag
 
 
-def load_data(cfg: RunConfig) -> Dataset:
-    """Load the run's dataset; raises DeepADError (nothing written) when it is not available."""
-    return load_dataset(cfg.dataset, data_dir=cfg.data_dir, download=cfg.download)
-
-
-def build_split(cfg: RunConfig, dataset: Dataset) -> Split:
-    return make_split(dataset, cfg.setup, seed=cfg.seed,
-                      preprocess=registry.spec(cfg.method).preferred_preprocess(dataset.kind))
-
-
-def create_run(cfg: RunConfig | dict, store: RunStore) -> tuple[RunRecord, RunConfig]:
-    """Validate (raises DeepADError, nothing written), check that the data can be loaded and the
-    set-up made from it (enough samples for the known anomalies, pollution and known normals asked
-    for), then create the run's folder in state "queued"."""
-    cfg = validate_config(cfg)
-    with torch.random.fork_rng(devices=[]):  # the FGSM set-up trains a classifier
-        build_split(cfg, load_data(cfg))
-    run = store.create(cfg.model_dump(), cfg.method)
-    if cfg.dataset.startswith("file:"):
-        cfg = _keep_user_data(run, cfg)
-    return run, cfg
-
-
-def _keep_user_data(run: RunRecord, cfg: RunConfig) -> RunConfig:
-    """Copy a user's file into the run's folder and point the config at the copy, so the run can be
-    reopened after the original has moved or changed."""
-    from deepad.data.uploads import parse_user_dataset_name, user_dataset_name
-    from deepad.runs.uploads import copy_into_run
-
-    path, options = parse_user_dataset_name(cfg.dataset)
-    rel = copy_into_run(path, run.path, **options)
-    cfg = cfg.model_copy(update={"dataset": user_dataset_name((run.path / rel).resolve(), **options)})
-    run.config = cfg.model_dump()
-    run.files.write_config(run.config)
-    return cfg
-
-
-def execute(run: RunRecord, cfg: RunConfig, store: RunStore, on_event: EventCallback | None = None,
-            should_stop: Callable[[], bool] | None = None) -> RunRecord:
-    """Train the run and write its folder. A file that cannot be written while training (a full
-    disk) fails the run with the reason; when even its final status cannot be written the run's
-    status is replaced by a short "failed" one (see `RunStore.write_final_status`). OSError is raised
-    only when the run's folder itself is gone."""
+def execute(run: RunRecord, cfg: RunConfig, split: Split | None = None, writer: RunWriter | None = None,
+            on_event: EventCallback | None = None, should_stop: Callable[[], bool] | None = None) -> RunRecord:
+    """Train the run on `split` (None: the split its creation wrote into the folder) and write its
+    folder through `writer` (None: a plain `RunWriter`). A file that cannot be written while
+    training (a full disk) fails the run with the reason; when even its final status cannot be
+    written the run's status is replaced by a short "failed" one (see `RunWriter.final_status`).
+    OSError is raised only when the run's folder itself is gone."""
     t0 = time.perf_counter()
+    write = writer or RunWriter(run)
     should_stop = _stop_flag(run, should_stop)
     device = cfg.resolved_device()
-    run.files.remove_temporaries()  # left by an earlier process killed mid-write
+    write.remove_temporaries()  # left by an earlier process killed mid-write
     kept = _Snapshots(SNAPSHOT_CAP)
     n_records = 0
     last_snapshot_save, snapshot_save_cost = time.monotonic(), 0.0
@@ -116,7 +79,7 @@ def execute(run: RunRecord, cfg: RunConfig, store: RunStore, on_event: EventCall
         n_records += 1
         record = {k: v for k, v in record.items() if v is not None}
         record["step"] = n_records
-        store.append_history(run, record)
+        write.history(record)
         if snapshot is not None:
             kept.add(snapshot, n_records, getattr(det, "center", None))
             # live views watch them grow; the file is rewritten whole, so at most every
@@ -126,14 +89,13 @@ def execute(run: RunRecord, cfg: RunConfig, store: RunStore, on_event: EventCall
                 save_snapshots()
                 last_snapshot_save = time.monotonic()
                 snapshot_save_cost = last_snapshot_save - t_save
-        store.update_status(run, epoch=record.get("epoch", 0), phase=record.get("phase", "train"),
-                            last=record)
+        write.status(epoch=record.get("epoch", 0), phase=record.get("phase", "train"), last=record)
         if on_event:
             on_event(run.run_id, record)
 
     def save_snapshots() -> None:
         if kept.emb:
-            run.files.write_snapshots(np.stack(kept.emb), np.asarray(kept.steps), kept.centre_array())
+            write.snapshots(np.stack(kept.emb), np.asarray(kept.steps), kept.centre_array())
 
     def keep_snapshots() -> None:
         try:
@@ -143,17 +105,17 @@ def execute(run: RunRecord, cfg: RunConfig, store: RunStore, on_event: EventCall
 
     final: dict
     try:
-        store.update_status(run, state="running", started=time.time(), device=device)
+        write.status(state="running", started=time.time(), device=device)
         if should_stop():
             raise Cancelled()
+        if split is None:
+            split = _handed_split(run, cfg)
         with torch.random.fork_rng(devices=[]):
-            split = build_split(cfg, load_data(cfg))
-            _save_split(run, split)
             det = registry.get(cfg.method)(cfg.params, device=device, seed=cfg.seed)
             det.fit(split.train, split.val, on_epoch=on_epoch, should_stop=should_stop)
             if should_stop():
                 raise Cancelled()
-            summary = _finish(run, det, split)
+            summary = _finish(write, det, split)
         save_snapshots()
         summary["seconds"] = time.perf_counter() - t0
         final = {"state": "finished", "summary": summary, "seconds": summary["seconds"]}
@@ -173,10 +135,10 @@ def execute(run: RunRecord, cfg: RunConfig, store: RunStore, on_event: EventCall
         final = {"state": "failed", "error": f"{type(exc).__name__}: {exc}",
                  "hint": "see traceback.txt in the run folder", "seconds": time.perf_counter() - t0}
         try:
-            run.files.write_traceback(traceback.format_exc())
+            write.traceback(traceback.format_exc())
         except OSError:
             final["hint"] = ""
-    store.write_final_status(run, ended=time.time(), **final)
+    write.final_status(ended=time.time(), **final)
     return run
 
 
@@ -218,17 +180,17 @@ class _Snapshots:
         return np.stack(self.centres)
 
 
-def _save_split(run: RunRecord, split: Split) -> None:
-    run.files.write_split({
-        "dataset": split.dataset.name, "kind": split.kind, "classes": split.dataset.classes,
-        "normal": split.normal, "anomaly": split.anomaly, "input_shape": list(split.input_shape),
-        "preprocess": split.preprocess, "sizes": {"train": len(split.train), "val": len(split.val),
-                                                  "test": len(split.test)},
-        "n_samples": len(split.dataset.y),
-        "feature_names": split.dataset.feature_names, "alterations": split.alterations})
+def _handed_split(run: RunRecord, cfg: RunConfig) -> Split:
+    """The split the run's creation built, read back from its folder (DeepADError when it is not
+    there: the run was not created by `deepad.runs.create`, or another process has trained it)."""
+    parts = run.files.read_split_parts()
+    if parts is None:
+        raise DeepADError(f"run {run.run_id}: its folder holds no {SPLIT_PARTS} (the split made when the run "
+                          "was created, which training reads); train it again as a new run")
+    return split_from_parts(run.files.read_split(), parts, load_data(cfg))
 
 
-def _finish(run: RunRecord, det, split: Split) -> dict:
+def _finish(write: RunWriter, det, split: Split) -> dict:
     """Score and embed the test part, compute metrics and the collapse verdict, write results."""
     test, train = split.test, split.train
     scores = det.score(test.x)
@@ -250,10 +212,10 @@ def _finish(run: RunRecord, det, split: Split) -> dict:
         arrays["test_raw"] = test.raw.astype(np.float16)
     if det.center is not None:
         arrays["center"] = np.asarray(det.center, dtype=np.float32)
-    run.files.write_results(**arrays)
+    write.results(**arrays)
     if report is not None:
-        run.files.write_diagnostics(report)
-    run.files.save_model(det)
+        write.diagnostics(report)
+    write.model(det)
     return summary
 
 
@@ -261,6 +223,6 @@ def train(cfg: RunConfig | dict, store: RunStore | None = None, on_event: EventC
           should_stop: Callable[[], bool] | None = None) -> RunRecord:
     """Validate, create and execute a run in the calling thread. Returns the run as on disk."""
     store = store or RunStore()
-    run, cfg = create_run(cfg, store)
-    execute(run, cfg, store, on_event=on_event, should_stop=should_stop)
-    return store.get(run.run_id)
+    new = create_run(validate_config(cfg), store)
+    execute(new.run, new.config, new.split, on_event=on_event, should_stop=should_stop)
+    return store.get(new.run.run_id)

@@ -5,7 +5,7 @@ nothing of the server's is imported) and follows the run on disk. It calls the s
 `python -m deepad train`, so the run folder is the same whoever trained it. The torch thread count
 is set before torch is imported, so that several workers side by side do not oversubscribe the
 cores. SIGTERM (and SIGINT) is a stop request: the run ends `cancelled` after its current
-minibatch, its history kept; a stop file in the run folder (`runner.request_stop`) does the same.
+minibatch, its history kept; a stop file in the run folder (`deepad.runs.write.request_stop`) does the same.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     if run.state != "queued":
         print(f"run {run.run_id} is {run.state}, not queued: nothing to do", file=sys.stderr)
         return 0
-    execute(run, RunConfig.model_validate(run.config), store, should_stop=stop.is_set)
+    execute(run, RunConfig.model_validate(run.config), should_stop=stop.is_set)  # on the split made at creation
     return 0
 
 

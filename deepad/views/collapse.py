@@ -3,7 +3,7 @@ size (`deepad.api`'s collapse figure and the Collapse page)."""
 
 from __future__ import annotations
 
-from deepad.runs.listing import RunRecord
+from deepad.runs.read import RunRecord
 
 
 def verdict_applies(run: RunRecord) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from deepad.runs.listing import RunRecord
+from deepad.runs.read import RunRecord
 
 NORMAL, ANOMALY = "normal", "anomaly"
 

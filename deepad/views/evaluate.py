@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from deepad import metrics
-from deepad.runs.listing import RunRecord
+from deepad.runs.read import RunRecord
 
 
 def default_threshold(run: RunRecord, results: dict) -> float:

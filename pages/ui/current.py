@@ -8,8 +8,7 @@ import streamlit as st
 
 from deepad.errors import DeepADError
 from deepad.runs.layout import RESULTS, check_run_id
-from deepad.runs.listing import RunRecord
-from deepad.runs.read import RunFolder
+from deepad.runs.read import RunFolder, RunRecord
 from deepad.runs.records import DamagedFile
 from deepad.runs.reopen import run_dataset
 from deepad.views.common import run_title

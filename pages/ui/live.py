@@ -10,7 +10,7 @@ from typing import Callable
 import streamlit as st
 
 from deepad.runs.follow import HistoryReader, curves_refresh_seconds, refresh_seconds
-from deepad.runs.listing import RunRecord
+from deepad.runs.read import RunRecord
 from pages.ui.current import get_run
 from pages.views.common import is_live
 

@@ -7,7 +7,8 @@ import streamlit as st
 
 from deepad import embedding
 from deepad.errors import DeepADError
-from deepad.runs.listing import RunRecord, RunStore
+from deepad.runs.listing import RunStore
+from deepad.runs.read import RunRecord
 from deepad.training.manager import RunManager
 from deepad.warmup import warm_up_server
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 import plotly.graph_objects as go
 import streamlit as st
 
-from deepad.runs.listing import RunRecord
+from deepad.runs.read import RunRecord
 from deepad.views.evaluate import default_threshold
 from pages.views.evaluate import threshold_options
 from pages.views.forms import FORM_GROUPS, FieldSpec, field_errors, field_specs, inactive_reason

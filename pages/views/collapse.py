@@ -3,7 +3,7 @@ and each method's curves."""
 
 from __future__ import annotations
 
-from deepad.runs.listing import RunRecord
+from deepad.runs.read import RunRecord
 
 
 def _rule() -> str:

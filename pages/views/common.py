@@ -9,7 +9,7 @@ import re
 
 import numpy as np
 
-from deepad.runs.listing import RunRecord
+from deepad.runs.read import RunRecord
 from deepad.runs.records import LIVE_STATES
 from deepad.views.common import run_title
 

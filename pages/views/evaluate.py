@@ -8,7 +8,7 @@ import io
 import numpy as np
 import pandas as pd
 
-from deepad.runs.listing import RunRecord
+from deepad.runs.read import RunRecord
 from deepad.views.common import ANOMALY, NORMAL, class_names, distances
 
 

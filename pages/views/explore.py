@@ -6,7 +6,7 @@ import re
 
 import pandas as pd
 
-from deepad.runs.listing import RunRecord
+from deepad.runs.read import RunRecord
 from deepad.views.common import _num
 
 __all__ = ["explorable_fields", "suggested_range", "explore_grids", "val_auc", "GRID_METRICS",

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from deepad.runs.layout import MODEL
-from deepad.runs.listing import RunRecord
+from deepad.runs.read import RunRecord
 from deepad.runs.reopen import run_dataset, run_detector
 from deepad.views.evaluate import default_threshold
 from pages.views.common import image_tile
@@ -134,21 +134,23 @@ def _snapshot_centres(recorded, final, n: int, d: int) -> np.ndarray | None:
 
 
 def probe_truth(run: RunRecord, size: int | None = None) -> np.ndarray | None:
-    """Ground truth of the probe samples whose embeddings were snapshot: the split is a pure
-    function of the run's config, so it is rebuilt here; None when that is not possible. `size`:
-    the number of probe samples in the run's snapshots (runs written with another probe size)."""
+    """Ground truth of the probe samples whose embeddings were snapshot, from the split the run was
+    created with (split.npz; a run written before it was kept: the split is a pure function of the
+    run's config, so it is rebuilt); None when that is not possible. `size`: the number of probe
+    samples in the run's snapshots (runs written with another probe size)."""
     from deepad.detectors.torch_utils import PROBE_SIZE, probe_indices
     from deepad.errors import DeepADError
+    from deepad.runs.create import build_split, load_data
     from deepad.runs.reopen import run_dataset_name
     from deepad.training.config import RunConfig
-    from deepad.training.runner import build_split, load_data
 
     try:
         cfg = RunConfig(**{**run.config, "dataset": run_dataset_name(run)})
-        split = build_split(cfg, load_data(cfg))
+        parts = run.files.read_split_parts()
+        target = parts["val_target"] if parts is not None else build_split(cfg, load_data(cfg)).val.target
     except (DeepADError, ValueError, TypeError):
         return None
-    return split.val.target[probe_indices(len(split.val), cfg.seed, size or PROBE_SIZE)]
+    return target[probe_indices(len(target), cfg.seed, size or PROBE_SIZE)]
 
 
 def has_input_plane(run: RunRecord) -> bool:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from deepad.runs.listing import RunRecord
+from deepad.runs.read import RunRecord
 
 __all__ = ["ROLE_WORDS", "KIND_WORDS", "LessonPair", "preset_candidates", "preset_of", "lesson_pair", "lesson_pairs_on_disk",
            "parse_pair", "pair_param", "common_epoch", "lesson_line", "start_scale_limits"]

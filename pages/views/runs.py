@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from deepad.runs.listing import RunRecord
+from deepad.runs.read import RunRecord
 from deepad.views.common import _num, _short, dataset_label, run_title
 from deepad.views.runs import diagnostics, flat_config, planned_records
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from deepad.runs.listing import RunRecord
+from deepad.runs.read import RunRecord
 from deepad.views.common import ANOMALY, NORMAL, class_names
 from pages.views.common import image_tile
 
