@@ -134,7 +134,7 @@ def cmd_sweep(args) -> int:
     sweep_id = new_sweep_id()
     configs = sweep_configs(args, sweep_id)
     cfgs = validate_all(configs)  # every trial, before anything is written or submitted
-    check_axes_matter(args, [c.model_dump() for c in cfgs])
+    check_axes_matter(args, [t.config.model_dump() for t in cfgs])
     address = resolve_address(args.ray_address)
     if address:
         check_address(address)
