@@ -2,7 +2,7 @@
 
 The library knows nothing of the dashboard: `app.py` and `pages/` are a view over it, and the CLI
 (`deepad`, `python -m deepad`) drives the very same calls. In a notebook or a script:
-`deepad.train(**options) -> Run`, `deepad.load(run_id_or_path)`, `deepad.runs()`, `deepad.sweep(grid)`
+`deepad.train(**options) -> Run`, `deepad.load(run_id_or_path)`, `deepad.list_runs()`, `deepad.sweep(grid)`
 (see `deepad.api`).
 """
 
@@ -11,7 +11,7 @@ __version__ = "0.1.0"
 from deepad.errors import DeepADError  # noqa: E402,F401
 
 # The Python API (deepad/api.py), loaded on first use so that `import deepad` stays cheap
-_API = ("train", "load", "runs", "sweep", "Run")
+_API = ("train", "load", "list_runs", "sweep", "Run")
 
 
 def __getattr__(name: str):
@@ -26,4 +26,4 @@ def __dir__() -> list[str]:
     return sorted([*globals(), *_API])
 
 
-__all__ = ["DeepADError", "Run", "__version__", "load", "runs", "sweep", "train"]
+__all__ = ["DeepADError", "Run", "__version__", "list_runs", "load", "sweep", "train"]

@@ -32,7 +32,7 @@ from typing import Any
 
 from deepad.errors import DeepADError
 
-__all__ = ["FIGURES", "Run", "load", "runs", "sweep", "train"]
+__all__ = ["FIGURES", "Run", "list_runs", "load", "sweep", "train"]
 
 _LISTS = ("normal", "anomaly", "known_classes")
 # the figures `Run.figure(name)` draws, as the dashboard's pages draw them
@@ -50,7 +50,7 @@ FIGURES = {
 
 def _namespace(command: str, options: dict):
     """The argparse namespace the command line would give for these options."""
-    from deepad.cli.method_options import chosen_method, not_a_setting, setting_names
+    from deepad.cli.method_options import chosen_method, flag_for, not_a_setting, setting_names
     from deepad.cli.options import build_parser
     from deepad.detectors import registry
 
@@ -68,7 +68,7 @@ def _namespace(command: str, options: dict):
                 break
         else:
             if key in setting_names() and method in registry.specs():  # another method's setting
-                raise DeepADError(not_a_setting(key, method))
+                raise DeepADError(not_a_setting(flag_for(key), method))  # the CLI's line
             known = sorted(d.removeprefix("param_").removeprefix("setup_") for d in dests if d != "help")
             raise DeepADError(f"unknown option {key!r}; the options are those of `deepad {command} --help`: "
                               + ", ".join(known))
@@ -315,7 +315,7 @@ def load(run_id_or_path: str | os.PathLike, runs_dir: str | os.PathLike | None =
     return Run(store.get(str(run_id_or_path)), store)
 
 
-def runs(runs_dir: str | os.PathLike | None = None, *, method: str | None = None, dataset: str | None = None,
+def list_runs(runs_dir: str | os.PathLike | None = None, *, method: str | None = None, dataset: str | None = None,
          state: str | None = None, sweep_id: str | None = None):
     """The saved runs, newest first, as a pandas DataFrame (one row per run: run_id, state, title,
     method, dataset, normal, auc, ap, f1, verdict, seconds, sweep_id), optionally only those of
@@ -344,7 +344,7 @@ def sweep(grid: dict[str, list] | None = None, *, seeds: list[int] | None = None
           max_concurrent: int | None = None, runs_dir: str | os.PathLike | None = None, **options: Any) -> list[Run]:
     """Train every combination of `grid` (name -> values: a method hyperparameter or set-up setting)
     times `seeds` on Ray, as `deepad sweep` does; every other option is `train`'s and fixed for all
-    trials. Returns the trials' runs (read their `state`, `auc`, ...; `deepad.runs(sweep_id=...)`
+    trials. Returns the trials' runs (read their `state`, `auc`, ...; `deepad.list_runs(sweep_id=...)`
     tabulates them)."""
     from deepad.cli.commands import sweep_configs
     from deepad.runs.listing import RunStore

@@ -59,9 +59,9 @@ def test_train_reload_and_figures(tmp_path):
     assert np.trapezoid(tpr, fpr) == pytest.approx(run.auc, abs=1e-6)  # the curve of the run's own scores
     with pytest.raises(deepad.DeepADError, match="figure 'umap' is unknown; choose one of: roc"):
         run.figure("umap")
-    table = deepad.runs(tmp_path)
+    table = deepad.list_runs(tmp_path)
     assert table["run_id"].tolist() == [run.run_id] and table["auc"][0] == run.auc
-    assert deepad.runs(tmp_path, method="iforest").empty
+    assert deepad.list_runs(tmp_path, method="iforest").empty
 
 
 def test_a_background_run_returns_at_once_and_can_be_followed(tmp_path):
@@ -115,7 +115,7 @@ def test_a_sweep_from_python_trains_its_grid_on_ray(tmp_path):
     code = ("import json, sys, deepad\n"
             "runs = deepad.sweep({'n_estimators': [20, 50]}, seeds=[0], dataset='blobs', method='iforest', "
             "runs_dir=sys.argv[1], max_concurrent=2)\n"
-            "table = deepad.runs(sys.argv[1], sweep_id=runs[0].config['sweep']['id'])\n"
+            "table = deepad.list_runs(sys.argv[1], sweep_id=runs[0].config['sweep']['id'])\n"
             "print(json.dumps({'states': [r.state for r in runs], 'trees': sorted(r.config['params']['n_estimators'] "
             "for r in runs), 'aucs': [r.auc for r in runs], 'listed': len(table)}))")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_AUTH_MODE": "disabled", "OMP_NUM_THREADS": "1"}
@@ -133,7 +133,7 @@ def test_a_sweep_from_python_trains_its_grid_on_ray(tmp_path):
 def test_train_takes_the_chosen_methods_own_settings_and_refuses_anothers(tmp_path):
     run = deepad.train(dataset="blobs", method="iforest", n_estimators=20, seed=0, runs_dir=tmp_path, progress=False)
     assert run.state == "finished" and run.config["params"]["n_estimators"] == 20
-    with pytest.raises(deepad.DeepADError, match=r"^k does not apply to method iforest; its settings are: "
+    with pytest.raises(deepad.DeepADError, match=r"^--k does not apply to method iforest; its settings are: "
                                                  r"--features, --pca-variance, --pca-components, --n-estimators"):
         deepad.train(dataset="blobs", method="iforest", k=5, runs_dir=tmp_path, progress=False)
     with pytest.raises(deepad.DeepADError, match="k does not apply to method egbad"):  # the preset's method

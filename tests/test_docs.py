@@ -61,7 +61,7 @@ def test_the_site_builds_strictly_with_a_page_per_detector(site):
 
 def test_the_api_reference_comes_from_the_docstrings(site):
     page = (site / "reference" / "index.html").read_text()
-    for name in ("deepad.api.train", "deepad.api.load", "deepad.api.runs", "deepad.api.sweep", "deepad.api.Run",
+    for name in ("deepad.api.train", "deepad.api.load", "deepad.api.list_runs", "deepad.api.sweep", "deepad.api.Run",
                  "deepad.diagnose.diagnose_arrays", "deepad.export.export_runs"):
         assert f'id="{name}"' in page, name
     assert "background=True" in page  # train's docstring

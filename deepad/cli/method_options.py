@@ -64,8 +64,8 @@ class RunParser(Parser):
 
         argv = list(sys.argv[1:] if args is None else args)
         method = chosen_method(argv)
-        if method not in registry.specs():
-            self.error(registry_unknown(method))
+        if method not in registry.specs():  # the line names every method: no --help hint needed
+            self.exit(EXIT_BAD_INPUT, f"error: {registry_unknown(method)}\n")
         if self.method is None:
             self.method = method
             _add_method_options(self, method)
