@@ -1,5 +1,7 @@
 """Each paper's headline comparison, every arm on one split per (normal class, seed): the plan
-(`trials`), and the table from the finished runs (`table_rows`). Torch-free; `python -m deepad
+(`trials`), and the table from the finished runs (`table_rows`). Each comparison is declared in
+the folder of the paper's method (`deepad/detectors/<name>/paper.py`, see deepad.detectors.papers);
+this module knows no method. Torch-free; `python -m deepad
 reproduce PAPER` trains the trials on Ray like any sweep (`deepad.cli.commands.cmd_reproduce`) and
 writes `reproductions/<id>.json` in the runs folder, which the Papers page shows.
 
@@ -17,125 +19,16 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
 import numpy as np
 
+from deepad.detectors.papers import Arm, PaperPlan, plans
 from deepad.errors import DeepADError
 
 REPRODUCTIONS = "reproductions"  # folder of the runs folder with one JSON file per reproduce
 
-# Zhou et al., Table 3 (AUC %, full MNIST, ten seeds), per normal digit: One-Class Deep SVDD, CAE,
-# Deep VAE-SVDD (the baselines' numbers are Ruff et al.'s, as Zhou et al. quote them).
-ZHOU_TABLE_3 = {0: (98.0, 97.6, 98.8), 1: (99.7, 98.3, 99.5), 2: (91.7, 85.4, 93.7), 3: (91.9, 86.7, 93.7),
-        4: (94.9, 86.5, 95.8), 5: (88.5, 78.2, 92.7), 6: (98.3, 94.6, 98.6), 7: (94.6, 92.3, 95.0),
-        8: (93.9, 86.5, 94.7), 9: (96.5, 90.4, 96.6)}
-
-
-@dataclass(frozen=True)
-class Arm:
-    """One row of a paper's table: a method and its settings on the paper's set-up."""
-
-    row: str
-    method: str
-    params: dict = field(default_factory=dict)
-    setup: dict = field(default_factory=dict)  # on top of the paper's set-up
-    paper: Any = None  # the paper's value: a number (AUC as a fraction), a function of the classes, or text
-    beats: tuple[str, ...] = ()  # rows the paper says this one beats
-
-
-@dataclass(frozen=True)
-class PaperPlan:
-    key: str  # what `reproduce` takes and the runs record ("000" ... "004", the papers' files' numbers)
-    authors: str  # the first author, as the text names the paper: "Chong et al."
-    method: str  # the paper's method, also accepted by `reproduce`
-    title: str
-    setup: dict  # the set-up every arm shares; `normal` is replaced per class unless `fixed_normal`
-    arms: tuple[Arm, ...]
-    classes: tuple[int, ...] = tuple(range(10))
-    fixed_normal: bool = False  # the set-up names its own normal classes (--classes does not apply)
-    note: str = ""
-    # rows made from other rows' runs: per (class, seed), the candidate row whose run has the highest
-    # validation AUC (name -> (candidate rows, the paper's value, rows it beats)); no run of its own
-    chosen: tuple[tuple[str, tuple[str, ...], Any, tuple[str, ...]], ...] = ()
-
-
-def _zhou_table_3(i: int):
-    """The mean of Zhou et al.'s Table 3 column i over the classes run, as a fraction."""
-    def value(classes):
-        ok = bool(classes) and all(c in ZHOU_TABLE_3 for c in classes)
-        return float(np.mean([ZHOU_TABLE_3[c][i] for c in classes])) / 100 if ok else None
-    return value
-
-
-def _chong_arms() -> tuple[Arm, ...]:
-    arms = []
-    for lr in (1e-4, 1e-2):
-        tag = f"lr {lr:g}"
-        base = {"lr": lr, "batchnorm": True}
-        arms += [Arm(f"D. SVDD, {tag}", "deep-svdd", {**base, "bias": False}),
-                 Arm(f"w/ bias, {tag}", "deep-svdd", {**base, "bias": True}),
-                 Arm(f"w/ bias + noise reg., {tag}", "deep-svdd", {**base, "bias": True, "reg": "noise"},
-                     beats=(f"w/ bias, {tag}",)),
-                 Arm(f"w/ bias + σ² reg., {tag}", "deep-svdd", {**base, "bias": True, "reg": "variance"},
-                     beats=(f"w/ bias, {tag}",))]
-    return tuple(arms)
-
-
-PAPERS: dict[str, PaperPlan] = {
-    "000": PaperPlan(
-        "000", "Chong et al.", "deep-svdd", "Chong et al.: bias terms and the collapse regularizers (Deep SVDD, BatchNorm)",
-        {}, _chong_arms(),
-        note="The paper reports no MNIST numbers; its claim is the direction: the noise and the variance "
-             "regularizer keep a network with bias terms from collapsing."),
-    "001": PaperPlan(
-        "001", "Zhou et al.", "deep-svdd-vae", "Zhou et al.: Deep SVDD-VAE against Deep SVDD and a CAE (Table 3, one-vs-all)",
-        {}, (Arm("Deep SVDD", "deep-svdd", paper=_zhou_table_3(0)),
-             Arm("CAE", "ae", paper=_zhou_table_3(1)),
-             Arm("Deep SVDD-VAE (α = 0.1)", "deep-svdd-vae", {"alpha": 0.1}, paper=_zhou_table_3(2),
-                 beats=("Deep SVDD", "CAE")),
-             Arm("Deep SVDD-VAE (α = 1, per-dimension)", "deep-svdd-vae",
-                 {"alpha": 1.0, "vae_scale": "per-dimension"}, paper=_zhou_table_3(2), beats=("Deep SVDD", "CAE")),
-             Arm("Deep SVDD-VAE, paper recipe (α = 1 per image, 50 epochs)", "deep-svdd-vae",
-                 {"alpha": 1.0, "epochs": 50}, paper=_zhou_table_3(2))),
-        chosen=(("Deep SVDD-VAE (α by validation AUC)",
-                 ("Deep SVDD-VAE (α = 0.1)", "Deep SVDD-VAE (α = 1, per-dimension)",
-                  "Deep SVDD-VAE, paper recipe (α = 1 per image, 50 epochs)"), _zhou_table_3(2), ("Deep SVDD", "CAE")),),
-        note="Paper: full MNIST, ten seeds; the paper's values are the mean of Table 3 over the classes run. "
-             "The paper-recipe row measures α = 1 on the per-image VAE term, which drowns the distance."),
-    "002": PaperPlan(
-        "002", "Schulze et al.", "r2ad2", "Schulze et al.: R2-AD2 against Deep SAD and an autoencoder, the same known anomalies",
-        {"normal": [0, 1, 2, 3], "anomaly": [4, 5, 6, 7, 8, 9], "known_anomalies": 100,
-         "known_classes": [4, 5, 6]},
-        (Arm("R2-AD2", "r2ad2", paper=0.93, beats=("Deep SAD", "AE")),
-         Arm("Deep SAD", "deep-svdd", {"eta": 1.0}),
-         Arm("AE", "ae", paper=0.75)),
-        classes=(0,), fixed_normal=True,
-        note="Digits 0-3 normal, 100 known anomalies from 4-6, test anomalies 4-9 (Table 4's MNIST row; "
-             "full MNIST, five runs). The AE ignores the known anomalies, as in the paper."),
-    "003": PaperPlan(
-        "003", "Ma et al.", "rt-bigan", "Ma et al.: Rt-BiGAN against EGBAD under pollution; meta-initialisation against random",
-        {"pollution": 0.2, "known_normals": 10},
-        (Arm("EGBAD, clean", "egbad", setup={"pollution": 0.0}, paper=0.98),
-         Arm("EGBAD, polluted", "egbad", paper=0.52),
-         Arm("Rt-BiGAN (meta-init.), polluted", "rt-bigan", paper=0.84,
-             beats=("EGBAD, polluted", "Rt-BiGAN, random init., polluted")),
-         Arm("Rt-BiGAN, random init., polluted", "rt-bigan", {"meta_iterations": 0})),
-        classes=(0,),
-        note="Ours: 20 % other digits as unlabelled pollution, 10 known normals; the paper: full MNIST "
-             "polluted with Fashion-MNIST (Table I)."),
-    "004": PaperPlan(
-        "004", "Gherbi et al.", "anoean", "Gherbi et al.: AnoEAN against Deep SAD, OC-SVM and EGBAD (its test share)",
-        {"known_anomalies": 0.1, "known_classes": [1, 3, 5, 7], "test_anomaly_share": 0.2},
-        (Arm("AnoEAN", "anoean", beats=("Deep SAD", "OC-SVM", "EGBAD")),
-         Arm("Deep SAD", "deep-svdd", {"eta": 1.0}),
-         Arm("OC-SVM", "ocsvm"),
-         Arm("EGBAD", "egbad")),
-        note="10 % known anomalies from four classes (moved with the normal class), 20 % anomalies at test. "
-             "The paper's MNIST results are figures only (no number in its text)."),
-}
 
 def quick_params(method: str) -> dict:
     """--quick: the method's smoke settings (`DetectorSpec.smoke`, every phase in seconds), a smoke
@@ -162,11 +55,11 @@ def get_plan(paper: str) -> PaperPlan:
     """The plan of a paper named by its number (000 ... 004), first author (chong, "Zhou et al.")
     or method (r2ad2)."""
     key = " ".join(str(paper).split()).lower()
-    for plan in PAPERS.values():
+    for plan in plans().values():
         if key in _names(plan):
             return plan
-    choices = "; ".join(f"{p.key} or {p.authors.removesuffix(' et al.').lower()} or {p.method}" for p in PAPERS.values())
-    raise DeepADError(f"paper {paper!r}: choose one of {', '.join(PAPERS)} ({choices})")
+    choices = "; ".join(f"{p.key} or {p.authors.removesuffix(' et al.').lower()} or {p.method}" for p in plans().values())
+    raise DeepADError(f"paper {paper!r}: choose one of {', '.join(plans())} ({choices})")
 
 
 def _shift_classes(setup: dict, normal: int, n_classes: int) -> dict:

@@ -12,7 +12,10 @@ from pathlib import Path
 import pytest
 
 from deepad import cli
-from deepad.reproduce import PAPERS, read_reproductions, table_rows
+from deepad.detectors.papers import plans
+from deepad.reproduce import read_reproductions, table_rows
+
+PAPERS = plans()  # every paper's comparison, declared in its method's folder
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_AUTH_MODE": "disabled", "OMP_NUM_THREADS": "1"}
@@ -147,3 +150,17 @@ def test_a_tiny_reproduce_on_a_local_ray_fills_the_papers_page(tmp_path, monkeyp
     (table,) = at.dataframe
     assert list(table.value["row"]) == [a.row for a in PAPERS["004"].arms]
     assert any("reproduce 004" in c.value for c in at.code)
+
+
+def test_every_comparison_lives_in_its_methods_folder_and_names_registered_methods():
+    from deepad.detectors import registry
+
+    specs = registry.specs()
+    assert sorted(PAPERS) == ["000", "001", "002", "003", "004"]
+    for key, plan in PAPERS.items():
+        assert plan.method in specs, key
+        assert (specs[plan.method].folder / "paper.py").is_file(), key  # declared where its method is
+        assert {a.method for a in plan.arms} <= set(specs), key
+        assert all(set(a.beats) <= {b.row for b in plan.arms} for a in plan.arms), key
+    source = (Path(__file__).parents[1] / "deepad" / "reproduce.py").read_text()
+    assert not any(f'"{name}"' in source for name in specs)  # reproduce names no method
