@@ -268,6 +268,7 @@ class Projector:
                 self._worker.start()
 
     def _loop(self) -> None:
+        _yield_to_training()
         while True:
             kind, run = self._jobs.get()
             if kind == "warm":
@@ -319,3 +320,14 @@ def projector() -> Projector:
         if _PROJECTOR is None:
             _PROJECTOR = Projector()
         return _PROJECTOR
+
+
+def _yield_to_training(niceness: int = 10) -> None:
+    """Lower the calling thread's CPU priority (Linux: a thread's own nice value), so that UMAP's
+    compile and fits give way to the runs training in worker processes beside the server; elsewhere
+    nothing changes."""
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + niceness))
+    except (AttributeError, OSError):  # no per-thread priority here
+        pass
