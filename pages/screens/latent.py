@@ -16,10 +16,10 @@ from pages.figures.latent import (decision_plane, distance_histogram, latent_cha
 from pages.figures.scores import score_hist_chart
 from pages.ui.current import dataset_of, get_run, page_run, require_results, results_of, sample_images, state_of
 from pages.ui.live import LIVE_REFRESH_S, history_of, live_fragment
+from pages.ui.snapshots import snapshot_view
 from pages.ui.look import esc
 from pages.ui.singletons import projector
 from pages.ui.widgets import current_threshold, download_figures
-from pages.views import latent as latent_view
 from pages.views.common import is_live
 from pages.views.latent import by_score, decision_grid, has_input_plane, hover_columns, selected_rows
 from pages.views.samples import sample_table
@@ -36,25 +36,6 @@ run = page_run()
 def pca_view(path: str, stamp: int, run_id: str):
     r = get_run(run_id)
     return centre_in_pca(results_of(r))
-
-
-@st.cache_data(max_entries=8, show_spinner=False)
-def probe_truth(run_id: str, size: int):
-    """Normal / anomaly of the probe samples (rebuilds the run's split once per run)."""
-    return latent_view.probe_truth(get_run(run_id), size)
-
-
-@st.cache_data(max_entries=8, show_spinner=False)
-def snapshot_view(run_id: str, stamp: int):
-    r = get_run(run_id)
-    snaps = r.snapshots()
-    if snaps is None:
-        return None
-    centre = (results_of(r) or {}).get("center")
-    view = latent_view.snapshot_view(snaps, centre, probe_truth(run_id, int(snaps["emb"].shape[1])), r.history())
-    if view is not None and not verdict_applies(r):  # no verdict zones for a method it does not apply to
-        view.judged = False
-    return view
 
 
 @st.cache_data(max_entries=8, show_spinner="Scoring a grid over the input plane…")

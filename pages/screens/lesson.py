@@ -21,7 +21,7 @@ from pages.ui.current import get_run, results_of, state_of
 from pages.ui.live import LIVE_REFRESH_S, history_of, live_fragment
 from pages.ui.look import badge, esc
 from pages.ui.singletons import all_runs
-from pages.views import latent as latent_view
+from pages.ui.snapshots import snapshot_view
 from pages.views.collapse import VERDICT_RULE
 from pages.views.common import is_live
 from pages.views.lesson import (KIND_WORDS, ROLE_WORDS, common_epoch, lesson_line, lesson_pair, lesson_pairs_on_disk,
@@ -32,24 +32,6 @@ ss = st.session_state
 PAIR_KEY = "lesson.pair"  # the pair this session last opened (also in the address: ?pair=ID,ID)
 
 st.title("Lesson")
-
-
-@st.cache_data(max_entries=8, show_spinner=False)
-def probe_truth(run_id: str, size: int):
-    return latent_view.probe_truth(get_run(run_id), size)
-
-
-@st.cache_data(max_entries=8, show_spinner=False)
-def snapshot_view(run_id: str, stamp: int):
-    r = get_run(run_id)
-    snaps = r.snapshots() if r is not None else None
-    if snaps is None:
-        return None
-    centre = (results_of(r) or {}).get("center")
-    view = latent_view.snapshot_view(snaps, centre, probe_truth(run_id, int(snaps["emb"].shape[1])), r.history())
-    if view is not None and not verdict_applies(r):
-        view.judged = False
-    return view
 
 
 def pair_ids() -> list[str]:
