@@ -22,7 +22,7 @@ from pages.figures.latent import ANIMATION_ROWS, animation_controls_y, snapshot_
 from pages.figures.scores import mark_own_input
 from pages.figures.training import history_grid
 from pages.views.latent import SnapshotView, snapshot_view
-from pages.views.lesson import (KIND_WORDS, ROLE_WORDS, common_epoch, lesson_line, lesson_pair, lesson_pairs_on_disk,
+from pages.views.lesson import (KIND_WORDS, ROLE_WORDS, common_epoch, lesson_line, lesson_outcome, lesson_pair, lesson_pairs_on_disk,
                                 parse_pair, start_scale_limits)
 from pages.views.runs import run_state
 
@@ -242,3 +242,16 @@ def test_heading_sidebar_and_snapshot_caption_say_the_same_state(lesson_runs, mo
         assert not any("queued" in s.lower() for s in [heading, live, *side])
     finally:
         RunWriter(run).status(**{k: saved.get(k) for k in ("state", "epoch", "last")})
+
+
+def test_the_outcome_says_whether_the_lesson_held_on_this_case_from_the_runs_own_numbers():
+    held = lesson_outcome("lesson", ("collapsed", "healthy"), (0.55, 0.90))
+    assert held.startswith("It held here") and "0.550" in held and "0.900" in held
+    # digit 1: the collapsed trigger still ranks well, so the fix is not 0.15 better
+    miss = lesson_outcome("lesson", ("collapsed", "healthy"), (0.895, 0.95))
+    assert miss.startswith("It did not fully hold") and "0.950" in miss and "0.895" in miss
+    assert "not healthy" in lesson_outcome("lesson", ("collapsed", "at risk"), (0.5, 0.9))
+    assert "not collapsed" in lesson_outcome("lesson", ("healthy", "healthy"), (0.5, 0.9))
+    assert lesson_outcome("lesson", ("collapsed", "healthy"), (0.5, None)) is None  # still training
+    assert "fix" not in lesson_outcome("demo", ("healthy", "healthy"), (0.927, 0.926)).lower()
+    assert "the run without it detects better" in lesson_outcome("demo", ("healthy", "healthy"), (0.93, 0.90))

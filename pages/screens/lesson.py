@@ -24,8 +24,8 @@ from pages.ui.singletons import all_runs
 from pages.ui.snapshots import snapshot_view
 from pages.views.collapse import VERDICT_RULE
 from pages.views.common import is_live
-from pages.views.lesson import (KIND_WORDS, ROLE_WORDS, common_epoch, lesson_line, lesson_pair, lesson_pairs_on_disk,
-                                pair_param, parse_pair, start_scale_limits)
+from pages.views.lesson import (KIND_WORDS, ROLE_WORDS, common_epoch, lesson_line, lesson_outcome, lesson_pair,
+                                lesson_pairs_on_disk, pair_param, parse_pair, start_scale_limits)
 from pages.views.runs import RANGES
 
 ss = st.session_state
@@ -132,6 +132,12 @@ def lesson_body(_: str) -> None:
         side_card(left, left_word, "left")
     with c3:
         side_card(right, right_word, "right")
+    with c2:
+        verdicts = tuple(latest_collapse(r, history_of(r)).get("verdict") if verdict_applies(r) else None
+                         for r in (left, right))
+        outcome = lesson_outcome(pair.kind, verdicts, (left.summary.get("auc"), right.summary.get("auc")))
+        if outcome is not None:
+            st.markdown(f"**Outcome.** {esc(outcome)}")
     views = [snapshot_view(r.run_id, r.files.stamp(SNAPSHOTS)) for r in (left, right)]
     epoch, i, j = common_epoch(*(v.epochs if v is not None else None for v in views))
     at = [i, j] if epoch is not None else [len(v.steps) - 1 if v is not None else None for v in views]

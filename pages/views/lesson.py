@@ -140,10 +140,39 @@ def lesson_line(pair: LessonPair) -> str:
     rows = _differences(pair)
     what = ", ".join(f"`{k}` {a} → {b}" for k, a, b in rows) if rows else "the setting named in the presets"
     if pair.kind == "lesson":
-        return (f"One setting changed, everything else the same: {what}. The trigger collapses (left), the "
-                "fix keeps its spread and detects better (right).")
+        return (f"One setting changed, everything else the same: {what}. Look for the trigger collapsing "
+                "(left) and the fix keeping its spread and detecting better (right); the outcome between the "
+                "two says whether it did on this digit and seed.")
     return (f"The same network without and with one setting: {what}. Both stay healthy; what it changes is "
             "how well anomalies are found (ROC and validation AUC below).")
+
+
+def lesson_outcome(kind: str, verdicts: tuple, aucs: tuple) -> str | None:
+    """What the pair shows once both runs have finished, from their own verdicts and test AUCs (left
+    first): whether the lesson held on this case (`deepad.presets.lesson_holds` and the verdicts), and
+    if not, why; for a demo, which run detects better. None while a test AUC is missing."""
+    from deepad.presets import FIX_MIN_AUC, FIX_MIN_GAIN, lesson_holds
+
+    if any(a is None for a in aucs):
+        return None
+    (v0, v1), (a0, a1) = verdicts, aucs
+    if kind != "lesson":
+        if abs(a1 - a0) < 0.005:
+            return f"Both detect alike here (test AUC {a0:.3f} and {a1:.3f})."
+        better = "with" if a1 > a0 else "without"
+        return f"Here the run {better} it detects better: test AUC {a0:.3f} without, {a1:.3f} with."
+    misses = []
+    if v0 != "collapsed":
+        misses.append(f"the trigger ended {v0 or 'without a verdict'}, not collapsed")
+    if v1 != "healthy":
+        misses.append(f"the fix ended {v1 or 'without a verdict'}, not healthy")
+    if not lesson_holds(a0, a1):
+        misses.append(f"the fix's test AUC {a1:.3f} is not at least {FIX_MIN_AUC:.2f} and {FIX_MIN_GAIN:.2f} "
+                      f"above the trigger's {a0:.3f}")
+    if not misses:
+        return (f"It held here: the trigger collapsed (test AUC {a0:.3f}), the fix stayed healthy and "
+                f"detects better ({a1:.3f}).")
+    return "It did not fully hold on this case: " + "; ".join(misses) + "."
 
 
 def _differences(pair: LessonPair) -> list[tuple[str, str, str]]:
