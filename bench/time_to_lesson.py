@@ -4,7 +4,7 @@ drawn, in real Chromium, as a teacher does it: open Train, press the lesson's bu
 verdicts and test AUCs are shown. Goal: under 25 s on this 2-core machine when it is quiet; the
 load average is printed beside each figure, since other jobs share the cores.
 
-    PYTHONPATH=. python bench/time_to_lesson.py [--lesson learning-rate] [--repeat 2]
+    PYTHONPATH=. python bench/time_to_lesson.py [--lesson batchnorm-weight-decay] [--repeat 2]
 
 Each repeat starts a new server on an empty runs folder (nothing cached, nothing trained).
 """
@@ -78,7 +78,7 @@ def one(lesson: str, name: str) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--lesson", default="learning-rate")
+    ap.add_argument("--lesson", default="batchnorm-weight-decay")
     ap.add_argument("--repeat", type=int, default=2)
     args = ap.parse_args()
     name = args.lesson.replace("-", " ").capitalize()

@@ -122,7 +122,7 @@ def artifacts(record, folder: Path) -> list[Path]:
         Image.fromarray(roc_png(results["test_target"], results["test_scores"], title)).save(folder / "roc.png")
         point = at_threshold(results, default_threshold(record, results))
         fig = roc_figure([evaluate_view.curves(title, results)], point)
-        (folder / "roc.plotly.json").write_text(fig.to_json())
+        (folder / "roc.plotly.json").write_text(fig.to_json(), encoding="utf-8")
         out += [folder / "roc.png", folder / "roc.plotly.json"]
     for name in (CONFIG, MODEL):
         if record.files.has(name):

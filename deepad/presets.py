@@ -49,6 +49,13 @@ class Preset:
     stem: str = ""  # its file's name in its folder, without .json
 
 
+def lesson_title(preset: Preset | None, name: str) -> str:
+    """A lesson's (or demo's) name for people: its preset title's part before ":" ("BatchNorm and
+    weight decay: trigger (...)" -> "BatchNorm and weight decay"), else `name` in words."""
+    title = getattr(preset, "title", "") or ""
+    return title.split(":", 1)[0].strip() if ":" in title else name.replace("-", " ").capitalize()
+
+
 def preset_folders() -> dict[str, Path]:
     """method -> the folder of its presets (every detector's `presets/`, there or not)."""
     from deepad.detectors import registry
@@ -65,7 +72,7 @@ def load_presets(folder: Path | None = None) -> dict[str, Preset]:
     lesson_of: dict[str, str | None] = {}  # a lesson's name -> the method whose presets hold it
     for method, place in sources:
         for f in sorted(place.glob("*.json")):
-            d = json.loads(f.read_text())
+            d = json.loads(f.read_text(encoding="utf-8"))
             config = dict(d["config"])
             name, lesson = f.stem, d.get("lesson")
             if method is not None:

@@ -213,7 +213,7 @@ def write_reproduction(runs_dir: Path, record: dict) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{record['id']}.json"
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(record, indent=1))
+    tmp.write_text(json.dumps(record, indent=1), encoding="utf-8")
     tmp.replace(path)
     return path
 
@@ -224,7 +224,7 @@ def read_reproductions(runs_dir: Path) -> list[dict]:
     out = []
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         try:
-            rec = json.loads(path.read_text())
+            rec = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
         if isinstance(rec, dict) and isinstance(rec.get("rows"), list) and isinstance(rec.get("paper"), str):

@@ -163,10 +163,10 @@ def test_reset_restores_the_defaults(empty_env):
 def test_presets_are_picked_with_their_description_and_fill_the_form(empty_env):
     from deepad.presets import load_presets
 
-    preset = load_presets()["collapse-fix-low-lr"]
+    preset = load_presets()["collapse-fix-batchnorm"]
     at = open_page("pages/screens/train.py")
     assert at.button(key="preset-start").disabled
-    at.selectbox(key="train.preset").set_value("collapse-fix-low-lr").run()
+    at.selectbox(key="train.preset").set_value("collapse-fix-batchnorm").run()
     assert preset.description in texts(at)
     at.button(key="preset-fill").click().run()
     assert not at.exception

@@ -165,15 +165,17 @@ def test_a_demo_is_without_left_and_with_right_and_never_called_a_fix(server, pa
 
 
 def test_a_lesson_button_trains_the_pair_and_opens_the_lesson_view(server, page, runs_dir):
-    from deepad.presets import lessons, load_presets
+    from deepad.presets import lesson_title, lessons, load_presets
     from deepad.runs.listing import RunStore
     from pages.views.lesson import preset_of
 
-    name = sorted(lessons(load_presets()))[-1]
+    presets = load_presets()
+    name = sorted(lessons(presets))[-1]
+    title = lesson_title(presets[lessons(presets)[name][0]], name)
     page.goto(f"{server}/train?present=1")
     page.get_by_role("heading", name="Train a detector", exact=True).wait_for()
     wait_idle(page)
-    page.get_by_role("button", name=re.compile(f"{re.escape(name.replace('-', ' ').capitalize())}: trigger")).click()
+    page.get_by_role("button", name=re.compile(f"{re.escape(title)}: trigger")).click()
     page.get_by_role("heading", name="Lesson", exact=True).wait_for()
     page.wait_for_url(re.compile(r".*/lesson\?.*pair=.*"))
     ids = re.search(r"pair=([^&]+)", unquote(page.url)).group(1).split(",")

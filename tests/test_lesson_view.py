@@ -255,3 +255,44 @@ def test_the_outcome_says_whether_the_lesson_held_on_this_case_from_the_runs_own
     assert lesson_outcome("lesson", ("collapsed", "healthy"), (0.5, None)) is None  # still training
     assert "fix" not in lesson_outcome("demo", ("healthy", "healthy"), (0.927, 0.926)).lower()
     assert "the run without it detects better" in lesson_outcome("demo", ("healthy", "healthy"), (0.93, 0.90))
+
+
+# --- a cloud fallen onto one point --------------------------------------------------------------------
+def _collapsing(n: int = 8, zero_from: int = 5) -> pd.DataFrame:
+    """A spread-ratio history that falls and then reaches exactly 0 (every embedding equal)."""
+    ratio = [0.6 * 0.1 ** e if e < zero_from else 0.0 for e in range(n)]
+    return pd.DataFrame({"step": range(1, n + 1), "phase": "train", "epoch": range(1, n + 1), "spread_ratio": ratio})
+
+
+def test_a_spread_ratio_of_exactly_zero_stays_on_the_log_axis_drawn_at_a_marked_floor():
+    """A trigger that collapses exactly (spread ratio 0 from some epoch on) keeps its line to the last
+    epoch on every log-axis chart of the spread ratio, at a floor below its smallest positive value,
+    with a line that says so; the hover still reads 0. A history without zeros is drawn unchanged."""
+    from pages.figures.training import compare_figure
+
+    trigger, fix = _collapsing(), _collapsing(zero_from=99).assign(spread_ratio=lambda d: 0.5)
+    smallest = 0.6 * 0.1 ** 4
+    figs = [compare_figure({"trigger": trigger, "fix": fix}, "spread_ratio", "Spread ratio", log_y=True),
+            history_figure(trigger, ["spread_ratio"], log_y=True),
+            history_grid(trigger, ["spread_ratio"], {}, log_y=("spread_ratio",))]
+    for fig in figs:
+        y = np.asarray(fig.data[0].y, dtype=float)
+        assert len(y) == len(trigger) and np.all(y > 0), y  # no point dropped by the log axis
+        floor = y[-1]
+        assert floor < smallest / 5 and np.log10(floor) == pytest.approx(round(np.log10(floor)))
+        notes = [a.text for a in fig.layout.annotations if a.text and "exactly 0" in a.text]
+        assert len(notes) == 1, [a.text for a in fig.layout.annotations]
+        assert np.asarray(fig.data[0].customdata).reshape(len(trigger), -1)[-1, -1] in (0, "0", 0.0)
+    plain = compare_figure({"fix": fix}, "spread_ratio", "Spread ratio", log_y=True)
+    assert list(plain.data[0].y) == list(fix["spread_ratio"])
+    assert not any("exactly 0" in (a.text or "") for a in plain.layout.annotations)
+
+
+def test_a_lesson_is_named_by_its_presets_and_says_how_many_settings_changed():
+    from deepad.presets import lesson_title
+
+    presets = load_presets()
+    for name, (trigger, fix) in lessons(presets).items():
+        title = lesson_title(presets[trigger], name)
+        assert title and presets[trigger].title.startswith(title) and presets[fix].title.startswith(title)
+    assert lesson_title(None, "bias-terms") == "Bias terms"

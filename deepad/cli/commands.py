@@ -323,7 +323,7 @@ def cmd_app(streamlit_options: list[str]) -> int:
     settings = []
     config = folder / ".streamlit" / "config.toml"
     if config.is_file():
-        for section, values in tomllib.loads(config.read_text()).items():
+        for section, values in tomllib.loads(config.read_text(encoding="utf-8")).items():
             for key, value in values.items():
                 flag = f"--{section}.{key}"
                 if not any(o == flag or o.startswith(flag + "=") for o in streamlit_options):

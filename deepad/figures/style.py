@@ -107,6 +107,33 @@ def tick_label(v: float) -> str:
     return f"{v:.3g}" if 1e-3 <= abs(v) < 1e4 else f"{v:.2g}"
 
 
+def zero_floor(values) -> float | None:
+    """Where a log axis draws an exact 0 (a cloud fallen onto one point has spread ratio 0, which a
+    log axis cannot show): a power of ten at least ten times below the smallest positive value, or
+    None when no value is 0."""
+    v = np.asarray(pd.Series(np.asarray(values, dtype=np.float64).ravel()).dropna())
+    if not np.any(v == 0):
+        return None
+    pos = v[np.isfinite(v) & (v > 0)]
+    return float(10.0 ** (np.floor(np.log10(pos.min())) - 1)) if len(pos) else 1e-9
+
+
+def at_floor(values, floor: float | None):
+    """`values` with every exact 0 replaced by `floor` (see `zero_floor`), for a log axis."""
+    if floor is None:
+        return values
+    return np.where(np.asarray(values, dtype=np.float64) == 0, floor, np.asarray(values, dtype=np.float64))
+
+
+def mark_floor(fig: go.Figure, floor: float | None, **where) -> None:
+    """Say on the figure that the lowest line is 0, drawn at `floor` on the log axis."""
+    if floor is None:
+        return
+    fig.add_hline(y=floor, line_dash="dot", line_color="#d62728", line_width=1,
+                  annotation_text=f"exactly 0 (drawn at {floor:.0e}: a log axis has no 0)",
+                  annotation_position="bottom right", annotation_font_color="#d62728", **where)
+
+
 def log_axis(fig: go.Figure, values, height: int | None = None, **where) -> None:
     """A log y axis with readable labels (see `log_ticks`): at whole powers of ten when the data
     span a decade or more (with unlabelled minor ticks between, and only every k-th power on a

@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from deepad.figures.style import PALETTE, integer_ticks, layout, log_axis, styled
+from deepad.figures.style import PALETTE, at_floor, integer_ticks, layout, log_axis, mark_floor, styled, zero_floor
 
 MARKERS_UP_TO = 80  # a curve of more points is drawn as a line only: each marker is an element to draw
 
@@ -53,14 +53,16 @@ def history_figure(df: pd.DataFrame, columns: list[str], names: dict[str, str] |
     names = names or {}
     x, x_title, pre = epoch_axis(df, columns)
     fig = go.Figure()
+    floor = zero_floor(df[[c for c in columns if c in df]].to_numpy().ravel()) if log_y else None
     for i, col in enumerate(columns):
         if col not in df:
             continue
         d = df[["step", "phase", "epoch", col]].dropna(subset=[col])
-        fig.add_trace(go.Scatter(x=d[x], y=d[col], mode=line_mode(len(d)), name=names.get(col, col),
+        fig.add_trace(go.Scatter(x=d[x], y=at_floor(d[col], floor), mode=line_mode(len(d)),
+                                 name=names.get(col, col),
                                  line=dict(color=PALETTE[i % len(PALETTE)]), showlegend=len(columns) > 1,
-                                 customdata=np.c_[d["phase"], d["epoch"]],
-                                 hovertemplate="%{customdata[0]} epoch %{customdata[1]}: %{y:.4g}"))
+                                 customdata=np.c_[d["phase"], d["epoch"], d[col]],
+                                 hovertemplate="%{customdata[0]} epoch %{customdata[1]}: %{customdata[2]:.4g}"))
     if len(pre):
         fig.add_vrect(x0=pre["step"].min() - 0.5, x1=pre["step"].max() + 0.5, fillcolor="grey",
                       opacity=0.12, line_width=0, annotation_text="pretraining",
@@ -69,7 +71,8 @@ def history_figure(df: pd.DataFrame, columns: list[str], names: dict[str, str] |
     fig.update_xaxes(title=x_title)
     integer_ticks(fig, df[x] if x in df else [])
     if log_y:
-        log_axis(fig, df[[c for c in columns if c in df]].to_numpy().ravel(), height=height)
+        log_axis(fig, at_floor(df[[c for c in columns if c in df]].to_numpy().ravel(), floor), height=height)
+        mark_floor(fig, floor)
     if y_range is not None:
         fig.update_yaxes(range=list(y_range))
     return layout(fig, title, height=height)

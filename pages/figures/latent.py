@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from deepad.figures.style import (NORMAL_COLOUR, TRUTH_COLOURS, VERDICT_COLOURS, integer_ticks, layout, log_axis,
-                                  styled_chart)
+from deepad.figures.style import (NORMAL_COLOUR, TRUTH_COLOURS, VERDICT_COLOURS, at_floor, integer_ticks, layout,
+                                  log_axis, mark_floor, styled_chart, zero_floor)
 
 
 def distance_histogram(dist: np.ndarray, truth: np.ndarray, radius: float | None = None) -> go.Figure:
@@ -155,10 +155,12 @@ def spread_timeline(view, i: int) -> go.Figure:
     with its collapsed and at-risk zones, for any other method the plain relative spread."""
     from deepad import diagnostics as D
 
-    fig = go.Figure(go.Scatter(x=view.epochs, y=view.spread, mode="lines+markers", name="spread ratio"))
-    fig.add_trace(go.Scatter(x=[view.epochs[i]], y=[view.spread[i]], mode="markers", name="shown",
+    zero = zero_floor(view.spread)  # a cloud fallen onto one point: spread exactly 0, drawn at a floor
+    spread = at_floor(np.asarray(view.spread, dtype=np.float64), zero)
+    fig = go.Figure(go.Scatter(x=view.epochs, y=spread, mode="lines+markers", name="spread ratio",
+                               customdata=view.spread, hovertemplate="epoch %{x}: %{customdata:.4g}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=[view.epochs[i]], y=[spread[i]], mode="markers", name="shown",
                              marker=dict(size=14, color="black", symbol="circle-open", line=dict(width=3))))
-    spread = np.asarray(view.spread, dtype=np.float64)
     finite = spread[np.isfinite(spread) & (spread > 0)]
     floor = D.COLLAPSED_BELOW / 10 if view.judged else (float(finite.min()) / 3 if len(finite) else 0.1)
     lo = min(float(finite.min()) / 3, floor) if len(finite) else floor
@@ -171,6 +173,7 @@ def spread_timeline(view, i: int) -> go.Figure:
     fig.update_yaxes(title="spread ratio" if view.judged else "spread / first epoch's")
     log_axis(fig, [lo, hi], height=260)
     fig.update_yaxes(range=[np.log10(lo), np.log10(hi)])
+    mark_floor(fig, zero)
     integer_ticks(fig, view.epochs)
     fig.update_xaxes(title="training epoch")
     return layout(fig, view.spread_title, height=260, showlegend=False)

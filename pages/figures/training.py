@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from deepad.figures.style import PALETTE, integer_ticks, layout, log_axis, styled
+from deepad.figures.style import PALETTE, at_floor, integer_ticks, layout, log_axis, mark_floor, styled, zero_floor
 from deepad.figures.training import epoch_axis, line_mode, mark_checkpoint
 
 
@@ -26,14 +26,16 @@ def history_grid(df: pd.DataFrame, columns: list[str], names: dict[str, str],
         r, c = i // cols + 1, i % cols + 1
         x, _, pre = epoch_axis(df, [col])
         d = df[["step", "phase", "epoch", col]].dropna(subset=[col])
-        fig.add_trace(go.Scatter(x=d[x], y=d[col], mode=line_mode(len(d)), name=names.get(col, col),
+        floor = zero_floor(d[col]) if col in log_y else None
+        fig.add_trace(go.Scatter(x=d[x], y=at_floor(d[col], floor), mode=line_mode(len(d)), name=names.get(col, col),
                                  line=dict(color=PALETTE[i % len(PALETTE)]), showlegend=False,
-                                 customdata=np.c_[d["phase"], d["epoch"]],
-                                 hovertemplate="%{customdata[0]} epoch %{customdata[1]}: %{y:.4g}"),
+                                 customdata=np.c_[d["phase"], d["epoch"], d[col]],
+                                 hovertemplate="%{customdata[0]} epoch %{customdata[1]}: %{customdata[2]:.4g}"),
                       row=r, col=c)
         integer_ticks(fig, d[x], row=r, col=c)
         if col in log_y:
-            log_axis(fig, d[col], height=row_height, row=r, col=c)
+            log_axis(fig, at_floor(d[col], floor), height=row_height, row=r, col=c)
+            mark_floor(fig, floor, row=r, col=c)
         if len(pre):
             fig.add_vrect(x0=pre["step"].min() - 0.5, x1=pre["step"].max() + 0.5, fillcolor="grey",
                           opacity=0.12, line_width=0, row=r, col=c)
@@ -47,17 +49,21 @@ def compare_figure(frames: dict[str, pd.DataFrame], column: str, title: str, log
                    height: int = 300, y_range: tuple[float, float] | None = None) -> go.Figure:
     """One metric over epochs, one line per run (training epochs only)."""
     fig = go.Figure()
+    floor = zero_floor(np.concatenate([np.asarray(f[column], dtype=np.float64) for f in frames.values()
+                                       if column in f] or [np.array([])])) if log_y else None
     for i, (label, df) in enumerate(frames.items()):
         if column not in df:
             continue
         d = df[df["phase"] != "pretrain"].dropna(subset=[column]) if "phase" in df else df
-        fig.add_trace(go.Scatter(x=d["epoch"], y=d[column], mode=line_mode(len(d)), name=label,
-                                 line=dict(color=PALETTE[i % len(PALETTE)])))
+        fig.add_trace(go.Scatter(x=d["epoch"], y=at_floor(d[column], floor), mode=line_mode(len(d)), name=label,
+                                 line=dict(color=PALETTE[i % len(PALETTE)]), customdata=d[column],
+                                 hovertemplate=f"{label}, epoch %{{x}}: %{{customdata:.4g}}<extra></extra>"))
     fig.update_xaxes(title="training epoch")
     integer_ticks(fig, pd.concat([f["epoch"] for f in frames.values() if "epoch" in f] or [pd.Series([])]))
     if log_y:
-        log_axis(fig, np.concatenate([np.asarray(f[column], dtype=np.float64) for f in frames.values()
-                                       if column in f] or [np.array([])]), height=height)
+        log_axis(fig, at_floor(np.concatenate([np.asarray(f[column], dtype=np.float64) for f in frames.values()
+                                                if column in f] or [np.array([])]), floor), height=height)
+        mark_floor(fig, floor)
     if y_range is not None:
         fig.update_yaxes(range=list(y_range))
     return layout(fig, title, height=height)

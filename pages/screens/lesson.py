@@ -154,7 +154,10 @@ def lesson_body(_: str) -> None:
 
                 from deepad.diagnostics import AT_RISK_BELOW, COLLAPSED_BELOW
 
+                from deepad.figures.style import at_floor, zero_floor
+
                 v = np.concatenate([f[metric].to_numpy(dtype=float) for f in frames.values() if metric in f])
+                v = at_floor(v, zero_floor(v))  # an exact 0 is drawn at the floor compare_figure marks
                 v = v[np.isfinite(v) & (v > 0)]
                 lo = min(float(v.min()) / 3 if len(v) else 1.0, COLLAPSED_BELOW / 3)
                 hi = max(float(v.max()) * 3 if len(v) else 1.0, 3.0)

@@ -70,7 +70,7 @@ def presenter_mode() -> None:
     ss[PRESENTER_KEY] = bool(ss[PRESENTER_KEY])  # keeps the toggle's value across pages
     set_presenter(ss[PRESENTER_KEY])
     if ss[PRESENTER_KEY]:
-        st.html(f"<style>{PRESENTER_CSS.read_text()}</style>")
+        st.html(f"<style>{PRESENTER_CSS.read_text(encoding='utf-8')}</style>")
 
 
 

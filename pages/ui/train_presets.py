@@ -9,7 +9,7 @@ import streamlit as st
 from deepad.data.setups import SetupConfig
 from deepad.detectors import registry
 from deepad.errors import DeepADError
-from deepad.presets import demos, lessons, load_presets
+from deepad.presets import demos, lesson_title, lessons, load_presets
 from pages import page_path
 from pages.ui.current import select_run
 from pages.ui.look import esc
@@ -100,7 +100,7 @@ def lesson_buttons(presets: dict) -> None:
             for kind, pairs in (("lesson", lesson_pairs), ("demo", demo_pairs)):
                 for lesson, (a, b) in sorted(pairs.items()):
                     first, second = presets[a], presets[b]
-                    name = lesson.replace("-", " ").capitalize()
+                    name = lesson_title(first, lesson)
                     label = f"{name}: trigger and fix" if kind == "lesson" else f"{name}: without and with (demo)"
                     words = "Fix" if kind == "lesson" else "With it"
                     if st.button(label, key=f"lesson.{lesson}", icon=":material/compare:" if kind == "lesson"

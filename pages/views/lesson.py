@@ -16,6 +16,7 @@ __all__ = ["ROLE_WORDS", "KIND_WORDS", "LessonPair", "preset_candidates", "prese
 
 # what each side is called on the page: a demo's runs are never a "fix" (nothing was broken)
 ROLE_WORDS = {"trigger": "Trigger", "fix": "Fix", "without": "Without", "with": "With"}
+NUMBER_WORDS = {2: "Two", 3: "Three", 4: "Four"}
 KIND_WORDS = {"lesson": "Collapse lesson", "demo": "Regularizer demo"}
 _IGNORED = {"title", "device", "data_dir", "download", "sweep"}  # how and where it ran, not what it is
 
@@ -35,7 +36,9 @@ class LessonPair:
 
     @property
     def title(self) -> str:
-        return self.name.replace("-", " ").capitalize()
+        from deepad.presets import lesson_title
+
+        return lesson_title(self.left_preset or self.right_preset, self.name)
 
     @property
     def differs_in(self) -> tuple[str, ...]:
@@ -140,7 +143,9 @@ def lesson_line(pair: LessonPair) -> str:
     rows = _differences(pair)
     what = ", ".join(f"`{k}` {a} → {b}" for k, a, b in rows) if rows else "the setting named in the presets"
     if pair.kind == "lesson":
-        return (f"One setting changed, everything else the same: {what}. Look for the trigger collapsing "
+        n = len(rows) if rows else len(pair.differs_in)
+        changed = "One setting changed" if n == 1 else f"{NUMBER_WORDS.get(n, n)} settings changed"
+        return (f"{changed}, everything else the same: {what}. Look for the trigger collapsing "
                 "(left) and the fix keeping its spread and detecting better (right); the outcome between the "
                 "two says whether it did on this digit and seed.")
     return (f"The same network without and with one setting: {what}. Both stay healthy; what it changes is "

@@ -323,7 +323,7 @@ def test_a_lesson_run_keeps_enough_snapshot_frames_spread_over_its_epochs(split_
     from deepad.detectors.torch_utils import SNAPSHOT_FRAMES
     from deepad.presets import load_presets
 
-    preset = load_presets()["collapse-trigger-high-lr"]
+    preset = load_presets()["collapse-trigger-no-batchnorm"]
     params = preset.config["params"]
     split = split_factory(normal=[3], seed=1)
     det = registry.get("deep-svdd")(params, seed=1)

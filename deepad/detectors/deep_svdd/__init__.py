@@ -110,7 +110,7 @@ SPEC = DetectorSpec(
     explorable={"alpha": (0.1, 0.9), "beta": (0.1, 1.0), "k": (10, 200),
                 "nu": (0.05, 0.2), "lr": (1e-4, 1e-2)},
     hypersphere=True,
-    presets=("deep-svdd-standard", "collapse-trigger-high-lr", "collapse-fix-low-lr",
+    presets=("deep-svdd-standard", "collapse-trigger-no-batchnorm", "collapse-fix-batchnorm",
              "deep-svdd-paper"),
     smoke={"epochs": 2, "pretrain_epochs": 1},
     order=0,
