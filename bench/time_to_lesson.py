@@ -81,7 +81,11 @@ def main() -> None:
     ap.add_argument("--lesson", default="batchnorm-weight-decay")
     ap.add_argument("--repeat", type=int, default=2)
     args = ap.parse_args()
-    name = args.lesson.replace("-", " ").capitalize()
+    from deepad.presets import lesson_title, lessons, load_presets
+
+    presets = load_presets()
+    pairs = lessons(presets)
+    name = lesson_title(presets[pairs[args.lesson][0]], args.lesson) if args.lesson in pairs else args.lesson
     totals = []
     for i in range(args.repeat):
         r = one(args.lesson, name)

@@ -194,7 +194,11 @@ EXPLANATION = (
     "Deep SVDD pulls every training sample towards a centre c. A network that can output the same "
     "point for every input (φ ≡ c) reaches the minimum loss without learning anything: the "
     "hypersphere has collapsed and its scores no longer separate anomalies. Bias terms let the last "
-    "layer output c directly; a learnable centre can move to wherever the network is constant "
-    "(zero weights give the point 0); a high learning rate gets there within a few epochs. Removing "
-    "biases and keeping c fixed prevent it by construction: a network without bias terms maps a "
-    "blank input to 0, so it cannot send every input to a fixed c ≠ 0.")
+    "layer output c directly, a learnable centre can move to wherever the network is constant, and "
+    "strong weight decay or a high learning rate push the weights there (once the ReLUs fall silent, "
+    "only the last bias is left). Ruff et al. remove the bias terms and keep c fixed; Chong et al. "
+    "keep them and add regularizers. In the lesson, BatchNorm without a learnable shift or scale keeps "
+    "every hidden feature at unit variance over each minibatch, so no layer can fall silent, and a "
+    "gentler weight decay lets the network learn a description of the normal class. Each change alone "
+    "is not enough here: without BatchNorm, weight decay 0.01 still collapses; with BatchNorm, weight "
+    "decay 0.1 keeps the spread but detects poorly on some digits.")

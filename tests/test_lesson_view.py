@@ -296,3 +296,17 @@ def test_a_lesson_is_named_by_its_presets_and_says_how_many_settings_changed():
         title = lesson_title(presets[trigger], name)
         assert title and presets[trigger].title.startswith(title) and presets[fix].title.startswith(title)
     assert lesson_title(None, "bias-terms") == "Bias terms"
+
+
+def test_the_centre_is_drawn_on_a_cloud_fallen_onto_it_and_left_out_when_far_away():
+    """A collapsed run's test embeddings are one point, c among them (to rounding): the Latent map
+    marks c there instead of saying it lies far outside. A c far from a spread cloud stays out."""
+    from deepad.views.latent import centre_in_pca
+
+    c = np.array([0.3, -1.2, 0.7, 2.0])
+    point = np.tile(c + 1e-9, (50, 1))
+    xy, centre = centre_in_pca({"test_emb": point, "center": c})
+    assert centre is not None and np.allclose(centre, xy[0], atol=1e-6)
+    cloud = np.random.default_rng(0).normal(size=(200, 4))
+    assert centre_in_pca({"test_emb": cloud, "center": np.full(4, 50.0)})[1] is None
+    assert centre_in_pca({"test_emb": cloud, "center": np.zeros(4)})[1] is not None

@@ -129,9 +129,11 @@ def mark_floor(fig: go.Figure, floor: float | None, **where) -> None:
     """Say on the figure that the lowest line is 0, drawn at `floor` on the log axis."""
     if floor is None:
         return
-    fig.add_hline(y=floor, line_dash="dot", line_color="#d62728", line_width=1,
-                  annotation_text=f"exactly 0 (drawn at {floor:.0e}: a log axis has no 0)",
-                  annotation_position="bottom right", annotation_font_color="#d62728", **where)
+    fig.add_hline(y=floor, line_dash="dot", line_color="#d62728", line_width=1, **where)
+    # an annotation's y on a log axis is the value's log10 (a shape's is the value itself)
+    fig.add_annotation(x=1, xref="x domain", y=float(np.log10(floor)), yref="y", text="exactly 0",
+                       hovertext=f"drawn at {floor:.0e}: a log axis has no 0", showarrow=False,
+                       xanchor="right", yanchor="bottom", font=dict(color="#d62728"), **where)
 
 
 def log_axis(fig: go.Figure, values, height: int | None = None, **where) -> None:

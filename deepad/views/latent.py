@@ -47,6 +47,7 @@ def centre_in_pca(results: dict) -> tuple[np.ndarray, np.ndarray | None]:
         return xy, None
     c = pca_project(results["center"][None, :], basis)[0]
     lo, hi = xy.min(axis=0), xy.max(axis=0)
-    margin = np.maximum(hi - lo, 1e-12) * 0.5
+    # a cloud fallen onto one point has no span: c is drawn when it lies on that point (to rounding)
+    margin = np.maximum((hi - lo) * 0.5, 1e-6 * max(1.0, float(np.abs(xy).max()), float(np.abs(c).max())))
     inside = bool(np.all(c >= lo - margin) and np.all(c <= hi + margin))
     return xy, (c if inside else None)
