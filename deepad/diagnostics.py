@@ -195,7 +195,7 @@ EXPLANATION = (
     "point for every input (φ ≡ c) reaches the minimum loss without learning anything: the "
     "hypersphere has collapsed and its scores no longer separate anomalies. Bias terms let the last "
     "layer output c directly, a learnable centre can move to wherever the network is constant, and "
-    "strong weight decay or a high learning rate push the weights there (once the ReLUs fall silent, "
+    "strong weight decay or a high learning rate push the weights there (once the layers pass nothing on, "
     "only the last bias is left). Ruff et al. remove the bias terms and keep c fixed; Chong et al. "
     "keep them and add regularizers. In the lesson, BatchNorm without a learnable shift or scale keeps "
     "every hidden feature at unit variance over each minibatch, so no layer can fall silent, and a "
