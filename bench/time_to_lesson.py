@@ -12,6 +12,7 @@ Each repeat starts a new server on an empty runs folder (nothing cached, nothing
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import statistics
@@ -59,6 +60,7 @@ def one(lesson: str, name: str) -> dict:
                         time.sleep(0.2)
                     assert states == ["finished", "finished"], states
                     t_trained = time.monotonic()
+                    status = [json.loads((r.path / "status.json").read_text(encoding="utf-8")) for r in store.list()]
                     # both cards drawn with their verdict and test AUC, and the charts between them
                     page.wait_for_function("""() => {
                         const left = document.querySelector('.st-key-lesson-left'), right = document.querySelector('.st-key-lesson-right');
@@ -72,8 +74,11 @@ def one(lesson: str, name: str) -> dict:
             finally:
                 server.terminate()
                 server.wait(timeout=30)
+    # where the pair's time goes: each worker's start (queued to its first step) and its own training time
     return {"server and Train page": t_page - t0, "pair trained": t_trained - t_page,
-            "lesson drawn": t_drawn - t0, "load": os.getloadavg()[0]}
+            "lesson drawn": t_drawn - t0, "load": os.getloadavg()[0],
+            "worker start": [st["started"] - st["created"] for st in status],
+            "training": [st["seconds"] for st in status]}
 
 
 def main() -> None:
@@ -91,7 +96,9 @@ def main() -> None:
         r = one(args.lesson, name)
         totals.append(r["lesson drawn"])
         print(f"run {i + 1}: server start to Train page {r['server and Train page']:.1f} s, the pair trained in "
-              f"{r['pair trained']:.1f} s, server start to lesson drawn {r['lesson drawn']:.1f} s "
+              f"{r['pair trained']:.1f} s (workers started after "
+              f"{', '.join(f'{v:.1f}' for v in r['worker start'])} s, trained "
+              f"{', '.join(f'{v:.1f}' for v in r['training'])} s), server start to lesson drawn {r['lesson drawn']:.1f} s "
               f"(load average {r['load']:.1f} on {os.cpu_count()} cores)", flush=True)
     print(f"time to the lesson ({args.lesson}): median {statistics.median(totals):.1f} s of {args.repeat} "
           f"(goal < 25 s on a quiet machine; load average now {os.getloadavg()[0]:.1f})")

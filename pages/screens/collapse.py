@@ -175,8 +175,8 @@ def compare_section(_: str) -> None:
 
 st.divider()
 st.subheader("Compare two runs side by side")
-st.caption("A lesson's trigger and fix differ in one setting: see which keeps its spread. Any two runs "
-           "can be picked.")
+st.caption("A lesson's trigger and fix differ only in the settings the lesson names: see which keeps its "
+           "spread. Any two runs can be picked.")
 
 
 def any_recent_run_live(_: str) -> float | None:

@@ -93,7 +93,7 @@ def lesson_buttons(presets: dict) -> None:
     if not lesson_pairs and not demo_pairs:
         return
     with st.container(border=True):
-        st.markdown("**Lessons**: one click trains two runs that differ only in the setting named and opens "
+        st.markdown("**Lessons**: one click trains two runs that differ only in the settings named and opens "
                     "them side by side on **Lesson**. A collapse lesson's trigger collapses and its fix does "
                     "not; a regularizer demo shows the same healthy network without and with the regularizer.")
         with st.container(horizontal=True):
