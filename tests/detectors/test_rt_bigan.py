@@ -72,6 +72,20 @@ def test_self_training_rounds_replace_their_labels(split_factory):
         assert 0.7 * pool - 1 <= r["pseudo_normal"] <= 0.7 * pool + 11
 
 
+def test_best_val_keeps_the_pseudo_normal_rows_of_the_round_it_chose(split_factory):
+    """best-val picks an epoch of a self-training round: the threshold comes from that round's
+    pseudo-normal rows (a 1-D set of training rows), not from rows that did not exist yet."""
+    split = contract_split(split_factory)
+    det, records = fit("rt-bigan", split, rounds=3, pseudo_label="share", threshold_quantile=0.7,
+                       checkpoint="best-val")
+    train = [r for r in records if r["phase"] == "train"]
+    best = max(train, key=lambda r: (r["val_auc"], -r["epoch"]))
+    assert det.checkpoint_epoch == best["epoch"]
+    rows = np.asarray(det.pseudo_normal_rows)
+    assert rows.ndim == 1 and len(rows) == best["pseudo_normal"]
+    assert det.threshold == pytest.approx(float(np.percentile(det.score(split.train.x[rows]), 95)))
+
+
 # -- Rt-BiGAN: meta-training and the pseudo-label threshold -------------------------------------
 def test_reptile_meta_training_moves_the_meta_weights(split_factory):
     """At the default meta-training settings Φ ends measurably far from its initialisation (the

@@ -177,6 +177,7 @@ class RtBiGAN(BiGANDetector):
             scores = self.score_rows(x, pool)
             cut = self.pseudo_label_cut(scores, semi[pool])
             normal = pseudo_normal(scores, pool, semi, cut)
+            self.pseudo_normal_rows = normal  # this round's: a best-val checkpoint of its epochs keeps them
             yield self._train_phase(x[torch.as_tensor(normal, device=self.device)], cfg.round_epochs, opts,
                                     first_epoch=r * cfg.round_epochs, extras="every",
                                     round=r + 1, pseudo_normal=len(normal), cut=cut)
