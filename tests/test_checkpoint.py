@@ -94,3 +94,23 @@ def test_best_val_applies_to_other_deep_detectors(split_factory, method):
     aucs = {r["epoch"]: r["val_auc"] for r in records if r["phase"] == "train"}
     assert len(aucs) == 3 and det.checkpoint_epoch == max(aucs, key=lambda e: (aucs[e], -e))
     assert metrics.auc(split.val.target, det.score(split.val.x)) == pytest.approx(aucs[det.checkpoint_epoch], abs=1e-9)
+
+
+@pytest.mark.parametrize("method", [n for n, s in registry.specs().items()
+                                    if "checkpoint" in s.Config.model_fields and n not in ("deep-svdd",)])
+def test_best_val_restores_the_chosen_epoch_for_every_deep_detector(split_factory, method):
+    """Every detector with a checkpoint setting, on a split every one of them accepts (known normals
+    and known anomalies, a little pollution): best-val ends on the validation-best training epoch
+    and scores as it scored then, whatever state beyond the weights the method keeps."""
+    spec = registry.spec(method)
+    split = split_factory(normal=[1], known_anomalies=20, known_classes=[7, 9], known_normals=10, pollution=0.05,
+                          preprocess=registry.get(method).preferred_preprocess("image"))
+    det = registry.get(method)({**spec.smoke, "checkpoint": "best-val"}, seed=2)
+    records = []
+    det.fit(split.train, split.val, on_epoch=lambda r, s=None: records.append(r))
+    aucs = {r["epoch"]: r["val_auc"] for r in records
+            if r["phase"] in det.CHECKPOINT_PHASES and r.get("val_auc") is not None}
+    assert aucs and det.checkpoint_epoch == max(aucs, key=lambda e: (aucs[e], -e)), aucs
+    assert metrics.auc(split.val.target, det.score(split.val.x)) == pytest.approx(aucs[det.checkpoint_epoch],
+                                                                                   abs=1e-6)
+    assert det.threshold is not None and np.isfinite(det.threshold)
