@@ -145,9 +145,8 @@ def lesson_line(pair: LessonPair) -> str:
     if pair.kind == "lesson":
         n = len(rows) if rows else len(pair.differs_in)
         changed = "One setting changed" if n == 1 else f"{NUMBER_WORDS.get(n, n)} settings changed"
-        return (f"{changed}, everything else the same: {what}. Look for the trigger collapsing "
-                "(left) and the fix keeping its spread and detecting better (right); the outcome between the "
-                "two says whether it did on this digit and seed.")
+        return (f"{changed}, nothing else: {what}. Look for the trigger collapsing (left) and the fix "
+                "keeping its spread and detecting better (right).")
     return (f"The same network without and with one setting: {what}. Both stay healthy; what it changes is "
             "how well anomalies are found (ROC and validation AUC below).")
 
